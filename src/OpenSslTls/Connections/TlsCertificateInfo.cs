@@ -1,0 +1,47 @@
+namespace OpenSslTls;
+
+/// <summary>What a connection knows about one certificate (the peer's or its own): Kamailio's <c>$tls_peer_*</c>/<c>$tls_my_*</c>.</summary>
+public sealed record TlsCertificateInfo
+{
+    /// <summary>The subject.</summary>
+    public required TlsDistinguishedName Subject { get; init; }
+
+    /// <summary>The issuer.</summary>
+    public required TlsDistinguishedName Issuer { get; init; }
+
+    /// <summary>The serial number in decimal.</summary>
+    public required string SerialNumber { get; init; }
+
+    /// <summary><c>X509_get_version</c>: 0-based, so a v3 certificate reports 2 (as Kamailio prints it).</summary>
+    public required int Version { get; init; }
+
+    /// <summary>Start of validity.</summary>
+    public required DateTimeOffset NotBefore { get; init; }
+
+    /// <summary>End of validity.</summary>
+    public required DateTimeOffset NotAfter { get; init; }
+
+    /// <summary>Start of validity as <c>ASN1_TIME_print</c> writes it (<c>Mon DD hh:mm:ss YYYY GMT</c>).</summary>
+    public required string NotBeforeText { get; init; }
+
+    /// <summary>End of validity as <c>ASN1_TIME_print</c> writes it.</summary>
+    public required string NotAfterText { get; init; }
+
+    /// <summary>Subject alternative names of type DNS.</summary>
+    public required IReadOnlyList<string> DnsNames { get; init; }
+
+    /// <summary>Subject alternative names of type URI (e.g. <c>sip:alice@example.com</c>).</summary>
+    public required IReadOnlyList<string> Uris { get; init; }
+
+    /// <summary>Subject alternative names of type email.</summary>
+    public required IReadOnlyList<string> Emails { get; init; }
+
+    /// <summary>Subject alternative names of type IP address, as text.</summary>
+    public required IReadOnlyList<string> IpAddresses { get; init; }
+
+    /// <summary>The certificate in PEM.</summary>
+    public required string Pem { get; init; }
+
+    /// <summary>The PEM URL-encoded (<c>$tls_peer_urlencoded_cert</c>).</summary>
+    public string UrlEncodedPem => Uri.EscapeDataString(Pem);
+}

@@ -1,0 +1,358 @@
+using System.Buffers;
+using OpenSslTls.Native;
+
+namespace OpenSslTls;
+
+/// <summary>
+/// One TLS connection (server or client) driven through caller buffers: the caller owns the socket, feeds received
+/// ciphertext to <see cref="Receive"/>, and sends whatever the output writer collects. Plaintext written before the
+/// handshake completes is queued (bounded by <c>con_ct_wq_max</c>/<c>ct_wq_max</c>) and encrypted, in order, as soon
+/// as it completes. Operations are serialised internally, so a reader and a writer thread may share a connection;
+/// <see cref="Dispose"/> may race with them safely.
+/// </summary>
+public sealed class TlsConnection : IDisposable
+{
+    /// <summary>The largest plaintext one TLS record carries: the span size asked of the plaintext writer.</summary>
+    public const int MaxRecordPlaintext = 16384;
+
+    private readonly Lock _lock = new();
+    private readonly SslEngine _engine;
+    private readonly ClearTextQueue _queue;
+    private readonly string? _serverName;
+    private TlsConnectionState _state;
+    private bool _wasEstablished;
+    private TlsConnectionInfo? _info;
+
+    internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession)
+    {
+        Profile = profile;
+        _serverName = profile.Role == TlsRole.Client ? serverName ?? profile.Settings.ServerName : null;
+        _queue = new ClearTextQueue(profile.Runtime);
+        _engine = new SslEngine(profile.Context, profile.Role == TlsRole.Server, _serverName, resumeSession?.Handle);
+        _state = profile.Role == TlsRole.Server ? TlsConnectionState.Handshaking : TlsConnectionState.New;
+    }
+
+    /// <summary>The profile this connection was created from.</summary>
+    public TlsProfile Profile { get; }
+
+    /// <summary>Server or client.</summary>
+    public TlsRole Role => Profile.Role;
+
+    /// <summary>The current state.</summary>
+    public TlsConnectionState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>Why the connection failed, once <see cref="State"/> is <see cref="TlsConnectionState.Failed"/>.</summary>
+    public OpenSslException? Failure { get; private set; }
+
+    /// <summary>Plaintext bytes waiting for the handshake to complete.</summary>
+    public int QueuedBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The TLS facts (protocol, cipher, SNI, certificates, verification), read from OpenSSL on first access after the
+    /// handshake and cached; null before the handshake completes or when the connection was disposed before any read.
+    /// </summary>
+    public TlsConnectionInfo? Info
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_info is null && _wasEstablished && !_engine.Handle.IsClosed)
+                {
+                    using var lease = new HandleLease(_engine.Handle);
+                    _info = ReadInfo();
+                }
+
+                return _info;
+            }
+        }
+    }
+
+    /// <summary>Client: writes the ClientHello to <paramref name="output"/>. Server: nothing to do. Idempotent.</summary>
+    public TlsResult Start(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        lock (_lock)
+        {
+            if (_state != TlsConnectionState.New)
+            {
+                return new TlsResult(StatusForState());
+            }
+
+            using var lease = new HandleLease(_engine.Handle);
+            ErrorQueue.Clear();
+            return StartHandshake(output);
+        }
+    }
+
+    /// <summary>
+    /// Feeds ciphertext received from the peer: advances the handshake, then decrypts every complete record into
+    /// <paramref name="plaintext"/>. Handshake messages, alerts and queued plaintext go to <paramref name="output"/>.
+    /// Partial records are kept inside OpenSSL, so any split of the byte stream works. Garbage never throws: it
+    /// fails the connection (<see cref="TlsStatus.Failed"/>) and <see cref="Failure"/> says why.
+    /// </summary>
+    public TlsResult Receive(ReadOnlySpan<byte> ciphertext, IBufferWriter<byte> plaintext, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(plaintext);
+        ArgumentNullException.ThrowIfNull(output);
+        lock (_lock)
+        {
+            if (_state is TlsConnectionState.Closed or TlsConnectionState.Failed or TlsConnectionState.PeerClosed)
+            {
+                return new TlsResult(StatusForState());
+            }
+
+            using var lease = new HandleLease(_engine.Handle);
+            ErrorQueue.Clear();
+            int consumed = 0;
+            bool completed = false;
+            if (_state != TlsConnectionState.Established)
+            {
+                _state = TlsConnectionState.Handshaking;
+                SslStep step = _engine.Handshake(ciphertext, ref consumed, output);
+                if (step != SslStep.Done)
+                {
+                    return step == SslStep.WantRead ? new TlsResult(TlsStatus.Ok) : FailHandshake(step);
+                }
+
+                completed = true;
+                if (!OnHandshakeCompleted(output))
+                {
+                    return new TlsResult(TlsStatus.Failed, completed);
+                }
+            }
+
+            while (true)
+            {
+                Span<byte> target = plaintext.GetSpan(MaxRecordPlaintext);
+                switch (_engine.Read(ciphertext, ref consumed, target, out int read, output))
+                {
+                    case SslStep.Done:
+                        plaintext.Advance(read);
+                        continue;
+                    case SslStep.WantRead:
+                        return new TlsResult(TlsStatus.Ok, completed);
+                    case SslStep.PeerClosed:
+                        _state = TlsConnectionState.PeerClosed;
+                        return new TlsResult(TlsStatus.PeerClosed, completed);
+                    default:
+                        Fail(_engine.LastError!);
+                        return new TlsResult(TlsStatus.Failed, completed);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Encrypts <paramref name="plaintext"/> into <paramref name="output"/>; before the handshake completes it is queued
+    /// instead (<see cref="TlsStatus.Queued"/>, or <see cref="TlsStatus.QueueFull"/> when a cap would be exceeded: never
+    /// silently dropped). A client that was not started is started, so the ClientHello is in the output.
+    /// </summary>
+    public TlsResult Send(ReadOnlySpan<byte> plaintext, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        lock (_lock)
+        {
+            switch (_state)
+            {
+                case TlsConnectionState.Established:
+                    using (new HandleLease(_engine.Handle))
+                    {
+                        ErrorQueue.Clear();
+                        if (_engine.Write(plaintext, output) == SslStep.Done)
+                        {
+                            return new TlsResult(TlsStatus.Ok);
+                        }
+
+                        Fail(_engine.LastError!);
+                        return new TlsResult(TlsStatus.Failed);
+                    }
+
+                case TlsConnectionState.New:
+                case TlsConnectionState.Handshaking:
+                    if (!_queue.TryAdd(plaintext))
+                    {
+                        return new TlsResult(TlsStatus.QueueFull);
+                    }
+
+                    if (_state == TlsConnectionState.New)
+                    {
+                        using var lease = new HandleLease(_engine.Handle);
+                        ErrorQueue.Clear();
+                        TlsResult started = StartHandshake(output);
+                        if (!started.IsSuccess)
+                        {
+                            return started;
+                        }
+                    }
+
+                    return new TlsResult(TlsStatus.Queued);
+
+                default:
+                    return new TlsResult(StatusForState());
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes the TLS layer: with <c>send_close_notify</c> on and an established connection, the close_notify alert
+    /// goes to <paramref name="output"/> (the peer's reply is not awaited). Queued plaintext is discarded.
+    /// </summary>
+    public TlsResult Close(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        lock (_lock)
+        {
+            if (_state is TlsConnectionState.Closed)
+            {
+                return new TlsResult(TlsStatus.Closed);
+            }
+
+            _queue.Clear();
+            if (!_engine.Handle.IsClosed)
+            {
+                using var lease = new HandleLease(_engine.Handle);
+                ErrorQueue.Clear();
+                if (Profile.Runtime.SendCloseNotify && _state is TlsConnectionState.Established or TlsConnectionState.PeerClosed)
+                {
+                    _engine.Shutdown(output);
+                }
+                else if (_wasEstablished)
+                {
+                    _engine.ShutdownQuietly();
+                }
+            }
+
+            _state = TlsConnectionState.Closed;
+            return new TlsResult(TlsStatus.Ok);
+        }
+    }
+
+    /// <summary>
+    /// The session to offer when reconnecting (client), or null when there is none yet. With TLS 1.3 the server sends
+    /// tickets after the handshake, so ask after the first <see cref="Receive"/> of application data.
+    /// </summary>
+    public TlsSession? GetSession()
+    {
+        lock (_lock)
+        {
+            if (_engine.Handle.IsClosed)
+            {
+                return null;
+            }
+
+            using var lease = new HandleLease(_engine.Handle);
+            SafeSslSessionHandle? session = _engine.GetSession();
+            return session is null ? null : new TlsSession(session);
+        }
+    }
+
+    /// <summary>Frees the native connection; queued plaintext is discarded. Sends nothing (call <see cref="Close"/> first for close_notify).</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _queue.Clear();
+            if (_state is TlsConnectionState.Established or TlsConnectionState.PeerClosed && !_engine.Handle.IsClosed)
+            {
+                // Closed without Close(): still a clean end of a healthy connection, so keep its session resumable.
+                using var lease = new HandleLease(_engine.Handle);
+                _engine.ShutdownQuietly();
+            }
+
+            if (_state != TlsConnectionState.Failed)
+            {
+                _state = TlsConnectionState.Closed;
+            }
+
+            _engine.Dispose();
+        }
+    }
+
+    private TlsResult StartHandshake(IBufferWriter<byte> output)
+    {
+        _state = TlsConnectionState.Handshaking;
+        int consumed = 0;
+        SslStep step = _engine.Handshake(ReadOnlySpan<byte>.Empty, ref consumed, output);
+        return step switch
+        {
+            SslStep.WantRead => new TlsResult(TlsStatus.Ok),
+            SslStep.Done => OnHandshakeCompleted(output) ? new TlsResult(TlsStatus.Ok, true) : new TlsResult(TlsStatus.Failed, true),
+            _ => FailHandshake(step),
+        };
+    }
+
+    private bool OnHandshakeCompleted(IBufferWriter<byte> output)
+    {
+        _state = TlsConnectionState.Established;
+        _wasEstablished = true;
+        if (_queue.Count == 0)
+        {
+            return true;
+        }
+
+        bool flushed = _queue.Drain((Engine: _engine, Output: output), static (s, block) => s.Engine.Write(block.Span, s.Output) == SslStep.Done);
+        if (!flushed)
+        {
+            Fail(_engine.LastError!);
+        }
+
+        return flushed;
+    }
+
+    private TlsResult FailHandshake(SslStep step)
+    {
+        if (step == SslStep.PeerClosed)
+        {
+            Fail(new OpenSslException("TLS handshake failed: the peer closed the connection during the handshake"));
+            return new TlsResult(TlsStatus.Failed);
+        }
+
+        OpenSslException error = _engine.LastError!;
+        long verify = _engine.VerifyResult;
+        if (verify != TlsConnectionInfo.VerifyOk)
+        {
+            error = new OpenSslException($"TLS handshake failed: peer certificate verification failed: {VerifyText(verify)}", error.Errors);
+        }
+
+        Fail(error);
+        return new TlsResult(TlsStatus.Failed);
+    }
+
+    private void Fail(OpenSslException error)
+    {
+        Failure = error;
+        _state = TlsConnectionState.Failed;
+        _queue.Clear();
+    }
+
+    private TlsStatus StatusForState() => _state switch
+    {
+        TlsConnectionState.Failed => TlsStatus.Failed,
+        TlsConnectionState.PeerClosed => TlsStatus.PeerClosed,
+        TlsConnectionState.Closed => TlsStatus.Closed,
+        _ => TlsStatus.Ok,
+    };
+
+    private TlsConnectionInfo ReadInfo() => NativeConnectionFacts.Read(_engine, _serverName, Role == TlsRole.Server);
+
+    private static string VerifyText(long code) => NativeConnectionFacts.VerifyText(code);
+}

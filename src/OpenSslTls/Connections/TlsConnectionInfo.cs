@@ -1,0 +1,56 @@
+namespace OpenSslTls;
+
+/// <summary>
+/// The TLS facts of an established connection, read once from OpenSSL and then cached: the equivalents of
+/// Kamailio's <c>$tls_*</c> variables and <c>@tls</c> selects.
+/// </summary>
+public sealed record TlsConnectionInfo
+{
+    /// <summary>OpenSSL's <c>X509_V_OK</c>.</summary>
+    public const long VerifyOk = Native.Interop.Crypto.X509_V_OK;
+
+    /// <summary>Negotiated protocol, e.g. <c>TLSv1.3</c> (<c>$tls_version</c>).</summary>
+    public required string Protocol { get; init; }
+
+    /// <summary>Negotiated cipher name, e.g. <c>TLS_AES_256_GCM_SHA384</c> (<c>$tls_cipher_info</c>).</summary>
+    public required string CipherName { get; init; }
+
+    /// <summary>Secret bits of the cipher (<c>$tls_cipher_bits</c>).</summary>
+    public required int CipherBits { get; init; }
+
+    /// <summary><c>SSL_CIPHER_description</c> (<c>$tls_description</c>).</summary>
+    public required string CipherDescription { get; init; }
+
+    /// <summary>SNI: received (server) or sent (client); null when none (<c>$tls_peer_server_name</c>).</summary>
+    public string? ServerName { get; init; }
+
+    /// <summary>Whether this handshake resumed an earlier session.</summary>
+    public required bool SessionReused { get; init; }
+
+    /// <summary><c>SSL_get_verify_result</c>: an <c>X509_V_*</c> code, <see cref="VerifyOk"/> when verification passed or did not run.</summary>
+    public required long VerifyResult { get; init; }
+
+    /// <summary>OpenSSL's text for <see cref="VerifyResult"/>.</summary>
+    public required string VerifyResultText { get; init; }
+
+    /// <summary>The peer's certificate, or null when it sent none.</summary>
+    public TlsCertificateInfo? PeerCertificate { get; init; }
+
+    /// <summary>This side's certificate, or null when it used none.</summary>
+    public TlsCertificateInfo? LocalCertificate { get; init; }
+
+    /// <summary>The chain OpenSSL verified, leaf first, as PEM (<c>@tls.peer.verified_cert_chain</c>); empty when none.</summary>
+    public required IReadOnlyList<string> VerifiedChain { get; init; }
+
+    /// <summary>Peer certificate present and verified (<c>$tls_peer_verified</c>).</summary>
+    public bool PeerVerified => PeerCertificate is not null && VerifyResult == VerifyOk;
+
+    /// <summary>Peer certificate present and reported revoked (<c>$tls_peer_revoked</c>).</summary>
+    public bool PeerRevoked => PeerCertificate is not null && VerifyResult == Native.Interop.Crypto.X509_V_ERR_CERT_REVOKED;
+
+    /// <summary>Peer certificate present and reported expired (<c>$tls_peer_expired</c>).</summary>
+    public bool PeerExpired => PeerCertificate is not null && VerifyResult == Native.Interop.Crypto.X509_V_ERR_CERT_HAS_EXPIRED;
+
+    /// <summary>Peer certificate present and reported self-signed (<c>$tls_peer_selfsigned</c>).</summary>
+    public bool PeerSelfSigned => PeerCertificate is not null && VerifyResult == Native.Interop.Crypto.X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
+}

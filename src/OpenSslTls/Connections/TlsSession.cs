@@ -1,0 +1,15 @@
+namespace OpenSslTls;
+
+/// <summary>
+/// A TLS session a client can offer again to resume (<see cref="TlsProfile.CreateConnection"/>). Owns one native
+/// reference; dispose it when no longer needed.
+/// </summary>
+public sealed class TlsSession : IDisposable
+{
+    internal TlsSession(SafeSslSessionHandle handle) => Handle = handle;
+
+    internal SafeSslSessionHandle Handle { get; }
+
+    /// <summary>Releases the session.</summary>
+    public void Dispose() => Handle.Dispose();
+}

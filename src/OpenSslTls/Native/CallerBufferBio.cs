@@ -1,0 +1,176 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using static OpenSslTls.Native.Interop;
+
+namespace OpenSslTls.Native;
+
+/// <summary>
+/// A custom BIO over the caller's buffers, the managed twin of Kamailio's tls_bio.c: during one operation OpenSSL
+/// reads ciphertext straight from the caller's (pinned) input span and writes ciphertext straight into the caller's
+/// <see cref="IBufferWriter{T}"/>. Outside an operation both are unset, so stray I/O sees "retry". Compared with a
+/// pair of memory BIOs this skips one copy each way and every BIO buffer allocation.
+/// </summary>
+internal static unsafe class CallerBufferBio
+{
+    private static readonly Lock Gate = new();
+    private static BIO_METHOD* s_method;
+
+    /// <summary>Creates a BIO whose state lives in a freshly allocated <see cref="BioBuffers"/>; the BIO frees it in its destroy callback.</summary>
+    internal static BIO* Create(BioOutputSink sink, out BioBuffers* buffers)
+    {
+        BIO_METHOD* method = Method;
+        BIO* bio = Crypto.BIO_new(method);
+        if (bio == null)
+        {
+            throw ErrorQueue.Drain("BIO_new(caller buffer BIO)");
+        }
+
+        buffers = (BioBuffers*)NativeMemory.AllocZeroed((nuint)sizeof(BioBuffers));
+
+        // A normal GCHandle to the sink only: the sink never references the connection, so native code cannot keep
+        // the connection alive. The destroy callback frees the handle when SSL_free releases the BIO.
+        buffers->Sink = GCHandle.ToIntPtr(GCHandle.Alloc(sink));
+        Crypto.BIO_set_data(bio, buffers);
+        Crypto.BIO_set_init(bio, 1);
+        return bio;
+    }
+
+    private static BIO_METHOD* Method
+    {
+        get
+        {
+            if (s_method != null)
+            {
+                return s_method;
+            }
+
+            lock (Gate)
+            {
+                if (s_method == null)
+                {
+                    // Created once and kept for the process lifetime: every live BIO points at it.
+                    int type = Crypto.BIO_get_new_index() | Crypto.BIO_TYPE_SOURCE_SINK;
+                    fixed (byte* name = "openssltls-caller-buffers\0"u8)
+                    {
+                        BIO_METHOD* method = Crypto.BIO_meth_new(type, (sbyte*)name);
+                        if (method == null
+                            || Crypto.BIO_meth_set_write_ex(method, &Write) != 1
+                            || Crypto.BIO_meth_set_read_ex(method, &Read) != 1
+                            || Crypto.BIO_meth_set_ctrl(method, &Control) != 1
+                            || Crypto.BIO_meth_set_create(method, &OnCreate) != 1
+                            || Crypto.BIO_meth_set_destroy(method, &OnDestroy) != 1)
+                        {
+                            throw ErrorQueue.Drain("creating the caller-buffer BIO method");
+                        }
+
+                        s_method = method;
+                    }
+                }
+
+                return s_method;
+            }
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Read(BIO* bio, sbyte* data, nuint length, nuint* read)
+    {
+        Crypto.BIO_clear_retry_flags(bio);
+        var buffers = (BioBuffers*)Crypto.BIO_get_data(bio);
+        nint available = buffers == null || buffers->Input == null ? 0 : buffers->InputLength - buffers->InputOffset;
+        if (available <= 0)
+        {
+            *read = 0;
+            Crypto.BIO_set_retry_read(bio);
+            return 0;
+        }
+
+        nint count = (nint)Math.Min((nuint)available, length);
+        Buffer.MemoryCopy(buffers->Input + buffers->InputOffset, data, (long)length, count);
+        buffers->InputOffset += count;
+        *read = (nuint)count;
+        return 1;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Write(BIO* bio, sbyte* data, nuint length, nuint* written)
+    {
+        Crypto.BIO_clear_retry_flags(bio);
+        *written = 0;
+        var buffers = (BioBuffers*)Crypto.BIO_get_data(bio);
+        if (buffers == null || buffers->Sink == IntPtr.Zero)
+        {
+            return 0;
+        }
+
+        var sink = (BioOutputSink)GCHandle.FromIntPtr(buffers->Sink).Target!;
+        IBufferWriter<byte>? writer = sink.Writer;
+        if (writer is null)
+        {
+            // No operation is running (e.g. an alert while the connection is being freed): nowhere to send.
+            Crypto.BIO_set_retry_write(bio);
+            return 0;
+        }
+
+        try
+        {
+            int count = checked((int)length);
+            var source = new ReadOnlySpan<byte>(data, count);
+            source.CopyTo(writer.GetSpan(count));
+            writer.Advance(count);
+            sink.BytesWritten += count;
+            *written = length;
+            return 1;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Never let an exception cross into OpenSSL: remember it and fail the write (the operation reports it).
+            sink.Error = e;
+            return 0;
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static nint Control(BIO* bio, int command, nint larg, void* parg) =>
+        command is Crypto.BIO_CTRL_FLUSH or Crypto.BIO_CTRL_DUP ? 1 : 0;
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnCreate(BIO* bio) => 1;
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnDestroy(BIO* bio)
+    {
+        var buffers = (BioBuffers*)Crypto.BIO_get_data(bio);
+        if (buffers != null)
+        {
+            Crypto.BIO_set_data(bio, null);
+            if (buffers->Sink != IntPtr.Zero)
+            {
+                GCHandle.FromIntPtr(buffers->Sink).Free();
+            }
+
+            NativeMemory.Free(buffers);
+        }
+
+        return 1;
+    }
+}
+
+/// <summary>Per-BIO native state: the current input span (pinned by the running operation) and the output sink.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct BioBuffers
+{
+    public byte* Input;
+    public nint InputLength;
+    public nint InputOffset;
+    public IntPtr Sink;
+}
+
+/// <summary>Where the BIO writes ciphertext during an operation; holds no reference to the connection.</summary>
+internal sealed class BioOutputSink
+{
+    public IBufferWriter<byte>? Writer;
+    public Exception? Error;
+    public long BytesWritten;
+}

@@ -1,0 +1,71 @@
+namespace OpenSslTls;
+
+/// <summary>
+/// One Kamailio TLS "domain" (a <c>[server:…]</c> or <c>[client:…]</c> section): what its <c>SSL_CTX</c> is built
+/// from. Property names follow the tls.cfg keys; paths are used as given (configuration readers resolve them).
+/// </summary>
+public sealed record TlsProfileSettings
+{
+    /// <summary>Default verification depth (Kamailio's <c>verify_depth</c> default).</summary>
+    public const int DefaultVerifyDepth = 9;
+
+    /// <summary><c>method</c>: allowed protocol versions. Default <see cref="TlsMethod.TLSv1_2Plus"/> (Kamailio: TLSv1; see README).</summary>
+    public TlsMethod Method { get; init; } = TlsMethod.TLSv1_2Plus;
+
+    /// <summary><c>certificate</c>: PEM file with the certificate followed by its chain.</summary>
+    public string? Certificate { get; init; }
+
+    /// <summary><c>private_key</c>: PEM file with the key of <see cref="Certificate"/>.</summary>
+    public string? PrivateKey { get; init; }
+
+    /// <summary><c>private_key_password</c>: password of an encrypted <see cref="PrivateKey"/>.</summary>
+    public string? PrivateKeyPassword { get; init; }
+
+    /// <summary><c>certificate2</c>: a second certificate of another key type (e.g. ECDSA beside RSA).</summary>
+    public string? Certificate2 { get; init; }
+
+    /// <summary><c>private_key2</c>: the key of <see cref="Certificate2"/>.</summary>
+    public string? PrivateKey2 { get; init; }
+
+    /// <summary><c>private_key_password2</c>: password of an encrypted <see cref="PrivateKey2"/>.</summary>
+    public string? PrivateKeyPassword2 { get; init; }
+
+    /// <summary><c>ca_list</c>: PEM bundle of trusted CAs; its subjects are also sent as acceptable client CA names.</summary>
+    public string? CaList { get; init; }
+
+    /// <summary><c>ca_path</c>: directory of trusted CAs hashed with <c>openssl rehash</c>.</summary>
+    public string? CaPath { get; init; }
+
+    /// <summary><c>crl</c>: PEM file of CRLs. Enables CRL checking of the whole chain: a CRL must exist for every CA.</summary>
+    public string? Crl { get; init; }
+
+    /// <summary><c>verify_certificate</c>: verify the peer's certificate when one is presented.</summary>
+    public bool VerifyCertificate { get; init; }
+
+    /// <summary><c>require_certificate</c>: the peer must present a certificate (which must verify).</summary>
+    public bool RequireCertificate { get; init; }
+
+    /// <summary><c>verify_client</c>: see <see cref="VerifyClientMode"/>.</summary>
+    public VerifyClientMode VerifyClient { get; init; } = VerifyClientMode.Off;
+
+    /// <summary><c>verify_depth</c>: maximum chain depth, 0..100.</summary>
+    public int VerifyDepth { get; init; } = DefaultVerifyDepth;
+
+    /// <summary>
+    /// <c>cipher_list</c>: OpenSSL cipher string for TLS ≤ 1.2; for TLS 1.3-only methods it is applied as TLS 1.3
+    /// suites, like Kamailio. <see langword="null"/> keeps OpenSSL's default.
+    /// </summary>
+    public string? CipherList { get; init; }
+
+    /// <summary><c>cipher_suites</c> (an addition): TLS 1.3 suites, e.g. <c>TLS_AES_128_GCM_SHA256</c>.</summary>
+    public string? CipherSuites { get; init; }
+
+    /// <summary><c>server_name</c>: the SNI name this profile serves (server) or sends (client).</summary>
+    public string? ServerName { get; init; }
+
+    /// <summary><c>server_name_mode</c>: how <see cref="ServerName"/> matches.</summary>
+    public ServerNameMode ServerNameMode { get; init; } = ServerNameMode.Exact;
+
+    /// <summary><c>server_id</c>: a label that selects this client profile explicitly.</summary>
+    public string? ServerId { get; init; }
+}

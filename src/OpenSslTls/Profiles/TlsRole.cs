@@ -1,0 +1,11 @@
+namespace OpenSslTls;
+
+/// <summary>Which side of the handshake a profile or connection plays.</summary>
+public enum TlsRole
+{
+    /// <summary>Accepts connections (Kamailio <c>[server:…]</c>).</summary>
+    Server,
+
+    /// <summary>Opens connections (Kamailio <c>[client:…]</c>).</summary>
+    Client,
+}
