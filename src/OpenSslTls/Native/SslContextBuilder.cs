@@ -45,6 +45,7 @@ internal sealed unsafe partial class SslContextBuilder
             LoadCertificateAuthorities(ctx);
             LoadCrl(ctx);
             SetCiphers(ctx);
+            EnsureProtocolUsable(ctx);
             SetVerification(ctx);
             SetOptions(ctx);
             SetSessionCache(ctx);
@@ -230,6 +231,52 @@ internal sealed unsafe partial class SslContextBuilder
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Fails when no cipher is usable with the method's versions: OpenSSL 3 accepts SSLv3 or TLS 1.0/1.1 as version
+    /// bounds but, at its default security level (or without SSLv3 compiled in), every handshake would then fail.
+    /// Refusing at build time names the cause instead of failing each connection later.
+    /// </summary>
+    private void EnsureProtocolUsable(SSL_CTX* ctx)
+    {
+        SSL* probe = Ssl.SSL_new(ctx);
+        if (probe == null)
+        {
+            throw Fail("method", "cannot create a connection from the context");
+        }
+
+        int usable;
+        try
+        {
+            // get1: a new stack (of borrowed cipher pointers) that we free; null when nothing is enabled.
+            var ciphers = (OPENSSL_STACK*)Ssl.SSL_get1_supported_ciphers(probe);
+            usable = ciphers == null ? 0 : Crypto.OPENSSL_sk_num(ciphers);
+            Crypto.OPENSSL_sk_free(ciphers);
+        }
+        finally
+        {
+            Ssl.SSL_free(probe);
+        }
+
+        ErrorQueue.Clear();
+        string name = TlsMethodNames.ToName(_settings.Method);
+
+        // Ciphers exist for TLS 1.0/1.1, but their handshake signatures (SHA-1, MD5+SHA-1) are refused at security
+        // level 1 and above, so a profile capped at TLS 1.1 could never complete a handshake.
+        bool cappedBelowTls12 = _settings.Method is TlsMethod.TLSv1 or TlsMethod.TLSv1_1;
+        if (usable > 0 && !(cappedBelowTls12 && Ssl.SSL_CTX_get_security_level(ctx) > 0))
+        {
+            return;
+        }
+
+        throw _settings.Method switch
+        {
+            TlsMethod.SSLv3 => Fail("method", "SSLv3 is not supported by the loaded OpenSSL"),
+            TlsMethod.TLSv1 or TlsMethod.TLSv1_1 => Fail("method",
+                $"{name} is not usable: OpenSSL 3 allows TLS 1.0/1.1 only at security level 0; add ':@SECLEVEL=0' to cipher_list to accept the risk"),
+            _ => Fail("cipher_list", $"no cipher of '{_settings.CipherList ?? _settings.CipherSuites}' is usable with method {name}"),
+        };
     }
 
     private void SetVerification(SSL_CTX* ctx)
