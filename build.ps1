@@ -1,0 +1,55 @@
+#!/usr/bin/env pwsh
+# OpenSslTls build driver for PowerShell (Windows, or pwsh elsewhere). Same verbs as build.sh:
+#   build | test | regen [--check] | bench [--quick] | run
+# Regeneration drives clang over the OpenSSL headers; on Windows point CLANG at clang.exe and pass
+# --include-root to the OpenSSL include directory (see interop/README.md).
+param(
+    [Parameter(Position = 0)][string]$Verb = 'build',
+    [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
+)
+$ErrorActionPreference = 'Stop'
+Set-Location $PSScriptRoot
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Invoke-Checked([string]$File, [string[]]$Arguments) {
+    & $File @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Invoke-Regen([string[]]$Arguments) {
+    Invoke-Checked 'dotnet' (@('run', '--project', 'interop/OpenSslTls.Interop.Generator', '-c', 'Release', '--') + $Arguments)
+}
+
+function Invoke-RegenCheck {
+    Invoke-Regen @()
+    $changed = git status --porcelain -- src/OpenSslTls/Native/Generated native/constcheck
+    if ($changed) { throw "regenerating the bindings changed committed files:`n$changed" }
+    Write-Output 'bindings: regeneration is byte-identical'
+}
+
+function Invoke-Tests([string[]]$Arguments) {
+    $results = 'artifacts/test-results'
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+    & dotnet test OpenSslTls.sln -c Release --logger 'trx;LogFileName=tests.trx' --results-directory $results @Arguments
+    $status = $LASTEXITCODE
+    $passed = 0; $failed = 0; $skipped = 0
+    foreach ($trx in Get-ChildItem $results -Filter *.trx -ErrorAction SilentlyContinue) {
+        $counters = ([xml](Get-Content $trx.FullName)).TestRun.ResultSummary.Counters
+        $passed += [int]$counters.passed
+        $failed += [int]$counters.failed
+        $skipped += [int]$counters.total - [int]$counters.executed
+    }
+    if ($status -ne 0 -and $failed -eq 0) { $failed = 1 }
+    Write-Output "$passed passed, $failed failed, $skipped skipped"
+    exit $status
+}
+
+switch ($Verb) {
+    'build' { Invoke-Checked 'dotnet' (@('build', 'OpenSslTls.sln', '-c', 'Release') + $Rest) }
+    'test' { Invoke-RegenCheck; Invoke-Tests $Rest }
+    'regen' { if ($Rest -contains '--check') { Invoke-RegenCheck } else { Invoke-Regen $Rest } }
+    'bench' { Invoke-Checked 'dotnet' (@('run', '--project', 'bench/OpenSslTls.Benchmarks', '-c', 'Release', '--') + $Rest) }
+    'run' { Write-Error 'build.ps1 run: the openssltls server is not built yet; see README.md, Status.'; exit 2 }
+    default { Write-Error 'usage: ./build.ps1 {build|test|regen [--check]|bench [--quick]|run}'; exit 2 }
+}

@@ -1,0 +1,133 @@
+using OpenSslTls.Tests.Infrastructure;
+using OpenSslTls.Tests.Support;
+
+namespace OpenSslTls.Tests.Connections;
+
+/// <summary>Our client profiles against a real <c>openssl s_server</c>.</summary>
+public sealed class OpenSslClientSideInteropTests : NativeLeakCheck
+{
+    private static readonly TimeSpan Timeout = OpenSslInterop.Timeout;
+
+    private static TestPki Pki => TestPki.Instance;
+
+    private static OpenSslProcess StartServer(string certificate, string key, params string[] extra) =>
+        OpenSslProcess.StartServer([.. new[] { "-cert", certificate, "-key", key }, .. extra]);
+
+    [Theory]
+    [InlineData("valid", true, true)]
+    [InlineData("untrusted", true, false)]
+    [InlineData("expired", true, false)]
+    [InlineData("untrusted", false, true)]
+    [InlineData("expired", false, true)]
+    public void The_client_verifies_the_server_certificate_when_asked(string kind, bool verify, bool accepted)
+    {
+        (string certificate, string key) = kind switch
+        {
+            "untrusted" => (Pki.UntrustedServerCertificate, Pki.UntrustedServerKey),
+            "expired" => (Pki.ExpiredServerCertificate, Pki.ExpiredServerKey),
+            _ => (Pki.ServerEcCertificate, Pki.ServerEcKey),
+        };
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings { CaList = Pki.RootCaCertificate, VerifyCertificate = verify });
+        using OpenSslProcess server = StartServer(certificate, key);
+        using SocketTlsPeer peer = OpenSslInterop.Connect(server, profile);
+
+        Assert.Equal(accepted, peer.WaitForHandshake(Timeout));
+        if (accepted)
+        {
+            Assert.Equal(kind == "valid", peer.Connection.Info!.PeerVerified);
+            Assert.Equal(kind == "expired", peer.Connection.Info.PeerExpired);
+            peer.Send("ping\n");
+            Assert.True(server.WaitForOutput("ping", Timeout), server.Output);
+        }
+        else
+        {
+            string expected = kind == "expired" ? "certificate has expired" : "unable to get local issuer certificate";
+            Assert.Contains(expected, peer.Connection.Failure!.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_hashed_ca_path_directory_verifies_the_server()
+    {
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings { CaPath = Pki.CaPathDirectory, VerifyCertificate = true });
+        using OpenSslProcess server = StartServer(Pki.ServerEcCertificate, Pki.ServerEcKey);
+        using SocketTlsPeer peer = OpenSslInterop.Connect(server, profile);
+
+        Assert.True(peer.WaitForHandshake(Timeout), peer.Connection.Failure?.Message);
+        Assert.True(peer.Connection.Info!.PeerVerified);
+    }
+
+    [Fact]
+    public void A_ca_path_that_is_not_a_directory_fails_at_build()
+    {
+        var error = Assert.Throws<TlsProfileException>(() =>
+            TlsProfile.Create(TlsRole.Client, new TlsProfileSettings { CaPath = Pki.RootCaCertificate, VerifyCertificate = true }));
+
+        Assert.Equal("ca_path", error.Parameter);
+        Assert.Contains(Pki.RootCaCertificate, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_client_sends_SNI_and_s_server_switches_to_the_matching_certificate()
+    {
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings { CaList = Pki.RootCaCertificate, VerifyCertificate = true });
+        using OpenSslProcess server = StartServer(Pki.ServerEcCertificate, Pki.ServerEcKey,
+            "-servername", TestPki.SniServerName, "-cert2", Pki.SniServerCertificate, "-key2", Pki.SniServerKey);
+        using SocketTlsPeer peer = OpenSslInterop.Connect(server, profile, TestPki.SniServerName);
+
+        Assert.True(peer.WaitForHandshake(Timeout), peer.Connection.Failure?.Message);
+        Assert.True(server.WaitForOutput($"{OpenSslOutput.ServerSniReceived}\"{TestPki.SniServerName}\"", Timeout), server.Output);
+        Assert.Equal(TestPki.SniServerName, peer.Connection.Info!.ServerName);
+        Assert.Equal(TestPki.SniServerName, peer.Connection.Info.PeerCertificate!.Subject.CommonName);
+    }
+
+    [Fact]
+    public void The_profile_server_name_is_sent_when_the_connection_names_none()
+    {
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings { ServerName = TestPki.SniServerName });
+        using OpenSslProcess server = StartServer(Pki.ServerEcCertificate, Pki.ServerEcKey,
+            "-servername", TestPki.SniServerName, "-cert2", Pki.SniServerCertificate, "-key2", Pki.SniServerKey);
+        using SocketTlsPeer peer = OpenSslInterop.Connect(server, profile);
+
+        Assert.True(peer.WaitForHandshake(Timeout));
+        Assert.True(server.WaitForOutput(OpenSslOutput.ServerSniReceived, Timeout), server.Output);
+    }
+
+    [Fact]
+    public void A_client_certificate_is_presented_to_a_server_that_requires_one()
+    {
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings
+        {
+            Certificate = Pki.ClientCertificate,
+            PrivateKey = Pki.ClientKey,
+            CaList = Pki.RootCaCertificate,
+            VerifyCertificate = true,
+        });
+        using OpenSslProcess server = StartServer(Pki.ServerEcCertificate, Pki.ServerEcKey, "-Verify", "2", "-CAfile", Pki.RootCaCertificate);
+        using SocketTlsPeer peer = OpenSslInterop.Connect(server, profile);
+
+        Assert.True(peer.WaitForHandshake(Timeout));
+        peer.Send("REGISTER\n");
+        Assert.True(server.WaitForOutput("REGISTER", Timeout), server.Output);
+        Assert.Contains("CN = alice", server.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void s_server_sees_a_clean_close_only_with_close_notify(bool sendCloseNotify)
+    {
+        var runtime = new TlsRuntimeParameters { SendCloseNotify = sendCloseNotify };
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings(), runtime: runtime);
+        using OpenSslProcess server = StartServer(Pki.ServerEcCertificate, Pki.ServerEcKey);
+        using SocketTlsPeer peer = OpenSslInterop.Connect(server, profile);
+        Assert.True(peer.WaitForHandshake(Timeout));
+
+        peer.Close();
+
+        // s_server ends a connection with "DONE" on close_notify and "ERROR" (unexpected eof) on a bare TCP close.
+        Assert.True(server.WaitUntil(output => output.Contains("DONE", StringComparison.Ordinal) || output.Contains(OpenSslOutput.ServerError, StringComparison.Ordinal), Timeout), server.Output);
+        Assert.Equal(sendCloseNotify, !server.Output.Contains("unexpected eof", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(sendCloseNotify, server.Output.Contains("DONE", StringComparison.Ordinal));
+    }
+}
