@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text;
+
+namespace OpenSslTls;
+
+/// <summary>
+/// Prints profiles as tls.cfg text that <see cref="TlsConfigReader"/> reads back to the same definitions (file names
+/// are written as they are, so absolute ones round-trip exactly). Fields at their <see cref="TlsProfileSettings"/>
+/// default are left out; values are written bare when the grammar allows and quoted with escapes otherwise.
+/// </summary>
+public static class TlsConfigWriter
+{
+    /// <summary>The tls.cfg text of <paramref name="profiles"/>, in order.</summary>
+    public static string Write(IEnumerable<TlsProfileDefinition> profiles)
+    {
+        ArgumentNullException.ThrowIfNull(profiles);
+        var text = new StringBuilder();
+        var defaults = new TlsProfileSettings();
+        foreach (TlsProfileDefinition profile in profiles)
+        {
+            if (text.Length > 0)
+            {
+                text.Append('\n');
+            }
+
+            TlsProfileSettings s = profile.Settings;
+            text.Append(TlsProfileRules.Header(profile)).Append('\n');
+            Key(text, "method", s.Method == defaults.Method ? null : TlsMethodNames.ToName(s.Method));
+            Key(text, "verify_certificate", s.VerifyCertificate ? "yes" : null);
+            Key(text, "require_certificate", s.RequireCertificate ? "yes" : null);
+            Key(text, "verify_client", s.VerifyClient == defaults.VerifyClient ? null : ConfigValues.VerifyClientName(s.VerifyClient));
+            Key(text, "verify_depth", s.VerifyDepth == defaults.VerifyDepth ? null : s.VerifyDepth.ToString(CultureInfo.InvariantCulture));
+            Key(text, "certificate", s.Certificate);
+            Key(text, "private_key", s.PrivateKey);
+            Key(text, "private_key_password", s.PrivateKeyPassword);
+            Key(text, "ca_list", s.CaList);
+            Key(text, "ca_path", s.CaPath);
+            Key(text, "crl", s.Crl);
+            Key(text, "cipher_list", s.CipherList);
+            Key(text, "cipher_suites", s.CipherSuites);
+            Key(text, "server_name", s.ServerName);
+            Key(text, "server_name_mode", s.ServerNameMode == defaults.ServerNameMode ? null : ((int)s.ServerNameMode).ToString(CultureInfo.InvariantCulture));
+            Key(text, "server_id", s.ServerId);
+            Key(text, "certificate2", s.Certificate2);
+            Key(text, "private_key2", s.PrivateKey2);
+            Key(text, "private_key_password2", s.PrivateKeyPassword2);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary><paramref name="value"/> as a tls.cfg value: bare when every character may stand unquoted, else quoted.</summary>
+    public static string FormatValue(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || "=:;.,?[]/@!$%&*()-+|'".Contains(c, StringComparison.Ordinal)))
+        {
+            return value;
+        }
+
+        var quoted = new StringBuilder("\"");
+        foreach (char c in value)
+        {
+            quoted.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ => c.ToString(),
+            });
+        }
+
+        return quoted.Append('"').ToString();
+    }
+
+    private static void Key(StringBuilder text, string name, string? value)
+    {
+        if (value is not null)
+        {
+            text.Append(name).Append(" = ").Append(FormatValue(value)).Append('\n');
+        }
+    }
+}

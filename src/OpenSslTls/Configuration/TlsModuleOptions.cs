@@ -1,0 +1,342 @@
+namespace OpenSslTls;
+
+/// <summary>
+/// Every parameter of Kamailio's <c>tls</c> module (<c>modparam("tls", "name", value)</c>), under its Kamailio name
+/// and with Kamailio's default, except <c>tls_method</c>, whose default here is <c>TLSv1.2+</c> (Kamailio: TLS 1.0
+/// only, unusable on OpenSSL 3). Fill it from code, from <c>Microsoft.Extensions.Configuration</c> or from pasted
+/// <c>modparam</c> lines (<see cref="TlsModuleOptionsReader"/>); <see cref="Validate"/> checks every range.
+/// <para>
+/// Where the values go: profile parameters become the <c>[server:default]</c>/<c>[client:default]</c> template when no
+/// <c>config</c> file is used (<see cref="ToProfileSettings"/>); global tuning goes to every profile's context
+/// (<see cref="ToTuning"/>); the runtime-changeable ones go to <see cref="TlsRuntimeParameters"/>
+/// (<see cref="CreateRuntimeParameters"/>). Unlike Kamailio, the modparams <c>server_name</c>, <c>ca_path</c> and
+/// <c>private_key_password</c> take effect. Parameters documented as "not wired yet" are accepted, type- and
+/// range-checked and kept here, but nothing reads them yet.
+/// </para>
+/// <para>
+/// File names follow Kamailio's rule: <c>/…</c> absolute, <c>.…</c> relative to the working directory, anything else
+/// relative to <see cref="MainConfigDirectory"/>. Properties keep the text as configured; the <c>To…</c> methods resolve.
+/// </para>
+/// </summary>
+public sealed class TlsModuleOptions
+{
+    /// <summary>Kamailio's default certificate (and key) file, relative to the main configuration directory.</summary>
+    public const string DefaultCertificateFile = "cert.pem";
+
+    /// <summary>
+    /// The directory relative file names resolve against: Kamailio's "directory of the main config file". Not a
+    /// Kamailio parameter (configuration key <c>MainConfigDirectory</c>). Default: the directory of the modparam file
+    /// read by <see cref="TlsModuleOptionsReader.ApplyModparamFile"/>, else the working directory at load time.
+    /// </summary>
+    public string? MainConfigDirectory { get; set; }
+
+    /// <summary><c>tls_method</c>: protocol versions of the default profiles. Default <c>TLSv1.2+</c> (Kamailio: <c>TLSv1</c>).</summary>
+    public TlsMethod Method { get; set; } = TlsMethod.TLSv1_2Plus;
+
+    /// <summary><c>certificate</c>: certificate chain file. Default <c>cert.pem</c> in the main configuration directory.</summary>
+    public string? Certificate { get; set; } = DefaultCertificateFile;
+
+    /// <summary>
+    /// <c>private_key</c>: key file, or a <c>/uri:</c> key id. Default (<see langword="null"/>): the
+    /// <see cref="Certificate"/> file, which by default is Kamailio's <c>cert.pem</c>.
+    /// </summary>
+    public string? PrivateKey { get; set; }
+
+    /// <summary><c>private_key_password</c>: password of an encrypted private key. Takes effect (Kamailio ignores the modparam).</summary>
+    public string? PrivateKeyPassword { get; set; }
+
+    /// <summary>
+    /// <c>key_password_mode</c>: 0 = password from the configuration, 1 = interactive prompt. Range-checked; not wired
+    /// yet (a library has no terminal to prompt on, so only 0 behaves).
+    /// </summary>
+    public int KeyPasswordMode { get; set; }
+
+    /// <summary><c>ca_list</c>: PEM bundle of trusted CAs (also sent as acceptable client CA names). Default unset.</summary>
+    public string? CaList { get; set; }
+
+    /// <summary><c>ca_path</c>: hashed directory of trusted CAs. Takes effect (Kamailio ignores the modparam).</summary>
+    public string? CaPath { get; set; }
+
+    /// <summary><c>crl</c>: PEM file of CRLs; enables CRL checks of the whole chain. Default unset.</summary>
+    public string? Crl { get; set; }
+
+    /// <summary><c>verify_certificate</c> (0/1): verify the peer's certificate. Default 0.</summary>
+    public bool VerifyCertificate { get; set; }
+
+    /// <summary><c>verify_depth</c> (0..100): maximum certificate chain depth. Default 9.</summary>
+    public int VerifyDepth { get; set; } = TlsProfileSettings.DefaultVerifyDepth;
+
+    /// <summary><c>require_certificate</c> (0/1): the peer must present a certificate. Default 0.</summary>
+    public bool RequireCertificate { get; set; }
+
+    /// <summary><c>verify_client</c>: <c>off</c>, <c>on</c>, <c>optional</c> or <c>optional_no_ca</c>. Default <c>off</c>.</summary>
+    public VerifyClientMode VerifyClient { get; set; } = VerifyClientMode.Off;
+
+    /// <summary><c>cipher_list</c>: OpenSSL cipher string (TLS 1.3 suites for TLS 1.3-only methods). Default: OpenSSL's.</summary>
+    public string? CipherList { get; set; }
+
+    /// <summary><c>cipher_suites</c> (an addition, not a Kamailio parameter): TLS 1.3 cipher suites. Default: OpenSSL's.</summary>
+    public string? CipherSuites { get; set; }
+
+    /// <summary>
+    /// <c>server_name</c>: the default profiles' SNI name: the name clients send when the caller gives none, and the
+    /// name the server default matches. Takes effect (Kamailio ignores the modparam).
+    /// </summary>
+    public string? ServerName { get; set; }
+
+    /// <summary><c>connection_timeout</c> (seconds, -1 = never): lifetime of an idle new connection. Default 600. Runtime-changeable.</summary>
+    public int ConnectionTimeout { get; set; } = 600;
+
+    /// <summary><c>tls_disable_compression</c> (0/1): refuse TLS compression. Default 1.</summary>
+    public bool DisableCompression { get; set; } = true;
+
+    /// <summary><c>ssl_release_buffers</c> (-1 OpenSSL default, 0, 1): free idle record buffers. Default 1.</summary>
+    public int ReleaseBuffers { get; set; } = 1;
+
+    /// <summary><c>ssl_freelist_max_len</c> (-1..2^30): accepted for compatibility; no effect on OpenSSL ≥ 1.1. Default 0.</summary>
+    public int FreelistMaxLength { get; set; }
+
+    /// <summary><c>ssl_max_send_fragment</c> (-1 or 512..16384): largest plaintext per record. Default -1 (OpenSSL's 16384).</summary>
+    public int MaxSendFragment { get; set; } = -1;
+
+    /// <summary><c>ssl_read_ahead</c> (-1, 0, 1): OpenSSL read-ahead. Default 0.</summary>
+    public int ReadAhead { get; set; }
+
+    /// <summary><c>send_close_notify</c> (0/1): send close_notify when closing. Default 0. Runtime-changeable.</summary>
+    public bool SendCloseNotify { get; set; }
+
+    /// <summary><c>con_ct_wq_max</c> (0..4 MiB): clear text one connection may queue. Default 65536. Runtime-changeable.</summary>
+    public int ConnectionClearTextQueueMax { get; set; } = 65536;
+
+    /// <summary><c>ct_wq_max</c> (0..1 GiB): clear text all connections may queue. Default 10 MiB. Runtime-changeable.</summary>
+    public int ClearTextQueueMax { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary><c>ct_wq_blk_size</c> (1..65536): smallest clear-text queue block. Default 4096. Runtime-changeable.</summary>
+    public int ClearTextQueueBlockSize { get; set; } = 4096;
+
+    /// <summary><c>tls_log</c> (0..1000): Kamailio log level of connection messages. Default 3. Range-checked; not wired yet.</summary>
+    public int LogLevel { get; set; } = 3;
+
+    /// <summary><c>tls_debug</c> (0..1000): Kamailio log level of debug traces. Default 3. Range-checked; not wired yet.</summary>
+    public int DebugLevel { get; set; } = 3;
+
+    /// <summary>
+    /// <c>low_mem_threshold1</c> (KB; -1 default, 0 off): refuse new connections below this free memory. Default -1.
+    /// Range-checked; not wired yet.
+    /// </summary>
+    public int LowMemoryThreshold1 { get; set; } = -1;
+
+    /// <summary>
+    /// <c>low_mem_threshold2</c> (KB; -1 default, 0 off): fail I/O on existing connections below this free memory.
+    /// Default -1. Range-checked; not wired yet.
+    /// </summary>
+    public int LowMemoryThreshold2 { get; set; } = -1;
+
+    /// <summary><c>tls_force_run</c> (0/1): start despite an OpenSSL version mismatch. Default 0. See <see cref="ApplyTo(OpenSslRuntimeOptions)"/>.</summary>
+    public bool ForceRun { get; set; }
+
+    /// <summary><c>session_cache</c> (0/1): server-side session resumption. Default 0.</summary>
+    public bool SessionCache { get; set; }
+
+    /// <summary><c>session_id</c> (at most 32 bytes): session id context. Default <c>openssltls</c> (Kamailio: <c>kamailio-tls-&lt;version&gt;</c>).</summary>
+    public string SessionId { get; set; } = new TlsTuning().SessionId;
+
+    /// <summary><c>renegotiation</c> (0/1): allow client-initiated renegotiation (TLS ≤ 1.2). Default 0.</summary>
+    public bool Renegotiation { get; set; }
+
+    /// <summary>
+    /// <c>config</c>: a tls.cfg file, or a directory of them. When set, profiles come from it and the profile
+    /// parameters above are ignored (as Kamailio); global ones still apply. Default unset.
+    /// </summary>
+    public string? Config { get; set; }
+
+    /// <summary><c>xavp_cfg</c>: name of the script XAVP carrying server_name/server_id. Kept; not wired yet (callers pass them to selection directly).</summary>
+    public string? XavpConfig { get; set; }
+
+    /// <summary><c>event_callback</c>: KEMI function run for <c>tls:connection-out</c>. Kept; not wired yet.</summary>
+    public string? EventCallback { get; set; }
+
+    /// <summary><c>rand_engine</c>: <c>krand</c>, <c>fastrand</c>, <c>cryptorand</c> or <c>kxlibssl</c>. Validated; no effect on OpenSSL 3 (as Kamailio).</summary>
+    public string? RandEngine { get; set; }
+
+    /// <summary><c>engine</c>: OpenSSL ENGINE id, <c>NONE</c> by default. Kept; not wired (ENGINEs are deprecated in OpenSSL 3).</summary>
+    public string Engine { get; set; } = "NONE";
+
+    /// <summary><c>engine_config</c>: openssl.cnf-style file for the engine, <c>NONE</c> by default. Kept; not wired.</summary>
+    public string EngineConfig { get; set; } = "NONE";
+
+    /// <summary><c>engine_algorithms</c>: methods the engine provides by default, <c>ALL</c> by default (as Kamailio's code). Kept; not wired.</summary>
+    public string EngineAlgorithms { get; set; } = "ALL";
+
+    /// <summary><c>provider_quirks</c> (0/1): reload the provider per worker. Kept; not wired yet (one process needs no quirk).</summary>
+    public bool ProviderQuirks { get; set; }
+
+    /// <summary><c>provider_quirks_config</c>: file with the provider quirks section. Kept; not wired yet.</summary>
+    public string? ProviderQuirksConfig { get; set; }
+
+    /// <summary><c>init_mode</c> (bits 0 and 1): no-ops in current Kamailio. Range-checked; not wired.</summary>
+    public int InitMode { get; set; }
+
+    /// <summary>
+    /// <c>keylog_mode</c>: bit mask of 1 (install), 2 (active), 4 (log), 8 (append to <see cref="KeylogFile"/>),
+    /// 16 (send to <see cref="KeylogPeer"/>), 1024 (filter). Default 0. Range-checked; not wired yet.
+    /// </summary>
+    public int KeylogMode { get; set; }
+
+    /// <summary><c>keylog_file</c>: NSS key log file (needed with <see cref="KeylogMode"/> bit 8). Not wired yet.</summary>
+    public string? KeylogFile { get; set; }
+
+    /// <summary><c>keylog_peer</c>: <c>udp:ip:port</c> to send key log lines to (needed with bit 16). Validated; not wired yet.</summary>
+    public string? KeylogPeer { get; set; }
+
+    /// <summary>Throws <see cref="TlsConfigurationException"/> listing every parameter out of its range, by Kamailio name.</summary>
+    public void Validate()
+    {
+        List<TlsConfigurationDiagnostic> errors = [];
+        foreach (ModuleParameter parameter in ModuleParameters.All)
+        {
+            if (parameter.Check(this) is { } problem)
+            {
+                errors.Add(new TlsConfigurationDiagnostic(parameter.Name, 0, 0, problem));
+            }
+        }
+
+        errors.AddRange(ModuleParameters.CheckCombinations(this, string.Empty));
+        if (errors.Count > 0)
+        {
+            throw new TlsConfigurationException(errors);
+        }
+    }
+
+    /// <summary>
+    /// The modparam-mode template shared by <c>[server:default]</c> and <c>[client:default]</c> (Kamailio uses one
+    /// template for both, so outgoing connections present the server certificate), with file names resolved.
+    /// </summary>
+    public TlsProfileSettings ToProfileSettings()
+    {
+        string? certificate = ResolveOptional(Certificate);
+        return new TlsProfileSettings
+        {
+            Method = Method,
+            Certificate = certificate,
+            PrivateKey = ResolveOptional(PrivateKey) ?? certificate,
+            PrivateKeyPassword = PrivateKeyPassword,
+            CaList = ResolveOptional(CaList),
+            CaPath = ResolveOptional(CaPath),
+            Crl = ResolveOptional(Crl),
+            VerifyCertificate = VerifyCertificate,
+            RequireCertificate = RequireCertificate,
+            VerifyClient = VerifyClient,
+            VerifyDepth = VerifyDepth,
+            CipherList = CipherList,
+            CipherSuites = CipherSuites,
+            ServerName = ServerName,
+        };
+    }
+
+    /// <summary>The global tuning every profile's context is built with.</summary>
+    public TlsTuning ToTuning() => new()
+    {
+        DisableCompression = DisableCompression,
+        ReleaseBuffers = ReleaseBuffers,
+        FreelistMaxLength = FreelistMaxLength,
+        MaxSendFragment = MaxSendFragment,
+        ReadAhead = ReadAhead,
+        SessionCache = SessionCache,
+        SessionId = SessionId,
+        Renegotiation = Renegotiation,
+    };
+
+    /// <summary>New runtime parameters holding <c>connection_timeout</c>, <c>send_close_notify</c> and the queue limits.</summary>
+    public TlsRuntimeParameters CreateRuntimeParameters()
+    {
+        var runtime = new TlsRuntimeParameters();
+        ApplyTo(runtime);
+        return runtime;
+    }
+
+    /// <summary>Writes the runtime-changeable values into <paramref name="runtime"/> (e.g. after re-reading the configuration).</summary>
+    public void ApplyTo(TlsRuntimeParameters runtime)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        runtime.ConnectionTimeout = ConnectionTimeout;
+        runtime.SendCloseNotify = SendCloseNotify;
+        runtime.ConnectionClearTextQueueMax = ConnectionClearTextQueueMax;
+        runtime.ClearTextQueueMax = ClearTextQueueMax;
+        runtime.ClearTextQueueBlockSize = ClearTextQueueBlockSize;
+    }
+
+    /// <summary>Writes <c>tls_force_run</c> into the options <see cref="OpenSslRuntime.Initialize"/> takes.</summary>
+    public void ApplyTo(OpenSslRuntimeOptions runtimeOptions)
+    {
+        ArgumentNullException.ThrowIfNull(runtimeOptions);
+        runtimeOptions.ForceRun = ForceRun;
+    }
+
+    /// <summary>The <see cref="Config"/> file or directory, resolved; <see langword="null"/> in modparam mode.</summary>
+    public string? ResolveConfigPath() => ResolveOptional(Config);
+
+    /// <summary>Resolves a file name by Kamailio's rule against <see cref="MainConfigDirectory"/>.</summary>
+    public string ResolvePath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return KamailioPath.Resolve(path, MainConfigDirectory);
+    }
+
+    /// <summary>A copy whose later changes do not affect this instance.</summary>
+    public TlsModuleOptions Clone() => (TlsModuleOptions)MemberwiseClone();
+
+    /// <summary>Copies every value of <paramref name="source"/> into this instance (readers apply only complete, valid results).</summary>
+    internal void CopyFrom(TlsModuleOptions source)
+    {
+        MainConfigDirectory = source.MainConfigDirectory;
+        Method = source.Method;
+        Certificate = source.Certificate;
+        PrivateKey = source.PrivateKey;
+        PrivateKeyPassword = source.PrivateKeyPassword;
+        KeyPasswordMode = source.KeyPasswordMode;
+        CaList = source.CaList;
+        CaPath = source.CaPath;
+        Crl = source.Crl;
+        VerifyCertificate = source.VerifyCertificate;
+        VerifyDepth = source.VerifyDepth;
+        RequireCertificate = source.RequireCertificate;
+        VerifyClient = source.VerifyClient;
+        CipherList = source.CipherList;
+        CipherSuites = source.CipherSuites;
+        ServerName = source.ServerName;
+        ConnectionTimeout = source.ConnectionTimeout;
+        DisableCompression = source.DisableCompression;
+        ReleaseBuffers = source.ReleaseBuffers;
+        FreelistMaxLength = source.FreelistMaxLength;
+        MaxSendFragment = source.MaxSendFragment;
+        ReadAhead = source.ReadAhead;
+        SendCloseNotify = source.SendCloseNotify;
+        ConnectionClearTextQueueMax = source.ConnectionClearTextQueueMax;
+        ClearTextQueueMax = source.ClearTextQueueMax;
+        ClearTextQueueBlockSize = source.ClearTextQueueBlockSize;
+        LogLevel = source.LogLevel;
+        DebugLevel = source.DebugLevel;
+        LowMemoryThreshold1 = source.LowMemoryThreshold1;
+        LowMemoryThreshold2 = source.LowMemoryThreshold2;
+        ForceRun = source.ForceRun;
+        SessionCache = source.SessionCache;
+        SessionId = source.SessionId;
+        Renegotiation = source.Renegotiation;
+        Config = source.Config;
+        XavpConfig = source.XavpConfig;
+        EventCallback = source.EventCallback;
+        RandEngine = source.RandEngine;
+        Engine = source.Engine;
+        EngineConfig = source.EngineConfig;
+        EngineAlgorithms = source.EngineAlgorithms;
+        ProviderQuirks = source.ProviderQuirks;
+        ProviderQuirksConfig = source.ProviderQuirksConfig;
+        InitMode = source.InitMode;
+        KeylogMode = source.KeylogMode;
+        KeylogFile = source.KeylogFile;
+        KeylogPeer = source.KeylogPeer;
+    }
+
+    private string? ResolveOptional(string? path) => string.IsNullOrEmpty(path) ? null : ResolvePath(path);
+}

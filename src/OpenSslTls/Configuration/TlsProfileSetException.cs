@@ -1,0 +1,66 @@
+namespace OpenSslTls;
+
+/// <summary>
+/// Building a <see cref="TlsProfileSet"/> failed: <see cref="Failures"/> holds one <see cref="TlsProfileException"/>
+/// per profile that could not be built (each naming the profile, the parameter and the problem), and the message
+/// lists them all. Nothing of the set was kept: profiles that did build were disposed.
+/// </summary>
+public sealed class TlsProfileSetException : AggregateException
+{
+    private readonly string _message;
+
+    /// <summary>Creates the exception for <paramref name="failures"/> (at least one).</summary>
+    public TlsProfileSetException(IReadOnlyList<TlsProfileException> failures)
+        : this(failures, null)
+    {
+    }
+
+    /// <summary>Creates the exception; <paramref name="sources"/> (parallel to the failures) adds where each profile was defined.</summary>
+    internal TlsProfileSetException(IReadOnlyList<TlsProfileException> failures, IReadOnlyList<string?>? sources)
+        : base(FormatMessage(failures, sources), failures)
+    {
+        Failures = failures;
+        _message = FormatMessage(failures, sources);
+    }
+
+    /// <summary>Creates the exception with a message only.</summary>
+    public TlsProfileSetException(string message)
+        : base(message)
+    {
+        Failures = [];
+        _message = message;
+    }
+
+    /// <summary>Creates the exception with a message and an inner exception.</summary>
+    public TlsProfileSetException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Failures = [];
+        _message = message;
+    }
+
+    /// <summary>Creates the exception with no details.</summary>
+    public TlsProfileSetException()
+        : this("TLS profiles could not be built")
+    {
+    }
+
+    /// <summary>Every profile that failed, in build order.</summary>
+    public IReadOnlyList<TlsProfileException> Failures { get; }
+
+    /// <summary>The message alone, without the inner messages <see cref="AggregateException"/> would append.</summary>
+    public override string Message => _message;
+
+    private static string FormatMessage(IReadOnlyList<TlsProfileException> failures, IReadOnlyList<string?>? sources)
+    {
+        ArgumentNullException.ThrowIfNull(failures);
+        string count = failures.Count == 1 ? "1 profile" : $"{failures.Count} profiles";
+        IEnumerable<string> lines = failures.Select((failure, i) =>
+        {
+            string? source = sources is not null && i < sources.Count ? sources[i] : null;
+            string message = failure.Message.ReplaceLineEndings(Environment.NewLine + "    ");
+            return source is null ? "  " + message : $"  {source}: {message}";
+        });
+        return $"TLS profiles could not be built ({count} failed; none was kept):" + Environment.NewLine + string.Join(Environment.NewLine, lines);
+    }
+}

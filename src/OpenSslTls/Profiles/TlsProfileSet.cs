@@ -1,0 +1,236 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace OpenSslTls;
+
+/// <summary>
+/// A complete TLS configuration, built: every profile of a tls.cfg (or, without one, the modparam template as
+/// <c>[server:default]</c> and <c>[client:default]</c>) with its context, plus profile selection for incoming and
+/// outgoing connections. Building is all or nothing: when any profile fails, the ones already built are disposed and
+/// a <see cref="TlsProfileSetException"/> lists every failing profile. A missing <c>[server:default]</c> or
+/// <c>[client:default]</c> is added with the built-in defaults (as Kamailio: the server one loads <c>cert.pem</c>
+/// from the main configuration directory). Selection is thread-safe; dispose the set when it is replaced (live
+/// connections keep their contexts alive on their own).
+/// </summary>
+public sealed class TlsProfileSet : IDisposable
+{
+    private readonly TlsProfileDefinition[] _definitions;
+    private readonly TlsProfile[] _profiles;
+    private readonly Dictionary<TlsProfile, int> _indexOf;
+    private readonly int _serverDefault;
+    private readonly int _clientDefault;
+    private int _disposed;
+
+    private TlsProfileSet(TlsProfileDefinition[] definitions, TlsProfile[] profiles, TlsTuning tuning, TlsRuntimeParameters runtime)
+    {
+        _definitions = definitions;
+        _profiles = profiles;
+        Tuning = tuning;
+        Runtime = runtime;
+        _indexOf = new Dictionary<TlsProfile, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < profiles.Length; i++)
+        {
+            _indexOf.Add(profiles[i], i);
+        }
+
+        _serverDefault = Array.FindIndex(definitions, d => d.Role == TlsRole.Server && d.Scope == TlsProfileScope.Default);
+        _clientDefault = Array.FindIndex(definitions, d => d.Role == TlsRole.Client && d.Scope == TlsProfileScope.Default);
+    }
+
+    /// <summary>Every profile, implied defaults first, then in file order.</summary>
+    public IReadOnlyList<TlsProfile> Profiles => _profiles;
+
+    /// <summary>The definitions the profiles were built from, index for index with <see cref="Profiles"/>.</summary>
+    public IReadOnlyList<TlsProfileDefinition> Definitions => _definitions;
+
+    /// <summary><c>[server:default]</c>.</summary>
+    public TlsProfile ServerDefault => _profiles[_serverDefault];
+
+    /// <summary><c>[client:default]</c>.</summary>
+    public TlsProfile ClientDefault => _profiles[_clientDefault];
+
+    /// <summary>The global tuning every context was built with.</summary>
+    public TlsTuning Tuning { get; }
+
+    /// <summary>The runtime parameters every profile's connections read.</summary>
+    public TlsRuntimeParameters Runtime { get; }
+
+    /// <summary>
+    /// Builds the profiles <paramref name="options"/> describe: from its <c>config</c> file or directory when set
+    /// (profile modparams are then ignored, as Kamailio), else from its profile parameters (one template for both
+    /// default profiles). <paramref name="runtime"/> is shared when given (e.g. across reloads, keeping values changed
+    /// at run time); otherwise new runtime parameters are made from <paramref name="options"/>.
+    /// Throws <see cref="TlsConfigurationException"/> for invalid options or tls.cfg, and
+    /// <see cref="TlsProfileSetException"/> when contexts cannot be built.
+    /// </summary>
+    public static TlsProfileSet Load(TlsModuleOptions options, TlsRuntimeParameters? runtime = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        IReadOnlyList<TlsProfileDefinition> definitions;
+        if (options.Config is { Length: > 0 } config)
+        {
+            definitions = TlsConfigReader.Read(config, options.MainConfigDirectory).Profiles;
+        }
+        else
+        {
+            TlsProfileSettings template = options.ToProfileSettings();
+            definitions = [TlsProfileDefinition.ForDefault(TlsRole.Server, template), TlsProfileDefinition.ForDefault(TlsRole.Client, template)];
+        }
+
+        return Build(definitions, options.ToTuning(), runtime ?? options.CreateRuntimeParameters(), logger, options.MainConfigDirectory);
+    }
+
+    /// <summary>
+    /// Builds <paramref name="definitions"/> (checked with the tls.cfg rules: one default per role, <c>any</c> needs a
+    /// server_name, no unnamed duplicates on one address and port). Missing defaults are added with the built-in
+    /// settings, the server one resolving <c>cert.pem</c> against <paramref name="mainConfigDirectory"/> (null: the
+    /// working directory).
+    /// </summary>
+    public static TlsProfileSet Build(
+        IEnumerable<TlsProfileDefinition> definitions,
+        TlsTuning? tuning = null,
+        TlsRuntimeParameters? runtime = null,
+        ILogger? logger = null,
+        string? mainConfigDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(definitions);
+        List<TlsProfileDefinition> list = [.. definitions];
+        if (list.Any(definition => definition is null))
+        {
+            throw new ArgumentException("definitions must not contain null", nameof(definitions));
+        }
+
+        List<TlsConfigurationDiagnostic> problems = [.. TlsProfileRules.Check(list)
+            .Select(problem => new TlsConfigurationDiagnostic(list[problem.Index].Source ?? list[problem.Index].Label, 0, 0, problem.Message))];
+        if (problems.Count > 0)
+        {
+            throw new TlsConfigurationException(problems);
+        }
+
+        if (!list.Exists(d => d.Role == TlsRole.Client && d.Scope == TlsProfileScope.Default))
+        {
+            list.Insert(0, TlsProfileDefinition.ForDefault(TlsRole.Client, new TlsProfileSettings()));
+        }
+
+        if (!list.Exists(d => d.Role == TlsRole.Server && d.Scope == TlsProfileScope.Default))
+        {
+            list.Insert(0, TlsProfileDefinition.ForDefault(TlsRole.Server, new TlsProfileSettings()).WithBuiltInDefaults(mainConfigDirectory));
+        }
+
+        tuning ??= new TlsTuning();
+        runtime ??= new TlsRuntimeParameters();
+        var profiles = new TlsProfile?[list.Count];
+        List<TlsProfileException> failures = [];
+        List<string?> sources = [];
+        for (int i = 0; i < list.Count; i++)
+        {
+            TlsProfileDefinition definition = list[i];
+            try
+            {
+                profiles[i] = TlsProfile.Create(definition.Role, definition.Settings, tuning, runtime, logger, definition.Label);
+            }
+            catch (TlsProfileException e)
+            {
+                failures.Add(e);
+                sources.Add(definition.Source);
+            }
+            catch (OpenSslException e)
+            {
+                failures.Add(new TlsProfileException(definition.Label, "context", e.Message, e.Errors));
+                sources.Add(definition.Source);
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            foreach (TlsProfile? built in profiles)
+            {
+                built?.Dispose();
+            }
+
+            throw new TlsProfileSetException(failures, sources);
+        }
+
+        return new TlsProfileSet([.. list], profiles!, tuning, runtime);
+    }
+
+    /// <summary>The definition <paramref name="profile"/> (a profile of this set) was built from.</summary>
+    public TlsProfileDefinition GetDefinition(TlsProfile profile) => _definitions[IndexOf(profile)];
+
+    /// <summary>
+    /// The profile for a connection accepted on <paramref name="local"/>: the last-declared <c>[server:ip:port]</c>
+    /// section for that address whose port is the same or 0, whatever its server_name; else <c>[server:default]</c>.
+    /// IPv4-mapped IPv6 addresses match IPv4 profiles.
+    /// </summary>
+    public TlsProfile SelectServer(IPEndPoint local)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ThrowIfDisposed();
+        return _profiles[TlsProfileSelector.SelectServer(_definitions, local)];
+    }
+
+    /// <summary>
+    /// The profile to switch a server connection to when the client sent SNI <paramref name="serverName"/>, or null to
+    /// keep <paramref name="current"/> (no SNI, or nothing matches). Matching uses each profile's server_name and
+    /// server_name_mode (0 exact, 1 domain and subdomains, 2 subdomains only; case-insensitive), trying in order
+    /// profiles on the connection's address and port, then <c>any</c> profiles, then <c>[server:default]</c>, each
+    /// last-declared first. On a mismatch a connection on a named profile moves to an unnamed profile of the same
+    /// address if one exists. Deviations from Kamailio: every server profile can switch (Kamailio only the default
+    /// and named ones), the connection's own address is used (Kamailio uses the step-A profile's, so connections on
+    /// the default only see <c>any</c> profiles), and a mismatch never falls back to <c>[server:default]</c>.
+    /// </summary>
+    public TlsProfile? SelectServerBySni(TlsProfile current, IPEndPoint local, string serverName)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(local);
+        ThrowIfDisposed();
+        int index = IndexOf(current);
+        if (current.Role != TlsRole.Server)
+        {
+            throw new ArgumentException($"{current.Label} is not a server profile", nameof(current));
+        }
+
+        int selected = TlsProfileSelector.SelectServerBySni(_definitions, index, local, serverName);
+        return selected < 0 ? null : _profiles[selected];
+    }
+
+    /// <summary>
+    /// The profile for an outgoing connection to <paramref name="remote"/>: the client profile whose server_id equals
+    /// <paramref name="serverId"/> exactly, when given and found; else the last-declared <c>[client:ip:port]</c> (port
+    /// equal or 0) or <c>[client:any]</c> profile for the remote address, where a profile with a server_name must match
+    /// <paramref name="serverName"/> when that is given and <c>any</c> profiles are only taken on such a match; else
+    /// <c>[client:default]</c>. Deviations from Kamailio: the remote address is used (Kamailio keys on the local socket
+    /// address), and server_id is looked up before, not alongside, address matches.
+    /// </summary>
+    public TlsProfile SelectClient(IPEndPoint remote, string? serverName = null, string? serverId = null)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        ThrowIfDisposed();
+        return _profiles[TlsProfileSelector.SelectClient(_definitions, remote, serverName, serverId)];
+    }
+
+    /// <summary>Disposes every profile. Connections already made keep working; selection throws afterwards.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (TlsProfile profile in _profiles)
+        {
+            profile.Dispose();
+        }
+    }
+
+    private int IndexOf(TlsProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return _indexOf.TryGetValue(profile, out int index)
+            ? index
+            : throw new ArgumentException($"profile {profile.Label} does not belong to this set", nameof(profile));
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+}
