@@ -152,6 +152,20 @@ public sealed class OpenSslServerSideInteropTests : NativeLeakCheck
     }
 
     [Fact]
+    public void Ca_list_subjects_are_sent_as_acceptable_client_CA_names()
+    {
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Server, Server() with { VerifyClient = VerifyClientMode.Optional, CaList = Pki.RootCaCertificate });
+        (SocketTlsPeer peer, OpenSslProcess client) = OpenSslInterop.ServeOne(profile, "-tls1_2");
+        using (client)
+        using (peer)
+        {
+            Assert.True(peer.WaitForHandshake(Timeout));
+            Assert.True(client.WaitForOutput("Acceptable client certificate CA names", Timeout), client.Output);
+            Assert.True(client.WaitForOutput($"CN = {TestPki.RootCaName}", Timeout), client.Output);
+        }
+    }
+
+    [Fact]
     public void A_missing_CRL_for_a_CA_in_the_chain_gives_a_readable_error()
     {
         // Both roots are trusted but the CRL file only holds the test root's CRL: the untrusted root has none.
