@@ -67,7 +67,10 @@ case "$verb" in
     if [ "${1:-}" = "--check" ]; then regen_check; else regen "$@"; fi
     ;;
   bench)
-    dotnet run --project bench/OpenSslTls.Benchmarks -c Release -- "$@"
+    # The C reference harness first (gcc -O2), then the suite: --quick = Stopwatch loops and one table (< 3 min);
+    # no flag = BenchmarkDotNet + C harness + idle-memory probes. See docs/benchmarks.md.
+    make -s -C native/bench
+    dotnet run --project bench/OpenSslTls.Benchmarks -c Release -- --c-harness native/build/bench/tlsbench "$@"
     ;;
   run)
     echo "build.sh run: the openssltls server (issue 8) is not built yet; see README.md, 'Status'." >&2

@@ -1,0 +1,87 @@
+using OpenSslTls.Benchmarks.Infrastructure;
+
+namespace OpenSslTls.Benchmarks.OpenSsl;
+
+/// <summary>
+/// One full or resumed OpenSslTls handshake: a client and a server connection are created, pumped until both are
+/// established (including TLS 1.3 tickets, which the client processes), and disposed.
+/// </summary>
+internal sealed class OpenSslTlsHandshakeOperation : IBenchOperation
+{
+    private readonly TlsProfile _server;
+    private readonly TlsProfile _client;
+    private readonly TlsSession? _resume;
+    private readonly OpenSslTlsPump _pump = new();
+
+    public OpenSslTlsHandshakeOperation(BenchPki pki, Scenario scenario)
+    {
+        _server = OpenSslTlsProfiles.Server(pki, scenario);
+        _client = OpenSslTlsProfiles.Client(pki, scenario);
+        string first = Check(expectResumed: false);
+        if (scenario.Kind == ScenarioKind.Resume)
+        {
+            _resume = FirstSession();
+            Description = $"first: {first}; resumed: {Check(expectResumed: true)}";
+        }
+        else
+        {
+            Description = first;
+        }
+    }
+
+    public string Description { get; }
+
+    public void Run()
+    {
+        TlsConnection server = _server.CreateConnection();
+        TlsConnection client = _client.CreateConnection(BenchPki.ServerName, _resume);
+        try
+        {
+            _pump.Handshake(client, server);
+        }
+        finally
+        {
+            client.Dispose();
+            server.Dispose();
+            _pump.Reset();
+        }
+    }
+
+    public void Verify() => Check(expectResumed: _resume is not null);
+
+    public void Dispose()
+    {
+        _resume?.Dispose();
+        _server.Dispose();
+        _client.Dispose();
+    }
+
+    private TlsSession FirstSession()
+    {
+        using TlsConnection server = _server.CreateConnection();
+        using TlsConnection client = _client.CreateConnection(BenchPki.ServerName);
+        _pump.Handshake(client, server);
+        _pump.Reset();
+        return client.GetSession() ?? throw new InvalidOperationException("no session to resume after the first handshake");
+    }
+
+    private string Check(bool expectResumed)
+    {
+        using TlsConnection server = _server.CreateConnection();
+        using TlsConnection client = _client.CreateConnection(BenchPki.ServerName, expectResumed ? _resume : null);
+        _pump.Handshake(client, server);
+        _pump.Reset();
+        TlsConnectionInfo info = client.Info!;
+        if (info.SessionReused != expectResumed || server.Info!.SessionReused != expectResumed)
+        {
+            throw new InvalidOperationException($"expected session reused = {expectResumed}, got client {info.SessionReused}, server {server.Info!.SessionReused}");
+        }
+
+        if (!expectResumed && !info.PeerVerified)
+        {
+            throw new InvalidOperationException($"the client did not verify the server: {info.VerifyResultText}");
+        }
+
+        return $"{info.Protocol} {info.CipherName}, reused={info.SessionReused}, server sent {_pump.ServerToClientBytes} B";
+    }
+}

@@ -1,0 +1,34 @@
+using System.Globalization;
+using System.Text;
+
+namespace OpenSslTls.Benchmarks.Report;
+
+/// <summary>The one comparison table both modes print (Markdown, so it can be pasted into docs/benchmarks.md as is).</summary>
+internal static class ResultTable
+{
+    public static string Format(IEnumerable<ResultRow> rows, string title)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"## {title}");
+        text.AppendLine();
+        text.AppendLine("| scenario | unit | C | SslStream | OpenSslTls | ours/C | ours/SslStream | managed B SslStream | managed B OpenSslTls |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (ResultRow row in rows)
+        {
+            string better = row.HigherIsBetter ? "higher is better" : "lower is better";
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {row.Title} | {row.Unit} ({better}) | {Value(row.C)} | {Value(row.SslStream)} | {Value(row.Ours)} | {Ratio(row.Ours, row.C)} | {Ratio(row.Ours, row.SslStream)} | {Value(row.SslStreamManaged)} | {Value(row.OursManaged)} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("Rates: median sample. 'managed B': bytes allocated per operation (rates) or live managed bytes per connection (idle rows).");
+        text.AppendLine("Idle rows: RSS = VmRSS growth per connection; heap = glibc malloc bytes in use + live managed bytes per connection.");
+        text.AppendLine("SslStream has no release-buffers setting: both idle rows show its one measurement.");
+        return text.ToString();
+    }
+
+    private static string Value(double? value) => value is { } v ? v.ToString("F1", CultureInfo.InvariantCulture) : "n/a";
+
+    private static string Ratio(double? ours, double? other) =>
+        ours is { } o && other is { } t && t != 0 ? (o / t).ToString("F3", CultureInfo.InvariantCulture) : "n/a";
+}
