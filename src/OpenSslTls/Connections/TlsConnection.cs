@@ -19,21 +19,26 @@ public sealed class TlsConnection : IDisposable
     private readonly SslEngine _engine;
     private readonly ClearTextQueue _queue;
     private readonly string? _serverName;
+    private readonly TlsProfile _initialProfile;
+    private readonly ServerNameSwitch.State? _serverNameSwitch;
     private TlsConnectionState _state;
     private bool _wasEstablished;
     private TlsConnectionInfo? _info;
 
-    internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession)
+    internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession, TlsServerNameSelector? serverNameSelector)
     {
-        Profile = profile;
+        _initialProfile = profile;
         _serverName = profile.Role == TlsRole.Client ? serverName ?? profile.Settings.ServerName : null;
+        _serverNameSwitch = profile.Role == TlsRole.Server && serverNameSelector is not null
+            ? new ServerNameSwitch.State(profile, serverNameSelector)
+            : null;
         _queue = new ClearTextQueue(profile.Runtime);
-        _engine = new SslEngine(profile.Context, profile.Role == TlsRole.Server, _serverName, resumeSession?.Handle);
+        _engine = new SslEngine(profile.Context, profile.Role == TlsRole.Server, _serverName, resumeSession?.Handle, _serverNameSwitch);
         _state = profile.Role == TlsRole.Server ? TlsConnectionState.Handshaking : TlsConnectionState.New;
     }
 
-    /// <summary>The profile this connection was created from.</summary>
-    public TlsProfile Profile { get; }
+    /// <summary>The profile in use: the one the connection was created from, or the one SNI switched it to.</summary>
+    public TlsProfile Profile => _serverNameSwitch?.Selected ?? _initialProfile;
 
     /// <summary>Server or client.</summary>
     public TlsRole Role => Profile.Role;
@@ -327,6 +332,11 @@ public sealed class TlsConnection : IDisposable
         }
 
         OpenSslException error = _engine.LastError!;
+        if (_serverNameSwitch?.Error is { } selectorError)
+        {
+            error = new OpenSslException($"TLS handshake failed: the SNI profile selector threw {selectorError.GetType().Name}: {selectorError.Message}", selectorError);
+        }
+
         long verify = _engine.VerifyResult;
         if (verify != TlsConnectionInfo.VerifyOk)
         {

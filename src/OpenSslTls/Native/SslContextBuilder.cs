@@ -40,6 +40,11 @@ internal sealed unsafe partial class SslContextBuilder
         {
             SSL_CTX* ctx = context.Pointer;
             SetProtocolRange(ctx);
+            if (_role == TlsRole.Server)
+            {
+                ServerNameSwitch.Install(ctx);
+            }
+
             UseCertificateChain(ctx, _settings.Certificate, "certificate");
             UseCertificateChain(ctx, _settings.Certificate2, "certificate2");
             LoadCertificateAuthorities(ctx);

@@ -30,7 +30,7 @@ internal sealed unsafe class SslEngine : IDisposable
     private readonly BioBuffers* _buffers;
     private readonly BioOutputSink _sink = new();
 
-    internal SslEngine(SafeSslContextHandle context, bool isServer, string? serverName, SafeSslSessionHandle? resume)
+    internal SslEngine(SafeSslContextHandle context, bool isServer, string? serverName, SafeSslSessionHandle? resume, ServerNameSwitch.State? serverNameSwitch = null)
     {
         ErrorQueue.Clear();
         bool added = false;
@@ -59,6 +59,10 @@ internal sealed unsafe class SslEngine : IDisposable
             if (isServer)
             {
                 Ssl.SSL_set_accept_state(_ssl.Pointer);
+                if (serverNameSwitch is not null)
+                {
+                    ServerNameSwitch.Attach(_ssl.Pointer, serverNameSwitch);
+                }
             }
             else
             {

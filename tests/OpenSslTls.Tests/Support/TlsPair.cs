@@ -12,9 +12,9 @@ public sealed class TlsPair : IDisposable
     private readonly ArrayBufferWriter<byte> _toServer = new();
     private readonly ArrayBufferWriter<byte> _toClient = new();
 
-    public TlsPair(TlsProfile serverProfile, TlsProfile clientProfile, string? serverName = null, TlsSession? resume = null)
+    public TlsPair(TlsProfile serverProfile, TlsProfile clientProfile, string? serverName = null, TlsSession? resume = null, TlsServerNameSelector? selector = null)
     {
-        Server = serverProfile.CreateConnection();
+        Server = serverProfile.CreateConnection(serverNameSelector: selector);
         Client = clientProfile.CreateConnection(serverName, resume);
     }
 

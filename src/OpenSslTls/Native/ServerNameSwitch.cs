@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using static OpenSslTls.Native.Interop;
+
+namespace OpenSslTls.Native;
+
+/// <summary>
+/// Server-side SNI profile switching. Every server <c>SSL_CTX</c> gets the servername callback; a connection created
+/// with a <see cref="TlsServerNameSelector"/> stores its state in the <c>SSL</c>'s ex_data through a GCHandle that the
+/// ex_data free callback releases when <c>SSL_free</c> runs, so native code never keeps it alive longer than the SSL.
+/// </summary>
+internal static unsafe class ServerNameSwitch
+{
+    private static readonly Lock Gate = new();
+    private static int s_index = -1;
+
+    /// <summary>Per-connection switching state; references profiles and the selector, never the connection.</summary>
+    internal sealed class State(TlsProfile initial, TlsServerNameSelector selector)
+    {
+        public TlsProfile Initial { get; } = initial;
+
+        public TlsServerNameSelector Selector { get; } = selector;
+
+        public TlsProfile? Selected { get; set; }
+
+        public Exception? Error { get; set; }
+    }
+
+    /// <summary>Installs the servername callback on a server context.</summary>
+    internal static void Install(SSL_CTX* ctx) => Ssl.SSL_CTX_set_tlsext_servername_callback(ctx, &OnServerName);
+
+    /// <summary>Attaches <paramref name="state"/> to <paramref name="ssl"/>; the SSL owns the handle from here on.</summary>
+    internal static void Attach(SSL* ssl, State state)
+    {
+        GCHandle handle = GCHandle.Alloc(state);
+        if (Ssl.SSL_set_ex_data(ssl, Index, (void*)GCHandle.ToIntPtr(handle)) != 1)
+        {
+            handle.Free();
+            throw ErrorQueue.Drain("attaching the SNI selector (SSL_set_ex_data)");
+        }
+    }
+
+    private static int Index
+    {
+        get
+        {
+            if (s_index >= 0)
+            {
+                return s_index;
+            }
+
+            lock (Gate)
+            {
+                if (s_index < 0)
+                {
+                    int index = Crypto.CRYPTO_get_ex_new_index(Crypto.CRYPTO_EX_INDEX_SSL, 0, null, null, null, &FreeState);
+                    s_index = index >= 0 ? index : throw ErrorQueue.Drain("CRYPTO_get_ex_new_index(SSL)");
+                }
+
+                return s_index;
+            }
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void FreeState(void* parent, void* pointer, CRYPTO_EX_DATA* data, int index, nint argl, void* argp)
+    {
+        if (pointer != null)
+        {
+            GCHandle.FromIntPtr((IntPtr)pointer).Free();
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnServerName(SSL* ssl, int* alert, void* argument)
+    {
+        if (s_index < 0)
+        {
+            return Ssl.SSL_TLSEXT_ERR_NOACK;
+        }
+
+        void* pointer = Ssl.SSL_get_ex_data(ssl, s_index);
+        string? name = Utf8Z.ToString(Ssl.SSL_get_servername(ssl, Ssl.TLSEXT_NAMETYPE_host_name));
+        if (pointer == null || string.IsNullOrEmpty(name))
+        {
+            return Ssl.SSL_TLSEXT_ERR_NOACK;
+        }
+
+        var state = (State)GCHandle.FromIntPtr((IntPtr)pointer).Target!;
+        try
+        {
+            TlsProfile? chosen = state.Selector(state.Initial, name);
+            if (chosen is null || ReferenceEquals(chosen, state.Initial))
+            {
+                return Ssl.SSL_TLSEXT_ERR_OK;
+            }
+
+            if (chosen.Role != TlsRole.Server)
+            {
+                throw new InvalidOperationException($"SNI selector returned client profile {chosen.Label}");
+            }
+
+            SwitchTo(ssl, chosen);
+            state.Selected = chosen;
+            return Ssl.SSL_TLSEXT_ERR_OK;
+        }
+        catch (Exception e)
+        {
+            // Never let an exception cross into OpenSSL: fail this handshake with an alert, the connection reports it.
+            state.Error = e;
+            *alert = Ssl.SSL_AD_INTERNAL_ERROR;
+            return Ssl.SSL_TLSEXT_ERR_ALERT_FATAL;
+        }
+    }
+
+    private static void SwitchTo(SSL* ssl, TlsProfile profile)
+    {
+        var lease = new HandleLease(profile.Context);
+        try
+        {
+            SSL_CTX* ctx = profile.Context.Pointer;
+
+            // SSL_set_SSL_CTX up-refs the new context and drops the SSL's reference to the old one; it swaps the
+            // certificates but not the verification settings or options, so copy those: a switch must never leave the
+            // weaker verify mode of the address-selected profile in place.
+            Ssl.SSL_set_SSL_CTX(ssl, ctx);
+            Ssl.SSL_set_verify(ssl, Ssl.SSL_CTX_get_verify_mode(ctx), Ssl.SSL_CTX_get_verify_callback(ctx));
+            Ssl.SSL_set_verify_depth(ssl, Ssl.SSL_CTX_get_verify_depth(ctx));
+            ulong wanted = Ssl.SSL_CTX_get_options(ctx);
+            Ssl.SSL_clear_options(ssl, Ssl.SSL_get_options(ssl) & ~wanted);
+            Ssl.SSL_set_options(ssl, wanted);
+        }
+        finally
+        {
+            lease.Dispose();
+        }
+    }
+}
