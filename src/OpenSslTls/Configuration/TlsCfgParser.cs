@@ -300,13 +300,14 @@ internal sealed class TlsCfgParser
     {
         Token token = Next(extended: false);
         return token.Kind == Kind.Delimiter && token.Text == delimiter
-            || Fail(token, $"Syntax error, '{delimiter}' expected {context}, found {Describe(token)}");
+            || Fail(token, token.Kind == Kind.Error ? token.Text : $"Syntax error, '{delimiter}' expected {context}, found {Describe(token)}");
     }
 
     private bool ExpectEndOfLine()
     {
         Token token = Next(extended: false);
-        return token.Kind is Kind.EndOfLine or Kind.EndOfFile || Fail(token, $"End of line expected, found {Describe(token)}");
+        return token.Kind is Kind.EndOfLine or Kind.EndOfFile
+            || Fail(token, token.Kind == Kind.Error ? token.Text : $"End of line expected, found {Describe(token)}");
     }
 
     private bool Fail(Token at, string message)
