@@ -88,6 +88,14 @@ internal sealed class ModparamFileParser
         }
 
         Advance();
+        if (name.Text is "loadmodule" or "loadmodulex" or "loadpath" or "mpath")
+        {
+            // Written both as loadmodule "tls.so" and as loadmodule("tls.so").
+            _notes.Add(At(name, $"'{name.Text}' ignored"));
+            SkipRestOfLine(name.Line);
+            return true;
+        }
+
         if (_current.Is('='))
         {
             _notes.Add(At(name, $"core parameter '{name.Text}' ignored"));
@@ -182,9 +190,6 @@ internal sealed class ModparamFileParser
         {
             case "modparam":
                 Modparam(name, arguments);
-                break;
-            case "loadmodule" or "loadmodulex" or "loadpath" or "mpath":
-                _notes.Add(At(name, $"'{name.Text}' ignored"));
                 break;
             default:
                 Error(name, $"'{name.Text}' is not read here: only modparam(\"tls\", \"name\", value) statements are");

@@ -174,7 +174,7 @@ public static class TlsModuleOptionsReader
         {
             foreach (IConfigurationProvider provider in root.Providers.Reverse())
             {
-                if (provider.TryGet(path, out _))
+                if (provider.TryGet(path, out _) || provider.GetChildKeys([], path).Any())
                 {
                     return $"{path} ({provider})";
                 }
