@@ -8,7 +8,8 @@ namespace OpenSslTls.Benchmarks;
 /// <summary>
 /// Entry point. <c>--quick</c>: the short suite (Stopwatch loops). No mode: the full suite (BenchmarkDotNet). Options:
 /// <c>--c-harness PATH</c>, <c>--connections N</c> (idle memory, at least 2000), <c>--only ID-PART</c> (repeatable).
-/// <c>--idle-child IMPL SCENARIO PKI N</c> is the internal mode the idle-memory runner starts.
+/// <c>--profile IMPL SCENARIO SECONDS</c> runs one operation alone for a profiler. <c>--idle-child IMPL SCENARIO PKI N</c>
+/// is the internal mode the idle-memory runner starts.
 /// </summary>
 internal static class Program
 {
@@ -20,6 +21,11 @@ internal static class Program
                 Enum.Parse<IdleImplementation>(args[1]), Scenario.Find(args[2]), BenchPki.Open(args[3]), int.Parse(args[4], CultureInfo.InvariantCulture));
             Console.WriteLine(IdleMemoryProbe.Format(result));
             return 0;
+        }
+
+        if (args.Length == 4 && args[0] == "--profile")
+        {
+            return ProfileMode.Run(Enum.Parse<Implementation>(args[1]), Scenario.Find(args[2]), int.Parse(args[3], CultureInfo.InvariantCulture));
         }
 
         bool quick = false;
