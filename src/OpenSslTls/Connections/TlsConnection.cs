@@ -24,6 +24,7 @@ public sealed class TlsConnection : IDisposable
     private TlsConnectionState _state;
     private bool _wasEstablished;
     private TlsConnectionInfo? _info;
+    private TlsConnectionRecord? _record;
 
     internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession, TlsServerNameSelector? serverNameSelector)
     {
@@ -68,6 +69,21 @@ public sealed class TlsConnection : IDisposable
                 return _queue.Count;
             }
         }
+    }
+
+    /// <summary>The id a <see cref="TlsModule"/> gave this connection (for <c>tls.list</c>/<c>tls.kill</c>); 0 when made by a bare profile.</summary>
+    public long Id => _record?.Id ?? 0;
+
+    /// <summary>The local endpoint the host reported when the module created the connection, if any.</summary>
+    public System.Net.IPEndPoint? LocalEndPoint => _record?.Local;
+
+    /// <summary>The remote endpoint the host reported when the module created the connection, if any.</summary>
+    public System.Net.IPEndPoint? RemoteEndPoint => _record?.Remote;
+
+    internal TlsConnectionRecord? Record
+    {
+        get => _record;
+        set => _record = value;
     }
 
     /// <summary>
@@ -118,50 +134,82 @@ public sealed class TlsConnection : IDisposable
     {
         ArgumentNullException.ThrowIfNull(plaintext);
         ArgumentNullException.ThrowIfNull(output);
+        TlsConnectionRecord? record = _record;
+        if (record is null)
+        {
+            lock (_lock)
+            {
+                return ReceiveLocked(ciphertext, plaintext, output);
+            }
+        }
+
+        TlsResult result;
+        long sentBefore;
+        bool wasHandshaking;
         lock (_lock)
         {
-            if (_state is TlsConnectionState.Closed or TlsConnectionState.Failed or TlsConnectionState.PeerClosed)
+            wasHandshaking = !_wasEstablished;
+            sentBefore = _engine.BytesWritten;
+            result = record.Module.AllowIo(this) ? ReceiveLocked(ciphertext, plaintext, output) : FailLowMemory(record);
+            record.OnActivity(ciphertext.Length, _engine.BytesWritten - sentBefore);
+        }
+
+        // Notify outside the lock: handlers may call back into this connection from any thread.
+        if (result.HandshakeCompleted)
+        {
+            record.Module.OnHandshakeCompleted(this);
+        }
+        else if (wasHandshaking && result.Status == TlsStatus.Failed)
+        {
+            record.Module.OnHandshakeFailed(this, Failure!);
+        }
+
+        return result;
+    }
+
+    private TlsResult ReceiveLocked(ReadOnlySpan<byte> ciphertext, IBufferWriter<byte> plaintext, IBufferWriter<byte> output)
+    {
+        if (_state is TlsConnectionState.Closed or TlsConnectionState.Failed or TlsConnectionState.PeerClosed)
+        {
+            return new TlsResult(StatusForState());
+        }
+
+        using var lease = new HandleLease(_engine.Handle);
+        ErrorQueue.Clear();
+        int consumed = 0;
+        bool completed = false;
+        if (_state != TlsConnectionState.Established)
+        {
+            _state = TlsConnectionState.Handshaking;
+            SslStep step = _engine.Handshake(ciphertext, ref consumed, output);
+            if (step != SslStep.Done)
             {
-                return new TlsResult(StatusForState());
+                return step == SslStep.WantRead ? new TlsResult(TlsStatus.Ok) : FailHandshake(step);
             }
 
-            using var lease = new HandleLease(_engine.Handle);
-            ErrorQueue.Clear();
-            int consumed = 0;
-            bool completed = false;
-            if (_state != TlsConnectionState.Established)
+            completed = true;
+            if (!OnHandshakeCompleted(output))
             {
-                _state = TlsConnectionState.Handshaking;
-                SslStep step = _engine.Handshake(ciphertext, ref consumed, output);
-                if (step != SslStep.Done)
-                {
-                    return step == SslStep.WantRead ? new TlsResult(TlsStatus.Ok) : FailHandshake(step);
-                }
+                return new TlsResult(TlsStatus.Failed, completed);
+            }
+        }
 
-                completed = true;
-                if (!OnHandshakeCompleted(output))
-                {
+        while (true)
+        {
+            Span<byte> target = plaintext.GetSpan(MaxRecordPlaintext);
+            switch (_engine.Read(ciphertext, ref consumed, target, out int read, output))
+            {
+                case SslStep.Done:
+                    plaintext.Advance(read);
+                    continue;
+                case SslStep.WantRead:
+                    return new TlsResult(TlsStatus.Ok, completed);
+                case SslStep.PeerClosed:
+                    _state = TlsConnectionState.PeerClosed;
+                    return new TlsResult(TlsStatus.PeerClosed, completed);
+                default:
+                    Fail(_engine.LastError!);
                     return new TlsResult(TlsStatus.Failed, completed);
-                }
-            }
-
-            while (true)
-            {
-                Span<byte> target = plaintext.GetSpan(MaxRecordPlaintext);
-                switch (_engine.Read(ciphertext, ref consumed, target, out int read, output))
-                {
-                    case SslStep.Done:
-                        plaintext.Advance(read);
-                        continue;
-                    case SslStep.WantRead:
-                        return new TlsResult(TlsStatus.Ok, completed);
-                    case SslStep.PeerClosed:
-                        _state = TlsConnectionState.PeerClosed;
-                        return new TlsResult(TlsStatus.PeerClosed, completed);
-                    default:
-                        Fail(_engine.LastError!);
-                        return new TlsResult(TlsStatus.Failed, completed);
-                }
             }
         }
     }
@@ -174,46 +222,68 @@ public sealed class TlsConnection : IDisposable
     public TlsResult Send(ReadOnlySpan<byte> plaintext, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
+        TlsConnectionRecord? record = _record;
+        if (record is null)
+        {
+            lock (_lock)
+            {
+                return SendLocked(plaintext, output);
+            }
+        }
+
         lock (_lock)
         {
-            switch (_state)
+            if (!record.Module.AllowIo(this))
             {
-                case TlsConnectionState.Established:
-                    using (new HandleLease(_engine.Handle))
-                    {
-                        ErrorQueue.Clear();
-                        if (_engine.Write(plaintext, output) == SslStep.Done)
-                        {
-                            return new TlsResult(TlsStatus.Ok);
-                        }
-
-                        Fail(_engine.LastError!);
-                        return new TlsResult(TlsStatus.Failed);
-                    }
-
-                case TlsConnectionState.New:
-                case TlsConnectionState.Handshaking:
-                    if (!_queue.TryAdd(plaintext))
-                    {
-                        return new TlsResult(TlsStatus.QueueFull);
-                    }
-
-                    if (_state == TlsConnectionState.New)
-                    {
-                        using var lease = new HandleLease(_engine.Handle);
-                        ErrorQueue.Clear();
-                        TlsResult started = StartHandshake(output);
-                        if (!started.IsSuccess)
-                        {
-                            return started;
-                        }
-                    }
-
-                    return new TlsResult(TlsStatus.Queued);
-
-                default:
-                    return new TlsResult(StatusForState());
+                return FailLowMemory(record);
             }
+
+            long sentBefore = _engine.BytesWritten;
+            TlsResult result = SendLocked(plaintext, output);
+            record.OnActivity(0, _engine.BytesWritten - sentBefore);
+            return result;
+        }
+    }
+
+    private TlsResult SendLocked(ReadOnlySpan<byte> plaintext, IBufferWriter<byte> output)
+    {
+        switch (_state)
+        {
+            case TlsConnectionState.Established:
+                using (new HandleLease(_engine.Handle))
+                {
+                    ErrorQueue.Clear();
+                    if (_engine.Write(plaintext, output) == SslStep.Done)
+                    {
+                        return new TlsResult(TlsStatus.Ok);
+                    }
+
+                    Fail(_engine.LastError!);
+                    return new TlsResult(TlsStatus.Failed);
+                }
+
+            case TlsConnectionState.New:
+            case TlsConnectionState.Handshaking:
+                if (!_queue.TryAdd(plaintext))
+                {
+                    return new TlsResult(TlsStatus.QueueFull);
+                }
+
+                if (_state == TlsConnectionState.New)
+                {
+                    using var lease = new HandleLease(_engine.Handle);
+                    ErrorQueue.Clear();
+                    TlsResult started = StartHandshake(output);
+                    if (!started.IsSuccess)
+                    {
+                        return started;
+                    }
+                }
+
+                return new TlsResult(TlsStatus.Queued);
+
+            default:
+                return new TlsResult(StatusForState());
         }
     }
 
@@ -290,6 +360,28 @@ public sealed class TlsConnection : IDisposable
 
             _engine.Dispose();
         }
+
+        _record?.Release(this);
+    }
+
+    /// <summary>Closes the connection without sending anything (admin kill, idle expiry): later operations report Closed.</summary>
+    internal void Abort()
+    {
+        lock (_lock)
+        {
+            _queue.Clear();
+            if (_state != TlsConnectionState.Failed)
+            {
+                _state = TlsConnectionState.Closed;
+            }
+        }
+    }
+
+    private TlsResult FailLowMemory(TlsConnectionRecord record)
+    {
+        Fail(new OpenSslException(
+            $"TLS I/O refused: available memory is below low_mem_threshold2 ({record.Module.Runtime.EffectiveThreshold2Kilobytes} KB)"));
+        return new TlsResult(TlsStatus.Failed);
     }
 
     private TlsResult StartHandshake(IBufferWriter<byte> output)

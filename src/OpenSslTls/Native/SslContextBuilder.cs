@@ -40,6 +40,7 @@ internal sealed unsafe partial class SslContextBuilder
         {
             SSL_CTX* ctx = context.Pointer;
             SetProtocolRange(ctx);
+            KeyLogWriter.Install(ctx);
             if (_role == TlsRole.Server)
             {
                 ServerNameSwitch.Install(ctx);

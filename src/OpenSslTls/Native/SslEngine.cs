@@ -94,6 +94,9 @@ internal sealed unsafe class SslEngine : IDisposable
 
     internal SafeSslHandle Handle => _ssl;
 
+    /// <summary>Ciphertext bytes written to output writers so far.</summary>
+    internal long BytesWritten => _sink.BytesWritten;
+
     internal SSL* Pointer => _ssl.Pointer;
 
     /// <summary>The error of the last <see cref="SslStep.Failed"/> step.</summary>

@@ -19,6 +19,11 @@ public sealed class TlsRuntimeParameters
     private int _queueBlockSize = 4096;
     private int _connectionTimeout = 600;
     private long _queuedBytes;
+    private int _logLevel = 3;
+    private int _debugLevel = 3;
+    private int _lowMemoryThreshold1 = -1;
+    private int _lowMemoryThreshold2 = -1;
+    private volatile string? _config;
 
     /// <summary><c>send_close_notify</c>: send a close_notify alert when a connection is closed. Default off.</summary>
     public bool SendCloseNotify
@@ -55,6 +60,53 @@ public sealed class TlsRuntimeParameters
         set => Volatile.Write(ref _connectionTimeout, InRange(value, -1, int.MaxValue, "connection_timeout"));
     }
 
+    /// <summary><c>tls_log</c>: Kamailio log level (-5..3+) at which connection facts and verify failures are logged (default 3, debug).</summary>
+    public int LogLevel
+    {
+        get => Volatile.Read(ref _logLevel);
+        set => Volatile.Write(ref _logLevel, InRange(value, -5, 1000, "tls_log"));
+    }
+
+    /// <summary><c>tls_debug</c>: Kamailio log level of the library's debug traces (default 3, debug).</summary>
+    public int DebugLevel
+    {
+        get => Volatile.Read(ref _debugLevel);
+        set => Volatile.Write(ref _debugLevel, InRange(value, -5, 1000, "tls_debug"));
+    }
+
+    /// <summary>
+    /// <c>low_mem_threshold1</c> in kilobytes: below this much available memory new connections are refused.
+    /// -1 uses the default (512 KB per processor), 0 turns the check off.
+    /// </summary>
+    public int LowMemoryThreshold1
+    {
+        get => Volatile.Read(ref _lowMemoryThreshold1);
+        set => Volatile.Write(ref _lowMemoryThreshold1, InRange(value, -1, int.MaxValue, "low_mem_threshold1"));
+    }
+
+    /// <summary>
+    /// <c>low_mem_threshold2</c> in kilobytes: below this much available memory I/O on existing connections fails.
+    /// -1 uses the default (256 KB per processor), 0 turns the check off.
+    /// </summary>
+    public int LowMemoryThreshold2
+    {
+        get => Volatile.Read(ref _lowMemoryThreshold2);
+        set => Volatile.Write(ref _lowMemoryThreshold2, InRange(value, -1, int.MaxValue, "low_mem_threshold2"));
+    }
+
+    /// <summary><c>config</c>: the tls.cfg file or directory; a change takes effect at the next reload.</summary>
+    public string? Config
+    {
+        get => _config;
+        set => _config = value;
+    }
+
+    /// <summary>The threshold-1 value in kilobytes with -1 resolved to its default; 0 when off.</summary>
+    internal long EffectiveThreshold1Kilobytes => Effective(LowMemoryThreshold1, 512);
+
+    /// <summary>The threshold-2 value in kilobytes with -1 resolved to its default; 0 when off.</summary>
+    internal long EffectiveThreshold2Kilobytes => Effective(LowMemoryThreshold2, 256);
+
     /// <summary>Clear-text bytes queued by all connections right now (Kamailio's <c>clear_text_write_queued_bytes</c>).</summary>
     public long ClearTextQueuedBytes => Interlocked.Read(ref _queuedBytes);
 
@@ -78,6 +130,9 @@ public sealed class TlsRuntimeParameters
     }
 
     internal void ReleaseQueueBytes(long count) => Interlocked.Add(ref _queuedBytes, -count);
+
+    private static long Effective(int value, int perProcessorKilobytes) =>
+        value == -1 ? (long)perProcessorKilobytes * Environment.ProcessorCount : value;
 
     private static int InRange(int value, int min, int max, string name) =>
         value < min || value > max

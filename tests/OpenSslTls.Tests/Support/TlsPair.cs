@@ -18,6 +18,13 @@ public sealed class TlsPair : IDisposable
         Client = clientProfile.CreateConnection(serverName, resume);
     }
 
+    /// <summary>Wires two existing connections (e.g. made by a <see cref="TlsModule"/>).</summary>
+    public TlsPair(TlsConnection server, TlsConnection client)
+    {
+        Server = server;
+        Client = client;
+    }
+
     public TlsConnection Server { get; }
 
     public TlsConnection Client { get; }

@@ -1,0 +1,455 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace OpenSslTls;
+
+/// <summary>
+/// The library as a SIP server uses it: the current profile set (from modparams or tls.cfg), the runtime-changeable
+/// parameters, every open connection, reload, the admin views (<c>tls.info</c>, <c>tls.list</c>, <c>tls.options</c>,
+/// <c>tls.kill</c>), idle expiry, events, logging, low-memory guards and metrics. Thread-safe.
+/// </summary>
+public sealed partial class TlsModule : IDisposable
+{
+    private readonly Lock _reloadGate = new();
+    private readonly ConcurrentDictionary<long, TlsConnection> _connections = new();
+    private readonly ConcurrentDictionary<TlsProfileGeneration, byte> _liveGenerations = new();
+    private readonly TlsModuleOptions _options;
+    private readonly ILogger _logger;
+    private readonly Func<long> _availableMemory;
+    private readonly long _memoryProbeTicks;
+    private TlsProfileGeneration _current;
+    private long _nextId;
+    private long _generationNumber = 1;
+    private int _maxConnections;
+    private long _memoryProbedAt;
+    private int _memoryProbed;
+    private long _availableKilobytes = long.MaxValue;
+    private bool _disposed;
+
+    private TlsModule(TlsModuleOptions options, TlsRuntimeParameters runtime, TlsProfileSet profiles, TlsModuleHostOptions host)
+    {
+        _options = options;
+        Runtime = runtime;
+        Time = host.TimeProvider;
+        _logger = host.LoggerFactory?.CreateLogger("OpenSslTls") ?? NullLogger.Instance;
+        _availableMemory = host.AvailableMemoryKilobytes;
+        _memoryProbeTicks = (long)(host.MemoryProbeInterval.TotalSeconds * Time.TimestampFrequency);
+        Metrics = new TlsMetrics(host.MeterFactory, () => Runtime.ClearTextQueuedBytes);
+        _current = new TlsProfileGeneration(profiles, 1);
+        _liveGenerations[_current] = 0;
+    }
+
+    /// <summary>Raised when an outgoing connection completes its handshake (Kamailio's <c>tls:connection-out</c>).</summary>
+    public event EventHandler<TlsConnectionEventArgs>? OutboundConnectionEstablished;
+
+    /// <summary>Raised when a handshake fails, with the reason.</summary>
+    public event EventHandler<TlsConnectionEventArgs>? HandshakeFailed;
+
+    /// <summary>Raised by <see cref="SweepIdleConnections"/> for each connection past <c>connection_timeout</c>; the host closes its socket.</summary>
+    public event EventHandler<TlsConnectionEventArgs>? ConnectionExpired;
+
+    /// <summary>Raised by <see cref="Kill"/>; the host closes the connection's socket.</summary>
+    public event EventHandler<TlsConnectionEventArgs>? ConnectionKilled;
+
+    /// <summary>The runtime-changeable parameters (connection_timeout, send_close_notify, queue caps, tls_log, tls_debug, low_mem_threshold1/2, config).</summary>
+    public TlsRuntimeParameters Runtime { get; }
+
+    /// <summary>The profile set new connections use.</summary>
+    public TlsProfileSet Profiles => Volatile.Read(ref _current).Profiles;
+
+    /// <summary>The handler name configured by <c>event_callback</c> (the host maps it to its own handler), or null.</summary>
+    public string? EventCallback => _options.EventCallback;
+
+    internal TimeProvider Time { get; }
+
+    internal TlsMetrics Metrics { get; }
+
+    /// <summary>
+    /// Validates <paramref name="options"/>, loads OpenSSL (honouring <c>tls_force_run</c>) and builds the profile set.
+    /// Throws <see cref="TlsConfigurationException"/> or <see cref="TlsProfileSetException"/> naming every problem.
+    /// </summary>
+    public static TlsModule Create(TlsModuleOptions options, TlsModuleHostOptions? host = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        host ??= new TlsModuleHostOptions();
+        options = options.Clone();
+        ILogger? logger = host.LoggerFactory?.CreateLogger("OpenSslTls");
+        var runtimeOptions = new OpenSslRuntimeOptions { Logger = logger };
+        options.ApplyTo(runtimeOptions);
+        OpenSslRuntime.Initialize(runtimeOptions);
+
+        TlsRuntimeParameters runtime = options.CreateRuntimeParameters();
+        runtime.LogLevel = options.LogLevel;
+        runtime.DebugLevel = options.DebugLevel;
+        runtime.LowMemoryThreshold1 = options.LowMemoryThreshold1;
+        runtime.LowMemoryThreshold2 = options.LowMemoryThreshold2;
+        runtime.Config = options.Config;
+        // keylog_mode bits 1 (install the callback) and 8 (append to keylog_file), as Kamailio.
+        string? keylog = options.KeylogFile is { Length: > 0 } file && (options.KeylogMode & 1) != 0 && (options.KeylogMode & 8) != 0
+            ? options.ResolvePath(file)
+            : null;
+        Native.KeyLogWriter.Configure(keylog);
+        TlsProfileSet profiles = TlsProfileSet.Load(options, runtime, logger);
+        var module = new TlsModule(options, runtime, profiles, host);
+        if (keylog is not null)
+        {
+            module.LogKeylogEnabled(keylog);
+        }
+
+        return module;
+    }
+
+    /// <summary>
+    /// A connection for a socket accepted on <paramref name="local"/> from <paramref name="remote"/>: the server
+    /// profile by local address (else <c>[server:default]</c>), switching on the client's SNI. Throws
+    /// <see cref="TlsLowMemoryException"/> when memory is under <c>low_mem_threshold1</c>.
+    /// </summary>
+    public TlsConnection AcceptConnection(IPEndPoint local, IPEndPoint remote)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(remote);
+        return Register(generation =>
+        {
+            TlsProfileSet set = generation.Profiles;
+            TlsProfile profile = set.SelectServer(local);
+            return profile.CreateConnection(serverNameSelector: (current, name) => set.SelectServerBySni(current, local, name));
+        }, local, remote);
+    }
+
+    /// <summary>
+    /// A connection to open towards <paramref name="remote"/>: the client profile by <paramref name="serverId"/>, else
+    /// by address (and <paramref name="serverName"/>), else <c>[client:default]</c>; SNI is <paramref name="serverName"/>
+    /// or the profile's server_name.
+    /// </summary>
+    public TlsConnection OpenConnection(IPEndPoint remote, string? serverName = null, string? serverId = null, IPEndPoint? local = null, TlsSession? resumeSession = null)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        return Register(generation => generation.Profiles.SelectClient(remote, serverName, serverId).CreateConnection(serverName, resumeSession), local, remote);
+    }
+
+    /// <summary>
+    /// Re-reads the configuration (<c>config</c> as set now, or the modparams) and every file it names, builds the new
+    /// set completely, then swaps it in. On any error the running set is untouched and every error is returned. Existing
+    /// connections keep their set, which is freed when the last of them closes.
+    /// </summary>
+    public TlsReloadResult Reload()
+    {
+        lock (_reloadGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            TlsModuleOptions options = _options.Clone();
+            options.Config = Runtime.Config;
+            TlsProfileSet next;
+            try
+            {
+                next = TlsProfileSet.Load(options, Runtime, _logger);
+            }
+            catch (TlsConfigurationException e)
+            {
+                return ReloadFailed(e.Errors.Select(error => error.ToString()).ToList());
+            }
+            catch (TlsProfileSetException e)
+            {
+                return ReloadFailed(e.Failures.Select(failure => failure.Message).ToList());
+            }
+            catch (Exception e) when (e is OpenSslException or IOException or UnauthorizedAccessException)
+            {
+                return ReloadFailed([e.Message]);
+            }
+
+            var generation = new TlsProfileGeneration(next, Interlocked.Increment(ref _generationNumber));
+            _liveGenerations[generation] = 0;
+            TlsProfileGeneration previous = Interlocked.Exchange(ref _current, generation);
+            RetireIfUnused(previous);
+            Metrics.Reloaded(true);
+            LogReloaded(_logger, generation.Number, next.Profiles.Count);
+            return new TlsReloadResult(true, generation.Number, []);
+        }
+    }
+
+    /// <summary><c>tls.info</c>.</summary>
+    public TlsModuleInfo Info() => new(
+        Volatile.Read(ref _maxConnections),
+        _connections.Count,
+        Runtime.ClearTextQueuedBytes,
+        Volatile.Read(ref _current).Number,
+        _liveGenerations.Count);
+
+    /// <summary><c>tls.list</c>: every open connection, by id.</summary>
+    public IReadOnlyList<TlsConnectionSummary> List()
+    {
+        long now = Time.GetTimestamp();
+        int timeout = Runtime.ConnectionTimeout;
+        var rows = new List<TlsConnectionSummary>(_connections.Count);
+        foreach (TlsConnection connection in _connections.Values.OrderBy(c => c.Id))
+        {
+            TlsConnectionRecord? record = connection.Record;
+            if (record is null)
+            {
+                continue;
+            }
+
+            TlsConnectionInfo? info = connection.State is TlsConnectionState.Established or TlsConnectionState.PeerClosed ? connection.Info : null;
+            long remaining = timeout < 0 ? -1 : Math.Max(0, timeout - (long)record.Idle(now).TotalSeconds);
+            rows.Add(new TlsConnectionSummary(
+                record.Id,
+                remaining,
+                record.Remote?.ToString(),
+                record.Local?.ToString(),
+                info?.CipherDescription ?? string.Empty,
+                info?.Protocol ?? string.Empty,
+                connection.State,
+                connection.Profile.Label,
+                info?.ServerName,
+                connection.QueuedBytes,
+                record.Generation.Number));
+        }
+
+        return rows;
+    }
+
+    /// <summary><c>tls.options</c>: every module parameter's current value by Kamailio name (passwords masked).</summary>
+    public IReadOnlyDictionary<string, string?> Options()
+    {
+        TlsModuleOptions current = _options.Clone();
+        current.ConnectionTimeout = Runtime.ConnectionTimeout;
+        current.SendCloseNotify = Runtime.SendCloseNotify;
+        current.ConnectionClearTextQueueMax = Runtime.ConnectionClearTextQueueMax;
+        current.ClearTextQueueMax = Runtime.ClearTextQueueMax;
+        current.ClearTextQueueBlockSize = Runtime.ClearTextQueueBlockSize;
+        current.LogLevel = Runtime.LogLevel;
+        current.DebugLevel = Runtime.DebugLevel;
+        current.LowMemoryThreshold1 = Runtime.LowMemoryThreshold1;
+        current.LowMemoryThreshold2 = Runtime.LowMemoryThreshold2;
+        current.Config = Runtime.Config;
+        return TlsOptionsView.Describe(current);
+    }
+
+    /// <summary><c>tls.kill</c>: closes connection <paramref name="id"/> (nothing is sent) and raises <see cref="ConnectionKilled"/>; false when unknown.</summary>
+    public bool Kill(long id)
+    {
+        if (!_connections.TryGetValue(id, out TlsConnection? connection))
+        {
+            return false;
+        }
+
+        connection.Record!.Killed = true;
+        connection.Abort();
+        ConnectionKilled?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:killed"));
+        return true;
+    }
+
+    /// <summary>
+    /// Finds connections idle longer than <c>connection_timeout</c> (never when it is -1), closes them like
+    /// <see cref="Kill"/> and raises <see cref="ConnectionExpired"/> for each; returns them.
+    /// </summary>
+    public IReadOnlyList<TlsConnection> SweepIdleConnections()
+    {
+        int timeout = Runtime.ConnectionTimeout;
+        if (timeout < 0)
+        {
+            return [];
+        }
+
+        long now = Time.GetTimestamp();
+        var expired = new List<TlsConnection>();
+        foreach (TlsConnection connection in _connections.Values)
+        {
+            if (connection.Record is { } record && record.Idle(now) >= TimeSpan.FromSeconds(timeout))
+            {
+                connection.Abort();
+                expired.Add(connection);
+                ConnectionExpired?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:expired"));
+            }
+        }
+
+        return expired;
+    }
+
+    /// <summary>Starts a timer on the module's clock that calls <see cref="SweepIdleConnections"/> every <paramref name="interval"/>; dispose it to stop.</summary>
+    public IDisposable StartIdleSweeper(TimeSpan interval) =>
+        Time.CreateTimer(_ => SweepIdleConnections(), null, interval, interval);
+
+    /// <summary>Frees the current profile set once no connection uses it. Open connections stay usable until disposed.</summary>
+    public void Dispose()
+    {
+        lock (_reloadGate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            RetireIfUnused(_current);
+            Metrics.Dispose();
+        }
+    }
+
+    internal bool AllowIo(TlsConnection connection)
+    {
+        if (connection.Record is { Killed: true })
+        {
+            return true; // state is Closed already; the connection reports it
+        }
+
+        long threshold = Runtime.EffectiveThreshold2Kilobytes;
+        if (threshold == 0 || AvailableKilobytes() >= threshold)
+        {
+            return true;
+        }
+
+        LogLowMemory(_logger, "low_mem_threshold2", threshold, AvailableKilobytes());
+        return false;
+    }
+
+    internal void OnHandshakeCompleted(TlsConnection connection)
+    {
+        TlsConnectionRecord record = connection.Record!;
+        TlsConnectionInfo? info = connection.Info;
+        Metrics.HandshakeCompleted(info?.Protocol ?? "unknown", record.Age(Time.GetTimestamp()));
+        LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
+        if (info is not null && _logger.IsEnabled(level))
+        {
+            LogEstablished(_logger, level, record.Id, connection.Role, record.Remote?.ToString(), info.Protocol, info.CipherName, info.CipherBits,
+                info.ServerName, info.PeerCertificate?.Subject.Line, info.PeerCertificate?.Issuer.Line, info.VerifyResultText);
+        }
+
+        if (connection.Role == TlsRole.Client)
+        {
+            OutboundConnectionEstablished?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:connection-out"));
+        }
+    }
+
+    internal void OnHandshakeFailed(TlsConnection connection, OpenSslException error)
+    {
+        TlsConnectionRecord record = connection.Record!;
+        Metrics.HandshakeFailed(record.Age(Time.GetTimestamp()));
+        LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
+        if (_logger.IsEnabled(level))
+        {
+            LogHandshakeFailed(_logger, level, record.Id, connection.Role, record.Remote?.ToString(), error.Message);
+        }
+
+        HandshakeFailed?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:handshake-failed", error));
+    }
+
+    internal void Unregister(TlsConnectionRecord record, TlsConnection connection)
+    {
+        if (_connections.TryRemove(new KeyValuePair<long, TlsConnection>(record.Id, connection)))
+        {
+            Metrics.ConnectionClosed();
+        }
+
+        if (!ReferenceEquals(record.Generation, Volatile.Read(ref _current)) && record.Generation.References == 1)
+        {
+            _liveGenerations.TryRemove(record.Generation, out _);
+        }
+    }
+
+    private TlsConnection Register(Func<TlsProfileGeneration, TlsConnection> create, IPEndPoint? local, IPEndPoint? remote)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long threshold = Runtime.EffectiveThreshold1Kilobytes;
+        if (threshold != 0 && AvailableKilobytes() < threshold)
+        {
+            LogLowMemory(_logger, "low_mem_threshold1", threshold, AvailableKilobytes());
+            throw new TlsLowMemoryException(threshold, AvailableKilobytes());
+        }
+
+        TlsProfileGeneration generation = AcquireCurrent();
+        TlsConnection connection;
+        try
+        {
+            connection = create(generation);
+        }
+        catch
+        {
+            generation.Release();
+            throw;
+        }
+
+        var record = new TlsConnectionRecord(this, Interlocked.Increment(ref _nextId), generation, local, remote, Time.GetTimestamp());
+        connection.Record = record;
+        _connections[record.Id] = connection;
+        Metrics.ConnectionOpened();
+        int open = _connections.Count;
+        int max;
+        while (open > (max = Volatile.Read(ref _maxConnections)) && Interlocked.CompareExchange(ref _maxConnections, open, max) != max)
+        {
+        }
+
+        return connection;
+    }
+
+    private TlsProfileGeneration AcquireCurrent()
+    {
+        // A reload may retire the generation between the read and the acquire; then read the new current one.
+        for (int attempt = 0; ; attempt++)
+        {
+            TlsProfileGeneration generation = Volatile.Read(ref _current);
+            if (generation.TryAcquire())
+            {
+                return generation;
+            }
+
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (attempt > 1000)
+            {
+                throw new InvalidOperationException("no live profile generation to create a connection from");
+            }
+        }
+    }
+
+    private void RetireIfUnused(TlsProfileGeneration generation)
+    {
+        if (generation.References == 1)
+        {
+            _liveGenerations.TryRemove(generation, out _);
+        }
+
+        generation.Release();
+    }
+
+    private long AvailableKilobytes()
+    {
+        long now = Time.GetTimestamp();
+        if (Volatile.Read(ref _memoryProbed) == 0 || now - Interlocked.Read(ref _memoryProbedAt) >= _memoryProbeTicks)
+        {
+            Interlocked.Exchange(ref _availableKilobytes, _availableMemory());
+            Interlocked.Exchange(ref _memoryProbedAt, now);
+            Volatile.Write(ref _memoryProbed, 1);
+        }
+
+        return Interlocked.Read(ref _availableKilobytes);
+    }
+
+    private TlsReloadResult ReloadFailed(List<string> errors)
+    {
+        Metrics.Reloaded(false);
+        LogReloadFailed(_logger, errors.Count, string.Join("; ", errors));
+        return new TlsReloadResult(false, Volatile.Read(ref _current).Number, errors);
+    }
+
+    private void LogKeylogEnabled(string file) => LogKeylog(_logger, file);
+
+    [LoggerMessage(EventId = 10, Message = "TLS connection {Id} ({Role}) with {Remote}: {Protocol} {Cipher} ({Bits} bits), SNI {ServerName}, peer subject {Subject}, issuer {Issuer}, verify: {Verify}")]
+    private static partial void LogEstablished(ILogger logger, LogLevel level, long id, TlsRole role, string? remote, string protocol, string cipher, int bits, string? serverName, string? subject, string? issuer, string verify);
+
+    [LoggerMessage(EventId = 11, Message = "TLS connection {Id} ({Role}) with {Remote}: handshake failed: {Reason}")]
+    private static partial void LogHandshakeFailed(ILogger logger, LogLevel level, long id, TlsRole role, string? remote, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "TLS profiles reloaded: generation {Generation}, {Count} profiles")]
+    private static partial void LogReloaded(ILogger logger, long generation, int count);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "TLS reload refused, the running profiles stay: {Count} errors: {Errors}")]
+    private static partial void LogReloadFailed(ILogger logger, int count, string errors);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "{Threshold}: available memory {Available} KB is below {Limit} KB")]
+    private static partial void LogLowMemory(ILogger logger, string threshold, long limit, long available);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "TLS key logging is ON: session secrets are written to {File}; anyone who can read it can decrypt captured traffic")]
+    private static partial void LogKeylog(ILogger logger, string file);
+}

@@ -1,0 +1,19 @@
+namespace OpenSslTls;
+
+/// <summary>Renders module options as Kamailio parameter names and values, masking secrets.</summary>
+internal static class TlsOptionsView
+{
+    private static readonly HashSet<string> Secrets = new(StringComparer.OrdinalIgnoreCase) { "private_key_password" };
+
+    internal static IReadOnlyDictionary<string, string?> Describe(TlsModuleOptions options)
+    {
+        var values = new SortedDictionary<string, string?>(StringComparer.Ordinal);
+        foreach (ModuleParameter parameter in ModuleParameters.All)
+        {
+            string? value = parameter.GetText(options);
+            values[parameter.Name] = Secrets.Contains(parameter.Name) && !string.IsNullOrEmpty(value) ? "********" : value;
+        }
+
+        return values;
+    }
+}

@@ -1,0 +1,363 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+using OpenSslTls.Native;
+using OpenSslTls.Tests.Infrastructure;
+using OpenSslTls.Tests.Support;
+
+namespace OpenSslTls.Tests.Runtime;
+
+public sealed class TlsModuleTests : NativeLeakCheck
+{
+    private static TestPki Pki => TestPki.Instance;
+
+    private static TlsPair Connect(TlsModule module)
+    {
+        var pair = new TlsPair(module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote), module.OpenConnection(TlsConfigFile.Local));
+        Assert.True(pair.Handshake(), pair.Server.Failure?.Message ?? pair.Client.Failure?.Message);
+        return pair;
+    }
+
+    [Fact]
+    public void Reload_serves_the_new_certificate_while_an_older_connection_keeps_working()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        using TlsPair before = Connect(module);
+        Assert.Equal(TestPki.ServerName, before.Client.Info!.PeerCertificate!.Subject.CommonName);
+
+        config.WriteServer(Pki.SniServerCertificate, Pki.SniServerKey);
+        TlsReloadResult result = module.Reload();
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
+        Assert.Equal(2, result.Generation);
+        using (TlsPair after = Connect(module))
+        {
+            Assert.Equal(TestPki.SniServerName, after.Client.Info!.PeerCertificate!.Subject.CommonName);
+            Assert.Equal(2, module.Info().LiveGenerations);
+        }
+
+        before.ClientSend("OPTIONS after reload"u8);
+        before.Pump();
+        Assert.Equal("OPTIONS after reload", System.Text.Encoding.ASCII.GetString(before.ServerReceived.WrittenSpan));
+        Assert.Equal(1, module.List().Single(row => row.Id == before.Server.Id).Generation);
+    }
+
+    [Fact]
+    public void A_broken_reload_returns_every_error_and_keeps_serving_the_old_certificate()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        string missing = Path.Combine(config.Directory, "missing.pem");
+        File.WriteAllText(config.Path, $"""
+            [server:default]
+            certificate = {missing}
+            private_key = {missing}
+            bogus_key = 1
+
+            [client:default]
+            """);
+
+        TlsReloadResult result = module.Reload();
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(1, result.Generation);
+        Assert.Contains(result.Errors, error => error.Contains("bogus_key", StringComparison.Ordinal));
+        using TlsPair pair = Connect(module);
+        Assert.Equal(TestPki.ServerName, pair.Client.Info!.PeerCertificate!.Subject.CommonName);
+
+        config.WriteServer(missing, missing);
+        TlsReloadResult unreadable = module.Reload();
+        Assert.False(unreadable.Succeeded);
+        Assert.Contains(unreadable.Errors, error => error.Contains(missing, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_thousand_reloads_with_open_connections_leave_native_objects_flat()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        var open = Enumerable.Range(0, 3).Select(_ => Connect(module)).ToList();
+        Assert.True(module.Reload().Succeeded);
+        long contextsAfterFirstReload = NativeObjectCounter.Get(NativeObjectKind.SslContext);
+        long managedBefore = GC.GetTotalMemory(forceFullCollection: true);
+
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.True(module.Reload().Succeeded);
+        }
+
+        Assert.Equal(contextsAfterFirstReload, NativeObjectCounter.Get(NativeObjectKind.SslContext));
+        Assert.Equal(2, module.Info().LiveGenerations); // the current one and the one the open connections use
+        long managedAfter = GC.GetTotalMemory(forceFullCollection: true);
+        Assert.True(managedAfter - managedBefore < 2 * 1024 * 1024, $"managed heap grew by {managedAfter - managedBefore} bytes");
+
+        // Closing the last connections of generation 1 frees its two contexts at once (no reload needed).
+        open.ForEach(pair => pair.Dispose());
+        Assert.Equal(1, module.Info().LiveGenerations);
+        Assert.Equal(contextsAfterFirstReload - 2, NativeObjectCounter.Get(NativeObjectKind.SslContext));
+    }
+
+    [Fact]
+    public void Config_changed_at_run_time_takes_effect_at_the_next_reload()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        string other = Path.Combine(config.Directory, "other.cfg");
+        File.WriteAllText(other, $"""
+            [server:default]
+            certificate = {Pki.SniServerCertificate}
+            private_key = {Pki.SniServerKey}
+            """);
+
+        module.Runtime.Config = other;
+        using (TlsPair unchanged = Connect(module))
+        {
+            Assert.Equal(TestPki.ServerName, unchanged.Client.Info!.PeerCertificate!.Subject.CommonName);
+        }
+
+        Assert.True(module.Reload().Succeeded);
+        using TlsPair changed = Connect(module);
+        Assert.Equal(TestPki.SniServerName, changed.Client.Info!.PeerCertificate!.Subject.CommonName);
+        Assert.Equal(other, module.Options()["config"]);
+    }
+
+    [Fact]
+    public void Lowering_con_ct_wq_max_at_run_time_makes_a_queued_write_fail()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        using TlsConnection client = module.OpenConnection(TlsConfigFile.Local);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+
+        Assert.Equal(TlsStatus.Queued, client.Send(new byte[1000], output).Status);
+        module.Runtime.ConnectionClearTextQueueMax = 1500;
+        Assert.Equal(TlsStatus.QueueFull, client.Send(new byte[1000], output).Status);
+        Assert.Equal("1500", module.Options()["con_ct_wq_max"]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => module.Runtime.ConnectionClearTextQueueMax = 5 * 1024 * 1024);
+    }
+
+    [Fact]
+    public void Send_close_notify_changed_at_run_time_applies_to_open_connections()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        using TlsPair pair = Connect(module);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+
+        module.Runtime.SendCloseNotify = true;
+        pair.Server.Close(output);
+
+        Assert.True(output.WrittenCount > 0);
+    }
+
+    [Fact]
+    public void Kill_closes_the_connection_and_tells_the_host()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        using TlsPair pair = Connect(module);
+        TlsConnectionEventArgs? killed = null;
+        module.ConnectionKilled += (_, e) => killed = e;
+
+        Assert.True(module.Kill(pair.Server.Id));
+
+        Assert.Same(pair.Server, killed?.Connection);
+        Assert.Equal(TlsConnectionState.Closed, pair.Server.State);
+        Assert.Equal(TlsStatus.Closed, pair.Server.Send("x"u8, new System.Buffers.ArrayBufferWriter<byte>()).Status);
+        Assert.False(module.Kill(987654));
+    }
+
+    [Fact]
+    public void Idle_connections_expire_after_connection_timeout_and_never_with_minus_one()
+    {
+        var time = new FakeTimeProvider();
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options(o => o.ConnectionTimeout = 30), new TlsModuleHostOptions { TimeProvider = time });
+        using TlsPair idle = Connect(module);
+        using TlsPair busy = Connect(module);
+        var expired = new List<TlsConnection>();
+        module.ConnectionExpired += (_, e) => expired.Add(e.Connection);
+        using IDisposable sweeper = module.StartIdleSweeper(TimeSpan.FromSeconds(5));
+
+        time.Advance(TimeSpan.FromSeconds(20));
+        busy.ClientSend("keep-alive"u8);
+        busy.Pump();
+        Assert.Empty(expired);
+        Assert.InRange(module.List().Single(row => row.Id == idle.Server.Id).TimeoutSeconds, 5, 10);
+
+        time.Advance(TimeSpan.FromSeconds(15));
+        Assert.Contains(idle.Server, expired);
+        Assert.Contains(idle.Client, expired);
+        Assert.DoesNotContain(busy.Server, expired);
+        Assert.Equal(TlsConnectionState.Closed, idle.Server.State);
+
+        module.Runtime.ConnectionTimeout = -1;
+        time.Advance(TimeSpan.FromHours(5));
+        Assert.DoesNotContain(busy.Server, expired);
+    }
+
+    [Fact]
+    public void Low_memory_thresholds_refuse_new_connections_and_fail_io_as_configured()
+    {
+        long available = 10_000;
+        var time = new FakeTimeProvider();
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(
+            config.Options(o => { o.LowMemoryThreshold1 = 5000; o.LowMemoryThreshold2 = 2000; }),
+            new TlsModuleHostOptions { TimeProvider = time, AvailableMemoryKilobytes = () => available, MemoryProbeInterval = TimeSpan.Zero });
+        using TlsPair pair = Connect(module);
+
+        available = 3000;
+        var error = Assert.Throws<TlsLowMemoryException>(() => module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote));
+        Assert.Equal(5000, error.ThresholdKilobytes);
+        pair.ClientSend("still fine"u8);
+        pair.Pump();
+        Assert.Equal(10, pair.ServerReceived.WrittenCount);
+
+        available = 1000;
+        Assert.Equal(TlsStatus.Failed, pair.Server.Send("x"u8, new System.Buffers.ArrayBufferWriter<byte>()).Status);
+        Assert.Contains("low_mem_threshold2", pair.Server.Failure!.Message, StringComparison.Ordinal);
+
+        module.Runtime.LowMemoryThreshold1 = 0;
+        module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote).Dispose();
+    }
+
+    [Fact]
+    public void Info_list_and_options_describe_the_module()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options(o => o.PrivateKeyPassword = "hunter2"));
+        using TlsPair pair = Connect(module);
+        using TlsConnection pending = module.OpenConnection(TlsConfigFile.Local);
+        pending.Send(new byte[100], new System.Buffers.ArrayBufferWriter<byte>());
+
+        TlsModuleInfo info = module.Info();
+        Assert.Equal(3, info.OpenedConnections);
+        Assert.Equal(3, info.MaxConnections);
+        Assert.Equal(100, info.ClearTextQueuedBytes);
+
+        TlsConnectionSummary server = module.List().Single(row => row.Id == pair.Server.Id);
+        Assert.Equal("TLSv1.3", server.Version);
+        Assert.Equal("server:default", server.Profile);
+        Assert.Equal(TlsConfigFile.Remote.ToString(), server.Source);
+        Assert.Contains("TLS_", server.CipherDescription, StringComparison.Ordinal);
+        Assert.Equal(100, module.List().Single(row => row.Id == pending.Id).QueuedBytes);
+
+        IReadOnlyDictionary<string, string?> options = module.Options();
+        Assert.Equal("600", options["connection_timeout"]);
+        Assert.Equal("TLSv1.2+", options["tls_method"]);
+        Assert.DoesNotContain("hunter2", string.Join(",", options.Values), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Events_report_outbound_connections_and_handshake_failures()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        var events = new List<TlsConnectionEventArgs>();
+        module.OutboundConnectionEstablished += (_, e) => events.Add(e);
+        module.HandshakeFailed += (_, e) => events.Add(e);
+
+        using (TlsPair pair = Connect(module))
+        {
+            TlsConnectionEventArgs outbound = Assert.Single(events);
+            Assert.Equal("tls:connection-out", outbound.EventName);
+            Assert.Same(pair.Client, outbound.Connection);
+        }
+
+        events.Clear();
+        using TlsConnection server = module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote);
+        server.Receive("GET / HTTP/1.1\r\n\r\n"u8, new System.Buffers.ArrayBufferWriter<byte>(), new System.Buffers.ArrayBufferWriter<byte>());
+        TlsConnectionEventArgs failed = Assert.Single(events);
+        Assert.Equal("tls:handshake-failed", failed.EventName);
+        Assert.NotNull(failed.Error);
+    }
+
+    [Fact]
+    public void Tls_log_sets_the_level_of_connection_logs()
+    {
+        var collector = new FakeLogCollector();
+        using var factory = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(collector)).SetMinimumLevel(LogLevel.Trace));
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options(o => o.LogLevel = 1), new TlsModuleHostOptions { LoggerFactory = factory });
+
+        using (Connect(module))
+        {
+        }
+
+        Assert.Contains(collector.GetSnapshot(), record => record.Level == LogLevel.Information && record.Message.Contains("TLSv1.3", StringComparison.Ordinal));
+        collector.Clear();
+        module.Runtime.LogLevel = 0;
+        using (Connect(module))
+        {
+        }
+
+        Assert.Contains(collector.GetSnapshot(), record => record.Level == LogLevel.Warning && record.Message.Contains("TLSv1.3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Metrics_count_handshakes_connections_bytes_and_reloads()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        using var handshakes = new MetricCollector<long>(null, "OpenSslTls", "openssltls.handshakes");
+        using var active = new MetricCollector<long>(null, "OpenSslTls", "openssltls.connections.active");
+        using var bytes = new MetricCollector<long>(null, "OpenSslTls", "openssltls.io");
+        using var reloads = new MetricCollector<long>(null, "OpenSslTls", "openssltls.reloads");
+        using var duration = new MetricCollector<double>(null, "OpenSslTls", "openssltls.handshake.duration");
+
+        using (TlsPair pair = Connect(module))
+        {
+            pair.ClientSend(new byte[1400]);
+            pair.Pump();
+            Assert.Equal(2, active.GetMeasurementSnapshot().EvaluateAsCounter());
+        }
+
+        module.Reload();
+        Assert.Equal(2, handshakes.GetMeasurementSnapshot().Count(m => (string?)m.Tags["result"] == "success"));
+        Assert.All(handshakes.GetMeasurementSnapshot(), m => Assert.Equal("TLSv1.3", m.Tags["tls.protocol"]));
+        Assert.Equal(0, active.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.True(bytes.GetMeasurementSnapshot().Where(m => (string?)m.Tags["direction"] == "receive").Sum(m => m.Value) > 1400);
+        Assert.Equal(1, reloads.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(2, duration.GetMeasurementSnapshot().Count);
+    }
+
+    [Fact]
+    public void Keylog_file_receives_the_session_secrets_when_enabled()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        string keylog = Path.Combine(config.Directory, "keys.log");
+        try
+        {
+            using TlsModule module = TlsModule.Create(config.Options(o => { o.KeylogMode = 1 | 8; o.KeylogFile = keylog; }));
+            using (Connect(module))
+            {
+            }
+
+            string[] lines = File.ReadAllLines(keylog);
+            Assert.Contains(lines, line => line.StartsWith("CLIENT_HANDSHAKE_TRAFFIC_SECRET ", StringComparison.Ordinal));
+            Assert.Contains(lines, line => line.StartsWith("SERVER_TRAFFIC_SECRET_0 ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            KeyLogWriter.Configure(null);
+        }
+    }
+}
