@@ -5,7 +5,7 @@ namespace OpenSslTls;
 
 /// <summary>
 /// One TLS connection (server or client) driven through caller buffers: the caller owns the socket, feeds received
-/// ciphertext to <see cref="Receive"/>, and sends whatever the output writer collects. Plaintext written before the
+/// ciphertext to <see cref="Receive(ReadOnlySpan{byte}, IBufferWriter{byte}, IBufferWriter{byte})"/>, and sends whatever the output writer collects. Plaintext written before the
 /// handshake completes is queued (bounded by <c>con_ct_wq_max</c>/<c>ct_wq_max</c>) and encrypted, in order, as soon
 /// as it completes. Operations are serialised internally, so a reader and a writer thread may share a connection;
 /// <see cref="Dispose"/> may race with them safely.
@@ -134,24 +134,46 @@ public sealed class TlsConnection : IDisposable
     {
         ArgumentNullException.ThrowIfNull(plaintext);
         ArgumentNullException.ThrowIfNull(output);
+        var sink = new WriterSink(plaintext);
+        return ReceiveCore(ciphertext, ref sink, output, out _);
+    }
+
+    /// <summary>
+    /// As <see cref="Receive(ReadOnlySpan{byte}, IBufferWriter{byte}, IBufferWriter{byte})"/>, decrypting straight into
+    /// <paramref name="plaintext"/> and stopping when it is full. OpenSSL keeps the rest of a record it already
+    /// decrypted, and ciphertext after <paramref name="bytesConsumed"/> was not read: pass it again (or an empty span
+    /// when all was consumed) to get the rest.
+    /// </summary>
+    public TlsResult Receive(ReadOnlySpan<byte> ciphertext, Span<byte> plaintext, IBufferWriter<byte> output, out int bytesConsumed, out int bytesWritten)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var sink = new SpanSink(plaintext);
+        TlsResult result = ReceiveCore(ciphertext, ref sink, output, out bytesConsumed);
+        bytesWritten = sink.Written;
+        return result;
+    }
+
+    private TlsResult ReceiveCore<TSink>(ReadOnlySpan<byte> ciphertext, ref TSink sink, IBufferWriter<byte> output, out int consumed)
+        where TSink : IPlaintextSink, allows ref struct
+    {
         TlsConnectionRecord? record = _record;
         if (record is null)
         {
             lock (_lock)
             {
-                return ReceiveLocked(ciphertext, plaintext, output);
+                return ReceiveLocked(ciphertext, ref sink, output, out consumed);
             }
         }
 
         TlsResult result;
-        long sentBefore;
         bool wasHandshaking;
         lock (_lock)
         {
             wasHandshaking = !_wasEstablished;
-            sentBefore = _engine.BytesWritten;
-            result = record.Module.AllowIo(this) ? ReceiveLocked(ciphertext, plaintext, output) : FailLowMemory(record);
-            record.OnActivity(ciphertext.Length, _engine.BytesWritten - sentBefore);
+            long sentBefore = _engine.BytesWritten;
+            consumed = 0;
+            result = record.Module.AllowIo(this) ? ReceiveLocked(ciphertext, ref sink, output, out consumed) : FailLowMemory(record);
+            record.OnActivity(consumed, _engine.BytesWritten - sentBefore);
         }
 
         // Notify outside the lock: handlers may call back into this connection from any thread.
@@ -167,8 +189,10 @@ public sealed class TlsConnection : IDisposable
         return result;
     }
 
-    private TlsResult ReceiveLocked(ReadOnlySpan<byte> ciphertext, IBufferWriter<byte> plaintext, IBufferWriter<byte> output)
+    private TlsResult ReceiveLocked<TSink>(ReadOnlySpan<byte> ciphertext, ref TSink sink, IBufferWriter<byte> output, out int consumed)
+        where TSink : IPlaintextSink, allows ref struct
     {
+        consumed = 0;
         if (_state is TlsConnectionState.Closed or TlsConnectionState.Failed or TlsConnectionState.PeerClosed)
         {
             return new TlsResult(StatusForState());
@@ -176,7 +200,6 @@ public sealed class TlsConnection : IDisposable
 
         using var lease = new HandleLease(_engine.Handle);
         ErrorQueue.Clear();
-        int consumed = 0;
         bool completed = false;
         if (_state != TlsConnectionState.Established)
         {
@@ -196,11 +219,16 @@ public sealed class TlsConnection : IDisposable
 
         while (true)
         {
-            Span<byte> target = plaintext.GetSpan(MaxRecordPlaintext);
+            Span<byte> target = sink.GetSpan();
+            if (target.IsEmpty)
+            {
+                return new TlsResult(TlsStatus.Ok, completed);
+            }
+
             switch (_engine.Read(ciphertext, ref consumed, target, out int read, output))
             {
                 case SslStep.Done:
-                    plaintext.Advance(read);
+                    sink.Advance(read);
                     continue;
                 case SslStep.WantRead:
                     return new TlsResult(TlsStatus.Ok, completed);
@@ -323,7 +351,7 @@ public sealed class TlsConnection : IDisposable
 
     /// <summary>
     /// The session to offer when reconnecting (client), or null when there is none yet. With TLS 1.3 the server sends
-    /// tickets after the handshake, so ask after the first <see cref="Receive"/> of application data.
+    /// tickets after the handshake, so ask after the first <see cref="Receive(ReadOnlySpan{byte}, IBufferWriter{byte}, IBufferWriter{byte})"/> of application data.
     /// </summary>
     public TlsSession? GetSession()
     {

@@ -934,7 +934,7 @@ public sealed class TlsStream : Stream
     }
 
     /// <summary>
-    /// The plaintext writer given to <see cref="TlsConnection.Receive"/>: hands out the caller's read buffer while it
+    /// The plaintext writer given to <see cref="TlsConnection.Receive(ReadOnlySpan{byte}, System.Buffers.IBufferWriter{byte}, System.Buffers.IBufferWriter{byte})"/>: hands out the caller's read buffer while it
     /// has a full record's room (decrypting in place, no copy), then the pooled overflow buffer.
     /// </summary>
     private sealed class PlaintextSink(PooledByteBuffer overflow) : IBufferWriter<byte>

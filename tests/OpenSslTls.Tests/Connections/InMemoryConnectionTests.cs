@@ -63,6 +63,33 @@ public sealed class InMemoryConnectionTests : NativeLeakCheck
     }
 
     [Fact]
+    public void Receiving_into_a_small_span_returns_the_rest_on_later_calls()
+    {
+        using TlsProfile server = TlsProfile.Create(TlsRole.Server, ServerSettings());
+        using TlsProfile client = TlsProfile.Create(TlsRole.Client, ClientSettings());
+        using var pair = new TlsPair(server, client);
+        Assert.True(pair.Handshake());
+        byte[] message = Enumerable.Range(0, 10000).Select(i => (byte)i).ToArray();
+        var records = new ArrayBufferWriter<byte>();
+        Assert.Equal(TlsStatus.Ok, pair.Client.Send(message, records).Status);
+
+        ReadOnlySpan<byte> pending = records.WrittenSpan;
+        var received = new List<byte>();
+        Span<byte> buffer = stackalloc byte[1000];
+        for (int call = 0; call < 100 && received.Count < message.Length; call++)
+        {
+            TlsResult result = pair.Server.Receive(pending, buffer, new ArrayBufferWriter<byte>(), out int consumed, out int written);
+            Assert.Equal(TlsStatus.Ok, result.Status);
+            Assert.InRange(written, 0, buffer.Length);
+            received.AddRange(buffer[..written].ToArray());
+            pending = pending[consumed..];
+        }
+
+        Assert.Equal(message, received.ToArray());
+        Assert.True(pending.IsEmpty);
+    }
+
+    [Fact]
     public void Plaintext_sent_before_the_handshake_is_queued_and_arrives_in_order()
     {
         using TlsProfile server = TlsProfile.Create(TlsRole.Server, ServerSettings());
