@@ -13,19 +13,9 @@ public sealed class TlsStreamTests : NativeLeakCheck
 
     private static TestPki Pki => TestPki.Instance;
 
-    private static TlsProfileSettings ServerSettings(TlsMethod method = TlsMethod.TLSv1_2Plus) => new()
-    {
-        Method = method,
-        Certificate = Pki.ServerEcCertificate,
-        PrivateKey = Pki.ServerEcKey,
-    };
+    private static TlsProfileSettings ServerSettings(TlsMethod method = TlsMethod.TLSv1_2Plus) => InMemoryConnectionTests.ServerSettings(method);
 
-    private static TlsProfileSettings ClientSettings(TlsMethod method = TlsMethod.TLSv1_2Plus) => new()
-    {
-        Method = method,
-        CaList = Pki.RootCaCertificate,
-        VerifyCertificate = true,
-    };
+    private static TlsProfileSettings ClientSettings(TlsMethod method = TlsMethod.TLSv1_2Plus) => InMemoryConnectionTests.ClientSettings(method);
 
     [Theory]
     [InlineData(TlsMethod.TLSv1_3, "TLSv1.3")]
