@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace OpenSslTls.SipEndpoint.Cli;
+
+/// <summary>Log messages of the <c>serve</c> command itself (start-up and stop), source-generated like the server's.</summary>
+internal static partial class CommandLog
+{
+    [LoggerMessage(101, LogLevel.Information, "data directory: {Directory}")]
+    public static partial void DataDirectory(ILogger logger, string directory);
+
+    [LoggerMessage(102, LogLevel.Warning, "{Warning}")]
+    public static partial void DataDirectoryWarning(ILogger logger, string warning);
+
+    [LoggerMessage(103, LogLevel.Information, "created a self-signed certificate for localhost (valid {Days} days): certificate {Certificate}, key {PrivateKey}")]
+    public static partial void CreatedSelfSigned(ILogger logger, int days, string certificate, string privateKey);
+
+    [LoggerMessage(104, LogLevel.Information, "using certificate {Certificate}, key {PrivateKey}")]
+    public static partial void UsingCertificate(ILogger logger, string certificate, string privateKey);
+
+    [LoggerMessage(105, LogLevel.Information, "client certificates: verify_client={Mode}, ca_list={CaList}, send_close_notify={CloseNotify}")]
+    public static partial void TlsPolicy(ILogger logger, string mode, string caList, bool closeNotify);
+
+    [LoggerMessage(106, LogLevel.Error, "cannot start: {Reason}")]
+    public static partial void CannotStart(ILogger logger, string reason);
+
+    [LoggerMessage(107, LogLevel.Information, "running on OpenSSL {Version}; stop with Ctrl-C or SIGTERM")]
+    public static partial void Running(ILogger logger, string version);
+}

@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using OpenSslTls.SipEndpoint.Client;
+using OpenSslTls.SipEndpoint.Hosting;
+using OpenSslTls.SipEndpoint.Sip;
+
+namespace OpenSslTls.SipEndpoint.Cli;
+
+/// <summary>
+/// <c>openssltls send</c>: the client side. Opens one TLS connection, prints its TLS facts, sends OPTIONS <c>--count</c>
+/// times (each after the previous reply) and prints every reply. Succeeds when every reply is 2xx.
+/// </summary>
+internal static class SendCommand
+{
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter errors, CancellationToken stop)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(errors);
+        SendSettings settings;
+        try
+        {
+            settings = SendSettings.Parse(args);
+        }
+        catch (CommandLineException e)
+        {
+            await errors.WriteLineAsync($"openssltls send: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            return await SendAsync(settings, output, stop).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SipClientException or SocketException or OpenSslException or DllNotFoundException)
+        {
+            await errors.WriteLineAsync($"openssltls send: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        {
+            await errors.WriteLineAsync($"openssltls send: no answer from {settings.Host}:{settings.Port} within {settings.Timeout.TotalSeconds} s").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            await errors.WriteLineAsync("openssltls send: interrupted").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static async Task<int> SendAsync(SendSettings settings, TextWriter output, CancellationToken stop)
+    {
+        bool isAddress = IPAddress.TryParse(settings.Host, out IPAddress? address);
+        EndPoint endpoint = isAddress ? new IPEndPoint(address!, settings.Port) : new DnsEndPoint(settings.Host, settings.Port);
+
+        // Like s_client, send the host as SNI only when it is a name; an IP address is not a valid SNI (RFC 6066 §3).
+        string? serverName = settings.ServerName ?? (isAddress ? null : settings.Host);
+        using TlsProfile profile = TlsProfile.Create(
+            TlsRole.Client,
+            new TlsProfileSettings
+            {
+                Certificate = settings.Certificate,
+                PrivateKey = settings.PrivateKey,
+                CaList = settings.CaList,
+                VerifyCertificate = settings.Verify,
+                RequireCertificate = settings.Verify,
+            },
+            runtime: new TlsRuntimeParameters { SendCloseNotify = true },
+            label: "client:send");
+
+        SipTlsClient client;
+        using (var connectLimit = CancellationTokenSource.CreateLinkedTokenSource(stop))
+        {
+            connectLimit.CancelAfter(settings.Timeout);
+            client = await SipTlsClient.ConnectAsync(endpoint, profile, serverName, connectLimit.Token).ConfigureAwait(false);
+        }
+
+        await using (client.ConfigureAwait(false))
+        {
+            await output.WriteLineAsync($"connected to {client.RemoteEndPoint} from {client.LocalEndPoint}").ConfigureAwait(false);
+            await output.WriteLineAsync($"tls: {TlsFactsText.Format(client.Info)}").ConfigureAwait(false);
+            if (client.Info.PeerCertificate is { } peer)
+            {
+                await output.WriteLineAsync($"server certificate: subject {peer.Subject.Line}, issuer {peer.Issuer.Line}, valid until {peer.NotAfterText}").ConfigureAwait(false);
+            }
+
+            var requests = new OptionsRequestBuilder(settings.Host, settings.Port, client.LocalEndPoint);
+            int successes = 0;
+            for (int sequence = 1; sequence <= settings.Count; sequence++)
+            {
+                using var replyLimit = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                replyLimit.CancelAfter(settings.Timeout);
+                await client.SendAsync(requests.Build(sequence), replyLimit.Token).ConfigureAwait(false);
+                SipReceivedFrame? reply = await ReadReplyAsync(client, replyLimit.Token).ConfigureAwait(false);
+                if (reply is null)
+                {
+                    await output.WriteLineAsync($"--- OPTIONS {sequence}/{settings.Count}: the server closed the connection").ConfigureAwait(false);
+                    return ExitCodes.Failure;
+                }
+
+                string statusLine = reply.Text[..Math.Max(0, reply.Text.IndexOf("\r\n", StringComparison.Ordinal))];
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"--- OPTIONS {sequence}/{settings.Count}: {statusLine}")).ConfigureAwait(false);
+                await output.WriteAsync(reply.Text.ReplaceLineEndings(Environment.NewLine)).ConfigureAwait(false);
+                if (statusLine.StartsWith("SIP/2.0 2", StringComparison.Ordinal))
+                {
+                    successes++;
+                }
+            }
+
+            using var closeLimit = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await client.CloseAsync(closeLimit.Token).ConfigureAwait(false);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{successes} of {settings.Count} OPTIONS answered with 2xx")).ConfigureAwait(false);
+            return successes == settings.Count ? ExitCodes.Success : ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>The next message, skipping keep-alive pongs; null when the server closed.</summary>
+    private static async Task<SipReceivedFrame?> ReadReplyAsync(SipTlsClient client, CancellationToken cancellation)
+    {
+        while (await client.ReadFrameAsync(cancellation).ConfigureAwait(false) is { } frame)
+        {
+            if (frame.Kind == SipFrameKind.Message)
+            {
+                return frame;
+            }
+        }
+
+        return null;
+    }
+}

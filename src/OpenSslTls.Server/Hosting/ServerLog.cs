@@ -1,0 +1,53 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace OpenSslTls.SipEndpoint.Hosting;
+
+/// <summary>The server's log messages, source-generated so a busy server formats nothing for disabled levels.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "listening for SIP over TLS on {Endpoint}")]
+    public static partial void Listening(ILogger logger, IPEndPoint endpoint);
+
+    [LoggerMessage(2, LogLevel.Debug, "connection {ConnectionId} accepted from {Remote}")]
+    public static partial void Accepted(ILogger logger, long connectionId, EndPoint? remote);
+
+    [LoggerMessage(3, LogLevel.Information, "connection {ConnectionId} from {Remote}: {Facts}")]
+    public static partial void Established(ILogger logger, long connectionId, EndPoint? remote, string facts);
+
+    [LoggerMessage(4, LogLevel.Information, "connection {ConnectionId} from {Remote}: no TLS handshake within {Seconds} s, closed")]
+    public static partial void HandshakeTimedOut(ILogger logger, long connectionId, EndPoint? remote, double seconds);
+
+    [LoggerMessage(5, LogLevel.Information, "connection {ConnectionId} from {Remote}: idle for {Seconds} s, closed")]
+    public static partial void IdleTimedOut(ILogger logger, long connectionId, EndPoint? remote, double seconds);
+
+    [LoggerMessage(6, LogLevel.Information, "connection {ConnectionId} from {Remote}: TLS failed: {Reason}")]
+    public static partial void TlsFailed(ILogger logger, long connectionId, EndPoint? remote, string reason);
+
+    [LoggerMessage(7, LogLevel.Warning, "connection {ConnectionId} from {Remote}: SIP stream unusable ({Error}), closed")]
+    public static partial void FramingFailed(ILogger logger, long connectionId, EndPoint? remote, string error);
+
+    [LoggerMessage(8, LogLevel.Debug, "connection {ConnectionId} from {Remote} closed: {Reason}")]
+    public static partial void Closed(ILogger logger, long connectionId, EndPoint? remote, string reason);
+
+    [LoggerMessage(9, LogLevel.Warning, "refused a connection from {Remote}: already {Max} connections")]
+    public static partial void TooManyConnections(ILogger logger, EndPoint? remote, int max);
+
+    [LoggerMessage(10, LogLevel.Error, "accepting on {Endpoint} failed")]
+    public static partial void AcceptFailed(ILogger logger, IPEndPoint endpoint, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Information, "stopping: closing {Count} connection(s)")]
+    public static partial void Stopping(ILogger logger, int count);
+
+    [LoggerMessage(12, LogLevel.Information, "stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(13, LogLevel.Error, "connection {ConnectionId} from {Remote} failed unexpectedly")]
+    public static partial void ConnectionCrashed(ILogger logger, long connectionId, EndPoint? remote, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Debug, "connection {ConnectionId} from {Remote}: {Summary}")]
+    public static partial void Exchanged(ILogger logger, long connectionId, EndPoint? remote, string summary);
+
+    [LoggerMessage(15, LogLevel.Warning, "{Count} connection(s) did not close within {Seconds} s of the stop request")]
+    public static partial void ShutdownTimedOut(ILogger logger, int count, double seconds);
+}

@@ -1,0 +1,308 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using OpenSslTls.SipEndpoint.Sip;
+
+namespace OpenSslTls.SipEndpoint.Hosting;
+
+/// <summary>
+/// One accepted TLS connection: a single async loop reads ciphertext, drives the <see cref="TlsConnection"/>, frames
+/// the plaintext into SIP messages, answers them, and writes the result back. Only this loop touches the socket and
+/// the TLS state, so nothing needs locking. Between reads the connection holds no buffer: it waits for data with a
+/// zero-byte receive and rents its buffers only while bytes are in flight.
+/// </summary>
+internal sealed class SipServerConnection
+{
+    /// <summary>Ciphertext read per receive: one full TLS record and its overhead.</summary>
+    private const int ReceiveBufferSize = 16 * 1024 + 512;
+
+    /// <summary>How long a closing connection may take to send its last bytes (close_notify, a final 400).</summary>
+    private static readonly TimeSpan s_closeSendTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long to read and discard after a final reply, so unread input does not turn our FIN into a RST that destroys the reply.</summary>
+    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(1);
+
+    private readonly Socket _socket;
+    private readonly TlsConnection _tls;
+    private readonly SipFramer _framer;
+    private readonly SipResponder _responder;
+    private readonly SipTlsServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly PooledBufferWriter _plaintext = new();
+    private readonly PooledBufferWriter _output = new();
+    private readonly PooledBufferWriter _replies = new();
+    private bool _established;
+
+    public SipServerConnection(long id, Socket socket, TlsProfile profile, SipResponder responder, SipTlsServerOptions options, ILogger logger)
+    {
+        Id = id;
+        _socket = socket;
+        Remote = socket.RemoteEndPoint;
+        _responder = responder;
+        _options = options;
+        _logger = logger;
+        _framer = new SipFramer(options.Framing);
+        _tls = profile.CreateConnection();
+    }
+
+    public long Id { get; }
+
+    public EndPoint? Remote { get; }
+
+    /// <summary>Serves the connection until the peer leaves, it fails, times out, or <paramref name="stopping"/> fires; always closes and frees everything.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        deadline.CancelAfter(_options.HandshakeTimeout);
+        Ending ending;
+        try
+        {
+            ending = await ServeAsync(deadline).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            ending = new Ending("server stopping", SayGoodbye: true);
+        }
+        catch (OperationCanceledException)
+        {
+            if (_established)
+            {
+                ServerLog.IdleTimedOut(_logger, Id, Remote, _tls.Profile.Runtime.ConnectionTimeout);
+                ending = new Ending("idle timeout", SayGoodbye: true);
+            }
+            else
+            {
+                ServerLog.HandshakeTimedOut(_logger, Id, Remote, _options.HandshakeTimeout.TotalSeconds);
+                ending = new Ending("handshake timeout", SayGoodbye: false);
+            }
+        }
+        catch (SocketException e)
+        {
+            ending = new Ending("socket error: " + e.SocketErrorCode, SayGoodbye: false);
+        }
+        catch (ObjectDisposedException)
+        {
+            ending = new Ending("socket closed", SayGoodbye: false);
+        }
+
+        try
+        {
+            await CloseAsync(ending, stopping.IsCancellationRequested).ConfigureAwait(false);
+        }
+        finally
+        {
+            _socket.Dispose();
+            _tls.Dispose();
+            _framer.Dispose();
+            _plaintext.Dispose();
+            _output.Dispose();
+            _replies.Dispose();
+            ServerLog.Closed(_logger, Id, Remote, ending.Reason);
+        }
+    }
+
+    private async Task<Ending> ServeAsync(CancellationTokenSource deadline)
+    {
+        CancellationToken token = deadline.Token;
+        while (true)
+        {
+            // Wait for readability without a buffer, so thousands of idle connections pin no memory.
+            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+            byte[] chunk = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+            TlsResult result;
+            try
+            {
+                int count = await _socket.ReceiveAsync(chunk.AsMemory(), SocketFlags.None, token).ConfigureAwait(false);
+                if (count == 0)
+                {
+                    return new Ending("peer closed the TCP connection", SayGoodbye: false);
+                }
+
+                result = _tls.Receive(chunk.AsSpan(0, count), _plaintext, _output);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
+
+            if (result.HandshakeCompleted)
+            {
+                _established = true;
+                if (_logger.IsEnabled(LogLevel.Information) && _tls.Info is { } info)
+                {
+                    ServerLog.Established(_logger, Id, Remote, TlsFactsText.Format(info));
+                }
+            }
+
+            if (_established)
+            {
+                int idleSeconds = _tls.Profile.Runtime.ConnectionTimeout;
+                deadline.CancelAfter(idleSeconds < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(idleSeconds));
+            }
+
+            if (result.Status == TlsStatus.Failed)
+            {
+                // The output may hold an alert telling the peer why; send it before giving up.
+                await SendOutputAsync(token).ConfigureAwait(false);
+                ServerLog.TlsFailed(_logger, Id, Remote, _tls.Failure?.Message ?? "unknown");
+                return new Ending("TLS failure", SayGoodbye: false);
+            }
+
+            _framer.Append(_plaintext.WrittenSpan);
+            _plaintext.Release();
+            SipFramingError framingError = AnswerFrames();
+            if (_replies.WrittenCount > 0)
+            {
+                TlsResult sent = _tls.Send(_replies.WrittenSpan, _output);
+                _replies.Release();
+                if (!sent.IsSuccess)
+                {
+                    await SendOutputAsync(token).ConfigureAwait(false);
+                    return new Ending("TLS send failed: " + sent.Status, SayGoodbye: false);
+                }
+            }
+
+            await SendOutputAsync(token).ConfigureAwait(false);
+            if (framingError != SipFramingError.None)
+            {
+                ServerLog.FramingFailed(_logger, Id, Remote, Describe(framingError));
+                return new Ending("unframable SIP: " + framingError, SayGoodbye: true, Drain: true);
+            }
+
+            if (result.Status == TlsStatus.PeerClosed)
+            {
+                return new Ending("peer sent close_notify", SayGoodbye: true);
+            }
+        }
+    }
+
+    /// <summary>Answers every complete frame into the reply buffer; returns the framing error that ends the stream, if any.</summary>
+    private SipFramingError AnswerFrames()
+    {
+        int messages = 0;
+        while (_framer.TryRead(out SipFrame frame))
+        {
+            switch (frame.Kind)
+            {
+                case SipFrameKind.Ping:
+                    _replies.Write("\r\n"u8);
+                    break;
+                case SipFrameKind.Message:
+                    messages++;
+                    SipMessageHead? head = SipMessageHead.TryParse(frame.Header.Span, out string? problem);
+                    string? reply = head is null ? null : _responder.Respond(head);
+                    if (head is null)
+                    {
+                        // Framed correctly but unparsable: nothing to address a reply to, and the stream is still in sync.
+                        ServerLog.Exchanged(_logger, Id, Remote, "ignored a message: " + problem);
+                    }
+
+                    if (reply is not null)
+                    {
+                        WriteUtf8(_replies, reply);
+                    }
+
+                    break;
+                case SipFrameKind.Invalid:
+                    if (_responder.RespondToUnframable(frame) is { } last)
+                    {
+                        WriteUtf8(_replies, last);
+                    }
+
+                    return frame.Error;
+                default:
+                    break;
+            }
+        }
+
+        if (messages > 0 && _logger.IsEnabled(LogLevel.Debug))
+        {
+            ServerLog.Exchanged(_logger, Id, Remote, $"{messages} message(s) framed");
+        }
+
+        return SipFramingError.None;
+    }
+
+    private async Task SendOutputAsync(CancellationToken token)
+    {
+        if (_output.WrittenCount == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            ReadOnlyMemory<byte> pending = _output.WrittenMemory;
+            while (!pending.IsEmpty)
+            {
+                int sent = await _socket.SendAsync(pending, SocketFlags.None, token).ConfigureAwait(false);
+                pending = pending[sent..];
+            }
+        }
+        finally
+        {
+            _output.Release();
+        }
+    }
+
+    private async Task CloseAsync(Ending ending, bool serverStopping)
+    {
+        if (ending.SayGoodbye)
+        {
+            // close_notify goes out only when send_close_notify is on (TlsConnection.Close decides).
+            _tls.Close(_output);
+            using var sendLimit = new CancellationTokenSource(s_closeSendTimeout);
+            try
+            {
+                await SendOutputAsync(sendLimit.Token).ConfigureAwait(false);
+                _socket.Shutdown(SocketShutdown.Send);
+                if (ending.Drain && !serverStopping)
+                {
+                    await DrainAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                // The peer is gone or not reading: closing is all that is left to do.
+            }
+        }
+    }
+
+    /// <summary>Reads and discards until the peer closes or a second passes.</summary>
+    private async Task DrainAsync()
+    {
+        using var limit = new CancellationTokenSource(s_drainTimeout);
+        byte[] sink = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            while (await _socket.ReceiveAsync(sink.AsMemory(), SocketFlags.None, limit.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sink);
+        }
+    }
+
+    private static void WriteUtf8(PooledBufferWriter writer, string text)
+    {
+        Span<byte> target = writer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        writer.Advance(Encoding.UTF8.GetBytes(text, target));
+    }
+
+    private static string Describe(SipFramingError error) => error switch
+    {
+        SipFramingError.Malformed => "bytes that are not SIP",
+        SipFramingError.HeaderTooLarge => "header section too large",
+        SipFramingError.MissingContentLength => "no Content-Length (mandatory over TLS, RFC 3261 §18.3)",
+        SipFramingError.InvalidContentLength => "bad Content-Length",
+        SipFramingError.BodyTooLarge => "body too large",
+        _ => error.ToString(),
+    };
+
+    /// <summary>Why the loop ended, whether to close the TLS layer politely (close_notify when enabled), and whether to drain unread input first.</summary>
+    private readonly record struct Ending(string Reason, bool SayGoodbye, bool Drain = false);
+}

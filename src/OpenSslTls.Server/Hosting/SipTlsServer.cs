@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using OpenSslTls.SipEndpoint.Sip;
+
+namespace OpenSslTls.SipEndpoint.Hosting;
+
+/// <summary>
+/// The SIP-over-TLS endpoint: binds every listen address when started (so a bad address fails at once), accepts on
+/// each with an async loop, and runs one <see cref="SipServerConnection"/> per accepted socket. The TLS profile
+/// belongs to the caller and must outlive the server. Port 0 binds a free port; <see cref="LocalEndpoints"/> reports it.
+/// </summary>
+internal sealed class SipTlsServer : IAsyncDisposable
+{
+    private const int LinuxSolSocket = 1;
+    private const int LinuxSoReuseAddr = 2;
+
+    private readonly TlsProfile _profile;
+    private readonly SipTlsServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly SipResponder _responder = new(new ToTagGenerator());
+    private readonly List<Socket> _listeners = [];
+    private readonly List<Task> _acceptLoops = [];
+    private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _stopLock = new();
+    private Task? _stopped;
+    private long _lastConnectionId;
+
+    private SipTlsServer(TlsProfile profile, SipTlsServerOptions options, ILogger logger)
+    {
+        _profile = profile;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>The addresses actually bound, in the order of <see cref="SipTlsServerOptions.ListenEndpoints"/>.</summary>
+    public IReadOnlyList<IPEndPoint> LocalEndpoints { get; private set; } = [];
+
+    /// <summary>Connections open right now.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>Binds and starts accepting. Throws <see cref="SocketException"/> when an address cannot be bound (nothing stays bound then).</summary>
+    public static SipTlsServer Start(TlsProfile profile, SipTlsServerOptions options, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        if (profile.Role != TlsRole.Server)
+        {
+            throw new ArgumentException($"profile '{profile.Label}' is a client profile", nameof(profile));
+        }
+
+        if (options.ListenEndpoints.Count == 0)
+        {
+            throw new ArgumentException("no address to listen on", nameof(options));
+        }
+
+        options.Framing.Validate();
+        var server = new SipTlsServer(profile, options, loggerFactory.CreateLogger("openssltls.server"));
+        try
+        {
+            server.Bind();
+        }
+        catch
+        {
+            server.DisposeListeners();
+            server._stopping.Dispose();
+            throw;
+        }
+
+        foreach (Socket listener in server._listeners)
+        {
+            server._acceptLoops.Add(server.AcceptLoopAsync(listener));
+        }
+
+        return server;
+    }
+
+    /// <summary>
+    /// Stops accepting, asks every connection to close (close_notify when <c>send_close_notify</c> is on) and waits up to
+    /// <see cref="SipTlsServerOptions.ShutdownTimeout"/> for them. Safe to call more than once; later calls await the first.
+    /// </summary>
+    public Task StopAsync()
+    {
+        lock (_stopLock)
+        {
+            return _stopped ??= StopOnceAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private void Bind()
+    {
+        var bound = new List<IPEndPoint>();
+        foreach (IPEndPoint endpoint in _options.ListenEndpoints)
+        {
+            var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            _listeners.Add(listener);
+            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                // [::] and 0.0.0.0 are separate listen addresses here, so each must bind only its own family.
+                listener.DualMode = false;
+            }
+
+            if (OperatingSystem.IsLinux())
+            {
+                // SO_REUSEADDR alone, so a restart binds despite old connections in TIME_WAIT. Not ReuseAddress: on Unix
+                // .NET sets SO_REUSEPORT with it, which would let a second server share the port instead of failing.
+                listener.SetRawSocketOption(LinuxSolSocket, LinuxSoReuseAddr, BitConverter.GetBytes(1));
+            }
+
+            listener.Bind(endpoint);
+            listener.Listen(_options.Backlog);
+            var local = (IPEndPoint)listener.LocalEndPoint!;
+            bound.Add(local);
+            ServerLog.Listening(_logger, local);
+        }
+
+        LocalEndpoints = bound;
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
+        CancellationToken token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // E.g. out of file descriptors: log, breathe, and keep the other connections served.
+                ServerLog.AcceptFailed(_logger, endpoint, e);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            if (_connections.Count >= _options.MaxConnections)
+            {
+                ServerLog.TooManyConnections(_logger, socket.RemoteEndPoint, _options.MaxConnections);
+                socket.Dispose();
+                continue;
+            }
+
+            socket.NoDelay = true;
+            long id = Interlocked.Increment(ref _lastConnectionId);
+            ServerLog.Accepted(_logger, id, socket.RemoteEndPoint);
+            Task run = RunConnectionAsync(id, socket, token);
+            _connections[id] = run;
+            if (run.IsCompleted)
+            {
+                // It ended before it was registered, so its own removal found nothing.
+                _connections.TryRemove(id, out _);
+            }
+        }
+    }
+
+    private async Task RunConnectionAsync(long id, Socket socket, CancellationToken stopping)
+    {
+        EndPoint? remote = socket.RemoteEndPoint;
+        try
+        {
+            var connection = new SipServerConnection(id, socket, _profile, _responder, _options, _logger);
+            await connection.RunAsync(stopping).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // One connection's bug must not take the server down; it is logged with its stack.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            ServerLog.ConnectionCrashed(_logger, id, remote, e);
+            socket.Dispose();
+        }
+        finally
+        {
+            _connections.TryRemove(id, out _);
+        }
+    }
+
+    private async Task StopOnceAsync()
+    {
+        ServerLog.Stopping(_logger, _connections.Count);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        DisposeListeners();
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        Task[] open = [.. _connections.Values];
+        try
+        {
+            await Task.WhenAll(open).WaitAsync(_options.ShutdownTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Stragglers still hold tokens of _stopping, so it is not disposed; the GC reclaims it once they end.
+            ServerLog.ShutdownTimedOut(_logger, open.Count(task => !task.IsCompleted), _options.ShutdownTimeout.TotalSeconds);
+            ServerLog.Stopped(_logger);
+            return;
+        }
+
+        _stopping.Dispose();
+        ServerLog.Stopped(_logger);
+    }
+
+    private void DisposeListeners()
+    {
+        foreach (Socket listener in _listeners)
+        {
+            listener.Dispose();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Reflection;
+using OpenSslTls.SipEndpoint.Cli;
+
+namespace OpenSslTls.SipEndpoint;
+
+/// <summary>The <c>openssltls</c> command: dispatches to <c>serve</c> and <c>send</c>.</summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        string verb = args.Length == 0 ? string.Empty : args[0];
+        string[] rest = args.Length == 0 ? [] : args[1..];
+        switch (verb)
+        {
+            case "serve":
+                using (var signal = new ShutdownSignal())
+                {
+                    return await ServeCommand.RunAsync(rest, Console.Error, signal.Token).ConfigureAwait(false);
+                }
+
+            case "send":
+                using (var signal = new ShutdownSignal())
+                {
+                    return await SendCommand.RunAsync(rest, Console.Out, Console.Error, signal.Token).ConfigureAwait(false);
+                }
+
+            case "help" or "--help" or "-h":
+                await Console.Out.WriteLineAsync(UsageText.Text).ConfigureAwait(false);
+                return ExitCodes.Success;
+
+            case "version" or "--version":
+                string version = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+                await Console.Out.WriteLineAsync($"openssltls {version}").ConfigureAwait(false);
+                return ExitCodes.Success;
+
+            default:
+                await Console.Error.WriteLineAsync(verb.Length == 0 ? UsageText.Text : $"openssltls: unknown command '{verb}'{Environment.NewLine}{UsageText.Text}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+        }
+    }
+}
