@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using OpenSslTls.SipEndpoint.Cli;
+using OpenSslTls.Tests.Infrastructure;
+using OpenSslTls.Tests.Support;
+
+namespace OpenSslTls.Tests.SipEndpoint;
+
+/// <summary><c>openssltls send</c> run in-process against the in-process server.</summary>
+public sealed class SendCommandTests : NativeLeakCheck
+{
+    [Fact]
+    public async Task Send_prints_the_TLS_facts_and_every_200()
+    {
+        await using ServerTestHost host = ServerTestHost.Start();
+        (int exit, string output, string errors) = await SendAsync($"127.0.0.1:{host.Port}", "--count", "3", "--server-name", "localhost");
+
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Matches(@"tls: TLSv1\.3 TLS_\w+ \(\d+ bits\), sni=localhost, peer=/CN=localhost, verified=no \(.+\), resumed=no", output);
+        Assert.Contains("--- OPTIONS 1/3: SIP/2.0 200 OK", output, StringComparison.Ordinal);
+        Assert.Contains("--- OPTIONS 3/3: SIP/2.0 200 OK", output, StringComparison.Ordinal);
+        Assert.Contains("CSeq: 3 OPTIONS", output, StringComparison.Ordinal);
+        Assert.Contains("3 of 3 OPTIONS answered with 2xx", output, StringComparison.Ordinal);
+        Assert.True(await host.WaitForLogAsync("sni=localhost", TimeSpan.FromSeconds(10)), host.LogText);
+    }
+
+    [Fact]
+    public async Task Send_verifies_the_server_against_the_CA_list()
+    {
+        TestPki pki = TestPki.Instance;
+        await using ServerTestHost host = ServerTestHost.Start();
+        (int exit, string output, string errors) = await SendAsync($"127.0.0.1:{host.Port}", "--verify", "--ca-list", pki.RootCaCertificate);
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains("peer=/CN=localhost, verified=yes", output, StringComparison.Ordinal);
+
+        (exit, output, errors) = await SendAsync($"127.0.0.1:{host.Port}", "--verify", "--ca-list", pki.UntrustedRootCaCertificate);
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Contains("verif", errors, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Send_presents_a_client_certificate()
+    {
+        TestPki pki = TestPki.Instance;
+        await using ServerTestHost host = ServerTestHost.Start(settings: new TlsProfileSettings
+        {
+            Certificate = pki.ServerEcCertificate,
+            PrivateKey = pki.ServerEcKey,
+            CaList = pki.RootCaCertificate,
+            VerifyClient = VerifyClientMode.On,
+        });
+        (int exit, string output, string errors) = await SendAsync($"127.0.0.1:{host.Port}", "--certificate", pki.ClientCertificate, "--private-key", pki.ClientKey);
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.True(await host.WaitForLogAsync("peer=/CN=alice, verified=yes", TimeSpan.FromSeconds(10)), host.LogText);
+    }
+
+    [Fact]
+    public async Task Send_to_a_port_nobody_listens_on_fails_with_exit_code_1()
+    {
+        int port;
+        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        }
+
+        (int exit, _, string errors) = await SendAsync($"127.0.0.1:{port}", "--timeout", "5");
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.StartsWith("openssltls send: ", errors, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Exit, string Output, string Errors)> SendAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        int exit = await SendCommand.RunAsync(args, output, errors, limit.Token);
+        return (exit, output.ToString(), errors.ToString());
+    }
+}

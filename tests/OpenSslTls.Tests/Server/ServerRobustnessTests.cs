@@ -1,0 +1,257 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using OpenSslTls.SipEndpoint.Client;
+using OpenSslTls.SipEndpoint.Hosting;
+using OpenSslTls.SipEndpoint.Sip;
+using OpenSslTls.Tests.Infrastructure;
+using OpenSslTls.Tests.Support;
+
+namespace OpenSslTls.Tests.SipEndpoint;
+
+/// <summary>Bad peers lose their own connection only; timeouts really close sockets; stopping closes politely.</summary>
+public sealed class ServerRobustnessTests : NativeLeakCheck
+{
+    private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task A_message_without_Content_Length_gets_400_and_only_its_connection_closes()
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        await using ServerTestHost host = ServerTestHost.Start();
+        await using SipTlsClient good = await host.ConnectAsync(timeout.Token);
+        await using SipTlsClient bad = await host.ConnectAsync(timeout.Token);
+
+        await bad.SendAsync(SipRequests.Request("OPTIONS", 1, body: "v=0\r\n", contentLength: false), timeout.Token);
+        SipReceivedFrame? reply = await bad.ReadFrameAsync(timeout.Token);
+        Assert.NotNull(reply);
+        Assert.StartsWith("SIP/2.0 400 Missing Content-Length\r\n", reply.Text, StringComparison.Ordinal);
+        Assert.Contains("\r\nCSeq: 1 OPTIONS\r\n", reply.Text, StringComparison.Ordinal);
+        Assert.True(await IsClosedAsync(bad, timeout.Token));
+
+        await AssertAnswersAsync(good, 2, timeout.Token);
+        Assert.True(await host.WaitForLogAsync("no Content-Length", s_limit), host.LogText);
+    }
+
+    [Fact]
+    public async Task An_oversized_header_section_closes_only_its_connection()
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        await using ServerTestHost host = ServerTestHost.Start(options: new SipTlsServerOptions { Framing = new SipFramingLimits { MaxHeaderBytes = 8192 } });
+        await using SipTlsClient good = await host.ConnectAsync(timeout.Token);
+        await using SipTlsClient bad = await host.ConnectAsync(timeout.Token);
+
+        string huge = "OPTIONS sip:a@b SIP/2.0\r\n" + string.Concat(Enumerable.Repeat("X-Padding: 0123456789abcdef0123456789abcdef\r\n", 400));
+        await SendIgnoringResetAsync(bad, huge, timeout.Token);
+        Assert.True(await IsClosedAsync(bad, timeout.Token));
+
+        await AssertAnswersAsync(good, 1, timeout.Token);
+        Assert.True(await host.WaitForLogAsync("header section too large", s_limit), host.LogText);
+    }
+
+    [Fact]
+    public async Task Binary_garbage_inside_TLS_closes_only_its_connection()
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        await using ServerTestHost host = ServerTestHost.Start();
+        await using SipTlsClient good = await host.ConnectAsync(timeout.Token);
+        await using SipTlsClient bad = await host.ConnectAsync(timeout.Token);
+
+        byte[] garbage = new byte[3000];
+        new Random(7).NextBytes(garbage);
+        garbage[0] = 0;
+        await SendIgnoringResetAsync(bad, garbage, timeout.Token);
+        Assert.True(await IsClosedAsync(bad, timeout.Token));
+
+        await AssertAnswersAsync(good, 1, timeout.Token);
+        Assert.True(await host.WaitForLogAsync("bytes that are not SIP", s_limit), host.LogText);
+    }
+
+    [Fact]
+    public async Task Garbage_instead_of_TLS_closes_only_its_connection()
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        await using ServerTestHost host = ServerTestHost.Start();
+        await using SipTlsClient good = await host.ConnectAsync(timeout.Token);
+        using Socket raw = LoopbackTcp.Connect(host.Port, s_limit);
+        raw.Send(Encoding.ASCII.GetBytes(SipRequests.Options(1)));
+        Assert.True(ReadsToEnd(raw), "the server kept a non-TLS connection open");
+
+        await AssertAnswersAsync(good, 1, timeout.Token);
+        Assert.True(await host.WaitForLogAsync("TLS failed", s_limit), host.LogText);
+    }
+
+    [Fact]
+    public async Task A_connection_that_never_handshakes_is_closed_at_the_handshake_timeout()
+    {
+        await using ServerTestHost host = ServerTestHost.Start(options: new SipTlsServerOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(400) });
+        using Socket silent = LoopbackTcp.Connect(host.Port, s_limit);
+        var clock = Stopwatch.StartNew();
+        Assert.True(ReadsToEnd(silent), "the server did not close a silent connection");
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5));
+        Assert.True(await host.WaitForLogAsync("no TLS handshake within 0.4 s", s_limit), host.LogText);
+        Assert.True(await WaitUntilAsync(() => host.Server.ConnectionCount == 0));
+    }
+
+    [Fact]
+    public async Task An_idle_connection_is_closed_after_connection_timeout()
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        await using ServerTestHost host = ServerTestHost.Start(runtime: new TlsRuntimeParameters { ConnectionTimeout = 1 });
+        await using SipTlsClient client = await host.ConnectAsync(timeout.Token);
+        await AssertAnswersAsync(client, 1, timeout.Token);
+        var clock = Stopwatch.StartNew();
+        Assert.True(await IsClosedAsync(client, timeout.Token));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Stopping_closes_every_connection_with_close_notify_when_enabled(bool sendCloseNotify)
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        await using ServerTestHost host = ServerTestHost.Start(runtime: new TlsRuntimeParameters { SendCloseNotify = sendCloseNotify });
+        var clients = new List<SipTlsClient>();
+        try
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                SipTlsClient client = await host.ConnectAsync(timeout.Token);
+                clients.Add(client);
+                await AssertAnswersAsync(client, 1, timeout.Token);
+            }
+
+            Assert.Equal(5, host.Server.ConnectionCount);
+            await host.Server.StopAsync();
+            Assert.Equal(0, host.Server.ConnectionCount);
+            foreach (SipTlsClient client in clients)
+            {
+                Assert.Null(await client.ReadFrameAsync(timeout.Token));
+                Assert.Equal(sendCloseNotify, client.ReceivedCloseNotify);
+            }
+        }
+        finally
+        {
+            foreach (SipTlsClient client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_TLS_facts_of_a_verified_client_certificate_are_logged()
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        TestPki pki = TestPki.Instance;
+        await using ServerTestHost host = ServerTestHost.Start(settings: new TlsProfileSettings
+        {
+            Certificate = pki.ServerEcCertificate,
+            PrivateKey = pki.ServerEcKey,
+            CaList = pki.RootCaCertificate,
+            VerifyClient = VerifyClientMode.On,
+        });
+        TlsProfile clientProfile = host.ClientProfile(new TlsProfileSettings { Certificate = pki.ClientCertificate, PrivateKey = pki.ClientKey });
+        await using SipTlsClient client = await host.ConnectAsync(timeout.Token, clientProfile, serverName: "sip.example.test");
+        await AssertAnswersAsync(client, 1, timeout.Token);
+        Assert.True(await host.WaitForLogAsync("sni=sip.example.test, peer=/CN=alice, verified=yes", s_limit), host.LogText);
+    }
+
+    [Fact]
+    public async Task A_client_without_the_required_certificate_fails_the_handshake_and_is_logged()
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        TestPki pki = TestPki.Instance;
+        await using ServerTestHost host = ServerTestHost.Start(settings: new TlsProfileSettings
+        {
+            Certificate = pki.ServerEcCertificate,
+            PrivateKey = pki.ServerEcKey,
+            CaList = pki.RootCaCertificate,
+            VerifyClient = VerifyClientMode.On,
+        });
+
+        // TLS 1.3 lets the client finish before the server checks its (missing) certificate: the failure shows on first use.
+        await using SipTlsClient client = await host.ConnectAsync(timeout.Token);
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await client.SendAsync(SipRequests.Options(1), timeout.Token);
+            Assert.Null(await client.ReadFrameAsync(timeout.Token));
+        });
+        Assert.True(await host.WaitForLogAsync("TLS failed", s_limit), host.LogText);
+    }
+
+    private static async Task AssertAnswersAsync(SipTlsClient client, int count, CancellationToken cancellation)
+    {
+        for (int cseq = 1; cseq <= count; cseq++)
+        {
+            await client.SendAsync(SipRequests.Options(cseq), cancellation);
+            SipReceivedFrame? reply = await client.ReadFrameAsync(cancellation);
+            Assert.NotNull(reply);
+            Assert.StartsWith("SIP/2.0 200 OK\r\n", reply.Text, StringComparison.Ordinal);
+            Assert.Contains($"\r\nCSeq: {cseq} OPTIONS\r\n", reply.Text, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>True when the server ends the connection (EOF, close_notify or reset) with no further message.</summary>
+    private static async Task<bool> IsClosedAsync(SipTlsClient client, CancellationToken cancellation)
+    {
+        try
+        {
+            return await client.ReadFrameAsync(cancellation) is null;
+        }
+        catch (SocketException)
+        {
+            return true; // A reset is a close too.
+        }
+        catch (SipClientException)
+        {
+            return true; // So is a TLS alert.
+        }
+    }
+
+    private static async Task SendIgnoringResetAsync(SipTlsClient client, object data, CancellationToken cancellation)
+    {
+        try
+        {
+            await (data is string text ? client.SendAsync(text, cancellation) : client.SendAsync((byte[])data, cancellation));
+        }
+        catch (SocketException)
+        {
+            // The server may close while the tail is still being written: that is the behaviour under test.
+        }
+    }
+
+    /// <summary>Reads a raw socket until the server closes it; false when it stays open past the socket's receive timeout.</summary>
+    private static bool ReadsToEnd(Socket socket)
+    {
+        byte[] buffer = new byte[4096];
+        try
+        {
+            while (socket.Receive(buffer) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> WaitUntilAsync(Func<bool> condition)
+    {
+        DateTime deadline = DateTime.UtcNow + s_limit;
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        return condition();
+    }
+}

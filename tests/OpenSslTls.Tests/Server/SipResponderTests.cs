@@ -1,0 +1,125 @@
+using System.Text;
+using OpenSslTls.SipEndpoint.Sip;
+
+namespace OpenSslTls.Tests.SipEndpoint;
+
+/// <summary>Parsing header sections and the stateless replies built from them.</summary>
+public class SipResponderTests
+{
+    private readonly SipResponder _responder = new(new ToTagGenerator(42));
+
+    [Fact]
+    public void OPTIONS_gets_200_copying_every_Via_From_To_CallID_and_CSeq()
+    {
+        string reply = Respond("""
+            OPTIONS sip:server@example.com SIP/2.0
+            Via: SIP/2.0/TLS proxy.example.com;branch=z9hG4bKtop
+            v: SIP/2.0/TLS 10.0.0.1:5061;branch=z9hG4bKsecond, SIP/2.0/TLS 10.0.0.2;branch=z9hG4bKthird
+            Max-Forwards: 70
+            f: "Alice" <sip:alice@example.com>;tag=abc
+            To: <sip:server@example.com>
+            i: call-1@example.com
+            CSeq: 17 OPTIONS
+            Content-Length: 0
+
+
+            """)!;
+        string[] lines = reply.Split("\r\n");
+        Assert.Equal("SIP/2.0 200 OK", lines[0]);
+        Assert.Equal("Via: SIP/2.0/TLS proxy.example.com;branch=z9hG4bKtop", lines[1]);
+        Assert.Equal("Via: SIP/2.0/TLS 10.0.0.1:5061;branch=z9hG4bKsecond, SIP/2.0/TLS 10.0.0.2;branch=z9hG4bKthird", lines[2]);
+        Assert.Equal("From: \"Alice\" <sip:alice@example.com>;tag=abc", lines[3]);
+        Assert.StartsWith("To: <sip:server@example.com>;tag=", lines[4], StringComparison.Ordinal);
+        Assert.Equal("Call-ID: call-1@example.com", lines[5]);
+        Assert.Equal("CSeq: 17 OPTIONS", lines[6]);
+        Assert.Contains("Allow: OPTIONS, REGISTER", lines);
+        Assert.EndsWith("Content-Length: 0\r\n\r\n", reply, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_To_tag_is_kept_when_present_and_stable_across_retransmissions()
+    {
+        const string request = "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:a@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n";
+        string first = Respond(request)!;
+        Assert.StartsWith("SIP/2.0 200 OK\r\n", first, StringComparison.Ordinal);
+        Assert.Equal(first, Respond(request));
+        string tagged = Respond(request.Replace("To: <sip:a@example.com>", "To: <sip:a@example.com;tag=uri-param>;tag=dialog", StringComparison.Ordinal))!;
+        Assert.Contains("\r\nTo: <sip:a@example.com;tag=uri-param>;tag=dialog\r\n", tagged, StringComparison.Ordinal);
+        string uriParameterOnly = Respond(request.Replace("To: <sip:a@example.com>", "To: <sip:a@example.com;tag=uri-param>", StringComparison.Ordinal))!;
+        Assert.Matches("\r\nTo: <sip:a@example.com;tag=uri-param>;tag=[0-9a-f]{16}\r\n", uriParameterOnly);
+    }
+
+    [Theory]
+    [InlineData("INVITE", "SIP/2.0 501 Not Implemented")]
+    [InlineData("BYE", "SIP/2.0 501 Not Implemented")]
+    [InlineData("MESSAGE", "SIP/2.0 501 Not Implemented")]
+    [InlineData("REGISTER", "SIP/2.0 200 OK")]
+    [InlineData("OPTIONS", "SIP/2.0 200 OK")]
+    public void Methods_other_than_OPTIONS_and_REGISTER_get_501(string method, string statusLine)
+    {
+        string reply = Respond($"{method} sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: c\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n")!;
+        Assert.StartsWith(statusLine + "\r\n", reply, StringComparison.Ordinal);
+        Assert.Contains($"\r\nCSeq: 1 {method}\r\n", reply, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACK_and_responses_get_no_reply()
+    {
+        Assert.Null(Respond("ACK sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>;tag=2\r\nCall-ID: c\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"));
+        Assert.Null(Respond("SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>;tag=2\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"));
+    }
+
+    [Theory]
+    [InlineData("Call-ID: c\r\n", "SIP/2.0 400 Missing Call-ID Header")]
+    [InlineData("CSeq: 1 OPTIONS\r\n", "SIP/2.0 400 Missing CSeq Header")]
+    [InlineData("CSeq: 1 OPTIONS", "SIP/2.0 400 Bad CSeq")]
+    public void Requests_missing_what_a_reply_needs_get_400(string remove, string statusLine)
+    {
+        string request = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        string changed = remove.EndsWith('\n') ? request.Replace(remove, string.Empty, StringComparison.Ordinal) : request.Replace(remove, "CSeq: 1 REGISTER", StringComparison.Ordinal);
+        Assert.StartsWith(statusLine + "\r\n", Respond(changed), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Another_SIP_version_gets_505()
+    {
+        Assert.StartsWith("SIP/2.0 505 Version Not Supported\r\n", Respond("OPTIONS sip:a@b SIP/3.0\r\nVia: SIP/3.0/TLS h\r\nCall-ID: c\r\nContent-Length: 0\r\n\r\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_start_line_that_is_neither_request_nor_status_is_unparsable()
+    {
+        Assert.Null(SipMessageHead.TryParse("HELLO\r\nl: 0\r\n\r\n"u8, out string? problem));
+        Assert.Contains("HELLO", problem, StringComparison.Ordinal);
+        Assert.Null(SipMessageHead.TryParse("OPTIONS sip:a SIP/2.0\r\nno colon here\r\n\r\n"u8, out problem));
+        Assert.Contains("malformed header line", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Folded_header_values_are_unfolded()
+    {
+        SipMessageHead head = SipMessageHead.TryParse("OPTIONS sip:a SIP/2.0\r\nSubject: one\r\n  two\r\n\tthree\r\nl: 0\r\n\r\n"u8, out _)!;
+        Assert.Equal("one two three", head.First("Subject"));
+        Assert.Equal("0", head.First(SipHeaderNames.ContentLength));
+    }
+
+    [Fact]
+    public void An_unframable_request_gets_400_or_413_from_its_header_section()
+    {
+        const string header = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
+        byte[] bytes = Encoding.ASCII.GetBytes(header);
+        string? missing = _responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.MissingContentLength));
+        Assert.StartsWith("SIP/2.0 400 Missing Content-Length\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\n", missing, StringComparison.Ordinal);
+        string? large = _responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.BodyTooLarge));
+        Assert.StartsWith("SIP/2.0 413 Request Entity Too Large\r\n", large, StringComparison.Ordinal);
+        Assert.Null(_responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, ReadOnlyMemory<byte>.Empty, 0, SipFramingError.HeaderTooLarge)));
+    }
+
+    private string? Respond(string request)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(request.ReplaceLineEndings("\r\n"));
+        SipMessageHead? head = SipMessageHead.TryParse(bytes, out string? problem);
+        Assert.True(head is not null, problem);
+        return _responder.Respond(head);
+    }
+}
