@@ -50,6 +50,10 @@ switch ($Verb) {
     'test' { Invoke-RegenCheck; Invoke-Tests $Rest }
     'regen' { if ($Rest -contains '--check') { Invoke-RegenCheck } else { Invoke-Regen $Rest } }
     'bench' { Invoke-Checked 'dotnet' (@('run', '--project', 'bench/OpenSslTls.Benchmarks', '-c', 'Release', '--') + $Rest) }
-    'run' { Write-Error 'build.ps1 run: the openssltls server is not built yet; see README.md, Status.'; exit 2 }
+    'run' {
+        # openssltls serve in the foreground (127.0.0.1:5061, self-signed localhost certificate unless options say otherwise).
+        & dotnet run --project src/OpenSslTls.Server -c Release -- serve @Rest
+        exit $LASTEXITCODE
+    }
     default { Write-Error 'usage: ./build.ps1 {build|test|regen [--check]|bench [--quick]|run}'; exit 2 }
 }

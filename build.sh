@@ -73,8 +73,9 @@ case "$verb" in
     dotnet run --project bench/OpenSslTls.Benchmarks -c Release -- --c-harness native/build/bench/tlsbench "$@"
     ;;
   run)
-    echo "build.sh run: the openssltls server (issue 8) is not built yet; see README.md, 'Status'." >&2
-    exit 2
+    # openssltls serve in the foreground; with no options: 127.0.0.1:5061 and a self-signed localhost certificate
+    # made on first start in the data directory. Extra arguments go to serve, e.g. ./build.sh run --listen [::1]:5061
+    exec dotnet run --project src/OpenSslTls.Server -c Release -- serve "$@"
     ;;
   *)
     echo "usage: ./build.sh {build|test|regen [--check]|bench [--quick]|run}" >&2
