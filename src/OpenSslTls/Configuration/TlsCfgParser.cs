@@ -15,7 +15,7 @@ namespace OpenSslTls;
 internal sealed class TlsCfgParser
 {
     /// <summary>Kamailio's delimiter characters: single-character tokens, or part of a bare value.</summary>
-    private const string Delimiters = "=:;.,?[]/@!$%&*()-+|'";
+    internal const string Delimiters = "=:;.,?[]/@!$%&*()-+|'";
 
     private readonly string _text;
     private readonly string _file;

@@ -23,27 +23,27 @@ public static class TlsConfigWriter
                 text.Append('\n');
             }
 
-            TlsProfileSettings s = profile.Settings;
+            TlsProfileSettings settings = profile.Settings;
             text.Append(TlsProfileRules.Header(profile)).Append('\n');
-            Key(text, "method", s.Method == defaults.Method ? null : TlsMethodNames.ToName(s.Method));
-            Key(text, "verify_certificate", s.VerifyCertificate ? "yes" : null);
-            Key(text, "require_certificate", s.RequireCertificate ? "yes" : null);
-            Key(text, "verify_client", s.VerifyClient == defaults.VerifyClient ? null : ConfigValues.VerifyClientName(s.VerifyClient));
-            Key(text, "verify_depth", s.VerifyDepth == defaults.VerifyDepth ? null : s.VerifyDepth.ToString(CultureInfo.InvariantCulture));
-            Key(text, "certificate", s.Certificate);
-            Key(text, "private_key", s.PrivateKey);
-            Key(text, "private_key_password", s.PrivateKeyPassword);
-            Key(text, "ca_list", s.CaList);
-            Key(text, "ca_path", s.CaPath);
-            Key(text, "crl", s.Crl);
-            Key(text, "cipher_list", s.CipherList);
-            Key(text, "cipher_suites", s.CipherSuites);
-            Key(text, "server_name", s.ServerName);
-            Key(text, "server_name_mode", s.ServerNameMode == defaults.ServerNameMode ? null : ((int)s.ServerNameMode).ToString(CultureInfo.InvariantCulture));
-            Key(text, "server_id", s.ServerId);
-            Key(text, "certificate2", s.Certificate2);
-            Key(text, "private_key2", s.PrivateKey2);
-            Key(text, "private_key_password2", s.PrivateKeyPassword2);
+            Key(text, "method", settings.Method == defaults.Method ? null : TlsMethodNames.ToName(settings.Method));
+            Key(text, "verify_certificate", settings.VerifyCertificate ? "yes" : null);
+            Key(text, "require_certificate", settings.RequireCertificate ? "yes" : null);
+            Key(text, "verify_client", settings.VerifyClient == defaults.VerifyClient ? null : ConfigValues.VerifyClientName(settings.VerifyClient));
+            Key(text, "verify_depth", settings.VerifyDepth == defaults.VerifyDepth ? null : settings.VerifyDepth.ToString(CultureInfo.InvariantCulture));
+            Key(text, "certificate", settings.Certificate);
+            Key(text, "private_key", settings.PrivateKey);
+            Key(text, "private_key_password", settings.PrivateKeyPassword);
+            Key(text, "ca_list", settings.CaList);
+            Key(text, "ca_path", settings.CaPath);
+            Key(text, "crl", settings.Crl);
+            Key(text, "cipher_list", settings.CipherList);
+            Key(text, "cipher_suites", settings.CipherSuites);
+            Key(text, "server_name", settings.ServerName);
+            Key(text, "server_name_mode", settings.ServerNameMode == defaults.ServerNameMode ? null : ((int)settings.ServerNameMode).ToString(CultureInfo.InvariantCulture));
+            Key(text, "server_id", settings.ServerId);
+            Key(text, "certificate2", settings.Certificate2);
+            Key(text, "private_key2", settings.PrivateKey2);
+            Key(text, "private_key_password2", settings.PrivateKeyPassword2);
         }
 
         return text.ToString();
@@ -53,7 +53,7 @@ public static class TlsConfigWriter
     public static string FormatValue(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || "=:;.,?[]/@!$%&*()-+|'".Contains(c, StringComparison.Ordinal)))
+        if (value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || TlsCfgParser.Delimiters.Contains(c, StringComparison.Ordinal)))
         {
             return value;
         }

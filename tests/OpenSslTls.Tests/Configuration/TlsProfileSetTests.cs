@@ -110,6 +110,51 @@ public sealed class TlsProfileSetTests : NativeLeakCheck
     }
 
     [Fact]
+    public void A_server_connection_switches_to_the_profile_its_sni_selects()
+    {
+        using TlsProfileSet set = TlsProfileSet.Build(TlsConfigReader.Parse(SampleConfig, "tls.cfg").Profiles);
+        using var pair = new TlsPair(set.CreateServerConnection(At("127.0.0.1:5061")), set.CreateClientConnection(At("127.0.0.1:5061"), TestPki.SniServerName));
+
+        Assert.Equal("server:127.0.0.1:0", pair.Server.Profile.Label);
+        Assert.True(pair.Handshake(), pair.Server.Failure?.Message ?? pair.Client.Failure?.Message);
+        Assert.Equal($"server:any/{TestPki.SniServerName}", pair.Server.Profile.Label);
+        Assert.Equal(TestPki.SniServerName, pair.Client.Info!.PeerCertificate!.Subject.CommonName);
+        Assert.Equal(TestPki.SniServerName, pair.Server.Info!.ServerName);
+    }
+
+    [Fact]
+    public void A_server_connection_keeps_its_address_profile_when_the_sni_matches_nothing()
+    {
+        using TlsProfileSet set = TlsProfileSet.Build(TlsConfigReader.Parse(SampleConfig, "tls.cfg").Profiles);
+        using var pair = new TlsPair(set.CreateServerConnection(At("127.0.0.1:5061")), set.CreateClientConnection(At("127.0.0.1:5061"), "unknown.example"));
+
+        Assert.True(pair.Handshake(), pair.Server.Failure?.Message ?? pair.Client.Failure?.Message);
+        Assert.Equal("server:127.0.0.1:0", pair.Server.Profile.Label);
+        Assert.Equal(TestPki.ServerName, pair.Client.Info!.PeerCertificate!.Subject.CommonName);
+    }
+
+    [Fact]
+    public void A_client_connection_uses_the_profile_its_server_id_selects()
+    {
+        using TlsProfileSet set = TlsProfileSet.Build(TlsConfigReader.Parse(SampleConfig, "tls.cfg").Profiles);
+        using TlsConnection client = set.CreateClientConnection(At("192.0.2.1:5061"), serverId: "peer");
+
+        Assert.Equal("client:any/peer.example", client.Profile.Label);
+    }
+
+    [Fact]
+    public void The_sni_hook_of_a_disposed_set_keeps_connections_on_their_profile()
+    {
+        TlsProfileSet set = TlsProfileSet.Build(TlsConfigReader.Parse(SampleConfig, "tls.cfg").Profiles);
+        TlsServerNameSelector selector = set.ServerNameSelectorFor(At("127.0.0.1:5061"));
+        TlsProfile current = set.SelectServer(At("127.0.0.1:5061"));
+
+        set.Dispose();
+
+        Assert.Null(selector(current, TestPki.SniServerName));
+    }
+
+    [Fact]
     public void Building_is_all_or_nothing_and_lists_every_failing_profile()
     {
         using var directory = new TempDirectory();
