@@ -179,18 +179,20 @@ public sealed class TlsProfileSet : IDisposable
     /// address if one exists. Deviations from Kamailio: every server profile can switch (Kamailio only the default
     /// and named ones), the connection's own address is used (Kamailio uses the step-A profile's, so connections on
     /// the default only see <c>any</c> profiles), and a mismatch never falls back to <c>[server:default]</c>.
+    /// <paramref name="current"/> may belong to an earlier set: after a reload Kamailio looks SNI up in the current
+    /// configuration, also for connections accepted before it (the unnamed-profile fallback then does not apply).
     /// </summary>
     public TlsProfile? SelectServerBySni(TlsProfile current, IPEndPoint local, string serverName)
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(local);
         ThrowIfDisposed();
-        int index = IndexOf(current);
         if (current.Role != TlsRole.Server)
         {
             throw new ArgumentException($"{current.Label} is not a server profile", nameof(current));
         }
 
+        int index = _indexOf.TryGetValue(current, out int own) ? own : -1;
         int selected = TlsProfileSelector.SelectServerBySni(_definitions, index, local, serverName);
         return selected < 0 ? null : _profiles[selected];
     }

@@ -264,15 +264,26 @@ public sealed class TlsProfileSetTests : NativeLeakCheck
     }
 
     [Fact]
-    public void Selection_rejects_foreign_profiles_and_client_profiles_for_sni()
+    public void Sni_selection_rejects_client_profiles_and_definitions_only_exist_for_own_profiles()
     {
         var options = new TlsModuleOptions { Certificate = Pki.ServerEcCertificate, PrivateKey = Pki.ServerEcKey };
         using TlsProfileSet set = TlsProfileSet.Load(options);
         using TlsProfileSet other = TlsProfileSet.Load(options);
 
-        Assert.Throws<ArgumentException>(() => set.SelectServerBySni(other.ServerDefault, At("10.0.0.1:1"), "a"));
         Assert.Throws<ArgumentException>(() => set.SelectServerBySni(set.ClientDefault, At("10.0.0.1:1"), "a"));
         Assert.Throws<ArgumentException>(() => set.GetDefinition(other.ClientDefault));
+    }
+
+    [Fact]
+    public void After_a_reload_sni_of_an_older_connection_is_looked_up_in_the_new_set()
+    {
+        using TlsProfileSet older = TlsProfileSet.Load(new TlsModuleOptions { Certificate = Pki.ServerEcCertificate, PrivateKey = Pki.ServerEcKey });
+        using TlsProfileSet current = TlsProfileSet.Build(TlsConfigReader.Parse(SampleConfig, "tls.cfg").Profiles);
+
+        TlsProfile? selected = current.SelectServerBySni(older.ServerDefault, At("10.0.0.1:5061"), TestPki.SniServerName);
+
+        Assert.Equal($"server:any/{TestPki.SniServerName}", selected!.Label);
+        Assert.Null(current.SelectServerBySni(older.ServerDefault, At("10.0.0.1:5061"), "unknown.example"));
     }
 
     [Fact]
