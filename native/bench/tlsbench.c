@@ -8,6 +8,7 @@
  * language around libssl differs.
  *
  * Usage: tlsbench --pki DIR [--warmup-ms N] [--sample-ms N] [--samples N] [--connections N] [--list] [SCENARIO...]
+ *        tlsbench --pki DIR --serve   (sample by sample on request; see serve())
  * DIR holds root.pem, ec.pem, ec.key, rsa.pem, rsa.key (the benchmark project creates them with the openssl CLI).
  * Without scenarios every scenario runs. Each prints one line "scenario,value,unit" on stdout; per-sample details go
  * to stderr. Rates are the median of the samples, each counted per second of process CPU time (see run_for); idle
@@ -680,9 +681,57 @@ static int parse_int(const char *text, const char *option)
     return (int)value;
 }
 
+/*
+ * --serve: the benchmark project's quick mode drives the harness sample by sample, interleaving C, SslStream and
+ * OpenSslTls samples so that all three see the same moments of a shared, busy machine. Commands on stdin, one per
+ * line: "setup SCENARIO" (answers "ok"), "run MS" (answers "OPS_PER_CPU_SECOND OPS_PER_WALL_SECOND" after MS
+ * milliseconds of CPU time, in batches as run_rate), "teardown" ("ok"), "quit".
+ */
+static int serve(const options_t *o)
+{
+    char line[256];
+    bench_t b;
+    int active = 0;
+    while (fgets(line, sizeof(line), stdin)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strncmp(line, "setup ", 6) == 0) {
+            const scenario_t *found = NULL;
+            for (size_t j = 0; j < sizeof(SCENARIOS) / sizeof(SCENARIOS[0]); j++) {
+                if (strcmp(SCENARIOS[j].name, line + 6) == 0) {
+                    found = &SCENARIOS[j];
+                }
+            }
+            if (found == NULL || found->kind == KIND_IDLE || active) {
+                die("serve: cannot set up '%s'", line + 6);
+            }
+            bench_setup(&b, found, o);
+            active = 1;
+            printf("ok\n");
+        } else if (strncmp(line, "run ", 4) == 0 && active) {
+            double wall;
+            double rate = run_for(&b, parse_int(line + 4, "run"), b.scenario->kind == KIND_RECORD ? 64 : 1, &wall);
+            printf("%.3f %.3f\n", rate, wall);
+        } else if (strcmp(line, "teardown") == 0 && active) {
+            bench_teardown(&b);
+            active = 0;
+            printf("ok\n");
+        } else if (strcmp(line, "quit") == 0) {
+            break;
+        } else {
+            die("serve: unknown command '%s'", line);
+        }
+        fflush(stdout);
+    }
+    if (active) {
+        bench_teardown(&b);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     options_t o = { NULL, 300, 300, 5, 5000 };
+    int serving = 0;
     const char *selected[64];
     int count = 0;
     size_t scenario_count = sizeof(SCENARIOS) / sizeof(SCENARIOS[0]);
@@ -699,6 +748,8 @@ int main(int argc, char **argv)
             o.samples = parse_int(argv[++i], arg);
         } else if (strcmp(arg, "--connections") == 0 && has_value) {
             o.connections = parse_int(argv[++i], arg);
+        } else if (strcmp(arg, "--serve") == 0) {
+            serving = 1;
         } else if (strcmp(arg, "--list") == 0) {
             for (size_t j = 0; j < scenario_count; j++) {
                 puts(SCENARIOS[j].name);
@@ -706,7 +757,7 @@ int main(int argc, char **argv)
             return 0;
         } else if (arg[0] == '-') {
             die("unknown option %s (usage: tlsbench --pki DIR [--warmup-ms N] [--sample-ms N] [--samples N] "
-                "[--connections N] [--list] [SCENARIO...])", arg);
+                "[--connections N] [--list] [--serve] [SCENARIO...])", arg);
         } else if (count < 64) {
             selected[count++] = arg;
         }
@@ -716,6 +767,9 @@ int main(int argc, char **argv)
     }
     if (o.samples > MAX_SAMPLES) {
         die("--samples: at most %d", MAX_SAMPLES);
+    }
+    if (serving) {
+        return serve(&o);
     }
     for (int k = 0; k < count; k++) {
         int known = 0;

@@ -10,7 +10,9 @@ internal static partial class CpuClock
 {
     private const int ClockProcessCpuTimeId = 2;
 
-    public static double Seconds()
+    public static double Seconds() => Nanoseconds() / 1e9;
+
+    public static long Nanoseconds()
     {
         TimeSpec time;
         if (clock_gettime(ClockProcessCpuTimeId, out time) != 0)
@@ -18,7 +20,7 @@ internal static partial class CpuClock
             throw new InvalidOperationException($"clock_gettime failed: {Marshal.GetLastPInvokeError()}");
         }
 
-        return time.Seconds + (time.Nanoseconds / 1e9);
+        return (time.Seconds * 1_000_000_000) + time.Nanoseconds;
     }
 
     [LibraryImport("libc.so.6", SetLastError = true)]
