@@ -18,7 +18,7 @@ internal static partial class CommandLog
     public static partial void UsingCertificate(ILogger logger, string certificate, string privateKey);
 
     [LoggerMessage(105, LogLevel.Information, "client certificates: verify_client={Mode}, ca_list={CaList}, send_close_notify={CloseNotify}")]
-    public static partial void TlsPolicy(ILogger logger, string mode, string caList, bool closeNotify);
+    public static partial void TlsPolicy(ILogger logger, string mode, string caList, string closeNotify);
 
     [LoggerMessage(106, LogLevel.Error, "cannot start: {Reason}")]
     public static partial void CannotStart(ILogger logger, string reason);

@@ -8,11 +8,8 @@ namespace OpenSslTls.SipEndpoint.Cli;
 /// <summary><c>openssltls serve</c>: builds the server profile from the command line and runs the endpoint until stopped.</summary>
 internal static class ServeCommand
 {
-    /// <summary>
-    /// Runs until <paramref name="stop"/> fires, then closes every connection and returns <see cref="ExitCodes.Success"/>.
-    /// <paramref name="started"/> sees the running server (tests read its bound endpoints there).
-    /// </summary>
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter errors, CancellationToken stop, Action<SipTlsServer>? started = null)
+    /// <summary>Runs until <paramref name="stop"/> fires, then closes every connection and returns <see cref="ExitCodes.Success"/>.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter errors, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(errors);
         ServeSettings settings;
@@ -55,7 +52,7 @@ internal static class ServeCommand
 
         using (profile)
         {
-            CommandLog.TlsPolicy(log, KamailioName(settings.VerifyClient), settings.CaList ?? "-", settings.SendCloseNotify);
+            CommandLog.TlsPolicy(log, KamailioName(settings.VerifyClient), settings.CaList ?? "-", settings.SendCloseNotify ? "on" : "off");
             SipTlsServer server;
             try
             {
@@ -68,7 +65,6 @@ internal static class ServeCommand
             }
 
             CommandLog.Running(log, OpenSslRuntime.Version.ToString());
-            started?.Invoke(server);
             try
             {
                 await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);

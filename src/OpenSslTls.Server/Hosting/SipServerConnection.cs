@@ -54,41 +54,42 @@ internal sealed class SipServerConnection
     /// <summary>Serves the connection until the peer leaves, it fails, times out, or <paramref name="stopping"/> fires; always closes and frees everything.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        deadline.CancelAfter(_options.HandshakeTimeout);
-        Ending ending;
+        // Whatever happens below, the finally frees the socket and the native connection at once, not at finalization.
+        Ending ending = new("unexpected failure", SayGoodbye: false);
         try
         {
-            ending = await ServeAsync(deadline).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            ending = new Ending("server stopping", SayGoodbye: true);
-        }
-        catch (OperationCanceledException)
-        {
-            if (_established)
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            deadline.CancelAfter(_options.HandshakeTimeout);
+            try
             {
-                ServerLog.IdleTimedOut(_logger, Id, Remote, _tls.Profile.Runtime.ConnectionTimeout);
-                ending = new Ending("idle timeout", SayGoodbye: true);
+                ending = await ServeAsync(deadline).ConfigureAwait(false);
             }
-            else
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
-                ServerLog.HandshakeTimedOut(_logger, Id, Remote, _options.HandshakeTimeout.TotalSeconds);
-                ending = new Ending("handshake timeout", SayGoodbye: false);
+                ending = new Ending("server stopping", SayGoodbye: true);
             }
-        }
-        catch (SocketException e)
-        {
-            ending = new Ending("socket error: " + e.SocketErrorCode, SayGoodbye: false);
-        }
-        catch (ObjectDisposedException)
-        {
-            ending = new Ending("socket closed", SayGoodbye: false);
-        }
+            catch (OperationCanceledException)
+            {
+                if (_established)
+                {
+                    ServerLog.IdleTimedOut(_logger, Id, Remote, _tls.Profile.Runtime.ConnectionTimeout);
+                    ending = new Ending("idle timeout", SayGoodbye: true);
+                }
+                else
+                {
+                    ServerLog.HandshakeTimedOut(_logger, Id, Remote, _options.HandshakeTimeout.TotalSeconds);
+                    ending = new Ending("handshake timeout", SayGoodbye: false);
+                }
+            }
+            catch (SocketException e)
+            {
+                ending = new Ending("socket error: " + e.SocketErrorCode, SayGoodbye: false);
+            }
+            catch (ObjectDisposedException)
+            {
+                ending = new Ending("socket closed", SayGoodbye: false);
+            }
 
-        try
-        {
             await CloseAsync(ending, stopping.IsCancellationRequested).ConfigureAwait(false);
         }
         finally

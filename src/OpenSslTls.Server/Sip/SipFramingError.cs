@@ -6,7 +6,7 @@ internal enum SipFramingError
     /// <summary>No error.</summary>
     None,
 
-    /// <summary>Bytes that cannot start or belong to a SIP header section (control characters, a stray CR, a non-token first byte).</summary>
+    /// <summary>Bytes that cannot start or belong to a SIP header section (control characters; between messages, a CR without LF or a first byte that cannot start a method or status line).</summary>
     Malformed,
 
     /// <summary>The header section grew past <see cref="SipFramingLimits.MaxHeaderBytes"/> without or before its CRLFCRLF.</summary>
