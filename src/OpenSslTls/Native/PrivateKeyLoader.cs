@@ -5,11 +5,45 @@ using static OpenSslTls.Native.Interop;
 namespace OpenSslTls.Native;
 
 /// <summary>
-/// Reads PEM private keys without ever letting OpenSSL prompt on a terminal: the password (or its absence) is
-/// handed over through a callback, so an encrypted key without a password fails instead of blocking the server.
+/// Reads private keys without ever letting OpenSSL prompt on a terminal: the password (or its absence) is handed
+/// over through a callback, so an encrypted key without a password fails instead of blocking the server.
+/// A <c>private_key</c> value is one of: a PEM file path; <c>/engine:&lt;key id&gt;</c>, a key held by the configured
+/// engine (<see cref="EngineLoader"/>); <c>/uri:&lt;URI&gt;</c>, a key from an OpenSSL store (<see cref="KeyStoreLoader"/>).
 /// </summary>
 internal static unsafe class PrivateKeyLoader
 {
+    /// <summary>The prefix of keys held by the configured engine (Kamailio's syntax).</summary>
+    internal const string EnginePrefix = "/engine:";
+
+    /// <summary>The prefix of keys loaded through an OpenSSL store URI (Kamailio's syntax for OpenSSL 3).</summary>
+    internal const string UriPrefix = "/uri:";
+
+    /// <summary>
+    /// Loads the key <paramref name="reference"/> names; throws <see cref="TlsProfileException"/> for
+    /// <paramref name="parameter"/> of <paramref name="profile"/>. Messages never contain the password or a PIN.
+    /// </summary>
+    internal static SafeEvpPKeyHandle Load(string reference, string? password, string parameter, string profile, OpenSslEngine? engine)
+    {
+        if (reference.StartsWith(EnginePrefix, StringComparison.Ordinal))
+        {
+            string keyId = reference[EnginePrefix.Length..];
+            if (engine is null)
+            {
+                throw new TlsProfileException(profile, parameter,
+                    $"'{SecretRedaction.RedactReference(reference)}' is a key held by an engine, but no engine is configured (engine = NONE)", []);
+            }
+
+            return engine.LoadPrivateKey(keyId, password, parameter, profile);
+        }
+
+        if (reference.StartsWith(UriPrefix, StringComparison.Ordinal))
+        {
+            return KeyStoreLoader.Load(reference[UriPrefix.Length..], password, parameter, profile);
+        }
+
+        return Load(reference, password, parameter, profile);
+    }
+
     internal static SafeEvpPKeyHandle Load(string path, string? password, string parameter, string profile)
     {
         ErrorQueue.Clear();
@@ -75,9 +109,12 @@ internal static unsafe class PrivateKeyLoader
 
     private static void CryptographicZero(byte[] secret) => System.Security.Cryptography.CryptographicOperations.ZeroMemory(secret);
 
-    /// <summary><c>pem_password_cb</c>: copies the NUL-terminated password in <paramref name="userData"/>, or refuses when there is none.</summary>
+    /// <summary>
+    /// <c>pem_password_cb</c>: copies the NUL-terminated password in <paramref name="userData"/>, or refuses when there
+    /// is none. Also answers engine PIN and store passphrase prompts, wrapped by <c>UI_UTIL_wrap_read_pem_callback</c>.
+    /// </summary>
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int PasswordCallback(sbyte* buffer, int size, int writing, void* userData)
+    internal static int PasswordCallback(sbyte* buffer, int size, int writing, void* userData)
     {
         if (userData == null || size <= 0)
         {

@@ -18,14 +18,17 @@ internal sealed unsafe partial class SslContextBuilder
     private readonly TlsProfileSettings _settings;
     private readonly TlsTuning _tuning;
     private readonly ILogger? _logger;
+    private readonly OpenSslEngine? _engine;
 
-    internal SslContextBuilder(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning, ILogger? logger)
+    // engine: the global engine that /engine: keys are loaded through, or null when engine is NONE.
+    internal SslContextBuilder(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning, ILogger? logger, OpenSslEngine? engine = null)
     {
         _label = label;
         _role = role;
         _settings = settings;
         _tuning = tuning;
         _logger = logger;
+        _engine = engine;
     }
 
     internal SafeSslContextHandle Build()
@@ -76,12 +79,12 @@ internal sealed unsafe partial class SslContextBuilder
 
         if (_settings.PrivateKey is not null && _settings.Certificate is null)
         {
-            throw Fail("private_key", $"'{_settings.PrivateKey}' is set but no certificate is");
+            throw Fail("private_key", $"'{SecretRedaction.RedactReference(_settings.PrivateKey)}' is set but no certificate is");
         }
 
         if (_settings.PrivateKey2 is not null && _settings.Certificate2 is null)
         {
-            throw Fail("private_key2", $"'{_settings.PrivateKey2}' is set but no certificate2 is");
+            throw Fail("private_key2", $"'{SecretRedaction.RedactReference(_settings.PrivateKey2)}' is set but no certificate2 is");
         }
 
         if (_settings.Certificate2 is not null && _settings.PrivateKey2 is null)
@@ -89,11 +92,24 @@ internal sealed unsafe partial class SslContextBuilder
             throw Fail("certificate2", $"'{_settings.Certificate2}' is set but no private_key2 is");
         }
 
+        // Keys by reference: /engine:<key id> needs the global engine; /engine: and /uri: need something after the prefix.
         foreach ((string parameter, string? value) in new[] { ("private_key", _settings.PrivateKey), ("private_key2", _settings.PrivateKey2) })
         {
-            if (value is not null && (value.StartsWith("/engine:", StringComparison.Ordinal) || value.StartsWith("/uri:", StringComparison.Ordinal)))
+            if (value is null)
             {
-                throw Fail(parameter, $"'{value}': keys held by an engine or a store URI are not supported yet (see README, Status)");
+                continue;
+            }
+
+            bool byEngine = value.StartsWith(PrivateKeyLoader.EnginePrefix, StringComparison.Ordinal);
+            bool byUri = value.StartsWith(PrivateKeyLoader.UriPrefix, StringComparison.Ordinal);
+            if ((byEngine && value.Length == PrivateKeyLoader.EnginePrefix.Length) || (byUri && value.Length == PrivateKeyLoader.UriPrefix.Length))
+            {
+                throw Fail(parameter, $"'{value}' names no key after the prefix");
+            }
+
+            if (byEngine && _engine is null)
+            {
+                throw Fail(parameter, $"'{SecretRedaction.RedactReference(value)}' is a key held by an engine, but no engine is configured (engine = NONE)");
             }
         }
     }
@@ -365,16 +381,19 @@ internal sealed unsafe partial class SslContextBuilder
             return;
         }
 
-        using SafeEvpPKeyHandle key = PrivateKeyLoader.Load(path, password, parameter, _label);
+        using SafeEvpPKeyHandle key = PrivateKeyLoader.Load(path, password, parameter, _label, _engine);
+        string shown = SecretRedaction.RedactReference(path);
         if (Ssl.SSL_CTX_use_PrivateKey(ctx, key.Pointer) != 1)
         {
             // The context up-refs the key on success; on failure nothing changed hands.
-            throw Fail(parameter, $"key '{path}' does not match certificate '{certificate}'");
+            throw Fail(parameter, $"key '{shown}' does not match certificate '{certificate}'");
         }
 
+        // Also for /engine: and /uri: keys (Kamailio skips it for /uri:): a key from a token or store that does not
+        // belong to the certificate file must fail here, with the names of both, not in every handshake.
         if (checkPair && Ssl.SSL_CTX_check_private_key(ctx) != 1)
         {
-            throw Fail(parameter, $"key '{path}' does not match certificate '{certificate}'");
+            throw Fail(parameter, $"key '{shown}' does not match certificate '{certificate}'");
         }
     }
 

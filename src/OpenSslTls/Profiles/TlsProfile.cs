@@ -44,6 +44,8 @@ public sealed class TlsProfile : IDisposable
 
     /// <summary>
     /// Builds a profile. <paramref name="label"/> defaults to <c>server:default</c>/<c>client:default</c>.
+    /// <paramref name="engine"/> is the global engine (Kamailio's <c>engine</c>), needed when <c>private_key</c> is
+    /// <c>/engine:&lt;key id&gt;</c>; <c>/uri:&lt;URI&gt;</c> keys need none.
     /// Throws <see cref="TlsProfileException"/> for any setting OpenSSL rejects or any unreadable file.
     /// </summary>
     public static TlsProfile Create(
@@ -52,7 +54,8 @@ public sealed class TlsProfile : IDisposable
         TlsTuning? tuning = null,
         TlsRuntimeParameters? runtime = null,
         ILogger? logger = null,
-        string? label = null)
+        string? label = null,
+        OpenSslEngine? engine = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         OpenSslRuntime.EnsureInitialized();
@@ -67,7 +70,7 @@ public sealed class TlsProfile : IDisposable
             throw new TlsProfileException(label, "tuning", e.Message, []);
         }
 
-        SafeSslContextHandle context = new SslContextBuilder(label, role, settings, tuning, logger).Build();
+        SafeSslContextHandle context = new SslContextBuilder(label, role, settings, tuning, logger, engine).Build();
         return new TlsProfile(label, role, settings, tuning, runtime ?? new TlsRuntimeParameters(), context, logger);
     }
 
