@@ -18,6 +18,9 @@ internal sealed class ClearTextQueue
     /// <summary>Bytes queued now.</summary>
     internal int Count { get; private set; }
 
+    /// <summary>Pool blocks held now.</summary>
+    internal int BlockCount => _blocks.Count;
+
     internal bool TryAdd(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty)

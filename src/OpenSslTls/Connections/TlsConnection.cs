@@ -80,6 +80,17 @@ public sealed class TlsConnection : IDisposable
     /// <summary>The remote endpoint the host reported when the module created the connection, if any.</summary>
     public System.Net.IPEndPoint? RemoteEndPoint => _record?.Remote;
 
+    internal int QueueBlockCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.BlockCount;
+            }
+        }
+    }
+
     internal TlsConnectionRecord? Record
     {
         get => _record;

@@ -341,6 +341,11 @@ public sealed partial class TlsModule : IDisposable
         if (_connections.TryRemove(new KeyValuePair<long, TlsConnection>(record.Id, connection)))
         {
             Metrics.ConnectionClosed();
+            LogLevel debug = KamailioLogLevels.ToLogLevel(Runtime.DebugLevel);
+            if (_logger.IsEnabled(debug))
+            {
+                LogTrace(_logger, debug, record.Id, "released", connection.Profile.Label, record.Generation.Number);
+            }
         }
 
         if (!ReferenceEquals(record.Generation, Volatile.Read(ref _current)) && record.Generation.References == 1)
@@ -375,6 +380,11 @@ public sealed partial class TlsModule : IDisposable
         connection.Record = record;
         _connections[record.Id] = connection;
         Metrics.ConnectionOpened();
+        LogLevel debug = KamailioLogLevels.ToLogLevel(Runtime.DebugLevel);
+        if (_logger.IsEnabled(debug))
+        {
+            LogTrace(_logger, debug, record.Id, "created", connection.Profile.Label, generation.Number);
+        }
         int open = _connections.Count;
         int max;
         while (open > (max = Volatile.Read(ref _maxConnections)) && Interlocked.CompareExchange(ref _maxConnections, open, max) != max)
@@ -449,6 +459,9 @@ public sealed partial class TlsModule : IDisposable
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "{Threshold}: available memory {Available} KB is below {Limit} KB")]
     private static partial void LogLowMemory(ILogger logger, string threshold, long limit, long available);
+
+    [LoggerMessage(EventId = 16, Message = "TLS connection {Id} {What} (profile {Profile}, generation {Generation})")]
+    private static partial void LogTrace(ILogger logger, LogLevel level, long id, string what, string profile, long generation);
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "TLS key logging is ON: session secrets are written to {File}; anyone who can read it can decrypt captured traffic")]
     private static partial void LogKeylog(ILogger logger, string file);

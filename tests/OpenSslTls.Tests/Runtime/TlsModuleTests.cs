@@ -360,4 +360,92 @@ public sealed class TlsModuleTests : NativeLeakCheck
             KeyLogWriter.Configure(null);
         }
     }
+
+    [Fact]
+    public void Ct_wq_max_and_ct_wq_blk_size_changed_at_run_time_apply_at_once()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        using TlsConnection first = module.OpenConnection(TlsConfigFile.Local);
+        using TlsConnection second = module.OpenConnection(TlsConfigFile.Local);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+
+        module.Runtime.ClearTextQueueBlockSize = 100;
+        first.Send(new byte[10], output);
+        first.Send(new byte[120], output);
+        Assert.Equal(2, first.QueueBlockCount); // 100-byte blocks (the pool hands out 128): 130 bytes need two
+
+        module.Runtime.ClearTextQueueBlockSize = 65536;
+        second.Send(new byte[10], output);
+        second.Send(new byte[120], output);
+        Assert.Equal(1, second.QueueBlockCount);
+
+        module.Runtime.ClearTextQueueMax = 300; // 260 queued now
+        Assert.Equal(TlsStatus.QueueFull, second.Send(new byte[50], output).Status);
+        Assert.Equal(TlsStatus.Queued, second.Send(new byte[40], output).Status);
+    }
+
+    [Fact]
+    public void Tls_debug_sets_the_level_of_connection_traces()
+    {
+        var collector = new FakeLogCollector();
+        using var factory = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(collector)).SetMinimumLevel(LogLevel.Trace));
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options(o => o.DebugLevel = 2), new TlsModuleHostOptions { LoggerFactory = factory });
+
+        module.OpenConnection(TlsConfigFile.Local).Dispose();
+
+        Assert.Equal(2, collector.GetSnapshot().Count(record => record.Level == LogLevel.Information && record.Message.Contains("generation 1", StringComparison.Ordinal)));
+        collector.Clear();
+        module.Runtime.DebugLevel = -1;
+        module.OpenConnection(TlsConfigFile.Local).Dispose();
+        Assert.Equal(2, collector.GetSnapshot().Count(record => record.Level == LogLevel.Error && record.Message.Contains("generation 1", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Admin_views_render_as_json()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        using TlsPair pair = Connect(module);
+
+        using var info = System.Text.Json.JsonDocument.Parse(TlsAdminJson.Serialize(module.Info()));
+        using var list = System.Text.Json.JsonDocument.Parse(TlsAdminJson.Serialize(module.List()));
+        using var options = System.Text.Json.JsonDocument.Parse(TlsAdminJson.Serialize(module.Options()));
+        using var reload = System.Text.Json.JsonDocument.Parse(TlsAdminJson.Serialize(module.Reload()));
+
+        Assert.Equal(2, info.RootElement.GetProperty("opened_connections").GetInt32());
+        Assert.Equal("Established", list.RootElement[0].GetProperty("state").GetString());
+        Assert.Equal("TLSv1.3", list.RootElement[0].GetProperty("version").GetString());
+        Assert.Equal("600", options.RootElement.GetProperty("connection_timeout").GetString());
+        Assert.True(reload.RootElement.GetProperty("succeeded").GetBoolean());
+    }
+
+    [Fact]
+    public void s_client_sees_the_new_certificate_after_a_reload()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        string SubjectSeenByClient()
+        {
+            (System.Net.Sockets.Socket listener, int port) = LoopbackTcp.Listen();
+            using (listener)
+            using (OpenSslProcess client = OpenSslProcess.StartClient(port))
+            using (var peer = new SocketTlsPeer(LoopbackTcp.Accept(listener, OpenSslInterop.Timeout), module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote)))
+            {
+                Assert.True(peer.WaitForHandshake(OpenSslInterop.Timeout));
+                Assert.True(client.WaitForOutput("subject=", OpenSslInterop.Timeout), client.Output);
+                return client.Output;
+            }
+        }
+
+        Assert.Contains($"CN = {TestPki.ServerName}", SubjectSeenByClient(), StringComparison.Ordinal);
+        config.WriteServer(Pki.SniServerCertificate, Pki.SniServerKey);
+        Assert.True(module.Reload().Succeeded);
+        Assert.Contains($"CN = {TestPki.SniServerName}", SubjectSeenByClient(), StringComparison.Ordinal);
+    }
 }
