@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using OpenSslTls.SipEndpoint.Client;
@@ -179,6 +180,23 @@ public sealed class ServerRobustnessTests : NativeLeakCheck
             Assert.Null(await client.ReadFrameAsync(timeout.Token));
         });
         Assert.True(await host.WaitForLogAsync("TLS failed", s_limit), host.LogText);
+    }
+
+    [SkippableFact]
+    public async Task The_server_listens_on_IPv4_and_IPv6_at_once()
+    {
+        Skip.IfNot(Socket.OSSupportsIPv6, "no IPv6 on this machine");
+        using var timeout = new CancellationTokenSource(s_limit);
+        await using ServerTestHost host = ServerTestHost.Start(listen: [new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.IPv6Loopback, 0)]);
+        Assert.Equal([AddressFamily.InterNetwork, AddressFamily.InterNetworkV6], host.Server.LocalEndpoints.Select(endpoint => endpoint.AddressFamily));
+        Assert.All(host.Server.LocalEndpoints, endpoint => Assert.NotEqual(0, endpoint.Port));
+        foreach (IPEndPoint endpoint in host.Server.LocalEndpoints)
+        {
+            await using SipTlsClient client = await host.ConnectAsync(timeout.Token, endpoint: endpoint);
+            await AssertAnswersAsync(client, 1, timeout.Token);
+        }
+
+        Assert.Matches(@"from \[::1\]:\d+: TLSv1\.3", host.LogText);
     }
 
     private static async Task AssertAnswersAsync(SipTlsClient client, int count, CancellationToken cancellation)

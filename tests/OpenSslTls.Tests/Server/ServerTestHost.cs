@@ -41,7 +41,8 @@ internal sealed class ServerTestHost : IAsyncDisposable
         TlsRuntimeParameters? runtime = null,
         SipTlsServerOptions? options = null,
         TlsProfileSettings? settings = null,
-        LogLevel logLevel = LogLevel.Information)
+        LogLevel logLevel = LogLevel.Information,
+        IReadOnlyList<IPEndPoint>? listen = null)
     {
         TestPki pki = TestPki.Instance;
         var provider = new FakeLoggerProvider();
@@ -56,7 +57,7 @@ internal sealed class ServerTestHost : IAsyncDisposable
                 logger: loggers.CreateLogger("OpenSslTls"));
             SipTlsServer server = SipTlsServer.Start(
                 profile,
-                (options ?? new SipTlsServerOptions()) with { ListenEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)] },
+                (options ?? new SipTlsServerOptions()) with { ListenEndpoints = listen ?? [new IPEndPoint(IPAddress.Loopback, 0)] },
                 loggers);
             return new ServerTestHost(profile, server, loggers, provider.Collector);
         }
@@ -80,9 +81,9 @@ internal sealed class ServerTestHost : IAsyncDisposable
         return profile;
     }
 
-    /// <summary>Connects a library client and completes the handshake.</summary>
-    public Task<SipTlsClient> ConnectAsync(CancellationToken cancellation, TlsProfile? clientProfile = null, string? serverName = "localhost") =>
-        SipTlsClient.ConnectAsync(Endpoint, clientProfile ?? ClientProfile(), serverName, cancellation);
+    /// <summary>Connects a library client to the first (or the given) listen address and completes the handshake.</summary>
+    public Task<SipTlsClient> ConnectAsync(CancellationToken cancellation, TlsProfile? clientProfile = null, string? serverName = "localhost", IPEndPoint? endpoint = null) =>
+        SipTlsClient.ConnectAsync(endpoint ?? Endpoint, clientProfile ?? ClientProfile(), serverName, cancellation);
 
     /// <summary>True once a log message contains <paramref name="text"/>; false after <paramref name="timeout"/>.</summary>
     public async Task<bool> WaitForLogAsync(string text, TimeSpan timeout)
