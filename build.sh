@@ -5,6 +5,7 @@
 #   regen [--check]  regenerate the OpenSSL bindings from the installed headers (--check: fail if they change)
 #   bench [--quick]  benchmarks (see docs/benchmarks.md)
 #   run              the main job (see README: what exists)
+#   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam or record (see docs/reliability.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -76,6 +77,33 @@ case "$verb" in
     # openssltls serve in the foreground; with no options: 127.0.0.1:5061 and a self-signed localhost certificate
     # made on first start in the data directory. Extra arguments go to serve, e.g. ./build.sh run --listen [::1]:5061
     exec dotnet run --project src/OpenSslTls.Server -c Release -- serve "$@"
+    ;;
+  fuzz)
+    # SharpFuzz + AFL++: ./build.sh fuzz {tlscfg|modparam|record} [seconds=60]. Publishes tests/OpenSslTls.Fuzz,
+    # instruments OpenSslTls.dll with the sharpfuzz tool (installed under artifacts/tools), then runs afl-fuzz on
+    # tests/OpenSslTls.Fuzz/corpus/<target> for that long; findings go to artifacts/fuzz/<target>. See docs/reliability.md.
+    target="${1:-}"
+    seconds="${2:-60}"
+    case "$target" in tlscfg|modparam|record) ;; *) echo "usage: ./build.sh fuzz {tlscfg|modparam|record} [seconds]" >&2; exit 2 ;; esac
+    command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install -y afl++" >&2; exit 2; }
+    tools="artifacts/tools"
+    if [ ! -x "$tools/sharpfuzz" ]; then
+      dotnet tool install --tool-path "$tools" SharpFuzz.CommandLine --version 2.3.0
+    fi
+    out="artifacts/fuzz/bin"
+    rm -rf "$out"
+    dotnet publish tests/OpenSslTls.Fuzz -c Release -o "$out" -p:UseAppHost=false
+    "$tools/sharpfuzz" "$out/OpenSslTls.dll"
+    findings="artifacts/fuzz/$target"
+    rm -rf "$findings"
+    mkdir -p "$findings"
+    AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 \
+      afl-fuzz -i "tests/OpenSslTls.Fuzz/corpus/$target" -o "$findings" -t 10000 -m none -V "$seconds" \
+      -- dotnet "$out/OpenSslTls.Fuzz.dll" "$target" | tail -n 20
+    stats="$findings/default/fuzzer_stats"
+    grep -E '^(run_time|execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)' "$stats"
+    crashes=$(find "$findings/default/crashes" -type f -name 'id:*' 2>/dev/null | wc -l)
+    echo "fuzz $target: ${seconds}s, crashes: $crashes (inputs in $findings/default/crashes)"
     ;;
   *)
     echo "usage: ./build.sh {build|test|regen [--check]|bench [--quick]|run}" >&2
