@@ -193,7 +193,7 @@ internal sealed class SipServerConnection
                 case SipFrameKind.Message:
                     messages++;
                     SipMessageHead? head = SipMessageHead.TryParse(frame.Header.Span, out string? problem);
-                    string? reply = head is null ? null : _responder.Respond(head);
+                    string? reply = head is null ? null : _responder.Respond(head, Remote as IPEndPoint);
                     if (head is null)
                     {
                         // Framed correctly but unparsable: nothing to address a reply to, and the stream is still in sync.
@@ -207,7 +207,7 @@ internal sealed class SipServerConnection
 
                     break;
                 case SipFrameKind.Invalid:
-                    if (_responder.RespondToUnframable(frame) is { } last)
+                    if (_responder.RespondToUnframable(frame, Remote as IPEndPoint) is { } last)
                     {
                         WriteUtf8(_replies, last);
                     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 
 namespace OpenSslTls.SipEndpoint.Sip;
@@ -22,8 +23,11 @@ internal sealed class SipResponder
         _tags = tags;
     }
 
-    /// <summary>The response to a well-framed message, or null when none is due.</summary>
-    public string? Respond(SipMessageHead message)
+    /// <summary>
+    /// The response to a well-framed message, or null when none is due. With <paramref name="source"/> (the peer's
+    /// address) the top Via gets its received/rport parameters, as RFC 3261 §18.2.1 and RFC 3581 require.
+    /// </summary>
+    public string? Respond(SipMessageHead message, IPEndPoint? source = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (!message.IsRequest || message.Method == "ACK")
@@ -33,27 +37,27 @@ internal sealed class SipResponder
 
         if (!string.Equals(message.Version, "SIP/2.0", StringComparison.OrdinalIgnoreCase))
         {
-            return Build(message, 505, "Version Not Supported");
+            return Build(message, 505, "Version Not Supported", source: source);
         }
 
         foreach (string required in (ReadOnlySpan<string>)[SipHeaderNames.Via, SipHeaderNames.From, SipHeaderNames.To, SipHeaderNames.CallId, SipHeaderNames.CSeq])
         {
             if (message.First(required) is null)
             {
-                return Build(message, 400, $"Missing {required} Header");
+                return Build(message, 400, $"Missing {required} Header", source: source);
             }
         }
 
         if (!CSeqMatches(message.First(SipHeaderNames.CSeq)!, message.Method!))
         {
-            return Build(message, 400, "Bad CSeq");
+            return Build(message, 400, "Bad CSeq", source: source);
         }
 
         return message.Method switch
         {
-            "OPTIONS" => Build(message, 200, "OK", withAllow: true),
-            "REGISTER" => Build(message, 200, "OK"),
-            _ => Build(message, 501, "Not Implemented", withAllow: true),
+            "OPTIONS" => Build(message, 200, "OK", withAllow: true, source),
+            "REGISTER" => Build(message, 200, "OK", source: source),
+            _ => Build(message, 501, "Not Implemented", withAllow: true, source),
         };
     }
 
@@ -61,7 +65,7 @@ internal sealed class SipResponder
     /// The last word on a stream that could not be framed, when its header section arrived and was a request:
     /// 400 for a missing or bad Content-Length, 413 for a body over the limit. Null when nothing can be answered.
     /// </summary>
-    public string? RespondToUnframable(SipFrame invalid)
+    public string? RespondToUnframable(SipFrame invalid, IPEndPoint? source = null)
     {
         if (invalid.Kind != SipFrameKind.Invalid || invalid.HeaderLength == 0)
         {
@@ -76,22 +80,24 @@ internal sealed class SipResponder
 
         return invalid.Error switch
         {
-            SipFramingError.MissingContentLength => Build(message, 400, "Missing Content-Length"),
-            SipFramingError.InvalidContentLength => Build(message, 400, "Bad Content-Length"),
-            SipFramingError.BodyTooLarge => Build(message, 413, "Request Entity Too Large"),
+            SipFramingError.MissingContentLength => Build(message, 400, "Missing Content-Length", source: source),
+            SipFramingError.InvalidContentLength => Build(message, 400, "Bad Content-Length", source: source),
+            SipFramingError.BodyTooLarge => Build(message, 413, "Request Entity Too Large", source: source),
             _ => null,
         };
     }
 
-    /// <summary>A response to <paramref name="request"/> built from its headers.</summary>
-    public string Build(SipMessageHead request, int statusCode, string reason, bool withAllow = false)
+    /// <summary>A response to <paramref name="request"/> built from its headers; <paramref name="source"/> as in <see cref="Respond"/>.</summary>
+    public string Build(SipMessageHead request, int statusCode, string reason, bool withAllow = false, IPEndPoint? source = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var text = new StringBuilder(512);
         text.Append(CultureInfo.InvariantCulture, $"SIP/2.0 {statusCode} {reason}\r\n");
+        bool top = true;
         foreach (SipHeaderField via in request.All(SipHeaderNames.Via))
         {
-            AppendHeader(text, SipHeaderNames.Via, via.Value);
+            AppendHeader(text, SipHeaderNames.Via, top && source is not null ? ViaSourceParameters.Apply(via.Value, source) : via.Value);
+            top = false;
         }
 
         string? from = request.First(SipHeaderNames.From);

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using OpenSslTls.SipEndpoint.Sip;
 
@@ -113,6 +114,28 @@ public class SipResponderTests
         string? large = _responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.BodyTooLarge));
         Assert.StartsWith("SIP/2.0 413 Request Entity Too Large\r\n", large, StringComparison.Ordinal);
         Assert.Null(_responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, ReadOnlyMemory<byte>.Empty, 0, SipFramingError.HeaderTooLarge)));
+    }
+
+    [Theory]
+    [InlineData("SIP/2.0/TLS 192.0.2.7:5061;branch=z9hG4bK1", "SIP/2.0/TLS 192.0.2.7:5061;branch=z9hG4bK1")]
+    [InlineData("SIP/2.0/TLS 192.0.2.8;branch=z9hG4bK1", "SIP/2.0/TLS 192.0.2.8;branch=z9hG4bK1;received=192.0.2.7")]
+    [InlineData("SIP/2.0/TLS client.example.com;branch=z9hG4bK1", "SIP/2.0/TLS client.example.com;branch=z9hG4bK1;received=192.0.2.7")]
+    [InlineData("SIP/2.0/TLS 192.0.2.7:5061;rport;branch=z9hG4bK1", "SIP/2.0/TLS 192.0.2.7:5061;rport=40000;branch=z9hG4bK1;received=192.0.2.7")]
+    [InlineData("SIP/2.0/TLS 192.0.2.7;rport=1;branch=z9hG4bK1", "SIP/2.0/TLS 192.0.2.7;rport=1;branch=z9hG4bK1")]
+    [InlineData("SIP/2.0/TLS h;branch=z9hG4bK1;received=1.2.3.4", "SIP/2.0/TLS h;branch=z9hG4bK1;received=1.2.3.4")]
+    [InlineData("SIP/2.0/TLS h;branch=z9hG4bK1 , SIP/2.0/TLS p;branch=z9hG4bK0", "SIP/2.0/TLS h;branch=z9hG4bK1;received=192.0.2.7, SIP/2.0/TLS p;branch=z9hG4bK0")]
+    [InlineData("SIP/2.0/TLS [2001:db8::7]:5061;rport", "SIP/2.0/TLS [2001:db8::7]:5061;rport=40000;received=192.0.2.7")]
+    public void The_top_Via_gets_received_and_rport_from_the_source_address(string via, string expected)
+    {
+        Assert.Equal(expected, ViaSourceParameters.Apply(via, new IPEndPoint(IPAddress.Parse("192.0.2.7"), 40000)));
+    }
+
+    [Fact]
+    public void Only_the_top_Via_header_is_changed_in_a_reply()
+    {
+        byte[] request = Encoding.ASCII.GetBytes("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS c.example;rport;branch=z9hG4bK2\r\nVia: SIP/2.0/TLS p.example;rport;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+        string reply = _responder.Respond(SipMessageHead.TryParse(request, out _)!, new IPEndPoint(IPAddress.Loopback, 5070))!;
+        Assert.Contains("\r\nVia: SIP/2.0/TLS c.example;rport=5070;branch=z9hG4bK2;received=127.0.0.1\r\nVia: SIP/2.0/TLS p.example;rport;branch=z9hG4bK1\r\n", reply, StringComparison.Ordinal);
     }
 
     private string? Respond(string request)
