@@ -114,21 +114,21 @@ public sealed class TlsModuleOptions
     /// <summary><c>ct_wq_blk_size</c> (1..65536): smallest clear-text queue block. Default 4096. Runtime-changeable.</summary>
     public int ClearTextQueueBlockSize { get; set; } = 4096;
 
-    /// <summary><c>tls_log</c> (0..1000): Kamailio log level of connection messages. Default 3. Range-checked; not wired yet.</summary>
+    /// <summary><c>tls_log</c> (-5..1000, Kamailio log levels): level of connection messages. Default 3 (debug). Runtime-changeable.</summary>
     public int LogLevel { get; set; } = 3;
 
-    /// <summary><c>tls_debug</c> (0..1000): Kamailio log level of debug traces. Default 3. Range-checked; not wired yet.</summary>
+    /// <summary><c>tls_debug</c> (-5..1000, Kamailio log levels): level of debug traces. Default 3 (debug). Runtime-changeable.</summary>
     public int DebugLevel { get; set; } = 3;
 
     /// <summary>
     /// <c>low_mem_threshold1</c> (KB; -1 default, 0 off): refuse new connections below this free memory. Default -1.
-    /// Range-checked; not wired yet.
+    /// Runtime-changeable.
     /// </summary>
     public int LowMemoryThreshold1 { get; set; } = -1;
 
     /// <summary>
     /// <c>low_mem_threshold2</c> (KB; -1 default, 0 off): fail I/O on existing connections below this free memory.
-    /// Default -1. Range-checked; not wired yet.
+    /// Default -1. Runtime-changeable.
     /// </summary>
     public int LowMemoryThreshold2 { get; set; } = -1;
 
@@ -153,19 +153,22 @@ public sealed class TlsModuleOptions
     /// <summary><c>xavp_cfg</c>: name of the script XAVP carrying server_name/server_id. Kept; not wired yet (callers pass them to selection directly).</summary>
     public string? XavpConfig { get; set; }
 
-    /// <summary><c>event_callback</c>: KEMI function run for <c>tls:connection-out</c>. Kept; not wired yet.</summary>
+    /// <summary><c>event_callback</c>: KEMI function run for <c>tls:connection-out</c>; <see cref="TlsModule"/> hands the name to its host.</summary>
     public string? EventCallback { get; set; }
 
-    /// <summary><c>rand_engine</c>: <c>krand</c>, <c>fastrand</c>, <c>cryptorand</c> or <c>kxlibssl</c>. Validated; no effect on OpenSSL 3 (as Kamailio).</summary>
+    /// <summary>
+    /// <c>rand_engine</c>: <c>krand</c>, <c>fastrand</c>, <c>cryptorand</c> or <c>kxlibssl</c>. Validated here; pass it to
+    /// <see cref="OpenSslRandom.Configure"/> before anything else touches OpenSSL.
+    /// </summary>
     public string? RandEngine { get; set; }
 
-    /// <summary><c>engine</c>: OpenSSL ENGINE id, <c>NONE</c> by default. Kept; not wired (ENGINEs are deprecated in OpenSSL 3).</summary>
+    /// <summary><c>engine</c>: OpenSSL ENGINE id, <c>NONE</c> by default. See <see cref="ToEngineOptions"/>.</summary>
     public string Engine { get; set; } = "NONE";
 
-    /// <summary><c>engine_config</c>: openssl.cnf-style file for the engine, <c>NONE</c> by default. Kept; not wired.</summary>
+    /// <summary><c>engine_config</c>: openssl.cnf-style file for the engine, <c>NONE</c> by default. See <see cref="ToEngineOptions"/>.</summary>
     public string EngineConfig { get; set; } = "NONE";
 
-    /// <summary><c>engine_algorithms</c>: methods the engine provides by default, <c>ALL</c> by default (as Kamailio's code). Kept; not wired.</summary>
+    /// <summary><c>engine_algorithms</c>: methods the engine provides by default, <c>ALL</c> by default (as Kamailio's code). See <see cref="ToEngineOptions"/>.</summary>
     public string EngineAlgorithms { get; set; } = "ALL";
 
     /// <summary><c>provider_quirks</c> (0/1): reload the provider per worker. Kept; not wired yet (one process needs no quirk).</summary>
@@ -179,11 +182,12 @@ public sealed class TlsModuleOptions
 
     /// <summary>
     /// <c>keylog_mode</c>: bit mask of 1 (install), 2 (active), 4 (log), 8 (append to <see cref="KeylogFile"/>),
-    /// 16 (send to <see cref="KeylogPeer"/>), 1024 (filter). Default 0. Range-checked; not wired yet.
+    /// 16 (send to <see cref="KeylogPeer"/>), 1024 (filter). Default 0. <see cref="TlsModule"/> acts on bits 1 and 8;
+    /// the others are range-checked and kept.
     /// </summary>
     public int KeylogMode { get; set; }
 
-    /// <summary><c>keylog_file</c>: NSS key log file (needed with <see cref="KeylogMode"/> bit 8). Not wired yet.</summary>
+    /// <summary><c>keylog_file</c>: NSS key log file (needed with <see cref="KeylogMode"/> bit 8).</summary>
     public string? KeylogFile { get; set; }
 
     /// <summary><c>keylog_peer</c>: <c>udp:ip:port</c> to send key log lines to (needed with bit 16). Validated; not wired yet.</summary>
@@ -255,7 +259,10 @@ public sealed class TlsModuleOptions
         return runtime;
     }
 
-    /// <summary>Writes the runtime-changeable values into <paramref name="runtime"/> (e.g. after re-reading the configuration).</summary>
+    /// <summary>
+    /// Writes the runtime-changeable values (<c>connection_timeout</c>, <c>send_close_notify</c>, the queue limits,
+    /// <c>tls_log</c>, <c>tls_debug</c>, the low-memory thresholds and <c>config</c>) into <paramref name="runtime"/>.
+    /// </summary>
     public void ApplyTo(TlsRuntimeParameters runtime)
     {
         ArgumentNullException.ThrowIfNull(runtime);
@@ -264,7 +271,23 @@ public sealed class TlsModuleOptions
         runtime.ConnectionClearTextQueueMax = ConnectionClearTextQueueMax;
         runtime.ClearTextQueueMax = ClearTextQueueMax;
         runtime.ClearTextQueueBlockSize = ClearTextQueueBlockSize;
+        runtime.LogLevel = LogLevel;
+        runtime.DebugLevel = DebugLevel;
+        runtime.LowMemoryThreshold1 = LowMemoryThreshold1;
+        runtime.LowMemoryThreshold2 = LowMemoryThreshold2;
+        runtime.Config = Config;
     }
+
+    /// <summary>
+    /// The engine parameters for <see cref="OpenSslEngine.Load"/>, with <c>engine_config</c> resolved as a file name
+    /// (unless <c>NONE</c>). Load the engine once, before building profiles, and pass it to <see cref="TlsProfileSet.Load"/>.
+    /// </summary>
+    public TlsEngineOptions ToEngineOptions() => new()
+    {
+        Engine = Engine,
+        EngineConfig = TlsEngineOptions.IsNone(EngineConfig) ? EngineConfig : ResolvePath(EngineConfig),
+        EngineAlgorithms = EngineAlgorithms,
+    };
 
     /// <summary>Writes <c>tls_force_run</c> into the options <see cref="OpenSslRuntime.Initialize"/> takes.</summary>
     public void ApplyTo(OpenSslRuntimeOptions runtimeOptions)

@@ -61,9 +61,10 @@ public sealed class TlsProfileSet : IDisposable
     /// default profiles). <paramref name="runtime"/> is shared when given (e.g. across reloads, keeping values changed
     /// at run time); otherwise new runtime parameters are made from <paramref name="options"/>.
     /// Throws <see cref="TlsConfigurationException"/> for invalid options or tls.cfg, and
-    /// <see cref="TlsProfileSetException"/> when contexts cannot be built.
+    /// <see cref="TlsProfileSetException"/> when contexts cannot be built. <paramref name="engine"/> is the global
+    /// engine (<see cref="TlsModuleOptions.ToEngineOptions"/>) that <c>/engine:</c> private keys need.
     /// </summary>
-    public static TlsProfileSet Load(TlsModuleOptions options, TlsRuntimeParameters? runtime = null, ILogger? logger = null)
+    public static TlsProfileSet Load(TlsModuleOptions options, TlsRuntimeParameters? runtime = null, ILogger? logger = null, OpenSslEngine? engine = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -78,21 +79,22 @@ public sealed class TlsProfileSet : IDisposable
             definitions = [TlsProfileDefinition.ForDefault(TlsRole.Server, template), TlsProfileDefinition.ForDefault(TlsRole.Client, template)];
         }
 
-        return Build(definitions, options.ToTuning(), runtime ?? options.CreateRuntimeParameters(), logger, options.MainConfigDirectory);
+        return Build(definitions, options.ToTuning(), runtime ?? options.CreateRuntimeParameters(), logger, options.MainConfigDirectory, engine);
     }
 
     /// <summary>
     /// Builds <paramref name="definitions"/> (checked with the tls.cfg rules: one default per role, <c>any</c> needs a
     /// server_name, no unnamed duplicates on one address and port). Missing defaults are added with the built-in
     /// settings, the server one resolving <c>cert.pem</c> against <paramref name="mainConfigDirectory"/> (null: the
-    /// working directory).
+    /// working directory). <paramref name="engine"/> is the global engine <c>/engine:</c> private keys need.
     /// </summary>
     public static TlsProfileSet Build(
         IEnumerable<TlsProfileDefinition> definitions,
         TlsTuning? tuning = null,
         TlsRuntimeParameters? runtime = null,
         ILogger? logger = null,
-        string? mainConfigDirectory = null)
+        string? mainConfigDirectory = null,
+        OpenSslEngine? engine = null)
     {
         ArgumentNullException.ThrowIfNull(definitions);
         List<TlsProfileDefinition> list = [.. definitions];
@@ -128,7 +130,7 @@ public sealed class TlsProfileSet : IDisposable
             TlsProfileDefinition definition = list[i];
             try
             {
-                profiles[i] = TlsProfile.Create(definition.Role, definition.Settings, tuning, runtime, logger, definition.Label);
+                profiles[i] = TlsProfile.Create(definition.Role, definition.Settings, tuning, runtime, logger, definition.Label, engine);
             }
             catch (TlsProfileException e)
             {

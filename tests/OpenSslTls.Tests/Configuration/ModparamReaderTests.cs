@@ -140,7 +140,7 @@ public sealed class ModparamReaderTests
             modparam("tls", "tls_method" "TLSv1.2")
             modparam("tls", "crl", "/ok.pem")
             modparam("tls", "verify_depth", 3
-            modparam("tls", "tls_log", -5)
+            modparam("tls", "tls_log", -6)
             """);
 
         Assert.Equal(
@@ -149,7 +149,7 @@ public sealed class ModparamReaderTests
                 "2:17: unknown parameter 'bogus' of module tls",
                 "3:30: ',' or ')' expected, found the string \"TLSv1.2\"",
                 "6:1: ',' or ')' expected, found 'modparam'",
-                "6:28: tls_log must be 0..1000, not -5",
+                "6:28: tls_log must be -5..1000, not -6",
             ],
             errors);
     }

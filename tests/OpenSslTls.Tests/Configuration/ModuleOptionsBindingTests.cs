@@ -178,7 +178,7 @@ public sealed class ModuleOptionsBindingTests
         var options = new TlsModuleOptions();
 
         Assert.Throws<TlsConfigurationException>(() =>
-            TlsModuleOptionsReader.ApplyConfiguration(options, Json("""{ "Tls": { "verify_depth": 3, "tls_log": -1 } }""")));
+            TlsModuleOptionsReader.ApplyConfiguration(options, Json("""{ "Tls": { "verify_depth": 3, "tls_log": -6 } }""")));
 
         Assert.Equal(9, options.VerifyDepth);
     }
@@ -316,6 +316,11 @@ public sealed class ModuleOptionsBindingTests
             ConnectionClearTextQueueMax = 100,
             ClearTextQueueMax = 1000,
             ClearTextQueueBlockSize = 10,
+            LogLevel = -1,
+            DebugLevel = 5,
+            LowMemoryThreshold1 = 0,
+            LowMemoryThreshold2 = 2048,
+            Config = "tls.cfg",
             ForceRun = true,
         };
 
@@ -324,7 +329,20 @@ public sealed class ModuleOptionsBindingTests
         options.ApplyTo(runtimeOptions);
 
         Assert.Equal((30, true, 100, 1000, 10), (runtime.ConnectionTimeout, runtime.SendCloseNotify, runtime.ConnectionClearTextQueueMax, runtime.ClearTextQueueMax, runtime.ClearTextQueueBlockSize));
+        Assert.Equal((-1, 5, 0, 2048, "tls.cfg"), (runtime.LogLevel, runtime.DebugLevel, runtime.LowMemoryThreshold1, runtime.LowMemoryThreshold2, runtime.Config));
         Assert.True(runtimeOptions.ForceRun);
+    }
+
+    [Fact]
+    public void Engine_parameters_become_engine_options_with_the_config_file_resolved()
+    {
+        var options = new TlsModuleOptions { MainConfigDirectory = "/etc/kamailio", Engine = "pkcs11", EngineConfig = "engine.cnf", EngineAlgorithms = "RSA,EC" };
+
+        TlsEngineOptions engine = options.ToEngineOptions();
+
+        Assert.Equal(("pkcs11", "/etc/kamailio/engine.cnf", "RSA,EC"), (engine.Engine, engine.EngineConfig, engine.EngineAlgorithms));
+        Assert.False(new TlsModuleOptions().ToEngineOptions().IsEnabled);
+        Assert.Null(new TlsModuleOptions().ToEngineOptions().ConfigFile);
     }
 
     [Fact]
