@@ -31,8 +31,8 @@ internal static unsafe class EngineLoader
             ErrorQueue.Clear();
             string id = section?.EngineId ?? engine;
             SafeEngineHandle handle = section?.DynamicPath is { } dynamicPath
-                ? LoadDynamic(id, dynamicPath, section.File, secrets)
-                : FindById(id, section?.File);
+                ? LoadDynamic(id, dynamicPath, $"in '{section.File}'", secrets)
+                : FindById(id, section?.File, secrets);
             try
             {
                 foreach (EngineConfigReader.EngineControl control in section?.Controls ?? [])
@@ -343,13 +343,58 @@ internal static unsafe class EngineLoader
         return $"engine '{engineId}' could not load {shown}";
     }
 
-    private static SafeEngineHandle FindById(string id, string? file)
+    /// <summary>
+    /// An engine named only by id: one already in OpenSSL's list, else <c>&lt;engines directory&gt;/&lt;id&gt;.so</c>
+    /// loaded like a <c>dynamic_path</c> (once per process), else a built-in engine.
+    /// </summary>
+    private static SafeEngineHandle FindById(string id, string? file, IReadOnlyCollection<string> secrets)
+    {
+        // "dynamic" itself is the loader: its list entry must never be handed out (ById gives a private copy).
+        if (id != "dynamic")
+        {
+            if (FindInList(id) is { } listed)
+            {
+                return listed;
+            }
+
+            if (EnginesDirectoryFile(id) is { } path)
+            {
+                return LoadDynamic(id, path, "from OpenSSL's engines directory", secrets);
+            }
+        }
+
+        return ById(id, file);
+    }
+
+    /// <summary><c>$OPENSSL_ENGINES/&lt;id&gt;.so</c> (else OpenSSL's compiled-in ENGINESDIR) when it exists.</summary>
+    private static string? EnginesDirectoryFile(string id)
+    {
+        if (id.Length == 0 || id.IndexOfAny(['/', '\\']) >= 0 || id.Contains("..", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        string? directory = Environment.GetEnvironmentVariable("OPENSSL_ENGINES");
+        if (string.IsNullOrEmpty(directory))
+        {
+            // OpenSSL_version(OPENSSL_ENGINES_DIR) reads: ENGINESDIR: "/usr/lib/x86_64-linux-gnu/engines-3"
+            string text = Utf8Z.ToString(Crypto.OpenSSL_version(Crypto.OPENSSL_ENGINES_DIR)) ?? string.Empty;
+            int first = text.IndexOf('"', StringComparison.Ordinal);
+            int last = text.LastIndexOf('"');
+            directory = last > first ? text[(first + 1)..last] : null;
+        }
+
+        string? path = directory is null ? null : Path.Combine(directory, id + ".so");
+        return path is not null && File.Exists(path) ? path : null;
+    }
+
+    private static SafeEngineHandle ById(string id, string? file)
     {
         fixed (byte* text = Utf8Z.From(id))
         {
-            // ENGINE_by_id returns a new structural reference (for "dynamic"-style engines a private copy), which the
-            // handle owns. OpenSSL also tries ENGINESDIR/<id>.so when the id is not in its list; the built-in engines
-            // join the list only on request, so they are added, and the lookup retried, only when the first one fails.
+            // ENGINE_by_id returns a new structural reference (for "dynamic" a private copy), which the handle owns.
+            // The built-in engines join OpenSSL's list only on request, so they are added, and the lookup retried,
+            // only when the first one fails.
             Crypto.ERR_set_mark();
             ENGINE* engine = Crypto.ENGINE_by_id((sbyte*)text);
             if (engine == null)
@@ -373,11 +418,12 @@ internal static unsafe class EngineLoader
         }
     }
 
-    private static SafeEngineHandle LoadDynamic(string id, string path, string file, IReadOnlyCollection<string> secrets)
+    /// <summary>Loads engine <paramref name="id"/> from the shared object <paramref name="path"/>; <paramref name="origin"/> says where the path came from, for messages.</summary>
+    private static SafeEngineHandle LoadDynamic(string id, string path, string origin, IReadOnlyCollection<string> secrets)
     {
         if (!File.Exists(path))
         {
-            throw new TlsEngineException("engine_config", $"dynamic_path '{path}' of engine '{id}' (in '{file}') does not exist", []);
+            throw new TlsEngineException("engine_config", $"dynamic_path '{path}' of engine '{id}' ({origin}) does not exist", []);
         }
 
         // An engine's shared object is loaded once per process and then stays in OpenSSL's engine list, as engines
@@ -390,7 +436,7 @@ internal static unsafe class EngineLoader
             {
                 listed.Dispose();
                 throw new TlsEngineException("engine_config",
-                    $"engine '{id}' is already loaded in this process from '{previous}'; engines are process-wide, so its dynamic_path '{path}' (in '{file}') needs a restart", []);
+                    $"engine '{id}' is already loaded in this process from '{previous}'; engines are process-wide, so its dynamic_path '{path}' ({origin}) needs a restart", []);
             }
 
             return listed;
@@ -398,7 +444,7 @@ internal static unsafe class EngineLoader
 
         // The dynamic engine joins OpenSSL's list with the library's default initialisation flags.
         Crypto.OPENSSL_init_crypto((ulong)Crypto.OPENSSL_INIT_ENGINE_DYNAMIC, null);
-        SafeEngineHandle handle = FindById("dynamic", file);
+        SafeEngineHandle handle = ById("dynamic", null);
         try
         {
             // SO_PATH, ID and LOAD turn this private instance of the dynamic engine into the loaded engine (same
@@ -407,7 +453,7 @@ internal static unsafe class EngineLoader
             Control(handle, "SO_PATH", path, "engine_config", $"cannot use dynamic_path '{path}' of engine '{id}'", secrets);
             Control(handle, "ID", id, "engine_config", $"cannot set the id '{id}' of the dynamic engine", secrets);
             Control(handle, "LIST_ADD", "1", "engine_config", $"cannot add engine '{id}' to OpenSSL's engine list", secrets);
-            Control(handle, "LOAD", null, "engine", $"cannot load engine '{id}' from dynamic_path '{path}' (in '{file}')", secrets);
+            Control(handle, "LOAD", null, "engine", $"cannot load engine '{id}' from '{path}' ({origin})", secrets);
             LoadedFrom[id] = path;
             return handle;
         }

@@ -47,6 +47,32 @@ internal static unsafe class RandomGeneratorSetup
     }
 
     /// <summary>
+    /// Returns the process's default library context to OpenSSL's own choice of DRBG (undoing <see cref="Apply"/>).
+    /// Once the DRBG runs that is only possible when it is OpenSSL's default, a CTR-DRBG at full strength.
+    /// </summary>
+    internal static void Reset(TlsRandomGenerator generator)
+    {
+        ErrorQueue.Clear();
+
+        // NULL strings clear the earlier choice; fails with "already instantiated" once the primary DRBG exists.
+        if (Crypto.RAND_set_DRBG_type(null, null, null, null, null) == 1)
+        {
+            return;
+        }
+
+        List<OpenSslError> errors = ErrorQueue.DrainErrors();
+        (string? running, uint strength) = Describe(null);
+        if (running == "CTR-DRBG" && strength >= ExpectedStrength)
+        {
+            return;
+        }
+
+        throw new TlsEngineException("rand_engine",
+            $"'{generator.Setting}' came too late: OpenSSL's generator is already running ({running ?? "unknown"}, {strength} bits), " +
+            "chosen by an earlier rand_engine; restart to return to OpenSSL's default", errors);
+    }
+
+    /// <summary>
     /// Instantiates <paramref name="generator"/> in a fresh library context and generates a few bytes with it; returns
     /// the DRBG OpenSSL reports and its strength, or a null name and the errors. The default context is not touched.
     /// </summary>

@@ -80,6 +80,11 @@ public static class OpenSslRandom
             {
                 RandomGeneratorSetup.Apply(generator);
             }
+            else if (s_current.Drbg is not null)
+            {
+                // An earlier Configure chose a DRBG: return to OpenSSL's default choice (possible only before first use).
+                RandomGeneratorSetup.Reset(generator);
+            }
 
             PinMethod();
             s_current = generator;

@@ -116,6 +116,25 @@ public sealed class EngineConfigurationTests : NativeLeakCheck
     }
 
     [SkippableFact]
+    public void The_engine_stays_loaded_from_its_first_dynamic_path_and_another_path_is_refused()
+    {
+        Skip.If(_token.MissingPackages is not null, _token.MissingPackages);
+        string symlink = Path.Combine(Path.GetDirectoryName(_token.EnginePath)!, "libpkcs11.so");
+        Skip.IfNot(File.Exists(symlink), $"{symlink} (a second name for the engine) is not installed");
+        using (OpenSslEngine.Load(new TlsEngineOptions { Engine = "pkcs11", EngineConfig = _token.WriteEngineConfig(SoftHsmToken.Pin), EngineAlgorithms = "NONE" }))
+        {
+        }
+
+        string config = _token.WriteEngineConfig(SoftHsmToken.Pin);
+        File.WriteAllText(config, File.ReadAllText(config).Replace(_token.EnginePath, symlink, StringComparison.Ordinal));
+        var error = Assert.Throws<TlsEngineException>(() => OpenSslEngine.Load(new TlsEngineOptions { Engine = "pkcs11", EngineConfig = config }));
+
+        Assert.Equal("engine_config", error.Parameter);
+        Assert.Contains($"engine 'pkcs11' is already loaded in this process from '{_token.EnginePath}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("needs a restart", error.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public void A_control_command_the_engine_refuses_is_named_without_secret_values()
     {
         Skip.If(_token.MissingPackages is not null, _token.MissingPackages);
