@@ -18,7 +18,10 @@ namespace OpenSslTls;
 /// </para>
 /// <para>
 /// ENGINEs are deprecated in OpenSSL 3 but still supported; OpenSSL's engine state is process-wide, so load one engine
-/// at start-up and keep it. Configure <c>rand_engine</c> (<see cref="OpenSslRandom"/>) before loading an engine.
+/// at start-up and keep it. An engine's shared object is loaded once per process and stays in OpenSSL's engine list
+/// (as with <c>openssl.cnf</c>); a later <see cref="Load"/> reuses it and sends it the configuration's control
+/// commands again. Engines may keep state of their own for the process's life (libp11's pkcs11 engine keeps its
+/// logins and last PIN). Configure <c>rand_engine</c> (<see cref="OpenSslRandom"/>) before loading an engine.
 /// </para>
 /// </remarks>
 public sealed partial class OpenSslEngine : IDisposable
