@@ -18,6 +18,7 @@ public sealed partial class TlsModule : IDisposable
     private readonly TlsModuleOptions _options;
     private readonly ILogger _logger;
     private readonly Func<long> _availableMemory;
+    private readonly OpenSslEngine? _engine;
     private readonly long _memoryProbeTicks;
     private TlsProfileGeneration _current;
     private long _nextId;
@@ -28,9 +29,10 @@ public sealed partial class TlsModule : IDisposable
     private long _availableKilobytes = long.MaxValue;
     private bool _disposed;
 
-    private TlsModule(TlsModuleOptions options, TlsRuntimeParameters runtime, TlsProfileSet profiles, TlsModuleHostOptions host)
+    private TlsModule(TlsModuleOptions options, TlsRuntimeParameters runtime, TlsProfileSet profiles, TlsModuleHostOptions host, OpenSslEngine? engine)
     {
         _options = options;
+        _engine = engine;
         Runtime = runtime;
         Time = host.TimeProvider;
         _logger = host.LoggerFactory?.CreateLogger("OpenSslTls") ?? NullLogger.Instance;
@@ -81,18 +83,27 @@ public sealed partial class TlsModule : IDisposable
         OpenSslRuntime.Initialize(runtimeOptions);
 
         TlsRuntimeParameters runtime = options.CreateRuntimeParameters();
-        runtime.LogLevel = options.LogLevel;
-        runtime.DebugLevel = options.DebugLevel;
-        runtime.LowMemoryThreshold1 = options.LowMemoryThreshold1;
-        runtime.LowMemoryThreshold2 = options.LowMemoryThreshold2;
-        runtime.Config = options.Config;
+
+        // rand_engine must be chosen before anything draws random bytes; the engine before any /engine: key is read.
+        OpenSslRandom.Configure(options.RandEngine);
+        OpenSslEngine? engine = OpenSslEngine.Load(options.ToEngineOptions(), logger);
         // keylog_mode bits 1 (install the callback) and 8 (append to keylog_file), as Kamailio.
         string? keylog = options.KeylogFile is { Length: > 0 } file && (options.KeylogMode & 1) != 0 && (options.KeylogMode & 8) != 0
             ? options.ResolvePath(file)
             : null;
         Native.KeyLogWriter.Configure(keylog);
-        TlsProfileSet profiles = TlsProfileSet.Load(options, runtime, logger);
-        var module = new TlsModule(options, runtime, profiles, host);
+        TlsProfileSet profiles;
+        try
+        {
+            profiles = TlsProfileSet.Load(options, runtime, logger, engine);
+        }
+        catch
+        {
+            engine?.Dispose();
+            throw;
+        }
+
+        var module = new TlsModule(options, runtime, profiles, host, engine);
         if (keylog is not null)
         {
             module.LogKeylogEnabled(keylog);
@@ -114,7 +125,7 @@ public sealed partial class TlsModule : IDisposable
         {
             TlsProfileSet set = generation.Profiles;
             TlsProfile profile = set.SelectServer(local);
-            return profile.CreateConnection(serverNameSelector: (current, name) => set.SelectServerBySni(current, local, name));
+            return profile.CreateConnection(serverNameSelector: set.ServerNameSelectorFor(local));
         }, local, remote);
     }
 
@@ -144,7 +155,7 @@ public sealed partial class TlsModule : IDisposable
             TlsProfileSet next;
             try
             {
-                next = TlsProfileSet.Load(options, Runtime, _logger);
+                next = TlsProfileSet.Load(options, Runtime, _logger, _engine);
             }
             catch (TlsConfigurationException e)
             {
@@ -285,6 +296,9 @@ public sealed partial class TlsModule : IDisposable
             _disposed = true;
             RetireIfUnused(_current);
             Metrics.Dispose();
+
+            // Profiles already built keep the keys they loaded; the engine itself is only needed to load new ones.
+            _engine?.Dispose();
         }
     }
 
