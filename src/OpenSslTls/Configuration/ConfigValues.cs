@@ -13,7 +13,6 @@ internal static class ConfigValues
         ["optional_no_ca"] = VerifyClientMode.OptionalNoCa,
     };
 
-    private static readonly string[] RandEngines = ["krand", "fastrand", "cryptorand", "kxlibssl"];
 
     /// <summary>Kamailio's cfg_parser booleans (case-insensitive).</summary>
     internal static bool TryParseBoolean(string text, out bool value)
@@ -50,10 +49,6 @@ internal static class ConfigValues
 
     internal static string MethodName(TlsMethod method) =>
         Enum.IsDefined(method) ? TlsMethodNames.ToName(method) : method.ToString();
-
-    internal static bool IsRandEngine(string text) => RandEngines.Contains(text.Trim(), StringComparer.OrdinalIgnoreCase);
-
-    internal static string RandEngineNames => string.Join(", ", RandEngines);
 
     /// <summary>Kamailio's <c>keylog_peer</c> form: <c>udp:ip:port</c> (IPv6 in brackets), port 1..65535.</summary>
     internal static bool IsKeylogPeer(string text) =>

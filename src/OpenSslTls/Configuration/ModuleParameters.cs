@@ -58,7 +58,7 @@ internal static class ModuleParameters
         Text("xavp_cfg", o => o.XavpConfig, (o, v) => o.XavpConfig = v),
         Text("event_callback", o => o.EventCallback, (o, v) => o.EventCallback = v),
         ModuleParameter.String("rand_engine", o => o.RandEngine, (o, v) => o.RandEngine = string.IsNullOrEmpty(v) ? null : v,
-            v => string.IsNullOrEmpty(v) || ConfigValues.IsRandEngine(v) ? null : $"rand_engine must be one of {ConfigValues.RandEngineNames}, not '{v}'"),
+            v => RandEngineProblem(v)),
         Required("engine", o => o.Engine, (o, v) => o.Engine = v),
         Required("engine_config", o => o.EngineConfig, (o, v) => o.EngineConfig = v),
         Required("engine_algorithms", o => o.EngineAlgorithms, (o, v) => o.EngineAlgorithms = v),
@@ -111,4 +111,18 @@ internal static class ModuleParameters
     /// <summary>A string that must not be empty.</summary>
     private static ModuleParameter Required(string name, Func<TlsModuleOptions, string> get, Action<TlsModuleOptions, string> set) =>
         ModuleParameter.String(name, get, (o, v) => set(o, v!), v => string.IsNullOrEmpty(v) ? $"{name} must not be empty" : null);
+
+    /// <summary>rand_engine is checked by the generator setup itself, so config validation and start-up agree (krand/fastrand refused).</summary>
+    private static string? RandEngineProblem(string? value)
+    {
+        try
+        {
+            OpenSslRandom.Parse(value);
+            return null;
+        }
+        catch (TlsEngineException e)
+        {
+            return e.Message;
+        }
+    }
 }

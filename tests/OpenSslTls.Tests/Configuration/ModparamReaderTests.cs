@@ -107,7 +107,8 @@ public sealed class ModparamReaderTests
     [InlineData("modparam(\"tls\", \"tls_method\", \"TLSv9\")", "1:31: tls_method must be one of SSLv23, SSLv2, SSLv3, TLSv1, TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3, TLSv1+, TLSv1.0+, TLSv1.1+, TLSv1.2+, TLSv1.3+, not 'TLSv9'")]
     [InlineData("modparam(\"tls\", \"verify_client\", \"maybe\")", "1:34: verify_client must be one of off, on, optional, optional_no_ca, not 'maybe'")]
     [InlineData("modparam(\"tls\", \"session_id\", \"123456789012345678901234567890123\")", "1:31: session_id must be at most 32 bytes, not '123456789012345678901234567890123'")]
-    [InlineData("modparam(\"tls\", \"rand_engine\", \"urandom\")", "1:32: rand_engine must be one of krand, fastrand, cryptorand, kxlibssl, not 'urandom'")]
+    [InlineData("modparam(\"tls\", \"rand_engine\", \"urandom\")", "1:32: rand_engine: unknown value 'urandom'; use cryptorand or kxlibssl (OpenSSL's default DRBG) or CTR-DRBG, HASH-DRBG, HMAC-DRBG (krand and fastrand are refused as not cryptographically secure)")]
+    [InlineData("modparam(\"tls\", \"rand_engine\", \"fastrand\")", "1:32: rand_engine: 'fastrand' is refused: Kamailio's fastrand (ISAAC) is not a cryptographically secure generator, and TLS keys, nonces and session tickets would be predictable. Use cryptorand or kxlibssl (both select OpenSSL's default DRBG, thread-safe in OpenSSL 3), or CTR-DRBG, HASH-DRBG, HMAC-DRBG")]
     [InlineData("modparam(\"tls\", \"keylog_peer\", \"tcp:1.2.3.4:9\")", "1:32: keylog_peer must be udp:ip:port, not 'tcp:1.2.3.4:9'")]
     [InlineData("modparam(\"tls\", \"keylog_mode\", 32)", "1:32: keylog_mode must combine the bits 1, 2, 4, 8, 16 and 1024, not 32")]
     [InlineData("modparam(\"tls\", \"engine\", \"\")", "1:27: engine must not be empty")]
@@ -227,7 +228,7 @@ public sealed class ModparamReaderTests
             modparam("tls", "config", "/usr/local/etc/kamailio/tls.cfg")
             modparam("tls", "xavp_cfg", "tls")
             modparam("tls", "event_callback", "ksr_tls_event")
-            modparam("tls", "rand_engine", "fastrand")
+            modparam("tls", "rand_engine", "HMAC-DRBG")
             modparam("tls", "engine", "pkcs11")
             modparam("tls", "engine_config", "/usr/local/etc/kamailio/openssl.cnf")
             modparam("tls", "engine_algorithms", "ALL")
