@@ -65,7 +65,7 @@ internal static class FullSuite
         }
 
         rows.AddRange(IdleRows.Measure(harness, pki, options));
-        Console.WriteLine(ResultTable.Format(rows, $"Full run (BenchmarkDotNet means, process CPU clock; C: median of {SampleSettings.Full.Samples} x {SampleSettings.Full.SampleMilliseconds} ms; idle: {options.Connections} connections)"));
+        Console.WriteLine(ResultTable.Format(rows, $"Full run (BenchmarkDotNet means, process CPU clock; C: median of {SampleSettings.Full.Samples} x {SampleSettings.Full.SampleMilliseconds} ms; idle: {options.Connections} connections)", "C: median sample; SslStream and OpenSslTls: BenchmarkDotNet mean"));
         return 0;
     }
 

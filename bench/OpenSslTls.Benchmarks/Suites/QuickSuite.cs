@@ -29,7 +29,7 @@ internal static class QuickSuite
         }
 
         rows.AddRange(IdleRows.Measure(harness, pki, options));
-        Console.WriteLine(ResultTable.Format(rows, $"Quick run ({settings.Samples} interleaved samples of {settings.SampleMilliseconds} ms CPU each after {settings.WarmupMilliseconds} ms warm-up; idle: {options.Connections} connections)"));
+        Console.WriteLine(ResultTable.Format(rows, $"Quick run ({settings.Samples} interleaved samples of {settings.SampleMilliseconds} ms CPU each after {settings.WarmupMilliseconds} ms warm-up; idle: {options.Connections} connections)", "median of the interleaved samples"));
         return 0;
     }
 
