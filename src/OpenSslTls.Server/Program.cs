@@ -3,7 +3,7 @@ using OpenSslTls.SipEndpoint.Cli;
 
 namespace OpenSslTls.SipEndpoint;
 
-/// <summary>The <c>openssltls</c> command: dispatches to <c>serve</c> and <c>send</c>.</summary>
+/// <summary>The <c>openssltls</c> command: dispatches to <c>serve</c>, <c>send</c>, <c>check</c> and <c>ctl</c>.</summary>
 internal static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -22,6 +22,15 @@ internal static class Program
                 using (var signal = new ShutdownSignal())
                 {
                     return await SendCommand.RunAsync(rest, Console.Out, Console.Error, signal.Token).ConfigureAwait(false);
+                }
+
+            case "check":
+                return await CheckCommand.RunAsync(rest, Console.Out, Console.Error).ConfigureAwait(false);
+
+            case "ctl":
+                using (var signal = new ShutdownSignal())
+                {
+                    return await CtlCommand.RunAsync(rest, Console.Out, Console.Error, signal.Token).ConfigureAwait(false);
                 }
 
             case "help" or "--help" or "-h":

@@ -25,4 +25,19 @@ internal static partial class CommandLog
 
     [LoggerMessage(107, LogLevel.Information, "running on OpenSSL {Version}; stop with Ctrl-C or SIGTERM")]
     public static partial void Running(ILogger logger, string version);
+
+    [LoggerMessage(108, LogLevel.Information, "tls configuration: {Source}; {Profiles} profile(s)")]
+    public static partial void Configuration(ILogger logger, string source, int profiles);
+
+    [LoggerMessage(109, LogLevel.Information, "{Event}: connection {ConnectionId} {Local} -> {Remote} ({Profile})")]
+    public static partial void TlsEvent(ILogger logger, string @event, long connectionId, string? local, string? remote, string profile);
+
+    [LoggerMessage(110, LogLevel.Warning, "TLS handshake failed: connection {ConnectionId} from {Remote}: {Reason}")]
+    public static partial void HandshakeFailed(ILogger logger, long connectionId, string? remote, string reason);
+
+    [LoggerMessage(111, LogLevel.Information, "control socket: {Path}")]
+    public static partial void ControlSocket(ILogger logger, string path);
+
+    [LoggerMessage(112, LogLevel.Warning, "control command failed: {Reason}")]
+    public static partial void ControlFailed(ILogger logger, string reason);
 }

@@ -32,7 +32,17 @@ internal static class SendCommand
         {
             return await SendAsync(settings, output, stop).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SipClientException or SocketException or OpenSslException or DllNotFoundException)
+        catch (TlsConfigurationException e)
+        {
+            await errors.WriteLineAsync("openssltls send: configuration errors:" + Environment.NewLine + string.Join(Environment.NewLine, e.Errors)).ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (TlsProfileSetException e)
+        {
+            await errors.WriteLineAsync("openssltls send: " + string.Join(Environment.NewLine, e.Failures.Select(failure => failure.Message))).ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is SipClientException or SocketException or OpenSslException or DllNotFoundException or TlsEngineException or TlsLowMemoryException or IOException)
         {
             await errors.WriteLineAsync($"openssltls send: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
@@ -56,30 +66,53 @@ internal static class SendCommand
 
         // Like s_client, send the host as SNI only when it is a name; an IP address is not a valid SNI (RFC 6066 §3).
         string? serverName = settings.ServerName ?? (isAddress ? null : settings.Host);
-        using TlsProfile profile = TlsProfile.Create(
-            TlsRole.Client,
-            new TlsProfileSettings
-            {
-                Certificate = settings.Certificate,
-                PrivateKey = settings.PrivateKey,
-                CaList = settings.CaList,
-                VerifyCertificate = settings.Verify,
-                RequireCertificate = settings.Verify,
-            },
-            runtime: new TlsRuntimeParameters { SendCloseNotify = true },
-            label: "client:send");
-
-        SipTlsClient client;
-        using (var connectLimit = CancellationTokenSource.CreateLinkedTokenSource(stop))
+        using TlsModule module = TlsModule.Create(BuildOptions(settings));
+        var events = new List<string>();
+        void OnOutbound(object? sender, TlsConnectionEventArgs e)
         {
+            lock (events)
+            {
+                events.Add($"event {e.EventName}: connection {e.Connection.Id}, profile {e.Connection.Profile.Label}");
+            }
+        }
+
+        void OnFailed(object? sender, TlsConnectionEventArgs e)
+        {
+            lock (events)
+            {
+                events.Add($"event {e.EventName}: {e.Error?.Message}");
+            }
+        }
+
+        module.OutboundConnectionEstablished += OnOutbound;
+        module.HandshakeFailed += OnFailed;
+        SipTlsClient client;
+        try
+        {
+            using var connectLimit = CancellationTokenSource.CreateLinkedTokenSource(stop);
             connectLimit.CancelAfter(settings.Timeout);
-            client = await SipTlsClient.ConnectAsync(endpoint, profile, serverName, connectLimit.Token).ConfigureAwait(false);
+            client = await SipTlsClient.ConnectAsync(endpoint, remote => module.OpenConnection(remote, serverName, settings.ServerId), connectLimit.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            string[] lines;
+            lock (events)
+            {
+                lines = [.. events];
+                events.Clear();
+            }
+
+            foreach (string line in lines)
+            {
+                await output.WriteLineAsync(line).ConfigureAwait(false);
+            }
         }
 
         await using (client.ConfigureAwait(false))
         {
             await output.WriteLineAsync($"connected to {client.RemoteEndPoint} from {client.LocalEndPoint}").ConfigureAwait(false);
             await output.WriteLineAsync($"tls: {TlsFactsText.Format(client.Info)}").ConfigureAwait(false);
+            await output.WriteLineAsync($"client profile: {client.Profile.Label}").ConfigureAwait(false);
             if (client.Info.PeerCertificate is { } peer)
             {
                 await output.WriteLineAsync($"server certificate: subject {peer.Subject.Line}, issuer {peer.Issuer.Line}, valid until {peer.NotAfterText}").ConfigureAwait(false);
@@ -113,6 +146,36 @@ internal static class SendCommand
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{successes} of {settings.Count} OPTIONS answered with 2xx")).ConfigureAwait(false);
             return successes == settings.Count ? ExitCodes.Success : ExitCodes.Failure;
         }
+    }
+
+    /// <summary>The module options of <c>send</c>: the configuration files, else a client that presents no certificate; then the command-line options.</summary>
+    internal static TlsModuleOptions BuildOptions(SendSettings settings)
+    {
+        var options = new TlsModuleOptions { SendCloseNotify = true };
+        if (settings.Sources.IsEmpty || !settings.Sources.HasModuleParameters)
+        {
+            options.Certificate = null;
+        }
+
+        settings.Sources.ApplyTo(options);
+        if (settings.Certificate is not null && settings.PrivateKey is not null)
+        {
+            options.Certificate = Path.GetFullPath(settings.Certificate);
+            options.PrivateKey = Path.GetFullPath(settings.PrivateKey);
+        }
+
+        if (settings.CaList is not null)
+        {
+            options.CaList = Path.GetFullPath(settings.CaList);
+        }
+
+        if (settings.Verify)
+        {
+            options.VerifyCertificate = true;
+            options.RequireCertificate = true;
+        }
+
+        return options;
     }
 
     /// <summary>The next message, skipping keep-alive pongs; null when the server closed.</summary>

@@ -7,7 +7,7 @@ namespace OpenSslTls.SipEndpoint.Cli;
 internal sealed record SendSettings
 {
     private static readonly string[] s_valueOptions =
-        ["--server-name", "--count", "--certificate", "--private-key", "--ca-list", "--timeout", "--server-id"];
+        ["--server-name", "--count", "--certificate", "--private-key", "--ca-list", "--timeout", "--server-id", "--modparams", "--appsettings", "--tls-cfg"];
 
     private static readonly string[] s_flags = ["--verify"];
 
@@ -29,15 +29,16 @@ internal sealed record SendSettings
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The server_id choosing a <c>[client:…]</c> profile (--server-id).</summary>
+    public string? ServerId { get; init; }
+
+    /// <summary>The configuration files (--modparams, --appsettings, --tls-cfg).</summary>
+    public TlsOptionsSources Sources { get; init; } = new();
+
     /// <summary>Parses and checks the arguments after <c>send</c>; throws <see cref="CommandLineException"/> with the reason.</summary>
     public static SendSettings Parse(IReadOnlyList<string> args)
     {
         var parsed = CommandLineArguments.Parse(args, s_valueOptions, s_flags);
-        if (parsed.Has("--server-id"))
-        {
-            throw new CommandLineException($"--server-id is {ServeSettings.ConfigurationPending}");
-        }
-
         if (parsed.Positionals.Count != 1)
         {
             throw new CommandLineException(parsed.Positionals.Count == 0 ? "which server? send HOST[:PORT]" : $"unexpected argument '{parsed.Positionals[1]}'");
@@ -74,6 +75,8 @@ internal sealed record SendSettings
             CaList = caList,
             Verify = verify,
             Timeout = TimeSpan.FromSeconds(PositiveInteger(parsed.Single("--timeout"), "--timeout", 10, 3600)),
+            ServerId = parsed.Single("--server-id"),
+            Sources = TlsOptionsSources.From(parsed),
         };
     }
 

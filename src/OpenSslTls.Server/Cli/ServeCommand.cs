@@ -25,38 +25,39 @@ internal static class ServeCommand
 
         using ILoggerFactory loggers = ConsoleLogging.Create(settings.LogLevel);
         ILogger log = loggers.CreateLogger("openssltls");
-        TlsProfile profile;
+        TlsModule module;
+        string dataDirectory;
         try
         {
-            (string certificate, string key) = ResolveCertificate(settings, log);
-            var runtime = new TlsRuntimeParameters { SendCloseNotify = settings.SendCloseNotify };
-            profile = TlsProfile.Create(
-                TlsRole.Server,
-                new TlsProfileSettings
-                {
-                    Certificate = certificate,
-                    PrivateKey = key,
-                    CaList = settings.CaList,
-                    VerifyClient = settings.VerifyClient,
-                },
-                new TlsTuning(),
-                runtime,
-                loggers.CreateLogger("OpenSslTls"),
-                "server:default");
+            dataDirectory = PrepareDataDirectory(settings, log);
+            TlsModuleOptions options = BuildOptions(settings, dataDirectory, log);
+            module = TlsModule.Create(options, new TlsModuleHostOptions { LoggerFactory = loggers });
         }
-        catch (Exception e) when (e is OpenSslException or InvalidOperationException or IOException or UnauthorizedAccessException or DllNotFoundException)
+        catch (TlsConfigurationException e)
+        {
+            CommandLog.CannotStart(log, "configuration errors:" + Environment.NewLine + string.Join(Environment.NewLine, e.Errors));
+            return ExitCodes.Failure;
+        }
+        catch (TlsProfileSetException e)
+        {
+            CommandLog.CannotStart(log, string.Join(Environment.NewLine, e.Failures.Select(failure => failure.Message)));
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is OpenSslException or InvalidOperationException or IOException or UnauthorizedAccessException or DllNotFoundException or TlsEngineException)
         {
             CommandLog.CannotStart(log, e.Message);
             return ExitCodes.Failure;
         }
 
-        using (profile)
+        using (module)
         {
-            CommandLog.TlsPolicy(log, KamailioName(settings.VerifyClient), settings.CaList ?? "-", settings.SendCloseNotify ? "on" : "off");
+            CommandLog.Configuration(log, settings.Sources.Describe(), module.Profiles.Profiles.Count);
+            TlsProfile serverDefault = module.Profiles.ServerDefault;
+            CommandLog.TlsPolicy(log, KamailioName(serverDefault.Settings.VerifyClient), serverDefault.Settings.CaList ?? "-", module.Runtime.SendCloseNotify ? "on" : "off");
             SipTlsServer server;
             try
             {
-                server = SipTlsServer.Start(profile, new SipTlsServerOptions { ListenEndpoints = settings.Listen }, loggers);
+                server = SipTlsServer.Start(module.AcceptConnection, new SipTlsServerOptions { ListenEndpoints = settings.Listen }, loggers);
             }
             catch (SocketException e)
             {
@@ -64,17 +65,63 @@ internal static class ServeCommand
                 return ExitCodes.Failure;
             }
 
-            CommandLog.Running(log, OpenSslRuntime.Version.ToString());
-            try
+            void OnClosedByModule(object? sender, TlsConnectionEventArgs e)
             {
-                await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // The stop request: fall through to a graceful shutdown.
+                CommandLog.TlsEvent(log, e.EventName, e.Connection.Id, null, null, e.Connection.Profile.Label);
+                server.CloseConnection(e.Connection);
             }
 
-            await server.StopAsync().ConfigureAwait(false);
+            void OnOutbound(object? sender, TlsConnectionEventArgs e) =>
+                CommandLog.TlsEvent(log, e.EventName, e.Connection.Id, null, null, e.Connection.Profile.Label);
+
+            void OnHandshakeFailed(object? sender, TlsConnectionEventArgs e) =>
+                CommandLog.HandshakeFailed(log, e.Connection.Id, null, e.Error?.Message ?? e.EventName);
+
+            module.ConnectionKilled += OnClosedByModule;
+            module.ConnectionExpired += OnClosedByModule;
+            module.OutboundConnectionEstablished += OnOutbound;
+            module.HandshakeFailed += OnHandshakeFailed;
+            ControlServer? control = null;
+            try
+            {
+                string controlPath = settings.ControlSocket ?? Path.Combine(dataDirectory, "control.sock");
+                try
+                {
+                    control = ControlServer.Start(controlPath, module, log);
+                    CommandLog.ControlSocket(log, control.Path);
+                }
+                catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+                {
+                    await server.StopAsync().ConfigureAwait(false);
+                    CommandLog.CannotStart(log, $"cannot open the control socket {controlPath}: {e.Message}");
+                    return ExitCodes.Failure;
+                }
+
+                using IDisposable sweeper = module.StartIdleSweeper(settings.SweepInterval);
+                CommandLog.Running(log, OpenSslRuntime.Version.ToString());
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The stop request: fall through to a graceful shutdown.
+                }
+
+                await server.StopAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                if (control is not null)
+                {
+                    await control.DisposeAsync().ConfigureAwait(false);
+                }
+
+                module.ConnectionKilled -= OnClosedByModule;
+                module.ConnectionExpired -= OnClosedByModule;
+                module.OutboundConnectionEstablished -= OnOutbound;
+                module.HandshakeFailed -= OnHandshakeFailed;
+            }
         }
 
         return ExitCodes.Success;
@@ -89,14 +136,54 @@ internal static class ServeCommand
         _ => "off",
     };
 
-    private static (string Certificate, string PrivateKey) ResolveCertificate(ServeSettings settings, ILogger log)
+    /// <summary>The module options: the configuration files over the built-in default, then the command-line options over them.</summary>
+    internal static TlsModuleOptions BuildOptions(ServeSettings settings, string dataDirectory, ILogger log)
     {
+        var options = new TlsModuleOptions();
+        settings.Sources.ApplyTo(options);
         if (settings.Certificate is not null && settings.PrivateKey is not null)
         {
             CommandLog.UsingCertificate(log, settings.Certificate, settings.PrivateKey);
-            return (settings.Certificate, settings.PrivateKey);
+            options.Certificate = Path.GetFullPath(settings.Certificate);
+            options.PrivateKey = Path.GetFullPath(settings.PrivateKey);
+        }
+        else if (!settings.Sources.HasModuleParameters)
+        {
+            // The embedded default: a self-signed certificate for localhost in the data directory.
+            SelfSignedFiles files = SelfSignedCertificate.Ensure(dataDirectory);
+            if (files.Created)
+            {
+                CommandLog.CreatedSelfSigned(log, SelfSignedCertificate.ValidityDays, files.Certificate, files.PrivateKey);
+            }
+            else
+            {
+                CommandLog.UsingCertificate(log, files.Certificate, files.PrivateKey);
+            }
+
+            options.Certificate = files.Certificate;
+            options.PrivateKey = files.PrivateKey;
         }
 
+        if (settings.CaList is not null)
+        {
+            options.CaList = Path.GetFullPath(settings.CaList);
+        }
+
+        if (settings.VerifyClientGiven)
+        {
+            options.VerifyClient = settings.VerifyClient;
+        }
+
+        if (settings.SendCloseNotify)
+        {
+            options.SendCloseNotify = true;
+        }
+
+        return options;
+    }
+
+    private static string PrepareDataDirectory(ServeSettings settings, ILogger log)
+    {
         string directory = Path.GetFullPath(settings.DataDirectory ?? DataDirectory.ResolveDefault(Environment.GetEnvironmentVariable));
         string? warning = DataDirectory.Prepare(directory);
         CommandLog.DataDirectory(log, directory);
@@ -105,16 +192,6 @@ internal static class ServeCommand
             CommandLog.DataDirectoryWarning(log, warning);
         }
 
-        SelfSignedFiles files = SelfSignedCertificate.Ensure(directory);
-        if (files.Created)
-        {
-            CommandLog.CreatedSelfSigned(log, SelfSignedCertificate.ValidityDays, files.Certificate, files.PrivateKey);
-        }
-        else
-        {
-            CommandLog.UsingCertificate(log, files.Certificate, files.PrivateKey);
-        }
-
-        return (files.Certificate, files.PrivateKey);
+        return directory;
     }
 }

@@ -7,15 +7,10 @@ namespace OpenSslTls.SipEndpoint.Cli;
 /// <summary>The <c>serve</c> command line, checked.</summary>
 internal sealed record ServeSettings
 {
-    /// <summary>What options that wait for the configuration work print.</summary>
-    public const string ConfigurationPending = "not available yet: configuration reader pending";
-
     private static readonly string[] s_valueOptions =
-        ["--listen", "--certificate", "--private-key", "--ca-list", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg"];
+        ["--listen", "--certificate", "--private-key", "--ca-list", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval"];
 
     private static readonly string[] s_flags = ["--send-close-notify"];
-
-    private static readonly string[] s_pendingOptions = ["--modparams", "--appsettings", "--tls-cfg"];
 
     private static readonly Dictionary<string, IReadOnlyCollection<string>> s_optionalValues = new(StringComparer.Ordinal)
     {
@@ -39,18 +34,22 @@ internal sealed record ServeSettings
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>Whether --verify-client was given (so it overrides the configuration files).</summary>
+    public bool VerifyClientGiven { get; init; }
+
+    /// <summary>The configuration files (--modparams, --appsettings, --tls-cfg).</summary>
+    public TlsOptionsSources Sources { get; init; } = new();
+
+    /// <summary>The control socket path (--control-socket), or null for the data directory's.</summary>
+    public string? ControlSocket { get; init; }
+
+    /// <summary>How often idle connections are swept (--sweep-interval SECONDS; default 5 s).</summary>
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Parses and checks the arguments after <c>serve</c>; throws <see cref="CommandLineException"/> with the reason.</summary>
     public static ServeSettings Parse(IReadOnlyList<string> args)
     {
         var parsed = CommandLineArguments.Parse(args, s_valueOptions, s_flags, s_optionalValues);
-        foreach (string pending in s_pendingOptions)
-        {
-            if (parsed.Has(pending))
-            {
-                throw new CommandLineException($"{pending} is {ConfigurationPending}");
-            }
-        }
-
         if (parsed.Positionals.Count > 0)
         {
             throw new CommandLineException($"unexpected argument '{parsed.Positionals[0]}'");
@@ -73,7 +72,8 @@ internal sealed record ServeSettings
             string other => throw new CommandLineException($"--verify-client '{other}': use on, off, optional or optional_no_ca"),
         };
         string? caList = parsed.Single("--ca-list");
-        if (verify is VerifyClientMode.On or VerifyClientMode.Optional && caList is null)
+        bool anyFile = TlsOptionsSources.OptionNames.Any(parsed.Has);
+        if (verify is VerifyClientMode.On or VerifyClientMode.Optional && caList is null && !anyFile)
         {
             throw new CommandLineException("--verify-client needs --ca-list: the CAs client certificates must chain to");
         }
@@ -89,6 +89,14 @@ internal sealed record ServeSettings
             SendCloseNotify = parsed.Has("--send-close-notify"),
             DataDirectory = parsed.Single("--data-dir"),
             LogLevel = ConsoleLogging.ParseLevel(parsed.Single("--log-level")),
+            VerifyClientGiven = parsed.Has("--verify-client"),
+            Sources = TlsOptionsSources.From(parsed),
+            ControlSocket = parsed.Single("--control-socket"),
+            SweepInterval = parsed.Single("--sweep-interval") is { } sweep
+                ? TimeSpan.FromSeconds(int.TryParse(sweep, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int seconds) && seconds is >= 1 and <= 3600
+                    ? seconds
+                    : throw new CommandLineException($"--sweep-interval '{sweep}': expected a whole number from 1 to 3600"))
+                : TimeSpan.FromSeconds(5),
         };
     }
 }

@@ -17,9 +17,13 @@ internal static class UsageText
             --send-close-notify       send a TLS close_notify when closing a connection (Kamailio send_close_notify)
             --data-dir DIR            default $XDG_DATA_HOME/openssltls or ~/.local/share/openssltls
             --log-level LEVEL         trace, debug, information (default), warning or error
-            --modparams FILE          (not available yet: configuration reader pending)
-            --appsettings FILE        (not available yet: configuration reader pending)
-            --tls-cfg FILE            (not available yet: configuration reader pending)
+            --modparams FILE          Kamailio modparam("tls", ...) lines: the module parameters
+            --appsettings FILE        JSON whose section "Tls" holds the module parameters (Kamailio names)
+            --tls-cfg FILE|DIR        a tls.cfg (sets config): per-address/SNI server and client profiles
+                                      (none of the three: the self-signed default certificate; --certificate,
+                                      --private-key, --ca-list, --verify-client override the files)
+            --control-socket PATH     the admin socket for ctl (mode 0600); default DATA-DIR/control.sock
+            --sweep-interval SECONDS  how often idle connections past connection_timeout are closed (default 5)
 
           send HOST[:PORT]   open a TLS connection, send OPTIONS, print the replies and the TLS facts
             --count N                 how many OPTIONS to send, one after another (default 1)
@@ -29,10 +33,20 @@ internal static class UsageText
             --ca-list FILE            CAs the server's certificate must chain to (with --verify)
             --verify                  fail unless the server's certificate verifies against --ca-list
             --timeout SECONDS         for connecting and for each reply (default 10)
-            --server-id ID            (not available yet: configuration reader pending)
+            --server-id ID            choose the [client:...] profile with this server_id
+            --modparams FILE, --appsettings FILE, --tls-cfg FILE|DIR   as for serve (client profiles)
+
+          check FILE   validate a tls.cfg, modparam file or appsettings.json like kamailio -c: print the resolved
+                       profiles and every error (file:line:column: message); exit code 1 on any error
+            --as KIND                 tls-cfg, modparams or appsettings (default: by name and content)
+
+          ctl COMMAND [ID]   ask a running serve: tls.info, tls.list, tls.options, tls.reload, tls.kill ID
+            --socket PATH             the control socket (default DATA-DIR/control.sock)
+            --data-dir DIR            where the default control socket is
+            --json                    print JSON instead of key: value lines
 
           help    this text
 
-        exit codes: 0 success, 1 failure, 2 bad command line or not available yet
+        exit codes: 0 success, 1 failure, 2 bad command line
         """;
 }

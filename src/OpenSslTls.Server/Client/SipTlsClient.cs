@@ -34,6 +34,9 @@ internal sealed class SipTlsClient : IAsyncDisposable
     /// <summary>The TLS facts of the established connection.</summary>
     public TlsConnectionInfo Info => _tls.Info ?? throw new InvalidOperationException("the handshake has not completed");
 
+    /// <summary>The profile the connection uses.</summary>
+    public TlsProfile Profile => _tls.Profile;
+
     /// <summary>This side's address.</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
 
@@ -51,10 +54,20 @@ internal sealed class SipTlsClient : IAsyncDisposable
     /// handshake, sending <paramref name="serverName"/> as SNI. Throws <see cref="SipClientException"/> when TLS fails,
     /// <see cref="SocketException"/> when the connection does, <see cref="OperationCanceledException"/> on <paramref name="cancellation"/>.
     /// </summary>
-    public static async Task<SipTlsClient> ConnectAsync(EndPoint endpoint, TlsProfile profile, string? serverName, CancellationToken cancellation, SipFramingLimits? limits = null)
+    public static Task<SipTlsClient> ConnectAsync(EndPoint endpoint, TlsProfile profile, string? serverName, CancellationToken cancellation, SipFramingLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return ConnectAsync(endpoint, _ => profile.CreateConnection(serverName), cancellation, limits);
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/> and completes the handshake on the connection <paramref name="createConnection"/>
+    /// makes for the connected address (e.g. <see cref="TlsModule.OpenConnection"/>).
+    /// </summary>
+    public static async Task<SipTlsClient> ConnectAsync(EndPoint endpoint, Func<IPEndPoint, TlsConnection> createConnection, CancellationToken cancellation, SipFramingLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(createConnection);
         Socket socket = endpoint.AddressFamily == AddressFamily.Unspecified
             ? new Socket(SocketType.Stream, ProtocolType.Tcp)
             : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -64,7 +77,7 @@ internal sealed class SipTlsClient : IAsyncDisposable
         {
             socket.NoDelay = true;
             await socket.ConnectAsync(endpoint, cancellation).ConfigureAwait(false);
-            tls = profile.CreateConnection(serverName);
+            tls = createConnection((IPEndPoint)socket.RemoteEndPoint!);
             client = new SipTlsClient(socket, tls, limits ?? new SipFramingLimits());
             await client.HandshakeAsync(cancellation).ConfigureAwait(false);
             return client;

@@ -50,4 +50,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(15, LogLevel.Warning, "{Count} connection(s) did not close within {Seconds} s of the stop request")]
     public static partial void ShutdownTimedOut(ILogger logger, int count, double seconds);
+
+    [LoggerMessage(16, LogLevel.Warning, "connection {ConnectionId} from {Remote} refused: {Reason}")]
+    public static partial void ConnectionRefused(ILogger logger, long connectionId, EndPoint? remote, string reason);
 }

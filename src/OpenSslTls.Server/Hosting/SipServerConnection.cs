@@ -35,7 +35,7 @@ internal sealed class SipServerConnection
     private readonly PooledBufferWriter _replies = new();
     private bool _established;
 
-    public SipServerConnection(long id, Socket socket, TlsProfile profile, SipResponder responder, SipTlsServerOptions options, ILogger logger)
+    public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger)
     {
         Id = id;
         _socket = socket;
@@ -44,8 +44,14 @@ internal sealed class SipServerConnection
         _options = options;
         _logger = logger;
         _framer = new SipFramer(options.Framing);
-        _tls = profile.CreateConnection();
+        _tls = tls;
     }
+
+    /// <summary>The TLS state of the connection (for matching module events to this socket).</summary>
+    public TlsConnection Tls => _tls;
+
+    /// <summary>Closes the socket at once (the module killed or expired the connection); the loop then ends.</summary>
+    public void CloseSocket() => _socket.Dispose();
 
     public long Id { get; }
 

@@ -16,7 +16,8 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private const int LinuxSolSocket = 1;
     private const int LinuxSoReuseAddr = 2;
 
-    private readonly TlsProfile _profile;
+    private readonly Func<IPEndPoint, IPEndPoint, TlsConnection> _accept;
+    private readonly ConcurrentDictionary<TlsConnection, SipServerConnection> _byTls = new();
     private readonly SipTlsServerOptions _options;
     private readonly ILogger _logger;
     private readonly SipResponder _responder = new(new ToTagGenerator());
@@ -28,9 +29,9 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private Task? _stopped;
     private long _lastConnectionId;
 
-    private SipTlsServer(TlsProfile profile, SipTlsServerOptions options, ILogger logger)
+    private SipTlsServer(Func<IPEndPoint, IPEndPoint, TlsConnection> accept, SipTlsServerOptions options, ILogger logger)
     {
-        _profile = profile;
+        _accept = accept;
         _options = options;
         _logger = logger;
     }
@@ -45,12 +46,23 @@ internal sealed class SipTlsServer : IAsyncDisposable
     public static SipTlsServer Start(TlsProfile profile, SipTlsServerOptions options, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(loggerFactory);
         if (profile.Role != TlsRole.Server)
         {
             throw new ArgumentException($"profile '{profile.Label}' is a client profile", nameof(profile));
         }
+
+        return Start((_, _) => profile.CreateConnection(), options, loggerFactory);
+    }
+
+    /// <summary>
+    /// Binds and starts accepting with connections from <paramref name="accept"/> (local, remote), e.g.
+    /// <see cref="TlsModule.AcceptConnection"/>. Throws <see cref="SocketException"/> when an address cannot be bound.
+    /// </summary>
+    public static SipTlsServer Start(Func<IPEndPoint, IPEndPoint, TlsConnection> accept, SipTlsServerOptions options, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(accept);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
 
         if (options.ListenEndpoints.Count == 0)
         {
@@ -58,7 +70,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
         }
 
         options.Framing.Validate();
-        var server = new SipTlsServer(profile, options, loggerFactory.CreateLogger("openssltls.server"));
+        var server = new SipTlsServer(accept, options, loggerFactory.CreateLogger("openssltls.server"));
         try
         {
             server.Bind();
@@ -91,6 +103,19 @@ internal sealed class SipTlsServer : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    /// <summary>Closes the socket of the connection that uses <paramref name="tls"/> (after a module kill or expiry); false when it is not one of ours.</summary>
+    public bool CloseConnection(TlsConnection tls)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        if (!_byTls.TryGetValue(tls, out SipServerConnection? connection))
+        {
+            return false;
+        }
+
+        connection.CloseSocket();
+        return true;
+    }
 
     private void Bind()
     {
@@ -168,9 +193,22 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private async Task RunConnectionAsync(long id, Socket socket, CancellationToken stopping)
     {
         EndPoint? remote = socket.RemoteEndPoint;
+        TlsConnection? tls = null;
         try
         {
-            var connection = new SipServerConnection(id, socket, _profile, _responder, _options, _logger);
+            try
+            {
+                tls = _accept((IPEndPoint)socket.LocalEndPoint!, (IPEndPoint)remote!);
+            }
+            catch (TlsLowMemoryException e)
+            {
+                ServerLog.ConnectionRefused(_logger, id, remote, e.Message);
+                socket.Dispose();
+                return;
+            }
+
+            var connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger);
+            _byTls[tls] = connection;
             await connection.RunAsync(stopping).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // One connection's bug must not take the server down; it is logged with its stack.
@@ -182,6 +220,11 @@ internal sealed class SipTlsServer : IAsyncDisposable
         }
         finally
         {
+            if (tls is not null)
+            {
+                _byTls.TryRemove(tls, out _);
+            }
+
             _connections.TryRemove(id, out _);
         }
     }

@@ -39,26 +39,38 @@ public class CommandLineTests
         Assert.Throws<CommandLineException>(() => ServeSettings.Parse(["--listen", value]));
     }
 
-    [Theory]
-    [InlineData("--modparams")]
-    [InlineData("--appsettings")]
-    [InlineData("--tls-cfg")]
-    public async Task Configuration_files_are_refused_with_exit_code_2_until_the_reader_lands(string option)
+    [Fact]
+    public void Configuration_files_and_the_control_socket_are_taken()
     {
-        using var errors = new StringWriter();
-        int exit = await ServeCommand.RunAsync([option, "/etc/kamailio/tls.cfg"], errors, CancellationToken.None);
-        Assert.Equal(ExitCodes.Usage, exit);
-        Assert.Equal($"openssltls serve: {option} is not available yet: configuration reader pending", errors.ToString().Trim());
+        ServeSettings settings = ServeSettings.Parse(["--modparams", "tls.modparams", "--appsettings", "appsettings.json", "--tls-cfg", "tls.cfg", "--control-socket", "/run/ctl.sock"]);
+        Assert.Equal("tls.modparams", settings.Sources.Modparams);
+        Assert.Equal("appsettings.json", settings.Sources.AppSettings);
+        Assert.Equal("tls.cfg", settings.Sources.TlsCfg);
+        Assert.Equal("/run/ctl.sock", settings.ControlSocket);
     }
 
     [Fact]
-    public async Task Send_server_id_is_refused_with_exit_code_2_until_the_reader_lands()
+    public void Send_takes_a_server_id_and_configuration_files()
     {
-        using var output = new StringWriter();
+        SendSettings settings = SendSettings.Parse(["127.0.0.1:5061", "--server-id", "7", "--tls-cfg", "tls.cfg"]);
+        Assert.Equal("7", settings.ServerId);
+        Assert.Equal("tls.cfg", settings.Sources.TlsCfg);
+    }
+
+    [Fact]
+    public async Task Serve_with_a_missing_tls_cfg_fails_with_exit_code_1()
+    {
         using var errors = new StringWriter();
-        int exit = await SendCommand.RunAsync(["127.0.0.1:5061", "--server-id", "7"], output, errors, CancellationToken.None);
-        Assert.Equal(ExitCodes.Usage, exit);
-        Assert.Equal("openssltls send: --server-id is not available yet: configuration reader pending", errors.ToString().Trim());
+        string data = Directory.CreateTempSubdirectory("openssltls-cli-").FullName;
+        try
+        {
+            int exit = await ServeCommand.RunAsync(["--tls-cfg", Path.Combine(data, "missing", "tls.cfg"), "--data-dir", data, "--listen", "127.0.0.1:0"], errors, CancellationToken.None);
+            Assert.Equal(ExitCodes.Failure, exit);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
     }
 
     [Theory]

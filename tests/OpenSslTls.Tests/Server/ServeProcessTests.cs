@@ -58,15 +58,25 @@ public sealed partial class ServeProcessTests : IDisposable
     }
 
     [SkippableFact]
-    public void Pending_configuration_options_exit_with_code_2_and_say_why()
+    public void A_broken_configuration_exits_with_code_1_and_an_unknown_command_with_2()
     {
         Skip.If(OperatingSystem.IsWindows(), "runs the Unix build of the program");
-        (int exit, string output) = EndpointProcess.Run(s_wait, "serve", "--tls-cfg", "/etc/kamailio/tls.cfg");
-        Assert.Equal(2, exit);
-        Assert.Contains("--tls-cfg is not available yet: configuration reader pending", output, StringComparison.Ordinal);
-        (exit, output) = EndpointProcess.Run(s_wait, "frobnicate");
-        Assert.Equal(2, exit);
-        Assert.Contains("unknown command 'frobnicate'", output, StringComparison.Ordinal);
+        string directory = Directory.CreateTempSubdirectory("openssltls-broken-").FullName;
+        try
+        {
+            string config = Path.Combine(directory, "tls.cfg");
+            File.WriteAllText(config, "[server:default]\nmethod = TLSv9\n");
+            (int exit, string output) = EndpointProcess.Run(s_wait, "serve", "--tls-cfg", config, "--data-dir", directory, "--listen", "127.0.0.1:0");
+            Assert.Equal(1, exit);
+            Assert.Contains("tls.cfg:2:", output, StringComparison.Ordinal);
+            (exit, output) = EndpointProcess.Run(s_wait, "frobnicate");
+            Assert.Equal(2, exit);
+            Assert.Contains("unknown command 'frobnicate'", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [SkippableFact]

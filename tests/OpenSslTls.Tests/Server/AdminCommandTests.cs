@@ -1,0 +1,317 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using OpenSslTls.SipEndpoint.Cli;
+using OpenSslTls.SipEndpoint.Client;
+using OpenSslTls.Tests.Infrastructure;
+using OpenSslTls.Tests.Support;
+
+namespace OpenSslTls.Tests.SipEndpoint;
+
+/// <summary><c>openssltls check</c>, <c>ctl</c> against an in-process <c>serve</c>, <c>serve --tls-cfg</c> and <c>send --server-id</c>.</summary>
+public sealed partial class AdminCommandTests : IDisposable
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
+    private readonly string _directory = Directory.CreateTempSubdirectory("openssltls-admin-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Check_of_a_broken_file_prints_every_error_with_its_place_and_exits_1()
+    {
+        string config = Write("broken.cfg", "[server:default]\nmethod = TLSv9\nverify_depth = many\n");
+        (int exit, string output, _) = await CheckAsync(config);
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Matches(@"broken\.cfg:2:\d+: ", output);
+        Assert.Matches(@"broken\.cfg:3:\d+: ", output);
+    }
+
+    [Fact]
+    public async Task Check_of_a_modparam_file_with_an_unknown_parameter_exits_1()
+    {
+        string file = Write("tls.modparams", "loadmodule \"tls.so\"\nmodparam(\"tls\", \"no_such_thing\", 1)\n");
+        (int exit, string output, _) = await CheckAsync(file);
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Matches(@"tls\.modparams:2:\d+: .*no_such_thing", output);
+    }
+
+    [Fact]
+    public async Task Check_of_a_good_tls_cfg_prints_the_resolved_profiles()
+    {
+        TestPki pki = TestPki.Instance;
+        string config = Write("tls.cfg", $"""
+            [server:default]
+            method = TLSv1.2+
+            certificate = {pki.ServerEcCertificate}
+            private_key = {pki.ServerEcKey}
+
+            [client:default]
+            verify_certificate = no
+
+            [client:127.0.0.2:5061]
+            server_id = alt
+            server_name = sip.example.test
+            """);
+        (int exit, string output, string errors) = await CheckAsync(config);
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains("[server:default]", output, StringComparison.Ordinal);
+        Assert.Contains($"certificate: {pki.ServerEcCertificate}", output, StringComparison.Ordinal);
+        Assert.Contains("server_id: alt", output, StringComparison.Ordinal);
+        Assert.Contains("server_name: sip.example.test", output, StringComparison.Ordinal);
+        Assert.Contains("configuration OK", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_of_appsettings_with_a_missing_certificate_reports_it()
+    {
+        string file = Write("appsettings.json", """{ "Tls": { "certificate": "/nonexistent/cert.pem", "private_key": "/nonexistent/key.pem" } }""");
+        (int exit, string output, _) = await CheckAsync(file);
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Contains("/nonexistent/cert.pem", output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Check_of_the_shared_fixtures_reports_their_errors_with_file_and_line()
+    {
+        string? fixtures = RepositoryPaths.SharedFixtures;
+        Skip.If(fixtures is null || !Directory.Exists(fixtures), "shared fixtures not present");
+        foreach (string name in new[] { "kamailio-tls-doc-sample.cfg.txt", "kamailio-tls-doc-verify_client.cfg.txt" })
+        {
+            string file = Path.Combine(fixtures!, name);
+            Skip.IfNot(File.Exists(file), $"{name} not present");
+            (int exit, string output, _) = await CheckAsync(file);
+            // The docbook samples have literal "..." lines, which are errors.
+            Assert.Equal(ExitCodes.Failure, exit);
+            Assert.Contains($"{name}:1:1: ", output, StringComparison.Ordinal);
+        }
+
+        string kamailio = Path.Combine(fixtures!, "kamailio-tls.cfg");
+        if (File.Exists(kamailio))
+        {
+            (int exit, string output, _) = await CheckAsync(kamailio);
+            // It parses; its certificates are not on this machine, which check reports too.
+            Assert.Contains("[server:default]", output, StringComparison.Ordinal);
+            Assert.Equal(File.Exists("/usr/local/etc/kamailio/kamailio-selfsigned.pem") ? ExitCodes.Success : ExitCodes.Failure, exit);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Ctl_talks_to_serve_lists_kills_and_reloads_a_changed_certificate()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "Unix domain socket permissions");
+        TestPki pki = TestPki.Instance;
+        string certificate = Path.Combine(_directory, "server.pem");
+        string key = Path.Combine(_directory, "server.key");
+        File.Copy(pki.ServerEcCertificate, certificate);
+        File.Copy(pki.ServerEcKey, key);
+        string config = Write("tls.cfg", $"""
+            [server:default]
+            certificate = {certificate}
+            private_key = {key}
+
+            [client:default]
+            verify_certificate = no
+            """);
+
+        await using var serve = await InProcessServe.StartAsync(_directory, "--tls-cfg", config);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(serve.ControlSocket));
+        }
+
+        (int exit, string output, string errors) = await SendAsync($"127.0.0.1:{serve.Port}");
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains("peer=/CN=localhost", output, StringComparison.Ordinal);
+
+        (exit, output, errors) = await serve.CtlAsync("tls.info");
+        Assert.True(exit == ExitCodes.Success, errors);
+        Assert.Contains("generation: 1", output, StringComparison.Ordinal);
+
+        // A connection that stays open, then is killed by id.
+        using var profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings(), label: "client:test");
+        using var limit = new CancellationTokenSource(s_wait);
+        await using (SipTlsClient client = await SipTlsClient.ConnectAsync(new IPEndPoint(IPAddress.Loopback, serve.Port), profile, null, limit.Token))
+        {
+            (exit, output, errors) = await serve.CtlAsync("tls.list");
+            Assert.True(exit == ExitCodes.Success, errors);
+            Match id = IdLine().Match(output);
+            Assert.True(id.Success, output);
+            Assert.Contains("profile: server:default", output, StringComparison.Ordinal);
+
+            (exit, output, errors) = await serve.CtlAsync("tls.list", "--json");
+            Assert.True(exit == ExitCodes.Success, errors);
+            Assert.StartsWith("[", output.TrimStart(), StringComparison.Ordinal);
+
+            (exit, _, errors) = await serve.CtlAsync("tls.kill", id.Groups[1].Value);
+            Assert.True(exit == ExitCodes.Success, errors);
+            bool closed;
+            try
+            {
+                closed = await client.ReadFrameAsync(limit.Token) is null;
+            }
+            catch (Exception e) when (e is SocketException or SipClientException)
+            {
+                closed = true;
+            }
+
+            Assert.True(closed, "the killed connection stayed open");
+            (exit, _, errors) = await serve.CtlAsync("tls.kill", "999999");
+            Assert.Equal(ExitCodes.Failure, exit);
+            Assert.Contains("no such connection", errors, StringComparison.Ordinal);
+        }
+
+        // Replace the certificate on disk, reload: a new connection sees the new one.
+        File.Copy(pki.SniServerCertificate, certificate, overwrite: true);
+        File.Copy(pki.SniServerKey, key, overwrite: true);
+        (exit, output, errors) = await serve.CtlAsync("tls.reload");
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains("reloaded", output, StringComparison.Ordinal);
+        (exit, output, errors) = await SendAsync($"127.0.0.1:{serve.Port}");
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains($"peer=/CN={TestPki.SniServerName}", output, StringComparison.Ordinal);
+
+        (exit, output, errors) = await serve.CtlAsync("tls.info", "--json");
+        Assert.True(exit == ExitCodes.Success, errors);
+        Assert.Contains("\"generation\": 2", output, StringComparison.Ordinal);
+
+        (exit, output, errors) = await serve.CtlAsync("tls.options");
+        Assert.True(exit == ExitCodes.Success, errors);
+        Assert.Contains($"config: {config}", output, StringComparison.Ordinal);
+
+        // A broken file: reload fails, names the place, and the running set stays.
+        File.WriteAllText(config, "[server:default]\nmethod = TLSv9\n");
+        (exit, _, errors) = await serve.CtlAsync("tls.reload");
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Contains("tls.cfg:2:", errors, StringComparison.Ordinal);
+        (exit, output, errors) = await SendAsync($"127.0.0.1:{serve.Port}");
+        Assert.True(exit == ExitCodes.Success, output + errors);
+    }
+
+    [Fact]
+    public async Task Send_server_id_chooses_the_client_profile_with_that_server_id()
+    {
+        TestPki pki = TestPki.Instance;
+        await using ServerTestHost host = ServerTestHost.Start();
+        string config = Write("client.cfg", $"""
+            [server:default]
+            certificate = {pki.ServerEcCertificate}
+            private_key = {pki.ServerEcKey}
+
+            [client:default]
+            verify_certificate = no
+
+            [client:127.0.0.2:5061]
+            server_id = alt
+            verify_certificate = yes
+            require_certificate = yes
+            ca_list = {pki.RootCaCertificate}
+            """);
+
+        (int exit, string output, string errors) = await SendAsync($"127.0.0.1:{host.Port}", "--tls-cfg", config, "--server-id", "alt");
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains("client profile: client:127.0.0.2:5061", output, StringComparison.Ordinal);
+        Assert.Contains("verified=yes", output, StringComparison.Ordinal);
+        Assert.Contains("event tls:connection-out", output, StringComparison.Ordinal);
+
+        (exit, output, errors) = await SendAsync($"127.0.0.1:{host.Port}", "--tls-cfg", config);
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains("client profile: client:default", output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Exit, string Output, string Errors)> CheckAsync(string file)
+    {
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        int exit = await CheckCommand.RunAsync([file], output, errors);
+        return (exit, output.ToString(), errors.ToString());
+    }
+
+    private static async Task<(int Exit, string Output, string Errors)> SendAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        using var limit = new CancellationTokenSource(s_wait);
+        int exit = await SendCommand.RunAsync([.. args, "--timeout", "10"], output, errors, limit.Token);
+        return (exit, output.ToString(), errors.ToString());
+    }
+
+    [GeneratedRegex(@"^\s*id: (\d+)$", RegexOptions.Multiline)]
+    private static partial Regex IdLine();
+
+    private string Write(string name, string text)
+    {
+        string path = Path.Combine(_directory, name);
+        File.WriteAllText(path, text.ReplaceLineEndings("\n"));
+        return path;
+    }
+
+    /// <summary><c>openssltls serve</c> run in-process on a free port with its control socket in a temporary directory.</summary>
+    private sealed class InProcessServe : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly StringWriter _errors = new();
+        private Task<int>? _run;
+
+        private InProcessServe(string directory, int port)
+        {
+            Port = port;
+            ControlSocket = Path.Combine(directory, "ctl.sock");
+        }
+
+        public int Port { get; }
+
+        public string ControlSocket { get; }
+
+        public static async Task<InProcessServe> StartAsync(string directory, params string[] args)
+        {
+            int port = FreePort();
+            var serve = new InProcessServe(directory, port);
+            string data = Path.Combine(directory, "data");
+            serve._run = Task.Run(() => ServeCommand.RunAsync(
+                [.. args, "--listen", $"127.0.0.1:{port}", "--control-socket", serve.ControlSocket, "--data-dir", data, "--log-level", "warning"],
+                serve._errors,
+                serve._stop.Token));
+            DateTime until = DateTime.UtcNow + s_wait;
+            while (!File.Exists(serve.ControlSocket))
+            {
+                if (serve._run.IsCompleted || DateTime.UtcNow > until)
+                {
+                    int exit = serve._run.IsCompleted ? await serve._run : -1;
+                    throw new InvalidOperationException($"serve did not start (exit {exit}): {serve._errors}");
+                }
+
+                await Task.Delay(50);
+            }
+
+            return serve;
+        }
+
+        public async Task<(int Exit, string Output, string Errors)> CtlAsync(params string[] args)
+        {
+            using var output = new StringWriter();
+            using var errors = new StringWriter();
+            using var limit = new CancellationTokenSource(s_wait);
+            int exit = await CtlCommand.RunAsync([.. args, "--socket", ControlSocket], output, errors, limit.Token);
+            return (exit, output.ToString(), errors.ToString());
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            if (_run is not null)
+            {
+                Assert.Equal(ExitCodes.Success, await _run.WaitAsync(s_wait));
+            }
+
+            _stop.Dispose();
+            _errors.Dispose();
+        }
+
+        private static int FreePort()
+        {
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            return ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+    }
+}
