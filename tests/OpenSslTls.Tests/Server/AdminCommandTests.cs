@@ -187,6 +187,52 @@ public sealed partial class AdminCommandTests : IDisposable
         Assert.True(exit == ExitCodes.Success, output + errors);
     }
 
+    [SkippableFact]
+    public async Task Serve_with_modparams_expires_idle_connections_and_closes_their_sockets()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "Unix domain sockets");
+        TestPki pki = TestPki.Instance;
+        string modparams = Write("tls.modparams", $"""
+            loadmodule "tls.so"
+            modparam("tls", "certificate", "{pki.ServerEcCertificate}")
+            modparam("tls", "private_key", "{pki.ServerEcKey}")
+            modparam("tls", "connection_timeout", 1)
+            """);
+        await using var serve = await InProcessServe.StartAsync(_directory, "--modparams", modparams, "--sweep-interval", "1");
+        using var profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings(), label: "client:test");
+        using var limit = new CancellationTokenSource(s_wait);
+        await using SipTlsClient client = await SipTlsClient.ConnectAsync(new IPEndPoint(IPAddress.Loopback, serve.Port), profile, null, limit.Token);
+        (int exit, string output, string errors) = await serve.CtlAsync("tls.options");
+        Assert.True(exit == ExitCodes.Success, errors);
+        Assert.Contains("connection_timeout: 1", output, StringComparison.Ordinal);
+        bool closed;
+        try
+        {
+            closed = await client.ReadFrameAsync(limit.Token) is null;
+        }
+        catch (Exception e) when (e is SocketException or SipClientException)
+        {
+            closed = true;
+        }
+
+        Assert.True(closed, "the idle connection stayed open");
+    }
+
+    [SkippableFact]
+    public async Task Serve_with_appsettings_serves_the_configured_certificate()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "Unix domain sockets");
+        TestPki pki = TestPki.Instance;
+        string appsettings = Write("appsettings.json", $$"""
+            { "Tls": { "certificate": "{{pki.SniServerCertificate}}", "private_key": "{{pki.SniServerKey}}", "tls_method": "TLSv1.3" } }
+            """);
+        await using var serve = await InProcessServe.StartAsync(_directory, "--appsettings", appsettings);
+        (int exit, string output, string errors) = await SendAsync($"127.0.0.1:{serve.Port}");
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains($"peer=/CN={TestPki.SniServerName}", output, StringComparison.Ordinal);
+        Assert.Contains("TLSv1.3", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Send_server_id_chooses_the_client_profile_with_that_server_id()
     {
