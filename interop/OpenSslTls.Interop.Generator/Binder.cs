@@ -233,7 +233,14 @@ internal sealed partial class Binder(AstModel model, Dictionary<string, MacroDef
             }
 
             var library = bindings.SslHeaders.Contains(info.Header) ? NativeLibrary.Ssl : NativeLibrary.Crypto;
-            bound.Add(new BoundFunction(name, library, mapped.Return!, parameters));
+            bool suppress = bindings.SuppressGcTransition.Exists(entry => entry.Pattern == name);
+            bound.Add(new BoundFunction(name, library, mapped.Return!, parameters, suppress));
+        }
+
+        var missing = bindings.SuppressGcTransition.Where(entry => !bound.Exists(function => function.Name == entry.Pattern)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new GeneratorException(string.Join("; ", missing.Select(entry => $"line {entry.Line}: [suppress-gc-transition] {entry.Pattern} is not a bound function")));
         }
 
         return bound;

@@ -73,6 +73,12 @@ internal sealed class BindingList
     /// <summary>Header file names whose functions and constants live in libssl; every other header is libcrypto.</summary>
     public HashSet<string> SslHeaders { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Functions emitted with <c>[SuppressGCTransition]</c> (ClangSharp's <c>--with-suppressgctransition</c>): tiny,
+    /// non-blocking calls on the record path that never call back into managed code. Each must be bound.
+    /// </summary>
+    public List<BindingPattern> SuppressGcTransition { get; } = [];
+
     public static BindingList Load(string path)
     {
         var list = new BindingList();
@@ -92,7 +98,7 @@ internal sealed class BindingList
             if (line.StartsWith('[') && line.EndsWith(']'))
             {
                 section = line[1..^1].Trim();
-                if (section is not ("functions" or "constants" or "layouts" or "ssl-headers"))
+                if (section is not ("functions" or "constants" or "layouts" or "ssl-headers" or "suppress-gc-transition"))
                 {
                     throw Error(path, lineNumber, $"unknown section [{section}]");
                 }
@@ -126,6 +132,9 @@ internal sealed class BindingList
                     break;
                 case "ssl-headers" when !isExclude:
                     list.SslHeaders.Add(pattern);
+                    break;
+                case "suppress-gc-transition" when !isExclude && !pattern.Contains('*') && !pattern.Contains('?'):
+                    list.SuppressGcTransition.Add(entry);
                     break;
                 default:
                     throw Error(path, lineNumber, section is null ? "entry before the first [section]" : $"'-' is not allowed in [{section}]");

@@ -12,7 +12,7 @@ internal sealed record MappedType(string CSharp, string? NativeTypeName);
 
 internal sealed record BoundParameter(string Name, MappedType Type);
 
-internal sealed record BoundFunction(string Name, NativeLibrary Library, MappedType Return, IReadOnlyList<BoundParameter> Parameters);
+internal sealed record BoundFunction(string Name, NativeLibrary Library, MappedType Return, IReadOnlyList<BoundParameter> Parameters, bool SuppressGcTransition = false);
 
 internal enum ConstantKind
 {

@@ -102,6 +102,11 @@ internal static class CSharpEmitter
             var indent = Indent + Indent;
             builder.Append(indent).Append("[DllImport(Libraries.").Append(library)
                 .Append(", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]\n");
+            if (function.SuppressGcTransition)
+            {
+                builder.Append(indent).Append("[SuppressGCTransition]\n");
+            }
+
             if (function.Return.NativeTypeName is { } returnName)
             {
                 builder.Append(indent).Append("[return: NativeTypeName(").Append(Quote(returnName)).Append(")]\n");

@@ -49,7 +49,9 @@ internal static unsafe class CallerBufferBio
             {
                 if (s_method == null)
                 {
-                    // Created once and kept for the process lifetime: every live BIO points at it.
+                    // Created once and kept for the process lifetime: every live BIO points at it. The ctrl function is
+                    // the null BIO's own C one: libssl asks ~15 ctrl questions per record (kTLS, flush, pending) whose
+                    // answers (1 for FLUSH/DUP, 0 otherwise) need no managed state, so a managed callback only cost time.
                     int type = Crypto.BIO_get_new_index() | Crypto.BIO_TYPE_SOURCE_SINK;
                     fixed (byte* name = "openssltls-caller-buffers\0"u8)
                     {
@@ -57,7 +59,7 @@ internal static unsafe class CallerBufferBio
                         if (method == null
                             || Crypto.BIO_meth_set_write_ex(method, &Write) != 1
                             || Crypto.BIO_meth_set_read_ex(method, &Read) != 1
-                            || Crypto.BIO_meth_set_ctrl(method, &Control) != 1
+                            || Crypto.BIO_meth_set_ctrl(method, Crypto.BIO_meth_get_ctrl(Crypto.BIO_s_null())) != 1
                             || Crypto.BIO_meth_set_create(method, &OnCreate) != 1
                             || Crypto.BIO_meth_set_destroy(method, &OnDestroy) != 1)
                         {
@@ -130,10 +132,6 @@ internal static unsafe class CallerBufferBio
             return 0;
         }
     }
-
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static nint Control(BIO* bio, int command, nint larg, void* parg) =>
-        command is Crypto.BIO_CTRL_FLUSH or Crypto.BIO_CTRL_DUP ? 1 : 0;
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnCreate(BIO* bio) => 1;

@@ -259,6 +259,7 @@ internal static unsafe partial class Interop
         public static extern nint BIO_callback_ctrl(BIO* b, int cmd, [NativeTypeName("BIO_info_cb *")] delegate* unmanaged[Cdecl]<BIO*, int, int, int> fp);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
         public static extern void BIO_clear_flags(BIO* b, int flags);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -397,6 +398,7 @@ internal static unsafe partial class Interop
         public static extern delegate* unmanaged[Cdecl]<BIO*, int, sbyte*, nuint, int, nint, int, nuint*, nint> BIO_get_callback_ex([NativeTypeName("const BIO *")] BIO* b);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
         public static extern void* BIO_get_data(BIO* a);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -681,6 +683,7 @@ internal static unsafe partial class Interop
         public static extern int BIO_set_ex_data(BIO* bio, int idx, void* data);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
         public static extern void BIO_set_flags(BIO* b, int flags);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -1187,6 +1190,7 @@ internal static unsafe partial class Interop
         public static extern void ERR_add_error_txt([NativeTypeName("const char *")] sbyte* sepr, [NativeTypeName("const char *")] sbyte* txt);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
         public static extern void ERR_clear_error();
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

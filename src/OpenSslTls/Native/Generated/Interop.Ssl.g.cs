@@ -1040,6 +1040,7 @@ internal static unsafe partial class Interop
         public static extern int SSL_get_early_data_status([NativeTypeName("const SSL *")] SSL* s);
 
         [DllImport(Libraries.Ssl, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
         public static extern int SSL_get_error([NativeTypeName("const SSL *")] SSL* s, int ret_code);
 
         [DllImport(Libraries.Ssl, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -1218,6 +1219,7 @@ internal static unsafe partial class Interop
         public static extern int SSL_has_matching_session_id([NativeTypeName("const SSL *")] SSL* s, [NativeTypeName("const unsigned char *")] byte* id, [NativeTypeName("unsigned int")] uint id_len);
 
         [DllImport(Libraries.Ssl, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
         public static extern int SSL_has_pending([NativeTypeName("const SSL *")] SSL* s);
 
         [DllImport(Libraries.Ssl, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
