@@ -67,10 +67,11 @@ public sealed class HostileRecordTests : NativeLeakCheck, IClassFixture<HostileR
             var toServer = new ArrayBufferWriter<byte>();
             Assert.True(pair.Client.Send("MESSAGE sip:bob@example.test SIP/2.0\r\n\r\n"u8, toServer).IsSuccess);
             byte[] record = toServer.WrittenSpan.ToArray();
+            // Distinct positions: flipping one byte twice with the same value would restore it.
             var random = new Random(seed);
-            for (int i = 0; i < flips; i++)
+            foreach (int position in Enumerable.Range(0, record.Length).OrderBy(_ => random.Next()).Take(flips))
             {
-                record[random.Next(record.Length)] ^= (byte)(value | 1);
+                record[position] ^= (byte)(value | 1);
             }
 
             var plaintext = new ArrayBufferWriter<byte>();

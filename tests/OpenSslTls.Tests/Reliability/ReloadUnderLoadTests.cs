@@ -131,10 +131,11 @@ public sealed class ReloadUnderLoadTests : NativeLeakCheck
                 $"{kills} kills ({killedSeen} seen by workers), generation {module.Info().Generation}, {stopwatch.Elapsed.TotalSeconds:F1} s");
 
             Assert.True(errors.IsEmpty, $"{errors.Count} problem(s), first: " + string.Join(" | ", errors.Take(5)));
-            Assert.True(established > 100, $"only {established} handshakes completed");
-            Assert.True(reloads > 50, $"only {reloads} reloads");
+            // Throughput depends on the machine's load; these floors only prove that reloads and traffic overlapped.
+            Assert.True(established > 20, $"only {established} handshakes completed");
+            Assert.True(reloads > 10, $"only {reloads} reloads");
             Assert.Equal(0, failedReloads);
-            Assert.True(module.Info().Generation > generationsBefore + 50);
+            Assert.True(module.Info().Generation > generationsBefore + 10);
             Assert.Equal(0, module.Info().OpenedConnections);
             Assert.Equal(1, module.Info().LiveGenerations);
         }
