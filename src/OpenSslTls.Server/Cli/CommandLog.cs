@@ -29,8 +29,8 @@ internal static partial class CommandLog
     [LoggerMessage(108, LogLevel.Information, "tls configuration: {Source}; {Profiles} profile(s)")]
     public static partial void Configuration(ILogger logger, string source, int profiles);
 
-    [LoggerMessage(109, LogLevel.Information, "{Event}: connection {ConnectionId} {Local} -> {Remote} ({Profile})")]
-    public static partial void TlsEvent(ILogger logger, string @event, long connectionId, string? local, string? remote, string profile);
+    [LoggerMessage(109, LogLevel.Information, "{Event}: connection {ConnectionId} with {Remote} ({Profile})")]
+    public static partial void TlsEvent(ILogger logger, string @event, long connectionId, string? remote, string profile);
 
     [LoggerMessage(110, LogLevel.Warning, "TLS handshake failed: connection {ConnectionId} from {Remote}: {Reason}")]
     public static partial void HandshakeFailed(ILogger logger, long connectionId, string? remote, string reason);

@@ -67,15 +67,15 @@ internal static class ServeCommand
 
             void OnClosedByModule(object? sender, TlsConnectionEventArgs e)
             {
-                CommandLog.TlsEvent(log, e.EventName, e.Connection.Id, null, null, e.Connection.Profile.Label);
+                CommandLog.TlsEvent(log, e.EventName, e.Connection.Id, server.RemoteOf(e.Connection)?.ToString(), e.Connection.Profile.Label);
                 server.CloseConnection(e.Connection);
             }
 
             void OnOutbound(object? sender, TlsConnectionEventArgs e) =>
-                CommandLog.TlsEvent(log, e.EventName, e.Connection.Id, null, null, e.Connection.Profile.Label);
+                CommandLog.TlsEvent(log, e.EventName, e.Connection.Id, null, e.Connection.Profile.Label);
 
             void OnHandshakeFailed(object? sender, TlsConnectionEventArgs e) =>
-                CommandLog.HandshakeFailed(log, e.Connection.Id, null, e.Error?.Message ?? e.EventName);
+                CommandLog.HandshakeFailed(log, e.Connection.Id, server.RemoteOf(e.Connection)?.ToString(), e.Error?.Message ?? e.EventName);
 
             module.ConnectionKilled += OnClosedByModule;
             module.ConnectionExpired += OnClosedByModule;

@@ -104,6 +104,10 @@ internal sealed class SipTlsServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
+    /// <summary>The peer address of the connection that uses <paramref name="tls"/>, or null when it is not one of ours.</summary>
+    public EndPoint? RemoteOf(TlsConnection tls) =>
+        tls is not null && _byTls.TryGetValue(tls, out SipServerConnection? connection) ? connection.Remote : null;
+
     /// <summary>Closes the socket of the connection that uses <paramref name="tls"/> (after a module kill or expiry); false when it is not one of ours.</summary>
     public bool CloseConnection(TlsConnection tls)
     {
