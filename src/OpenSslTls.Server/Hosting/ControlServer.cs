@@ -40,6 +40,11 @@ internal sealed class ControlServer : IAsyncDisposable
         string full = System.IO.Path.GetFullPath(path);
         if (File.Exists(full) && (File.GetAttributes(full) & FileAttributes.Directory) == 0)
         {
+            if (IsAnswering(full))
+            {
+                throw new IOException("another openssltls serve answers on it");
+            }
+
             File.Delete(full);
         }
 
@@ -61,6 +66,21 @@ internal sealed class ControlServer : IAsyncDisposable
         }
 
         return new ControlServer(listener, full, module, logger);
+    }
+
+    /// <summary>Whether a server listens on the socket file <paramref name="path"/> (else it is stale).</summary>
+    private static bool IsAnswering(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -125,6 +145,12 @@ internal sealed class ControlServer : IAsyncDisposable
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 ServerLogControl(e.Message);
+            }
+#pragma warning disable CA1031 // An admin command's bug must not go unobserved nor take the server down; it is logged.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                ServerLogControl(e.ToString());
             }
         }
     }
