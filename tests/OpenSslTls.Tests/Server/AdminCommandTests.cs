@@ -187,6 +187,20 @@ public sealed partial class AdminCommandTests : IDisposable
         Assert.True(exit == ExitCodes.Success, output + errors);
     }
 
+    [Fact]
+    public async Task Ctl_without_a_running_serve_fails_and_a_bad_command_line_exits_2()
+    {
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        int exit = await CtlCommand.RunAsync(["tls.info", "--socket", Path.Combine(_directory, "nobody.sock")], output, errors, CancellationToken.None);
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Contains("cannot talk to the server", errors.ToString(), StringComparison.Ordinal);
+
+        Assert.Equal(ExitCodes.Usage, await CtlCommand.RunAsync(["tls.kill"], output, errors, CancellationToken.None));
+        Assert.Equal(ExitCodes.Usage, await CtlCommand.RunAsync(["tls.frob"], output, errors, CancellationToken.None));
+        Assert.Equal(ExitCodes.Usage, await CtlCommand.RunAsync([], output, errors, CancellationToken.None));
+    }
+
     [SkippableFact]
     public async Task Serve_with_modparams_expires_idle_connections_and_closes_their_sockets()
     {
