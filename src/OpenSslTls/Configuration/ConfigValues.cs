@@ -1,3 +1,4 @@
+using System.Text;
 using System.Net;
 
 namespace OpenSslTls;
@@ -56,4 +57,24 @@ internal static class ConfigValues
         && IPEndPoint.TryParse(text.AsSpan(4), out IPEndPoint? endPoint)
         && endPoint.Port != 0
         && (endPoint.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || text.AsSpan(4).StartsWith("["));
+
+    /// <summary>A double-quoted string with the escapes both the tls.cfg and the modparam grammars read back.</summary>
+    internal static string Quote(string value)
+    {
+        var quoted = new StringBuilder("\"");
+        foreach (char c in value)
+        {
+            quoted.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ => c.ToString(),
+            });
+        }
+
+        return quoted.Append('"').ToString();
+    }
 }

@@ -58,21 +58,7 @@ public static class TlsConfigWriter
             return value;
         }
 
-        var quoted = new StringBuilder("\"");
-        foreach (char c in value)
-        {
-            quoted.Append(c switch
-            {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ => c.ToString(),
-            });
-        }
-
-        return quoted.Append('"').ToString();
+        return ConfigValues.Quote(value);
     }
 
     private static void Key(StringBuilder text, string name, string? value)

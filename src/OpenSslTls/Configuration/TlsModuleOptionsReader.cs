@@ -140,24 +140,7 @@ public static class TlsModuleOptionsReader
         return text.ToString();
     }
 
-    private static string Quote(string value)
-    {
-        var quoted = new StringBuilder("\"");
-        foreach (char c in value)
-        {
-            quoted.Append(c switch
-            {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ => c.ToString(),
-            });
-        }
-
-        return quoted.Append('"').ToString();
-    }
+    private static string Quote(string value) => ConfigValues.Quote(value);
 
     private static void ThrowIfAny(List<TlsConfigurationDiagnostic> errors)
     {
