@@ -329,6 +329,37 @@ public sealed class OpenSslServerSideInteropTests : NativeLeakCheck
         }
     }
 
+    [Theory]
+    [InlineData("s3cret-pass", true)]
+    [InlineData("not-the-pass-7Q", false)]
+    public void Private_key_password2_opens_an_encrypted_second_key(string password, bool opens)
+    {
+        TlsProfileSettings settings = Server(TlsMethod.TLSv1_2) with
+        {
+            Certificate = Pki.ServerRsaCertificate,
+            PrivateKey = Pki.ServerRsaKey,
+            Certificate2 = Pki.ServerEcCertificate,
+            PrivateKey2 = Pki.ServerEcKeyEncrypted,
+            PrivateKeyPassword2 = password,
+        };
+        if (!opens)
+        {
+            var error = Assert.Throws<TlsProfileException>(() => TlsProfile.Create(TlsRole.Server, settings));
+            Assert.Equal("private_key2", error.Parameter);
+            Assert.DoesNotContain(password, error.Message, StringComparison.Ordinal);
+            return;
+        }
+
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Server, settings);
+        (SocketTlsPeer peer, OpenSslProcess client) = OpenSslInterop.ServeOne(profile, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
+        using (client)
+        using (peer)
+        {
+            Assert.True(peer.WaitForHandshake(Timeout));
+            Assert.Equal("ECDHE-ECDSA-AES128-GCM-SHA256", peer.Connection.Info!.CipherName);
+        }
+    }
+
     [Fact]
     public void Session_cache_on_lets_s_client_reconnect_with_resumption()
     {
