@@ -37,6 +37,31 @@ public sealed class ServerNameSwitchTests : NativeLeakCheck
     }
 
     [Fact]
+    public void The_switched_profile_method_decides_the_protocol_version()
+    {
+        using TlsProfile initial = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(TlsMethod.TLSv1_2), label: "server:default");
+        using TlsProfile named = TlsProfile.Create(TlsRole.Server, new TlsProfileSettings
+        {
+            Method = TlsMethod.TLSv1_3,
+            Certificate = Pki.SniServerCertificate,
+            PrivateKey = Pki.SniServerKey,
+            ServerName = TestPki.SniServerName,
+        }, label: "server:sni");
+        using TlsProfile client = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings());
+
+        using (var switched = new TlsPair(initial, client, TestPki.SniServerName, selector: SelectBy(named)))
+        {
+            Assert.True(switched.Handshake(), switched.Server.Failure?.Message);
+            Assert.Equal("TLSv1.3", switched.Server.Info!.Protocol);
+            Assert.Same(named, switched.Server.Profile);
+        }
+
+        using var unswitched = new TlsPair(initial, client, "other.example.test", selector: SelectBy(named));
+        Assert.True(unswitched.Handshake());
+        Assert.Equal("TLSv1.2", unswitched.Server.Info!.Protocol);
+    }
+
+    [Fact]
     public void Another_SNI_keeps_the_initial_profile()
     {
         using TlsProfile initial = DefaultServer();
