@@ -317,6 +317,12 @@ static void endpoint_receive(endpoint_t *e, const unsigned char *in, size_t leng
         e->established = 1;
     }
     for (;;) {
+        /* Input consumed and nothing buffered in libssl: another SSL_read_ex could only say "want read" (OpenSslTls
+         * skips it the same way). */
+        if (e->io->in_off >= e->io->in_len && !SSL_has_pending(e->ssl)) {
+            detach(e);
+            return;
+        }
         buf_reserve(plain, MAX_RECORD_PLAINTEXT);
         size_t read = 0;
         int result = SSL_read_ex(e->ssl, plain->data + plain->len, MAX_RECORD_PLAINTEXT, &read);
