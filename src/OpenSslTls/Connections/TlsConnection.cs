@@ -135,6 +135,9 @@ public sealed class TlsConnection : IDisposable
         }
     }
 
+    /// <summary>The unsafe half (tests and diagnostics).</summary>
+    internal SslEngine Engine => _engine;
+
     /// <summary>
     /// Feeds ciphertext received from the peer: advances the handshake, then decrypts every complete record into
     /// <paramref name="plaintext"/>. Handshake messages, alerts and queued plaintext go to <paramref name="output"/>.
@@ -209,7 +212,8 @@ public sealed class TlsConnection : IDisposable
             return new TlsResult(StatusForState());
         }
 
-        using var lease = new HandleLease(_engine.Handle);
+        // No HandleLease on the hot paths: every operation and Dispose (the only place that frees the SSL) hold _lock,
+        // so the handle cannot be released under a running operation.
         ErrorQueue.Clear();
         bool completed = false;
         if (_state != TlsConnectionState.Established)
@@ -236,10 +240,15 @@ public sealed class TlsConnection : IDisposable
                 return new TlsResult(TlsStatus.Ok, completed);
             }
 
-            switch (_engine.Read(ciphertext, ref consumed, target, out int read, output))
+            SslStep step = _engine.Read(ciphertext, ref consumed, target, out int read, output);
+            if (read > 0)
+            {
+                sink.Advance(read);
+            }
+
+            switch (step)
             {
                 case SslStep.Done:
-                    sink.Advance(read);
                     continue;
                 case SslStep.WantRead:
                     return new TlsResult(TlsStatus.Ok, completed);
@@ -289,17 +298,15 @@ public sealed class TlsConnection : IDisposable
         switch (_state)
         {
             case TlsConnectionState.Established:
-                using (new HandleLease(_engine.Handle))
+                // Under _lock, like Dispose: no HandleLease needed (see ReceiveLocked).
+                ErrorQueue.Clear();
+                if (_engine.Write(plaintext, output) == SslStep.Done)
                 {
-                    ErrorQueue.Clear();
-                    if (_engine.Write(plaintext, output) == SslStep.Done)
-                    {
-                        return new TlsResult(TlsStatus.Ok);
-                    }
-
-                    Fail(_engine.LastError!);
-                    return new TlsResult(TlsStatus.Failed);
+                    return new TlsResult(TlsStatus.Ok);
                 }
+
+                Fail(_engine.LastError!);
+                return new TlsResult(TlsStatus.Failed);
 
             case TlsConnectionState.New:
             case TlsConnectionState.Handshaking:

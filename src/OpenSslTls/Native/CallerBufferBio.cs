@@ -15,11 +15,16 @@ internal static unsafe class CallerBufferBio
 {
     private static readonly Lock Gate = new();
     private static BIO_METHOD* s_method;
+    private static BIO_METHOD* s_nativeMethod;
 
-    /// <summary>Creates a BIO whose state lives in a freshly allocated <see cref="BioBuffers"/>; the BIO frees it in its destroy callback.</summary>
-    internal static BIO* Create(BioOutputSink sink, out BioBuffers* buffers)
+    /// <summary>
+    /// Creates a BIO whose state lives in a freshly allocated <see cref="BioBuffers"/>; the BIO frees it in its destroy
+    /// callback. With <paramref name="shim"/> the read/write callbacks are the C ones of <see cref="NativeIoShim"/>, which
+    /// write into <see cref="BioBuffers.Output"/> instead of the sink.
+    /// </summary>
+    internal static BIO* Create(BioOutputSink sink, NativeIoShim.Functions? shim, out BioBuffers* buffers)
     {
-        BIO_METHOD* method = Method;
+        BIO_METHOD* method = shim is null ? Method : NativeMethod(shim);
         BIO* bio = Crypto.BIO_new(method);
         if (bio == null)
         {
@@ -49,29 +54,55 @@ internal static unsafe class CallerBufferBio
             {
                 if (s_method == null)
                 {
-                    // Created once and kept for the process lifetime: every live BIO points at it. The ctrl function is
-                    // the null BIO's own C one: libssl asks ~15 ctrl questions per record (kTLS, flush, pending) whose
-                    // answers (1 for FLUSH/DUP, 0 otherwise) need no managed state, so a managed callback only cost time.
-                    int type = Crypto.BIO_get_new_index() | Crypto.BIO_TYPE_SOURCE_SINK;
-                    fixed (byte* name = "openssltls-caller-buffers\0"u8)
-                    {
-                        BIO_METHOD* method = Crypto.BIO_meth_new(type, (sbyte*)name);
-                        if (method == null
-                            || Crypto.BIO_meth_set_write_ex(method, &Write) != 1
-                            || Crypto.BIO_meth_set_read_ex(method, &Read) != 1
-                            || Crypto.BIO_meth_set_ctrl(method, Crypto.BIO_meth_get_ctrl(Crypto.BIO_s_null())) != 1
-                            || Crypto.BIO_meth_set_create(method, &OnCreate) != 1
-                            || Crypto.BIO_meth_set_destroy(method, &OnDestroy) != 1)
-                        {
-                            throw ErrorQueue.Drain("creating the caller-buffer BIO method");
-                        }
-
-                        s_method = method;
-                    }
+                    s_method = NewMethod("openssltls-caller-buffers\0"u8, &Read, &Write);
                 }
 
                 return s_method;
             }
+        }
+    }
+
+    private static BIO_METHOD* NativeMethod(NativeIoShim.Functions shim)
+    {
+        if (s_nativeMethod != null)
+        {
+            return s_nativeMethod;
+        }
+
+        lock (Gate)
+        {
+            if (s_nativeMethod == null)
+            {
+                s_nativeMethod = NewMethod("openssltls-caller-buffers-native\0"u8, shim.BioRead, shim.BioWrite);
+            }
+
+            return s_nativeMethod;
+        }
+    }
+
+    // Created once per kind and kept for the process lifetime: every live BIO points at its method. The ctrl function
+    // is the null BIO's own C one: libssl asks ~15 ctrl questions per record (kTLS, flush, pending) whose answers
+    // (1 for FLUSH/DUP, 0 otherwise) need no managed state, so a managed callback only cost time.
+    private static BIO_METHOD* NewMethod(
+        ReadOnlySpan<byte> nameZ,
+        delegate* unmanaged[Cdecl]<BIO*, sbyte*, nuint, nuint*, int> read,
+        delegate* unmanaged[Cdecl]<BIO*, sbyte*, nuint, nuint*, int> write)
+    {
+        int type = Crypto.BIO_get_new_index() | Crypto.BIO_TYPE_SOURCE_SINK;
+        fixed (byte* name = nameZ)
+        {
+            BIO_METHOD* method = Crypto.BIO_meth_new(type, (sbyte*)name);
+            if (method == null
+                || Crypto.BIO_meth_set_write_ex(method, write) != 1
+                || Crypto.BIO_meth_set_read_ex(method, read) != 1
+                || Crypto.BIO_meth_set_ctrl(method, Crypto.BIO_meth_get_ctrl(Crypto.BIO_s_null())) != 1
+                || Crypto.BIO_meth_set_create(method, &OnCreate) != 1
+                || Crypto.BIO_meth_set_destroy(method, &OnDestroy) != 1)
+            {
+                throw ErrorQueue.Drain("creating the caller-buffer BIO method");
+            }
+
+            return method;
         }
     }
 
@@ -155,7 +186,11 @@ internal static unsafe class CallerBufferBio
     }
 }
 
-/// <summary>Per-BIO native state: the current input span (pinned by the running operation) and the output sink.</summary>
+/// <summary>
+/// Per-BIO native state: the current input span (pinned by the running operation) and where output goes: the managed
+/// BIO appends to the sink's writer, the native BIO copies into the pinned <see cref="Output"/> span. Same layout as
+/// <c>otls_io</c> in native/io/openssltls_io.c (the shim checks the size when it loads).
+/// </summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct BioBuffers
 {
@@ -163,6 +198,9 @@ internal unsafe struct BioBuffers
     public nint InputLength;
     public nint InputOffset;
     public IntPtr Sink;
+    public byte* Output;
+    public nint OutputCapacity;
+    public nint OutputLength;
 }
 
 /// <summary>Where the BIO writes ciphertext during an operation; holds no reference to the connection.</summary>

@@ -57,18 +57,21 @@ internal static class NativeLibraryLoader
         };
     }
 
-    private static IntPtr LoadSsl()
+    // libssl depends on libcrypto: EnsureLoaded loads the matching libcrypto first so the dynamic linker reuses it.
+    private static IntPtr LoadSsl() => EnsureLoaded().LibSsl;
+
+    /// <summary>Loads both libraries if needed and returns their handles (for <see cref="NativeLibrary.GetExport"/>).</summary>
+    internal static (IntPtr LibSsl, IntPtr LibCrypto) EnsureLoaded()
     {
         lock (Gate)
         {
             if (s_libSsl == IntPtr.Zero)
             {
-                // libssl depends on libcrypto: load the matching libcrypto first so the dynamic linker reuses it.
                 LoadCryptoLocked();
                 (s_libSsl, LoadedLibSsl) = LoadFirst("libssl", Candidates(s_libSslOverride, LibSslVariable, SslNames(), sibling: null));
             }
 
-            return s_libSsl;
+            return (s_libSsl, s_libCrypto);
         }
     }
 

@@ -26,9 +26,27 @@ internal enum SslStep
 /// </summary>
 internal sealed unsafe class SslEngine : IDisposable
 {
+    // Output room asked of the writer before a native-BIO operation; more is asked when libssl fills it (WANT_WRITE).
+    // Enough for a typical server flight, an alert or a close_notify, and one record's header, IV and tag.
+    private const int RecordOverhead = 64;
+
+    /// <summary>Stack scratch for a native-BIO handshake step's output (tests shrink it to exercise the WANT_WRITE retry).</summary>
+    internal static int HandshakeOutputHint { get; set; } = 4096;
+
+    /// <summary>Stack scratch for a native-BIO decrypt's output, which is rare (alerts, TLS 1.3 KeyUpdate replies).</summary>
+    internal static int ReadOutputHint { get; set; } = 256;
+
+    /// <summary>Room asked for close_notify.</summary>
+    internal static int ShutdownOutputHint { get; set; } = 256;
+
+    /// <summary>Extra room asked per record of a native-BIO encrypt (tests set a negative value to force retries).</summary>
+    internal static int WriteOverheadHint { get; set; } = RecordOverhead;
+
     private readonly SafeSslHandle _ssl;
     private readonly BioBuffers* _buffers;
     private readonly BioOutputSink _sink = new();
+    private readonly NativeIoShim.Functions? _shim;
+    private long _nativeBytesWritten;
 
     internal SslEngine(SafeSslContextHandle context, bool isServer, string? serverName, SafeSslSessionHandle? resume, ServerNameSwitch.State? serverNameSwitch = null)
     {
@@ -50,7 +68,8 @@ internal sealed unsafe class SslEngine : IDisposable
 
         try
         {
-            BIO* bio = CallerBufferBio.Create(_sink, out _buffers);
+            _shim = NativeIoShim.Active;
+            BIO* bio = CallerBufferBio.Create(_sink, _shim, out _buffers);
 
             // SSL_set_bio with the same BIO for reading and writing transfers exactly one reference, the one BIO_new
             // returned: from here SSL_free frees the BIO (and its destroy callback frees _buffers and the sink handle).
@@ -95,7 +114,10 @@ internal sealed unsafe class SslEngine : IDisposable
     internal SafeSslHandle Handle => _ssl;
 
     /// <summary>Ciphertext bytes written to output writers so far.</summary>
-    internal long BytesWritten => _sink.BytesWritten;
+    internal long BytesWritten => _sink.BytesWritten + _nativeBytesWritten;
+
+    /// <summary>True when this connection's BIO and record loops run in the C shim (<see cref="NativeIoShim"/>).</summary>
+    internal bool UsesNativeIo => _shim is not null;
 
     internal SSL* Pointer => _ssl.Pointer;
 
@@ -107,18 +129,39 @@ internal sealed unsafe class SslEngine : IDisposable
     {
         fixed (byte* data = input)
         {
+            if (_shim is not null)
+            {
+                return NativeHandshake(data, input.Length, ref consumed, output);
+            }
+
             Begin(data, input.Length, consumed, output);
             int result = Ssl.SSL_do_handshake(_ssl.Pointer);
             return End(result, ref consumed, "TLS handshake");
         }
     }
 
-    /// <summary>Decrypts into <paramref name="destination"/>: <paramref name="read"/> bytes when <see cref="SslStep.Done"/>.</summary>
+    /// <summary>
+    /// Decrypts into <paramref name="destination"/>; <paramref name="read"/> counts the plaintext bytes whatever the
+    /// step. <see cref="SslStep.Done"/>: call again (room or input may be left); <see cref="SslStep.WantRead"/>: all input
+    /// is consumed and nothing is buffered. When the input is consumed and libssl buffers nothing, no
+    /// <c>SSL_read_ex</c> is made at all: it could only answer "want read".
+    /// </summary>
     internal SslStep Read(ReadOnlySpan<byte> input, ref int consumed, Span<byte> destination, out int read, IBufferWriter<byte> output)
     {
         fixed (byte* data = input)
         fixed (byte* target = destination)
         {
+            if (_shim is not null)
+            {
+                return NativeRead(data, input.Length, ref consumed, target, destination.Length, out read, output);
+            }
+
+            read = 0;
+            if (consumed >= input.Length && Ssl.SSL_has_pending(_ssl.Pointer) == 0)
+            {
+                return SslStep.WantRead;
+            }
+
             Begin(data, input.Length, consumed, output);
             nuint count = 0;
             int result = Ssl.SSL_read_ex(_ssl.Pointer, target, (nuint)destination.Length, &count);
@@ -133,6 +176,11 @@ internal sealed unsafe class SslEngine : IDisposable
         int unused = 0;
         fixed (byte* data = plaintext)
         {
+            if (_shim is not null)
+            {
+                return NativeWrite(data, plaintext.Length, output);
+            }
+
             int offset = 0;
             while (true)
             {
@@ -154,6 +202,12 @@ internal sealed unsafe class SslEngine : IDisposable
     /// <summary>Sends close_notify once without waiting for the peer's.</summary>
     internal void Shutdown(IBufferWriter<byte> output)
     {
+        if (_shim is not null)
+        {
+            NativeShutdown(output);
+            return;
+        }
+
         int unused = 0;
         Begin(null, 0, 0, output);
         int result = Ssl.SSL_shutdown(_ssl.Pointer);
@@ -206,6 +260,9 @@ internal sealed unsafe class SslEngine : IDisposable
         _buffers->Input = null;
         _buffers->InputLength = 0;
         _buffers->InputOffset = 0;
+        _buffers->Output = null;
+        _buffers->OutputCapacity = 0;
+        _buffers->OutputLength = 0;
         _sink.Writer = null;
     }
 
@@ -213,12 +270,11 @@ internal sealed unsafe class SslEngine : IDisposable
     {
         consumed = (int)_buffers->InputOffset;
         Finish();
-        if (result == 1)
-        {
-            return SslStep.Done;
-        }
+        return result == 1 ? SslStep.Done : Classify(Ssl.SSL_get_error(_ssl.Pointer, result), operation);
+    }
 
-        int error = Ssl.SSL_get_error(_ssl.Pointer, result);
+    private SslStep Classify(int error, string operation)
+    {
         switch (error)
         {
             case Ssl.SSL_ERROR_WANT_READ when _sink.Error is null:
@@ -243,5 +299,149 @@ internal sealed unsafe class SslEngine : IDisposable
             : new OpenSslException(problem, errors);
         Debug.Assert(LastError is not null, "a failed step always records its error");
         return SslStep.Failed;
+    }
+
+    // ---- the native-BIO path: libssl writes into a pinned span; WANT_WRITE with the span full means "give me more
+    // room" and the same call is repeated (libssl keeps the pending record), as non-blocking OpenSSL requires.
+    // Handshake steps and decrypts often write nothing, so they write into a stack scratch that is copied to the
+    // writer only when used: asking a pooled writer for room it then does not fill would make it hold a buffer.
+
+    private SslStep NativeHandshake(byte* input, int length, ref int consumed, IBufferWriter<byte> output)
+    {
+        int size = HandshakeOutputHint;
+        byte* scratch = stackalloc byte[size];
+        while (true)
+        {
+            int error;
+            BeginNative(input, length, consumed, scratch, size);
+            _shim!.Handshake(_ssl.Pointer, &error);
+            if (!EndNativeScratch(ref consumed, output, error, scratch))
+            {
+                return error == Ssl.SSL_ERROR_NONE ? SslStep.Done : Classify(error, "TLS handshake");
+            }
+        }
+    }
+
+    private SslStep NativeRead(byte* input, int length, ref int consumed, byte* destination, int capacity, out int read, IBufferWriter<byte> output)
+    {
+        read = 0;
+        int size = ReadOutputHint;
+        byte* scratch = stackalloc byte[size];
+        while (true)
+        {
+            int error;
+            nuint count = 0;
+            BeginNative(input, length, consumed, scratch, size);
+            int result = _shim!.Read(_ssl.Pointer, _buffers, destination + read, (nuint)(capacity - read), &count, &error);
+            read += (int)count;
+            if (!EndNativeScratch(ref consumed, output, error, scratch))
+            {
+                return result == 1 ? SslStep.Done : Classify(error, "decrypting a record");
+            }
+        }
+    }
+
+    /// <summary>Copies what libssl wrote into the scratch to the writer; true when the call must be repeated.</summary>
+    private bool EndNativeScratch(ref int consumed, IBufferWriter<byte> output, int error, byte* scratch)
+    {
+        consumed = (int)_buffers->InputOffset;
+        int written = (int)_buffers->OutputLength;
+        bool full = written == _buffers->OutputCapacity;
+        Finish();
+        if (written > 0)
+        {
+            new ReadOnlySpan<byte>(scratch, written).CopyTo(output.GetSpan(written));
+            output.Advance(written);
+            _nativeBytesWritten += written;
+        }
+
+        return error == Ssl.SSL_ERROR_WANT_WRITE && full;
+    }
+
+    private SslStep NativeWrite(byte* data, int length, IBufferWriter<byte> output)
+    {
+        int consumed = 0;
+        int offset = 0;
+        int hint = Math.Max(1, length + (((length / TlsConnection.MaxRecordPlaintext) + 1) * WriteOverheadHint));
+        while (true)
+        {
+            Span<byte> room = output.GetSpan(hint);
+            int error;
+            int result;
+            nuint written = 0;
+            fixed (byte* target = room)
+            {
+                BeginNative(null, 0, 0, target, room.Length);
+                result = _shim!.Write(_ssl.Pointer, data + offset, (nuint)(length - offset), &written, &error);
+            }
+
+            offset += (int)written;
+            if (!EndNative(ref consumed, output, error, ref hint))
+            {
+                return result == 1 ? SslStep.Done : Classify(error, "encrypting");
+            }
+        }
+    }
+
+    private void NativeShutdown(IBufferWriter<byte> output)
+    {
+        int consumed = 0;
+        int hint = ShutdownOutputHint;
+        while (true)
+        {
+            Span<byte> room = output.GetSpan(hint);
+            int result;
+            fixed (byte* target = room)
+            {
+                BeginNative(null, 0, 0, target, room.Length);
+                result = Ssl.SSL_shutdown(_ssl.Pointer);
+            }
+
+            // A full span means part of the alert may still be pending, whatever SSL_shutdown returned: when it only
+            // finishes a pending alert on a repeated call it reports 0, not WANT_WRITE (ssl3_shutdown checks for -1).
+            // One more call after a complete close_notify writes nothing.
+            int error = result < 0 ? Ssl.SSL_get_error(_ssl.Pointer, result) : Ssl.SSL_ERROR_NONE;
+            if (!EndNative(ref consumed, output, Ssl.SSL_ERROR_WANT_WRITE, ref hint))
+            {
+                if (result < 0)
+                {
+                    Classify(error, "sending close_notify");
+                }
+
+                return;
+            }
+        }
+    }
+
+    private void BeginNative(byte* input, int length, int offset, byte* output, int capacity)
+    {
+        _buffers->Input = input;
+        _buffers->InputLength = length;
+        _buffers->InputOffset = offset;
+        _buffers->Output = output;
+        _buffers->OutputCapacity = capacity;
+        _buffers->OutputLength = 0;
+    }
+
+    /// <summary>Commits the output written and detaches the buffers; true when the call must be repeated with more room.</summary>
+    private bool EndNative(ref int consumed, IBufferWriter<byte> output, int error, ref int hint)
+    {
+        consumed = (int)_buffers->InputOffset;
+        int written = (int)_buffers->OutputLength;
+        bool full = written == _buffers->OutputCapacity;
+        Finish();
+        if (written > 0)
+        {
+            output.Advance(written);
+            _nativeBytesWritten += written;
+        }
+
+        if (error == Ssl.SSL_ERROR_WANT_WRITE && full)
+        {
+            hint = Math.Max(hint * 2, 16);
+            return true;
+        }
+
+        return false;
     }
 }

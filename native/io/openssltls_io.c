@@ -1,0 +1,156 @@
+/*
+ * openssltls_io: the caller-buffer BIO and the per-operation libssl loops of OpenSslTls, in C.
+ *
+ * Why it exists: the managed BIO costs a reverse P/Invoke (GC-mode switch, thread lookup) per BIO read and write plus
+ * three P/Invokes for BIO_get_data/BIO_set_flags/BIO_clear_flags inside each, and a decrypt costs one SSL_read_ex
+ * crossing per record. Here the BIO callbacks and the record loop run in C, so one record-path operation is one
+ * crossing each way. docs/benchmarks.md has the measurement that justified it; OpenSslTls falls back to its managed
+ * BIO when this library is absent.
+ *
+ * It does not link libssl or libcrypto: OpenSslTls passes the addresses of the functions it already resolved
+ * (otls_init), so the shim always drives the very OpenSSL the rest of the library uses, whatever paths were chosen.
+ * Only types and constants come from the OpenSSL 3.0 headers; both are ABI-stable within 3.x.
+ */
+#include <stddef.h>
+#include <string.h>
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+
+#define OTLS_EXPORT __attribute__((visibility("default")))
+
+/* Per-BIO state, shared with managed code (OpenSslTls.Native.BioBuffers): keep the two layouts identical. */
+typedef struct {
+    const unsigned char *in;
+    ptrdiff_t in_len;
+    ptrdiff_t in_off;
+    void *sink; /* the managed BIO's GCHandle; unused here */
+    unsigned char *out;
+    ptrdiff_t out_cap;
+    ptrdiff_t out_len;
+} otls_io;
+
+/* The OpenSSL functions the shim calls, in the order OpenSslTls fills them (NativeIoShim.Api). */
+typedef struct {
+    int (*ssl_do_handshake)(SSL *);
+    int (*ssl_read_ex)(SSL *, void *, size_t, size_t *);
+    int (*ssl_write_ex)(SSL *, const void *, size_t, size_t *);
+    int (*ssl_get_error)(const SSL *, int);
+    int (*ssl_has_pending)(const SSL *);
+    int (*ssl_want)(const SSL *);
+    void *(*bio_get_data)(BIO *);
+    void (*bio_set_flags)(BIO *, int);
+    void (*bio_clear_flags)(BIO *, int);
+} otls_api;
+
+static otls_api api;
+
+/* Version of this ABI: OpenSslTls refuses a shim whose version differs from the one it was written for. */
+OTLS_EXPORT int otls_version(void)
+{
+    return 1;
+}
+
+OTLS_EXPORT int otls_init(const otls_api *functions, size_t size)
+{
+    if (functions == NULL || size != sizeof(otls_api)) {
+        return 0;
+    }
+    memcpy(&api, functions, sizeof(api));
+    return 1;
+}
+
+OTLS_EXPORT size_t otls_io_size(void)
+{
+    return sizeof(otls_io);
+}
+
+OTLS_EXPORT int otls_bio_read(BIO *bio, char *data, size_t length, size_t *read)
+{
+    api.bio_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
+    otls_io *io = api.bio_get_data(bio);
+    ptrdiff_t available = io == NULL || io->in == NULL ? 0 : io->in_len - io->in_off;
+    if (available <= 0) {
+        *read = 0;
+        api.bio_set_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY);
+        return 0;
+    }
+    size_t count = (size_t)available < length ? (size_t)available : length;
+    memcpy(data, io->in + io->in_off, count);
+    io->in_off += (ptrdiff_t)count;
+    *read = count;
+    return 1;
+}
+
+/* Copies what fits into the caller's output span; libssl retries the rest after OpenSslTls gives more room. */
+OTLS_EXPORT int otls_bio_write(BIO *bio, const char *data, size_t length, size_t *written)
+{
+    api.bio_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
+    otls_io *io = api.bio_get_data(bio);
+    *written = 0;
+    ptrdiff_t room = io == NULL || io->out == NULL ? 0 : io->out_cap - io->out_len;
+    if (room <= 0) {
+        api.bio_set_flags(bio, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY);
+        return 0;
+    }
+    size_t count = (size_t)room < length ? (size_t)room : length;
+    memcpy(io->out + io->out_len, data, count);
+    io->out_len += (ptrdiff_t)count;
+    *written = count;
+    return 1;
+}
+
+static int result_of(SSL *ssl, int result, int *ssl_error)
+{
+    *ssl_error = result == 1 ? SSL_ERROR_NONE : api.ssl_get_error(ssl, result);
+    return result;
+}
+
+OTLS_EXPORT int otls_handshake(SSL *ssl, int *ssl_error)
+{
+    return result_of(ssl, api.ssl_do_handshake(ssl), ssl_error);
+}
+
+/*
+ * Decrypts records into dst until it is full, libssl needs more input, or something else happens. When the input is
+ * consumed, libssl holds nothing buffered and has no write pending (a flight it answers from the read path, e.g. to a
+ * renegotiation, resumes on the repeated call after WANT_WRITE), another SSL_read_ex could only answer "want read":
+ * it is skipped.
+ * Returns 1 when it stopped with room or input left (call again), else SSL_read_ex's failure with *ssl_error set
+ * (SSL_ERROR_WANT_READ when simply out of input). *total counts the bytes decrypted either way.
+ */
+OTLS_EXPORT int otls_read(SSL *ssl, otls_io *io, unsigned char *dst, size_t capacity, size_t *total, int *ssl_error)
+{
+    *total = 0;
+    for (;;) {
+        if (io->in_off >= io->in_len && !api.ssl_has_pending(ssl) && api.ssl_want(ssl) != SSL_WRITING) {
+            *ssl_error = SSL_ERROR_WANT_READ;
+            return 0;
+        }
+        if (*total == capacity) {
+            *ssl_error = SSL_ERROR_NONE;
+            return 1;
+        }
+        size_t read = 0;
+        int result = api.ssl_read_ex(ssl, dst + *total, capacity - *total, &read);
+        if (result != 1) {
+            return result_of(ssl, result, ssl_error);
+        }
+        *total += read;
+    }
+}
+
+/* Encrypts all of src (partial-write mode: one record per SSL_write_ex); stops early only on failure or full output. */
+OTLS_EXPORT int otls_write(SSL *ssl, const unsigned char *src, size_t length, size_t *total, int *ssl_error)
+{
+    *total = 0;
+    while (*total < length) {
+        size_t written = 0;
+        int result = api.ssl_write_ex(ssl, src + *total, length - *total, &written);
+        if (result != 1) {
+            return result_of(ssl, result, ssl_error);
+        }
+        *total += written;
+    }
+    *ssl_error = SSL_ERROR_NONE;
+    return 1;
+}

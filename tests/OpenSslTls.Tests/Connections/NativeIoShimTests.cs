@@ -1,0 +1,257 @@
+using System.Buffers;
+using OpenSslTls.Native;
+using OpenSslTls.Tests.Infrastructure;
+using OpenSslTls.Tests.Support;
+
+namespace OpenSslTls.Tests.Connections;
+
+/// <summary>
+/// The two I/O paths of a connection — the C shim (native/io) and the managed BIO it replaces — must behave the same
+/// and talk to each other; the shim's "give me more room" retry (WANT_WRITE with a full output span) must lose nothing.
+/// The rest of the suite runs on the shim, so these tests also pin that it is really loaded.
+/// </summary>
+public sealed class NativeIoShimTests : NativeLeakCheck
+{
+    private static readonly int[] s_messageSizes = [1, 1400, 16384, 40000];
+    private static readonly TlsRuntimeParameters s_closeNotify = new() { SendCloseNotify = true };
+
+    private static TestPki Pki => TestPki.Instance;
+
+    [SkippableFact]
+    public void The_shim_is_loaded_on_Linux()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the C shim is built for Linux only");
+        Assert.True(NativeIoShim.Active is not null, NativeIoShim.Status);
+        using TlsProfile server = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings());
+        using TlsConnection connection = server.CreateConnection();
+        Assert.True(connection.Engine.UsesNativeIo);
+    }
+
+    [SkippableTheory]
+    [InlineData(false, false, TlsMethod.TLSv1_3)]
+    [InlineData(false, true, TlsMethod.TLSv1_3)]
+    [InlineData(true, false, TlsMethod.TLSv1_3)]
+    [InlineData(true, true, TlsMethod.TLSv1_3)]
+    [InlineData(false, true, TlsMethod.TLSv1_2)]
+    [InlineData(true, false, TlsMethod.TLSv1_2)]
+    public void Managed_and_native_BIOs_interoperate(bool nativeServer, bool nativeClient, TlsMethod method)
+    {
+        Skip.IfNot(NativeIoShim.Active is not null || (!nativeServer && !nativeClient), NativeIoShim.Status);
+        using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(method), runtime: s_closeNotify);
+        using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(method), runtime: s_closeNotify);
+        using TlsConnection server = Create(serverProfile, nativeServer);
+        using TlsConnection client = Create(clientProfile, nativeClient);
+        Assert.Equal(nativeServer, server.Engine.UsesNativeIo);
+        Assert.Equal(nativeClient, client.Engine.UsesNativeIo);
+
+        var pump = new Pump(server, client, exactSpans: false);
+        pump.HandshakeAndExchange();
+        pump.CloseBothWays();
+    }
+
+    [SkippableTheory]
+    [InlineData(TlsMethod.TLSv1_3)]
+    [InlineData(TlsMethod.TLSv1_2)]
+    public void Output_spans_far_too_small_only_cost_retries(TlsMethod method)
+    {
+        Skip.IfNot(NativeIoShim.Active is not null, NativeIoShim.Status);
+        (int handshake, int read, int shutdown, int overhead) = (SslEngine.HandshakeOutputHint, SslEngine.ReadOutputHint, SslEngine.ShutdownOutputHint, SslEngine.WriteOverheadHint);
+        try
+        {
+            // Every writer hands out exactly the room asked for, and we ask for almost none: each flight, record and
+            // alert is written in pieces, libssl reporting WANT_WRITE after each, and must still arrive whole.
+            SslEngine.HandshakeOutputHint = 7;
+            SslEngine.ReadOutputHint = 3;
+            SslEngine.ShutdownOutputHint = 5;
+            SslEngine.WriteOverheadHint = -16384;
+
+            using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(method) with
+            {
+                Certificate = Pki.ServerRsaCertificate,
+                PrivateKey = Pki.ServerRsaKey,
+            }, runtime: s_closeNotify);
+            using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(method), runtime: s_closeNotify);
+            using TlsConnection server = Create(serverProfile, native: true);
+            using TlsConnection client = Create(clientProfile, native: true);
+            var pump = new Pump(server, client, exactSpans: true);
+            pump.HandshakeAndExchange();
+            pump.CloseBothWays();
+        }
+        finally
+        {
+            (SslEngine.HandshakeOutputHint, SslEngine.ReadOutputHint, SslEngine.ShutdownOutputHint, SslEngine.WriteOverheadHint) = (handshake, read, shutdown, overhead);
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_small_plaintext_span_is_filled_across_calls_with_nothing_lost(bool native)
+    {
+        Skip.IfNot(NativeIoShim.Active is not null || !native, NativeIoShim.Status);
+        using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings());
+        using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings());
+        using TlsConnection server = Create(serverProfile, native);
+        using TlsConnection client = Create(clientProfile, native);
+        var pump = new Pump(server, client, exactSpans: false);
+        pump.Handshake();
+
+        byte[] message = Pattern(50000, seed: 3);
+        var wire = new ArrayBufferWriter<byte>();
+        Assert.Equal(TlsStatus.Ok, client.Send(message, wire).Status);
+
+        // 700 bytes of room per call: records stay partly decrypted inside libssl between calls (SSL_has_pending), and
+        // calls with no new ciphertext must still deliver them.
+        var received = new List<byte>();
+        byte[] room = new byte[700];
+        ReadOnlySpan<byte> ciphertext = wire.WrittenSpan;
+        var ignoredOutput = new ArrayBufferWriter<byte>();
+        for (int calls = 0; received.Count < message.Length; calls++)
+        {
+            Assert.True(calls < 10000, "no progress");
+            TlsResult result = server.Receive(ciphertext, room, ignoredOutput, out int consumed, out int written);
+            Assert.Equal(TlsStatus.Ok, result.Status);
+            ciphertext = ciphertext[consumed..];
+            received.AddRange(room.AsSpan(0, written).ToArray());
+            Assert.True(consumed > 0 || written > 0, "a call made no progress");
+        }
+
+        Assert.Equal(message, received.ToArray());
+        Assert.True(ciphertext.IsEmpty);
+    }
+
+    private static TlsConnection Create(TlsProfile profile, bool native)
+    {
+        bool before = NativeIoShim.ForceManaged;
+        NativeIoShim.ForceManaged = !native;
+        try
+        {
+            return profile.CreateConnection(profile.Role == TlsRole.Client ? "localhost" : null);
+        }
+        finally
+        {
+            NativeIoShim.ForceManaged = before;
+        }
+    }
+
+    private static byte[] Pattern(int length, int seed)
+    {
+        byte[] data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    /// <summary>Moves ciphertext between the two connections, optionally through writers that give exactly the room asked.</summary>
+    private sealed class Pump(TlsConnection server, TlsConnection client, bool exactSpans)
+    {
+        private readonly IBufferWriter<byte> _toServer = exactSpans ? new ExactSpanWriter() : new ArrayBufferWriter<byte>();
+        private readonly IBufferWriter<byte> _toClient = exactSpans ? new ExactSpanWriter() : new ArrayBufferWriter<byte>();
+        private readonly ArrayBufferWriter<byte> _serverPlain = new();
+        private readonly ArrayBufferWriter<byte> _clientPlain = new();
+
+        public void Handshake()
+        {
+            Assert.True(client.Start(_toServer).IsSuccess, client.Failure?.Message);
+            Run();
+            Assert.True(client.State == TlsConnectionState.Established && server.State == TlsConnectionState.Established,
+                $"server {server.State} {server.Failure?.Message}; client {client.State} {client.Failure?.Message}");
+        }
+
+        public void HandshakeAndExchange()
+        {
+            Handshake();
+            int seed = 0;
+            var expectedAtServer = new List<byte>();
+            var expectedAtClient = new List<byte>();
+            foreach (int size in s_messageSizes)
+            {
+                byte[] request = Pattern(size, ++seed);
+                byte[] reply = Pattern(size, ++seed);
+                Assert.Equal(TlsStatus.Ok, client.Send(request, _toServer).Status);
+                Run();
+                Assert.Equal(TlsStatus.Ok, server.Send(reply, _toClient).Status);
+                Run();
+                expectedAtServer.AddRange(request);
+                expectedAtClient.AddRange(reply);
+            }
+
+            Assert.Equal(expectedAtServer.ToArray(), _serverPlain.WrittenSpan.ToArray());
+            Assert.Equal(expectedAtClient.ToArray(), _clientPlain.WrittenSpan.ToArray());
+        }
+
+        public void CloseBothWays()
+        {
+            Assert.True(client.Close(_toServer).IsSuccess);
+            byte[] closeNotify = Take(_toServer);
+            Assert.NotEmpty(closeNotify);
+            Assert.True(server.Receive(closeNotify, _serverPlain, _toClient).Status == TlsStatus.PeerClosed, $"close_notify of {closeNotify.Length} bytes: {Convert.ToHexString(closeNotify)}");
+            Assert.True(server.Close(_toClient).IsSuccess);
+            Assert.NotEmpty(Take(_toClient)); // The server's own close_notify (the client has closed already).
+        }
+
+        private void Run()
+        {
+            for (int round = 0; round < 100; round++)
+            {
+                byte[] toServer = Take(_toServer);
+                byte[] toClient = Take(_toClient);
+                if (toServer.Length == 0 && toClient.Length == 0)
+                {
+                    return;
+                }
+
+                if (toServer.Length > 0)
+                {
+                    Assert.True(server.Receive(toServer, _serverPlain, _toClient).IsSuccess, server.Failure?.Message);
+                }
+
+                if (toClient.Length > 0)
+                {
+                    Assert.True(client.Receive(toClient, _clientPlain, _toServer).IsSuccess, client.Failure?.Message);
+                }
+            }
+
+            Assert.Fail("the connections kept talking for 100 rounds");
+        }
+
+        private static byte[] Take(IBufferWriter<byte> writer)
+        {
+            switch (writer)
+            {
+                case ArrayBufferWriter<byte> array:
+                    byte[] data = array.WrittenSpan.ToArray();
+                    array.ResetWrittenCount();
+                    return data;
+                case ExactSpanWriter exact:
+                    return exact.Take();
+                default:
+                    throw new InvalidOperationException();
+            }
+        }
+    }
+
+    /// <summary>An <see cref="IBufferWriter{T}"/> that never gives more room than asked for (at least one byte).</summary>
+    private sealed class ExactSpanWriter : IBufferWriter<byte>
+    {
+        private readonly List<byte> _written = [];
+        private byte[] _current = [];
+
+        public void Advance(int count)
+        {
+            Assert.InRange(count, 0, _current.Length);
+            _written.AddRange(_current.AsSpan(0, count).ToArray());
+            _current = [];
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _current = new byte[Math.Max(1, sizeHint)];
+
+        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+        public byte[] Take()
+        {
+            byte[] data = [.. _written];
+            _written.Clear();
+            return data;
+        }
+    }
+}
