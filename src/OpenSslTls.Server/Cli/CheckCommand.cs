@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace OpenSslTls.SipEndpoint.Cli;
 
@@ -7,7 +8,7 @@ namespace OpenSslTls.SipEndpoint.Cli;
 /// (by its name and content), builds the profile set so missing certificates are found too, prints the resolved
 /// profiles and every error as <c>file:line:column: message</c>. Exit code 1 when there is any error.
 /// </summary>
-internal static class CheckCommand
+internal static partial class CheckCommand
 {
     private static readonly string[] s_valueOptions = ["--as"];
 
@@ -121,6 +122,10 @@ internal static class CheckCommand
         return "tls-cfg";
     }
 
+    /// <summary>A PKCS#11 URI's <c>pin-value=</c> (RFC 7512) inside a /uri: or /engine: key: a secret, never printed.</summary>
+    [GeneratedRegex(@"(?<name>pin-value=)[^;?&]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PinValue();
+
     private static async Task PrintProfilesAsync(IReadOnlyList<TlsProfileDefinition> definitions, TextWriter output)
     {
         foreach (TlsProfileDefinition definition in definitions)
@@ -131,7 +136,8 @@ internal static class CheckCommand
             {
                 ("method", TlsMethodNames.ToName(s.Method)),
                 ("certificate", s.Certificate),
-                ("private_key", s.PrivateKey),
+                ("private_key", s.PrivateKey is null ? null : PinValue().Replace(s.PrivateKey, "${name}(hidden)")),
+                ("private_key_password", s.PrivateKeyPassword is null ? null : "(set, not shown)"),
                 ("ca_list", s.CaList),
                 ("ca_path", s.CaPath),
                 ("crl", s.Crl),

@@ -233,7 +233,9 @@ internal sealed class ModparamFileParser
         {
             problem = value.Kind == Kind.String
                 ? parameter.TrySetString(_options, value.Text)
-                : $"{parameter.Name} takes a string, not the integer {value.Number}; quote the value";
+                : TlsOptionsView.IsSecret(parameter.Name)
+                    ? $"{parameter.Name} takes a string, not an integer (not shown: it is a secret); quote the value"
+                    : $"{parameter.Name} takes a string, not the integer {value.Number}; quote the value";
         }
         else
         {

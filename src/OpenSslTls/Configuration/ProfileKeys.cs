@@ -41,6 +41,9 @@ internal sealed class ProfileKey
 
     internal ProfileKeyType Type { get; }
 
+    /// <summary>A password: its value is never put in an error message.</summary>
+    internal bool IsSecret => Name is "private_key_password" or "private_key_password2";
+
     /// <summary>Converts <paramref name="text"/>, checks it and sets the section's field; returns the problem instead when invalid.</summary>
     internal string? Apply(TlsCfgParser.Section section, string text, string? mainConfigDirectory)
     {

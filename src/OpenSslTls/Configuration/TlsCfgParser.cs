@@ -252,6 +252,13 @@ internal sealed class TlsCfgParser
             return Fail(value, $"Parameter value missing for '{name.Text}'");
         }
 
+        // A password must not reach a log line through an error message: not even a character of it, nor the words
+        // after a space of an unquoted one (which would otherwise show as "End of line expected, found '…'").
+        if (key.IsSecret && (value.Kind is not (Kind.Alpha or Kind.String) || Next(extended: false).Kind is not (Kind.EndOfLine or Kind.EndOfFile)))
+        {
+            return Fail(value, $"Invalid value for '{name.Text}' (not shown: it is a secret); quote it, e.g. {name.Text} = \"my pass phrase\"");
+        }
+
         if (value.Kind == Kind.Error)
         {
             return Fail(value, value.Text);
@@ -268,7 +275,7 @@ internal sealed class TlsCfgParser
             });
         }
 
-        if (!ExpectEndOfLine())
+        if (!key.IsSecret && !ExpectEndOfLine())
         {
             return false;
         }

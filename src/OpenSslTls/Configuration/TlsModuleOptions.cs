@@ -87,7 +87,7 @@ public sealed class TlsModuleOptions
     /// <summary><c>connection_timeout</c> (seconds, -1 = never): lifetime of an idle new connection. Default 600. Runtime-changeable.</summary>
     public int ConnectionTimeout { get; set; } = 600;
 
-    /// <summary><c>tls_disable_compression</c> (0/1): refuse TLS compression. Default 1.</summary>
+    /// <summary><c>tls_disable_compression</c> (0/1): accepted; compression is always refused, 0 has no effect (as Kamailio on OpenSSL ≥ 1.1). Default 1.</summary>
     public bool DisableCompression { get; set; } = true;
 
     /// <summary><c>ssl_release_buffers</c> (-1 OpenSSL default, 0, 1): free idle record buffers. Default 1.</summary>

@@ -205,6 +205,10 @@ internal static unsafe class ServerNameSwitch
         }
     }
 
+    /// <summary>The verify callback equivalent to none: OpenSSL's verdict on each certificate stands.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    internal static int KeepVerdict(int preverifyOk, X509_STORE_CTX* store) => preverifyOk;
+
     private static void SwitchTo(SSL* ssl, TlsProfile profile)
     {
         var lease = new HandleLease(profile.Context);
@@ -216,7 +220,12 @@ internal static unsafe class ServerNameSwitch
             // certificates but not the verification settings or options, so copy those: a switch must never leave the
             // weaker verify mode of the address-selected profile in place.
             Ssl.SSL_set_SSL_CTX(ssl, ctx);
-            Ssl.SSL_set_verify(ssl, Ssl.SSL_CTX_get_verify_mode(ctx), Ssl.SSL_CTX_get_verify_callback(ctx));
+
+            // SSL_set_verify ignores a NULL callback and keeps the old one: switching from an optional_no_ca profile
+            // (whose callback accepts every certificate) to one without a callback would keep accepting anything.
+            // A callback that returns OpenSSL's own verdict is what "no callback" means, so it stands in for NULL.
+            delegate* unmanaged[Cdecl]<int, X509_STORE_CTX*, int> callback = Ssl.SSL_CTX_get_verify_callback(ctx);
+            Ssl.SSL_set_verify(ssl, Ssl.SSL_CTX_get_verify_mode(ctx), callback != null ? callback : &KeepVerdict);
             Ssl.SSL_set_verify_depth(ssl, Ssl.SSL_CTX_get_verify_depth(ctx));
 
             // The protocol range too (from the ClientHello callback, before OpenSSL picks the version).

@@ -12,6 +12,7 @@ namespace OpenSslTls.Native;
 internal sealed unsafe partial class SslContextBuilder
 {
     private static int s_freelistWarned;
+    private static int s_compressionWarned;
 
     private readonly string _label;
     private readonly TlsRole _role;
@@ -331,15 +332,17 @@ internal sealed unsafe partial class SslContextBuilder
         // connection (Kamailio drops it instead). 1: allow client-initiated renegotiation, which OpenSSL 3 refuses by default.
         options |= _tuning.Renegotiation ? Ssl.SSL_OP_ALLOW_CLIENT_RENEGOTIATION : Ssl.SSL_OP_NO_RENEGOTIATION;
 
-        if (_tuning.DisableCompression)
+        // Compression stays off whatever tls_disable_compression says: it leaks plaintext through record lengths (CRIME),
+        // and Kamailio's parameter only acts on OpenSSL < 1.1, so with OpenSSL 3 Kamailio never enables it either.
+        options |= Ssl.SSL_OP_NO_COMPRESSION;
+        if (!_tuning.DisableCompression && Interlocked.Exchange(ref s_compressionWarned, 1) == 0 && _logger is not null)
         {
-            options |= Ssl.SSL_OP_NO_COMPRESSION;
-        }
-        else
-        {
-            Ssl.SSL_CTX_clear_options(ctx, Ssl.SSL_OP_NO_COMPRESSION);
+            LogCompressionIgnored(_logger);
         }
 
+        // An openssl.cnf system_default section may set UnsafeLegacyRenegotiation when SSL_CTX_new runs; renegotiation
+        // without RFC 5746 lets an attacker prefix a victim's session with its own data, so it is never allowed.
+        Ssl.SSL_CTX_clear_options(ctx, Ssl.SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION);
         Ssl.SSL_CTX_set_options(ctx, options);
     }
 
@@ -381,6 +384,7 @@ internal sealed unsafe partial class SslContextBuilder
             return;
         }
 
+        WarnIfReadableByOthers(path, parameter);
         using SafeEvpPKeyHandle key = PrivateKeyLoader.Load(path, password, parameter, _label, _engine);
         string shown = SecretRedaction.RedactReference(path);
         if (Ssl.SSL_CTX_use_PrivateKey(ctx, key.Pointer) != 1)
@@ -395,6 +399,72 @@ internal sealed unsafe partial class SslContextBuilder
         {
             throw Fail(parameter, $"key '{shown}' does not match certificate '{certificate}'");
         }
+    }
+
+    /// <summary>
+    /// Warns (never fails, like Kamailio, which does not look) when a private key file is readable or writable by its
+    /// group or others: anyone who can read it can impersonate the server. Keys held by an engine or a store other than
+    /// a file have no file mode to check.
+    /// </summary>
+    private void WarnIfReadableByOthers(string reference, string parameter)
+    {
+        if (_logger is null || OperatingSystem.IsWindows() || KeyFileOf(reference) is not { } file)
+        {
+            return;
+        }
+
+        UnixFileMode mode;
+        try
+        {
+            mode = File.GetUnixFileMode(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return; // loading the key reports the unreadable file
+        }
+
+        const UnixFileMode GroupOrOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        if ((mode & GroupOrOthers) != 0)
+        {
+            LogKeyFilePermissive(_logger, _label, parameter, file, Convert.ToString((int)mode, 8).PadLeft(4, '0'));
+        }
+    }
+
+    /// <summary>The file a key reference reads: a plain path, or a <c>/uri:</c> that is a path or a <c>file:</c> URI.</summary>
+    private static string? KeyFileOf(string reference)
+    {
+        if (reference.StartsWith(PrivateKeyLoader.EnginePrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        if (!reference.StartsWith(PrivateKeyLoader.UriPrefix, StringComparison.Ordinal))
+        {
+            return reference;
+        }
+
+        // The forms OpenSSL's file: loader takes: file:/path, file:///path, file://localhost/path, or a bare path.
+        string path = reference[PrivateKeyLoader.UriPrefix.Length..];
+        if (path.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            path = path["file:".Length..];
+            if (path.StartsWith("//", StringComparison.Ordinal))
+            {
+                int slash = path.IndexOf('/', 2);
+                string host = slash < 0 ? string.Empty : path[2..slash];
+                if (slash < 0 || (host.Length > 0 && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase)))
+                {
+                    return null;
+                }
+
+                path = path[slash..];
+            }
+
+            path = Uri.UnescapeDataString(path);
+        }
+
+        return path.StartsWith('/') ? path : null;
     }
 
     private void ApplyGlobalModes(SSL_CTX* ctx)
@@ -437,4 +507,12 @@ internal sealed unsafe partial class SslContextBuilder
     [LoggerMessage(EventId = 2, Level = LogLevel.Information,
         Message = "ssl_freelist_max_len={Value} has no effect: OpenSSL 1.1 and later keep no SSL freelists")]
     private static partial void LogFreelistIgnored(ILogger logger, int value);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information,
+        Message = "tls_disable_compression=0 has no effect: TLS compression stays off (CRIME; Kamailio ignores it on OpenSSL 1.1 and later too)")]
+    private static partial void LogCompressionIgnored(ILogger logger);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
+        Message = "profile {Profile}: {Parameter} file '{File}' has mode {Mode}, readable or writable by group or others; restrict it to its owner (chmod 600)")]
+    private static partial void LogKeyFilePermissive(ILogger logger, string profile, string parameter, string file, string mode);
 }

@@ -68,4 +68,27 @@ public sealed record TlsProfileSettings
 
     /// <summary><c>server_id</c>: a label that selects this client profile explicitly.</summary>
     public string? ServerId { get; init; }
+
+    /// <summary>
+    /// What <see cref="object.ToString"/> prints. The compiler's version would print every property, passwords
+    /// included, wherever settings end up in a log line or an exception message: passwords show only whether they are
+    /// set, and a PIN inside a key URI (<c>pin-value=</c>) is masked.
+    /// </summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        static string? Secret(string? value) => value is null ? null : Native.SecretRedaction.Mask;
+        static string? Reference(string? value) => value is null ? null : Native.SecretRedaction.RedactReference(value);
+
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"Method = {Method}, Certificate = {Certificate}, PrivateKey = {Reference(PrivateKey)}, PrivateKeyPassword = {Secret(PrivateKeyPassword)}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"Certificate2 = {Certificate2}, PrivateKey2 = {Reference(PrivateKey2)}, PrivateKeyPassword2 = {Secret(PrivateKeyPassword2)}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"CaList = {CaList}, CaPath = {CaPath}, Crl = {Crl}, VerifyCertificate = {VerifyCertificate}, RequireCertificate = {RequireCertificate}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"VerifyClient = {VerifyClient}, VerifyDepth = {VerifyDepth}, CipherList = {CipherList}, CipherSuites = {CipherSuites}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"ServerName = {ServerName}, ServerNameMode = {ServerNameMode}, ServerId = {ServerId}");
+        return true;
+    }
 }

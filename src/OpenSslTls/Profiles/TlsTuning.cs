@@ -9,7 +9,10 @@ public sealed record TlsTuning
     /// <summary>Maximum length of <see cref="SessionId"/> (OpenSSL's <c>SSL_MAX_SID_CTX_LENGTH</c>).</summary>
     public const int MaxSessionIdLength = 32;
 
-    /// <summary><c>tls_disable_compression</c>: refuse TLS compression (CRIME). Default on.</summary>
+    /// <summary>
+    /// <c>tls_disable_compression</c>: accepted for compatibility. TLS compression is always refused (CRIME); as in Kamailio
+    /// with OpenSSL ≥ 1.1, 0 has no effect (logged once). Default on.
+    /// </summary>
     public bool DisableCompression { get; init; } = true;
 
     /// <summary><c>ssl_release_buffers</c>: 1 frees idle record buffers (<c>SSL_MODE_RELEASE_BUFFERS</c>), 0 keeps them, -1 leaves OpenSSL's default.</summary>

@@ -11,9 +11,14 @@ internal static class TlsOptionsView
         foreach (ModuleParameter parameter in ModuleParameters.All)
         {
             string? value = parameter.GetText(options);
-            values[parameter.Name] = Secrets.Contains(parameter.Name) && !string.IsNullOrEmpty(value) ? "********" : value;
+            values[parameter.Name] = Secrets.Contains(parameter.Name) && !string.IsNullOrEmpty(value)
+                ? "********"
+                : value is null ? null : Native.SecretRedaction.RedactReference(value); // a /uri: key may carry pin-value=
         }
 
         return values;
     }
+
+    /// <summary>Whether <paramref name="name"/> is a parameter whose value is a secret (never echoed in messages).</summary>
+    internal static bool IsSecret(string name) => Secrets.Contains(name);
 }

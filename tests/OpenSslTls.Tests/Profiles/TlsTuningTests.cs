@@ -15,13 +15,14 @@ public sealed unsafe class TlsTuningTests : NativeLeakCheck
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void Tls_disable_compression_sets_or_clears_SSL_OP_NO_COMPRESSION(bool disable)
+    public void Tls_disable_compression_never_clears_SSL_OP_NO_COMPRESSION(bool disable)
     {
+        // As Kamailio on OpenSSL >= 1.1, where the parameter is a no-op: compression (CRIME) is never enabled.
         using TlsProfile profile = Build(new TlsTuning { DisableCompression = disable });
 
         ulong options = Ssl.SSL_CTX_get_options(profile.Context.Pointer);
 
-        Assert.Equal(disable, (options & Ssl.SSL_OP_NO_COMPRESSION) != 0);
+        Assert.NotEqual(0UL, options & Ssl.SSL_OP_NO_COMPRESSION);
     }
 
     [Theory]
