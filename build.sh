@@ -76,8 +76,8 @@ case "$verb" in
     ;;
   bench-sockets)
     # openssltls serve and the same SIP loop on SslStream, each a child process on 127.0.0.1, driven by one load
-    # generator; the table on stdout, every run on stderr (< 2 min with the defaults, build excluded). Options:
-    # --seconds S --warmup S --rounds N --connections C --workers K --only ID-PART. See docs/benchmarks.md.
+    # generator; the table on stdout, every run on stderr (about 1.5 min with the defaults, build excluded). Options:
+    # --seconds S --warmup S --slice-ms MS --connections C --workers K --only ID-PART. See docs/benchmarks.md.
     dotnet run --project bench/OpenSslTls.SocketBench -c Release -- "$@"
     ;;
   run)

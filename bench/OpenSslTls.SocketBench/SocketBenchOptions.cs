@@ -6,19 +6,19 @@ namespace OpenSslTls.SocketBench;
 internal sealed record SocketBenchOptions
 {
     public const string Usage =
-        "usage: OpenSslTls.SocketBench [--seconds S] [--warmup S] [--rounds N] [--connections C] [--workers K] [--only ID-PART]...\n" +
-        "  --seconds S      measuring window per run (default 4; fractions allowed)\n" +
-        "  --warmup S       unmeasured load before each window (default 1)\n" +
-        "  --rounds N       runs per server and figure, server order alternating; windows are summed (default 2)\n" +
+        "usage: OpenSslTls.SocketBench [--seconds S] [--warmup S] [--slice-ms MS] [--connections C] [--workers K] [--only ID-PART]...\n" +
+        "  --seconds S      measured load per server and figure (default 5; fractions allowed)\n" +
+        "  --warmup S       unmeasured load per server before the first slice (default 2)\n" +
+        "  --slice-ms MS    the measured load comes in slices of this length, the servers taking turns A B B A ... (default 500)\n" +
         "  --connections C  persistent connections of the OPTIONS workload (default 50)\n" +
         "  --workers K      concurrent connect-handshake-OPTIONS-close loops of the connection workload (default 8)\n" +
         "  --only ID-PART   run only ids containing it: options-tls13, connections-tls13, options-tls12, connections-tls12 (repeatable)";
 
-    public double Seconds { get; init; } = 4;
+    public double Seconds { get; init; } = 5;
 
-    public double Warmup { get; init; } = 1;
+    public double Warmup { get; init; } = 2;
 
-    public int Rounds { get; init; } = 2;
+    public int SliceMilliseconds { get; init; } = 500;
 
     public int Connections { get; init; } = 50;
 
@@ -48,7 +48,7 @@ internal sealed record SocketBenchOptions
             {
                 "--seconds" => options with { Seconds = Positive(name, value, 0.1, 3600) },
                 "--warmup" => options with { Warmup = Positive(name, value, 0, 600) },
-                "--rounds" => options with { Rounds = (int)Positive(name, value, 1, 100, whole: true) },
+                "--slice-ms" => options with { SliceMilliseconds = (int)Positive(name, value, 50, 60000, whole: true) },
                 "--connections" => options with { Connections = (int)Positive(name, value, 1, 10000, whole: true) },
                 "--workers" => options with { Workers = (int)Positive(name, value, 1, 1000, whole: true) },
                 "--only" => options,

@@ -10,9 +10,9 @@ using OpenSslTls.SocketBench.Servers;
 namespace OpenSslTls.SocketBench;
 
 /// <summary>
-/// The benchmark: for each TLS version, rounds of (start a server child, check what it negotiates, run the selected
-/// workloads against it, stop it), alternating which server goes first; then one table. Every server gets the same
-/// PKI, version, suite, load generator and parameters.
+/// The benchmark: for each TLS version, both server children started side by side, each checked for what it
+/// negotiates, then each selected workload run against both in interleaved slices (<see cref="LoadRunner"/>), then both
+/// stopped; at the end one table. Both servers get the same PKI, version, suite, load generator and parameters.
 /// </summary>
 internal static class SocketBenchRunner
 {
@@ -23,6 +23,7 @@ internal static class SocketBenchRunner
     private static readonly TimeSpan s_stopLimit = TimeSpan.FromSeconds(15);
     private static readonly BenchTlsVersion[] s_versions = [BenchTlsVersion.Tls13, BenchTlsVersion.Tls12];
     private static readonly Workload[] s_workloads = [Workload.Transactions, Workload.Connections];
+    private static readonly ServerKind[] s_servers = [ServerKind.OpenSslTls, ServerKind.SslStream];
 
     /// <summary>The id <c>--only</c> matches: options-tls13, connections-tls12, ….</summary>
     public static string Id(Workload workload, BenchTlsVersion version) =>
@@ -35,13 +36,14 @@ internal static class SocketBenchRunner
         ArgumentNullException.ThrowIfNull(log);
         string loadAtStart = LoadAverage();
         var elapsed = Stopwatch.StartNew();
-        await log.WriteLineAsync(
-            $"socket bench: {options.Seconds.ToString(CultureInfo.InvariantCulture)} s windows after {options.Warmup.ToString(CultureInfo.InvariantCulture)} s warm-up, " +
-            $"{options.Rounds} round(s), {options.Connections} connections (OPTIONS), {options.Workers} workers (new connections); load average {loadAtStart}")
-            .ConfigureAwait(false);
+        var timing = new LoadTiming(TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Seconds), TimeSpan.FromMilliseconds(options.SliceMilliseconds));
+        string parameters =
+            $"{options.Seconds.ToString(CultureInfo.InvariantCulture)} s measured per server and figure in {timing.SlicesPerServer} slices of {options.SliceMilliseconds} ms, " +
+            $"servers taking turns A B B A, after {options.Warmup.ToString(CultureInfo.InvariantCulture)} s warm-up each; " +
+            $"{options.Connections} connections (OPTIONS), {options.Workers} workers (new connections)";
+        await log.WriteLineAsync($"socket bench: {parameters}; load average {loadAtStart}").ConfigureAwait(false);
 
         var cells = new Dictionary<(Workload, BenchTlsVersion, ServerKind), Accumulator>();
-        var failures = new List<string>();
         using BenchPki pki = BenchPki.Create();
         string work = Directory.CreateTempSubdirectory("OpenSslTls-SocketBench-").FullName;
         try
@@ -49,22 +51,9 @@ internal static class SocketBenchRunner
             foreach (BenchTlsVersion version in s_versions)
             {
                 Workload[] selected = [.. s_workloads.Where(workload => options.Selects(Id(workload, version)))];
-                if (selected.Length == 0)
+                if (selected.Length > 0)
                 {
-                    continue;
-                }
-
-                using TlsProfile client = TlsProfile.Create(
-                    TlsRole.Client,
-                    new TlsProfileSettings { Method = TlsPinning.Method(version), CaList = pki.RootCertificate, VerifyCertificate = true },
-                    label: "client:socketbench");
-                for (int round = 0; round < options.Rounds; round++)
-                {
-                    ServerKind[] order = round % 2 == 0 ? [ServerKind.OpenSslTls, ServerKind.SslStream] : [ServerKind.SslStream, ServerKind.OpenSslTls];
-                    foreach (ServerKind kind in order)
-                    {
-                        await RunServerAsync(kind, version, round, selected, client, pki, work, options, cells, log).ConfigureAwait(false);
-                    }
+                    await RunVersionAsync(version, selected, pki, work, options, timing, cells, log).ConfigureAwait(false);
                 }
             }
         }
@@ -77,10 +66,10 @@ internal static class SocketBenchRunner
         await output.WriteLineAsync(Table(options, cells)).ConfigureAwait(false);
         await output.WriteLineAsync().ConfigureAwait(false);
         await output.WriteLineAsync(
-            $"{options.Rounds} round(s) of {options.Seconds.ToString(CultureInfo.InvariantCulture)} s per server and figure after {options.Warmup.ToString(CultureInfo.InvariantCulture)} s warm-up, " +
-            $"server order alternating, windows summed; load average (1/5/15 min) {loadAtStart} at start, {loadAtEnd} at end; " +
+            $"{parameters}; load average (1/5/15 min) {loadAtStart} at start, {loadAtEnd} at end; " +
             $"{elapsed.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s in all")
             .ConfigureAwait(false);
+        var failures = new List<string>();
         foreach (((Workload workload, BenchTlsVersion version, ServerKind kind), Accumulator cell) in cells)
         {
             if (cell.Failures > 0)
@@ -97,44 +86,65 @@ internal static class SocketBenchRunner
         return failures.Count == 0 ? 0 : 1;
     }
 
-    private static async Task RunServerAsync(
-        ServerKind kind,
+    private static async Task RunVersionAsync(
         BenchTlsVersion version,
-        int round,
         Workload[] workloads,
-        TlsProfile client,
         BenchPki pki,
         string work,
         SocketBenchOptions options,
+        LoadTiming timing,
         Dictionary<(Workload, BenchTlsVersion, ServerKind), Accumulator> cells,
         TextWriter log)
     {
-        using ServerProcess server = await ServerProcess.StartAsync(kind, version, pki, work, s_startLimit).ConfigureAwait(false);
-        string tag = $"[{TlsPinning.Label(version)} round {round + 1}] {kind,-10}";
-        await log.WriteLineAsync($"{tag} pid {server.Pid} listening on {server.Endpoint}; {await ProbeAsync(server, client, version).ConfigureAwait(false)}").ConfigureAwait(false);
-        TimeSpan warmup = TimeSpan.FromSeconds(options.Warmup);
-        TimeSpan window = TimeSpan.FromSeconds(options.Seconds);
-        foreach (Workload workload in workloads)
+        using TlsProfile client = TlsProfile.Create(
+            TlsRole.Client,
+            new TlsProfileSettings { Method = TlsPinning.Method(version), CaList = pki.RootCertificate, VerifyCertificate = true },
+            label: "client:socketbench");
+        var servers = new List<ServerProcess>();
+        try
         {
-            RunResult run = workload == Workload.Transactions
-                ? await TransactionLoad.RunAsync(server, client, options.Connections, warmup, window).ConfigureAwait(false)
-                : await ConnectionLoad.RunAsync(server, client, options.Workers, warmup, window).ConfigureAwait(false);
-            if (!cells.TryGetValue((workload, version, kind), out Accumulator? cell))
+            foreach (ServerKind kind in s_servers)
             {
-                cells[(workload, version, kind)] = cell = new Accumulator();
+                ServerProcess server = await ServerProcess.StartAsync(kind, version, pki, work, s_startLimit).ConfigureAwait(false);
+                servers.Add(server);
+                await log.WriteLineAsync($"{Tag(version, kind)} pid {server.Pid} listening on {server.Endpoint}; {await ProbeAsync(server, client, version).ConfigureAwait(false)}")
+                    .ConfigureAwait(false);
             }
 
-            cell.Add(run);
-            await log.WriteLineAsync($"{tag} {Describe(workload, run)}").ConfigureAwait(false);
-        }
+            foreach (Workload workload in workloads)
+            {
+                RunResult[] runs = workload == Workload.Transactions
+                    ? await TransactionLoad.RunAsync(servers, client, options.Connections, timing).ConfigureAwait(false)
+                    : await ConnectionLoad.RunAsync(servers, client, options.Workers, timing).ConfigureAwait(false);
+                for (int s = 0; s < servers.Count; s++)
+                {
+                    var cell = new Accumulator();
+                    cell.Add(runs[s]);
+                    cells[(workload, version, servers[s].Kind)] = cell;
+                    await log.WriteLineAsync($"{Tag(version, servers[s].Kind)} {Describe(workload, runs[s])}").ConfigureAwait(false);
+                }
+            }
 
-        int? exit = await server.StopAsync(s_stopLimit).ConfigureAwait(false);
-        if (exit != 0)
+            foreach (ServerProcess server in servers)
+            {
+                int? exit = await server.StopAsync(s_stopLimit).ConfigureAwait(false);
+                if (exit != 0)
+                {
+                    string how = exit is null ? "did not exit (killed)" : "exited with " + exit.Value.ToString(CultureInfo.InvariantCulture);
+                    await log.WriteLineAsync($"{Tag(version, server.Kind)} {how}; output:{Environment.NewLine}{server.OutputTail}").ConfigureAwait(false);
+                }
+            }
+        }
+        finally
         {
-            await log.WriteLineAsync($"{tag} exited with {(exit is null ? "no exit (killed)" : exit.Value.ToString(CultureInfo.InvariantCulture))}; output:{Environment.NewLine}{server.OutputTail}")
-                .ConfigureAwait(false);
+            foreach (ServerProcess server in servers)
+            {
+                server.Dispose();
+            }
         }
     }
+
+    private static string Tag(BenchTlsVersion version, ServerKind kind) => $"[{TlsPinning.Label(version)}] {kind,-10}";
 
     /// <summary>One connection and one OPTIONS before the load: the negotiated version and suite must be the pinned ones, or the comparison is off.</summary>
     private static async Task<string> ProbeAsync(ServerProcess server, TlsProfile client, BenchTlsVersion version)

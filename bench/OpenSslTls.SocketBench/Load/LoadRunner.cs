@@ -4,51 +4,92 @@ using OpenSslTls.SocketBench.Servers;
 namespace OpenSslTls.SocketBench.Load;
 
 /// <summary>
-/// Runs N workers against a server: a warm-up (both sides' code paths JIT-compiled and tiered up, connections pooled),
-/// then a measuring window bounded by <see cref="LoadWindow"/>, the server's and this process's CPU clocks read at
-/// its two edges. Workers still busy 10 s after the window are cancelled.
+/// Loads the servers in turns, never together: each first alone for the warm-up (both sides' code JIT-compiled and
+/// tiered up), then in short measured slices in the order A B B A A B B A …, so on a shared machine whose load swings
+/// from second to second both servers sample the same moments and neither always goes first. Each slice is timed from
+/// opening its gate to the end of its last operation, with the server's and this process's CPU clocks read at both
+/// edges. Slices of one server are summed.
 /// </summary>
 internal static class LoadRunner
 {
     private static readonly TimeSpan s_drainLimit = TimeSpan.FromSeconds(10);
 
-    /// <summary>One worker: loop until <see cref="LoadWindow.Stopped"/>, recording into its tally; the token fires only when it overstays.</summary>
-    public delegate Task Worker(int index, LoadWindow window, WorkerTally tally, CancellationToken abort);
+    /// <summary>One worker of a server: loop on <see cref="LoadGate.EnterAsync"/> until it says stop, calling <see cref="LoadGate.Exit"/> after each operation; the token fires only when it overstays.</summary>
+    public delegate Task Worker(int server, int worker, LoadGate gate, WorkerTally tally, CancellationToken abort);
 
-    public static async Task<RunResult> RunAsync(ServerProcess server, int workers, Worker worker, TimeSpan warmup, TimeSpan window)
+    public static async Task<RunResult[]> RunAsync(IReadOnlyList<ServerProcess> servers, int workersPerServer, Worker worker, LoadTiming timing)
     {
-        var phases = new LoadWindow();
+        ArgumentNullException.ThrowIfNull(servers);
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(timing);
         using var abort = new CancellationTokenSource();
-        var tallies = new WorkerTally[workers];
-        var tasks = new Task[workers];
-        for (int i = 0; i < workers; i++)
+        var gates = servers.Select(_ => new LoadGate()).ToArray();
+        var tallies = servers.Select(_ => Enumerable.Range(0, workersPerServer).Select(_ => new WorkerTally()).ToArray()).ToArray();
+        var tasks = new List<Task>();
+        for (int s = 0; s < servers.Count; s++)
         {
-            int index = i;
-            tallies[i] = new WorkerTally();
-            tasks[i] = Task.Run(() => worker(index, phases, tallies[index], abort.Token));
+            for (int w = 0; w < workersPerServer; w++)
+            {
+                (int server, int index) = (s, w);
+                tasks.Add(Task.Run(() => worker(server, index, gates[server], tallies[server][index], abort.Token)));
+            }
         }
 
-        await Task.Delay(warmup).ConfigureAwait(false);
-        double serverStart = server.CpuSeconds();
-        double clientStart = ProcFs.CpuSeconds(Environment.ProcessId);
-        long started = Stopwatch.GetTimestamp();
-        phases.Begin();
-        await Task.Delay(window).ConfigureAwait(false);
-        phases.End();
-        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        double serverCpu = server.CpuSeconds() - serverStart;
-        double clientCpu = ProcFs.CpuSeconds(Environment.ProcessId) - clientStart;
-
-        abort.CancelAfter(s_drainLimit);
+        var seconds = new double[servers.Count];
+        var serverCpu = new double[servers.Count];
+        var clientCpu = new double[servers.Count];
         try
         {
+            for (int s = 0; s < servers.Count; s++)
+            {
+                gates[s].Open(measuring: false);
+                await Task.Delay(timing.Warmup).ConfigureAwait(false);
+                await CloseAsync(gates[s], abort).ConfigureAwait(false);
+            }
+
+            int slices = timing.SlicesPerServer * servers.Count;
+            for (int i = 0; i < slices; i++)
+            {
+                // A B B A A B B A … (for two servers): each pair of slices starts with the other server.
+                int s = servers.Count == 2 ? ((i + 1) >> 1) & 1 : i % servers.Count;
+                double serverStart = servers[s].CpuSeconds();
+                double clientStart = ProcFs.CpuSeconds(Environment.ProcessId);
+                long started = Stopwatch.GetTimestamp();
+                gates[s].Open(measuring: true);
+                await Task.Delay(timing.Slice).ConfigureAwait(false);
+                await CloseAsync(gates[s], abort).ConfigureAwait(false);
+                seconds[s] += Stopwatch.GetElapsedTime(started).TotalSeconds;
+                serverCpu[s] += servers[s].CpuSeconds() - serverStart;
+                clientCpu[s] += ProcFs.CpuSeconds(Environment.ProcessId) - clientStart;
+            }
+        }
+        finally
+        {
+            foreach (LoadGate gate in gates)
+            {
+                gate.Stop();
+            }
+
+            abort.CancelAfter(s_drainLimit);
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
-        {
-            // A worker overstayed and was cancelled; what it did inside the window is recorded.
-        }
 
+        return [.. Enumerable.Range(0, servers.Count).Select(s => Result(tallies[s], seconds[s], serverCpu[s], clientCpu[s]))];
+    }
+
+    /// <summary>Closes a gate and waits for its operations; ones stuck past the limit are cancelled (they then fail).</summary>
+    private static async Task CloseAsync(LoadGate gate, CancellationTokenSource abort)
+    {
+        Task drained = gate.CloseAsync();
+        if (await Task.WhenAny(drained, Task.Delay(s_drainLimit)).ConfigureAwait(false) != drained)
+        {
+            await abort.CancelAsync().ConfigureAwait(false);
+            await drained.ConfigureAwait(false);
+        }
+    }
+
+    private static RunResult Result(WorkerTally[] tallies, double seconds, double serverCpu, double clientCpu)
+    {
         long[] latencies = [.. tallies.SelectMany(tally => tally.Latencies)];
         return new RunResult(
             Operations: latencies.Length,

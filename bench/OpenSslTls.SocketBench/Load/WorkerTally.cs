@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace OpenSslTls.SocketBench.Load;
 
-/// <summary>One worker's record of the measuring window: each completed operation's latency (Stopwatch ticks), the failures, and bytes on the wire for whole connections.</summary>
+/// <summary>One worker's record of its measured operations: latencies (Stopwatch ticks), failures, and bytes on the wire for whole connections.</summary>
 internal sealed class WorkerTally
 {
     public List<long> Latencies { get; } = new(4096);
@@ -18,20 +18,20 @@ internal sealed class WorkerTally
 
     public long BytesSent { get; private set; }
 
-    /// <summary>Records an operation started at <paramref name="started"/> that completed now, if the window is measuring.</summary>
-    public void Completed(LoadWindow window, long started)
+    /// <summary>Records an operation started at <paramref name="started"/> that completed now, if it was measured.</summary>
+    public void Completed(Admission admission, long started)
     {
         long ended = Stopwatch.GetTimestamp();
-        if (window.Measuring)
+        if (admission == Admission.Measured)
         {
             Latencies.Add(ended - started);
         }
     }
 
-    /// <summary>Adds one whole connection's wire bytes, if the window is measuring.</summary>
-    public void Connection(LoadWindow window, long received, long sent)
+    /// <summary>Adds one whole connection's wire bytes, if it was measured.</summary>
+    public void Connection(Admission admission, long received, long sent)
     {
-        if (window.Measuring)
+        if (admission == Admission.Measured)
         {
             Connections++;
             BytesReceived += received;
@@ -39,15 +39,10 @@ internal sealed class WorkerTally
         }
     }
 
-    /// <summary>Records a failed operation (warm-up failures count too: they are as wrong there).</summary>
-    public void Failed(LoadWindow window, Exception error)
+    /// <summary>Records a failed operation, warm-up ones too: they are as wrong there.</summary>
+    public void Failed(Exception error)
     {
-        if (window.Stopped)
-        {
-            // Cut short by the end of the run, not by the server.
-            return;
-        }
-
+        ArgumentNullException.ThrowIfNull(error);
         Failures++;
         FirstFailure ??= $"{error.GetType().Name}: {error.Message}";
     }

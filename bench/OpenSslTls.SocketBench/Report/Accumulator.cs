@@ -4,9 +4,9 @@ using OpenSslTls.SocketBench.Load;
 namespace OpenSslTls.SocketBench.Report;
 
 /// <summary>
-/// Every round of one (workload, version, server) cell summed: operations, failures, window seconds and CPU seconds
-/// add up, latencies are pooled. Rates are total operations over total window time, so rounds of different speed
-/// weigh by their length, not equally.
+/// One (workload, version, server) cell of the table and the figures derived from it. Runs added to it sum:
+/// operations, failures, seconds and CPU seconds add up, latencies are pooled, so rates are total operations over
+/// total time (the runner already sums a server's slices this way).
 /// </summary>
 internal sealed class Accumulator
 {

@@ -20,7 +20,7 @@ public sealed class SocketBenchSmokeTests
 
         (int exit, string output, string errors) = ProcessRunner.Run(
             host,
-            [program, "--seconds", "0.5", "--warmup", "0.2", "--rounds", "1", "--connections", "2", "--workers", "1", "--only", "tls13"],
+            [program, "--seconds", "0.5", "--warmup", "0.2", "--slice-ms", "250", "--connections", "2", "--workers", "1", "--only", "tls13"],
             TimeSpan.FromMinutes(3));
 
         Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{Environment.NewLine}{errors}");
