@@ -8,7 +8,7 @@ namespace OpenSslTls.SocketBench.Load;
 
 /// <summary>
 /// New TLS connections per second: <c>workers</c> loops per server, each connecting, completing a full handshake (the
-/// client profile resumes nothing and neither server offers resumption), sending one OPTIONS, awaiting its 200 and
+/// client profile offers no session to resume, and the probe checks that nothing resumed), sending one OPTIONS, awaiting its 200 and
 /// closing the socket (no close_notify, the default of both ends). The latency is connect to 200; the close is not in it.
 /// </summary>
 internal static class ConnectionLoad

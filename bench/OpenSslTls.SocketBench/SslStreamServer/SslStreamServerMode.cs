@@ -27,7 +27,8 @@ internal static class SslStreamServerMode
             ClientCertificateRequired = false,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
 
-            // serve's session_cache is off by default, so it issues no tickets; neither does this server.
+            // As serve's default session_cache off: no resumption. SslStream's only such setting; it still sends two
+            // TLS 1.3 NewSessionTickets per handshake, which serve does not (measured; see docs/benchmarks.md).
             AllowTlsResume = false,
         };
 
