@@ -1,6 +1,6 @@
 #!/usr/bin/env pwsh
 # OpenSslTls build driver for PowerShell (Windows, or pwsh elsewhere). Same verbs as build.sh:
-#   build | test | regen [--check] | bench [--quick] | run
+#   build | test | regen [--check] | bench [--quick] | bench-sockets | run
 # Regeneration drives clang over the OpenSSL headers; on Windows point CLANG at clang.exe and pass
 # --include-root to the OpenSSL include directory (see interop/README.md).
 param(
@@ -50,10 +50,12 @@ switch ($Verb) {
     'test' { Invoke-RegenCheck; Invoke-Tests $Rest }
     'regen' { if ($Rest -contains '--check') { Invoke-RegenCheck } else { Invoke-Regen $Rest } }
     'bench' { Invoke-Checked 'dotnet' (@('run', '--project', 'bench/OpenSslTls.Benchmarks', '-c', 'Release', '--') + $Rest) }
+    # serve vs the same SIP loop on SslStream over loopback (Linux only: the runner reads /proc); see docs/benchmarks.md.
+    'bench-sockets' { Invoke-Checked 'dotnet' (@('run', '--project', 'bench/OpenSslTls.SocketBench', '-c', 'Release', '--') + $Rest) }
     'run' {
         # openssltls serve in the foreground (127.0.0.1:5061, self-signed localhost certificate unless options say otherwise).
         & dotnet run --project src/OpenSslTls.Server -c Release -- serve @Rest
         exit $LASTEXITCODE
     }
-    default { Write-Error 'usage: ./build.ps1 {build|test|regen [--check]|bench [--quick]|run}'; exit 2 }
+    default { Write-Error 'usage: ./build.ps1 {build|test|regen [--check]|bench [--quick]|bench-sockets|run}'; exit 2 }
 }

@@ -4,6 +4,7 @@
 #   test             regeneration check + native helpers + all tests; ends with "N passed, N failed, N skipped"
 #   regen [--check]  regenerate the OpenSSL bindings from the installed headers (--check: fail if they change)
 #   bench [--quick]  benchmarks (see docs/benchmarks.md)
+#   bench-sockets    serve vs an SslStream server over loopback: OPTIONS/s and new connections/s (docs/benchmarks.md)
 #   run              the main job (see README: what exists)
 #   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam or record (see docs/reliability.md)
 set -euo pipefail
@@ -73,6 +74,12 @@ case "$verb" in
     make -s -C native/bench
     dotnet run --project bench/OpenSslTls.Benchmarks -c Release -- --c-harness native/build/bench/tlsbench "$@"
     ;;
+  bench-sockets)
+    # openssltls serve and the same SIP loop on SslStream, each a child process on 127.0.0.1, driven by one load
+    # generator; the table on stdout, every run on stderr (about 1.5 min with the defaults, build excluded). Options:
+    # --seconds S --warmup S --slice-ms MS --connections C --workers K --only ID-PART. See docs/benchmarks.md.
+    dotnet run --project bench/OpenSslTls.SocketBench -c Release -- "$@"
+    ;;
   run)
     # openssltls serve in the foreground; with no options: 127.0.0.1:5061 and a self-signed localhost certificate
     # made on first start in the data directory. Extra arguments go to serve, e.g. ./build.sh run --listen [::1]:5061
@@ -106,7 +113,7 @@ case "$verb" in
     echo "fuzz $target: ${seconds}s, crashes: $crashes (inputs in $findings/default/crashes)"
     ;;
   *)
-    echo "usage: ./build.sh {build|test|regen [--check]|bench [--quick]|run}" >&2
+    echo "usage: ./build.sh {build|test|regen [--check]|bench [--quick]|bench-sockets|run}" >&2
     exit 2
     ;;
 esac

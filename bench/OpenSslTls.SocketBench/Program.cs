@@ -1,0 +1,35 @@
+using OpenSslTls.SocketBench.Servers;
+using OpenSslTls.SocketBench.SslStreamServer;
+
+namespace OpenSslTls.SocketBench;
+
+/// <summary>
+/// Entry point. No mode: the benchmark (<see cref="SocketBenchOptions.Usage"/>): the table on stdout, the details of
+/// every run on stderr. <c>--sslstream-server PKI-DIR 1.3|1.2</c> is the internal mode the runner starts as the
+/// SslStream server's child process.
+/// </summary>
+internal static class Program
+{
+    public const string SslStreamServerArgument = "--sslstream-server";
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 3 && args[0] == SslStreamServerArgument)
+        {
+            return await SslStreamServerMode.RunAsync(args[1], TlsPinning.Parse(args[2])).ConfigureAwait(false);
+        }
+
+        SocketBenchOptions options;
+        try
+        {
+            options = SocketBenchOptions.Parse(args);
+        }
+        catch (FormatException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message + Environment.NewLine + SocketBenchOptions.Usage).ConfigureAwait(false);
+            return 2;
+        }
+
+        return await SocketBenchRunner.RunAsync(options, Console.Out, Console.Error).ConfigureAwait(false);
+    }
+}

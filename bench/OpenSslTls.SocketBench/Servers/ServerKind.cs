@@ -1,0 +1,11 @@
+namespace OpenSslTls.SocketBench.Servers;
+
+/// <summary>Which server a child process runs.</summary>
+internal enum ServerKind
+{
+    /// <summary><c>openssltls serve</c> itself (OpenSslTls.Server.dll).</summary>
+    OpenSslTls,
+
+    /// <summary>The same SIP loop on <see cref="System.Net.Security.SslStream"/> (this program's <c>--sslstream-server</c> mode).</summary>
+    SslStream,
+}

@@ -1,0 +1,76 @@
+using System.Globalization;
+
+namespace OpenSslTls.SocketBench;
+
+/// <summary>The command line of the benchmark run (see <see cref="Usage"/>).</summary>
+internal sealed record SocketBenchOptions
+{
+    public const string Usage =
+        "usage: OpenSslTls.SocketBench [--seconds S] [--warmup S] [--slice-ms MS] [--connections C] [--workers K] [--only ID-PART]...\n" +
+        "  --seconds S      measured load per server and figure (default 5; fractions allowed)\n" +
+        "  --warmup S       unmeasured load per server before the first slice (default 2)\n" +
+        "  --slice-ms MS    the measured load comes in slices of this length, the servers taking turns A B B A ... (default 500)\n" +
+        "  --connections C  persistent connections of the OPTIONS workload (default 50)\n" +
+        "  --workers K      concurrent connect-handshake-OPTIONS-close loops of the connection workload (default 8)\n" +
+        "  --only ID-PART   run only ids containing it: options-tls13, connections-tls13, options-tls12, connections-tls12 (repeatable)";
+
+    public double Seconds { get; init; } = 5;
+
+    public double Warmup { get; init; } = 2;
+
+    public int SliceMilliseconds { get; init; } = 500;
+
+    public int Connections { get; init; } = 50;
+
+    public int Workers { get; init; } = 8;
+
+    public IReadOnlyList<string> Only { get; init; } = [];
+
+    /// <summary>Whether the figure with id <paramref name="id"/> is to run.</summary>
+    public bool Selects(string id) => Only.Count == 0 || Only.Any(part => id.Contains(part, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Parses the arguments; throws <see cref="FormatException"/> naming the bad one.</summary>
+    public static SocketBenchOptions Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var options = new SocketBenchOptions();
+        var only = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string name = args[i];
+            if (i + 1 >= args.Count)
+            {
+                throw new FormatException($"'{name}' needs a value or is unknown");
+            }
+
+            string value = args[++i];
+            options = name switch
+            {
+                "--seconds" => options with { Seconds = Positive(name, value, 0.1, 3600) },
+                "--warmup" => options with { Warmup = Positive(name, value, 0, 600) },
+                "--slice-ms" => options with { SliceMilliseconds = (int)Positive(name, value, 50, 60000, whole: true) },
+                "--connections" => options with { Connections = (int)Positive(name, value, 1, 10000, whole: true) },
+                "--workers" => options with { Workers = (int)Positive(name, value, 1, 1000, whole: true) },
+                "--only" => options,
+                _ => throw new FormatException($"unknown argument '{name}'"),
+            };
+            if (name == "--only")
+            {
+                only.Add(value);
+            }
+        }
+
+        return options with { Only = only };
+    }
+
+    private static double Positive(string name, string value, double minimum, double maximum, bool whole = false)
+    {
+        NumberStyles style = whole ? NumberStyles.None : NumberStyles.AllowDecimalPoint;
+        if (!double.TryParse(value, style, CultureInfo.InvariantCulture, out double number) || number < minimum || number > maximum)
+        {
+            throw new FormatException($"{name} '{value}': expected a {(whole ? "whole " : string.Empty)}number from {minimum} to {maximum}");
+        }
+
+        return number;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using OpenSslTls.Benchmarks;
+using OpenSslTls.Benchmarks.Infrastructure;
+using OpenSslTls.SipEndpoint.Cli;
+using OpenSslTls.SocketBench.Servers;
+
+namespace OpenSslTls.SocketBench.SslStreamServer;
+
+/// <summary>
+/// <c>--sslstream-server PKI-DIR 1.3|1.2</c>: the child process that runs <see cref="SslStreamSipServer"/> on
+/// 127.0.0.1 port 0 with the bench PKI's ECDSA P-256 leaf, pinned to the version and suite serve is given, until SIGTERM.
+/// </summary>
+internal static class SslStreamServerMode
+{
+    public static async Task<int> RunAsync(string pkiDirectory, BenchTlsVersion version)
+    {
+        using BenchPki pki = BenchPki.Open(pkiDirectory);
+        using X509Certificate2 certificate = LoadCertificate(pki);
+        var options = new SslServerAuthenticationOptions
+        {
+            // The leaf alone, as serve sends it; offline so building the context fetches nothing.
+            ServerCertificateContext = SslStreamCertificateContext.Create(certificate, [], offline: true),
+            EnabledSslProtocols = TlsPinning.Protocols(version),
+            CipherSuitesPolicy = new CipherSuitesPolicy([TlsPinning.Suite(version)]),
+            ClientCertificateRequired = false,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+
+            // As serve's default session_cache off: no resumption. SslStream's only such setting; it still sends two
+            // TLS 1.3 NewSessionTickets per handshake, which serve does not (measured; see docs/benchmarks.md).
+            AllowTlsResume = false,
+        };
+
+        using var shutdown = new ShutdownSignal();
+        SslStreamSipServer server = SslStreamSipServer.Start(new IPEndPoint(IPAddress.Loopback, 0), options);
+        await Console.Out.WriteLineAsync($"sslstream server listening on {server.LocalEndpoint}").ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, shutdown.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM: stop like serve does.
+        }
+
+        await server.StopAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    private static X509Certificate2 LoadCertificate(BenchPki pki)
+    {
+        using X509Certificate2 pem = X509Certificate2.CreateFromPemFile(pki.Certificate(ServerKey.P256), pki.PrivateKey(ServerKey.P256));
+
+        // Through PKCS#12, as the other SslStream benchmarks do: an ephemeral PEM key is not what a server's store gives.
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+}
