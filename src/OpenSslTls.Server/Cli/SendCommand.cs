@@ -66,7 +66,8 @@ internal static class SendCommand
 
         // Like s_client, send the host as SNI only when it is a name; an IP address is not a valid SNI (RFC 6066 §3).
         string? serverName = settings.ServerName ?? (isAddress ? null : settings.Host);
-        using TlsModule module = TlsModule.Create(BuildOptions(settings));
+        // Client-only: a --tls-cfg without [server:default] must not need the built-in server default's cert.pem.
+        using TlsModule module = TlsModule.Create(BuildOptions(settings), new TlsModuleHostOptions { ClientOnly = true });
         var events = new List<string>();
         void OnOutbound(object? sender, TlsConnectionEventArgs e)
         {

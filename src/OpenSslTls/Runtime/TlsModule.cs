@@ -20,6 +20,7 @@ public sealed partial class TlsModule : IDisposable
     private readonly Func<long> _availableMemory;
     private readonly OpenSslEngine? _engine;
     private readonly long _memoryProbeTicks;
+    private readonly bool _clientOnly;
     private TlsProfileGeneration _current;
     private long _nextId;
     private long _generationNumber = 1;
@@ -37,6 +38,7 @@ public sealed partial class TlsModule : IDisposable
         Time = host.TimeProvider;
         _logger = host.LoggerFactory?.CreateLogger("OpenSslTls") ?? NullLogger.Instance;
         _availableMemory = host.AvailableMemoryKilobytes;
+        _clientOnly = host.ClientOnly;
         _memoryProbeTicks = (long)(host.MemoryProbeInterval.TotalSeconds * Time.TimestampFrequency);
         Metrics = new TlsMetrics(host.MeterFactory, () => Runtime.ClearTextQueuedBytes);
         _current = new TlsProfileGeneration(profiles, 1);
@@ -95,7 +97,7 @@ public sealed partial class TlsModule : IDisposable
         TlsProfileSet profiles;
         try
         {
-            profiles = TlsProfileSet.Load(options, runtime, logger, engine);
+            profiles = TlsProfileSet.Load(options, runtime, logger, engine, host.ClientOnly);
         }
         catch
         {
@@ -115,7 +117,9 @@ public sealed partial class TlsModule : IDisposable
     /// <summary>
     /// A connection for a socket accepted on <paramref name="local"/> from <paramref name="remote"/>: the server
     /// profile by local address (else <c>[server:default]</c>), switching on the client's SNI. Throws
-    /// <see cref="TlsLowMemoryException"/> when memory is under <c>low_mem_threshold1</c>.
+    /// <see cref="TlsLowMemoryException"/> when memory is under <c>low_mem_threshold1</c>, and
+    /// <see cref="InvalidOperationException"/> when the module is <see cref="TlsModuleHostOptions.ClientOnly"/> and no
+    /// server profile applies.
     /// </summary>
     public TlsConnection AcceptConnection(IPEndPoint local, IPEndPoint remote)
     {
@@ -155,7 +159,7 @@ public sealed partial class TlsModule : IDisposable
             TlsProfileSet next;
             try
             {
-                next = TlsProfileSet.Load(options, Runtime, _logger, _engine);
+                next = TlsProfileSet.Load(options, Runtime, _logger, _engine, _clientOnly);
             }
             catch (TlsConfigurationException e)
             {

@@ -24,6 +24,15 @@ public sealed class TlsModuleHostOptions
     /// <summary>How long a reading of <see cref="AvailableMemoryKilobytes"/> is reused before probing again.</summary>
     public TimeSpan MemoryProbeInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// True for a host that only opens outgoing connections (a SIP client, <c>openssltls send</c>): a tls.cfg without
+    /// <c>[server:default]</c> then gets none, instead of Kamailio's built-in one that loads <c>cert.pem</c> from the
+    /// main configuration directory, so a client-only tls.cfg needs no server certificate. Declared server profiles are
+    /// still built. <see cref="TlsModule.AcceptConnection"/> throws <see cref="InvalidOperationException"/> when no
+    /// server profile applies. Default false (Kamailio always starts servers).
+    /// </summary>
+    public bool ClientOnly { get; set; }
+
     private static long DefaultAvailableMemoryKilobytes()
     {
         GCMemoryInfo info = GC.GetGCMemoryInfo();

@@ -425,6 +425,28 @@ public sealed class TlsModuleTests : NativeLeakCheck
     }
 
     [Fact]
+    public void A_client_only_module_loads_and_reloads_a_tls_cfg_without_server_profiles()
+    {
+        using var config = new TlsConfigFile();
+        File.WriteAllText(config.Path, "[client:default]\nverify_certificate = no\n");
+
+        // A server module needs the built-in [server:default]'s cert.pem, which is not there (as Kamailio).
+        Assert.Throws<TlsProfileSetException>(() => TlsModule.Create(config.Options()));
+
+        using TlsModule module = TlsModule.Create(config.Options(), new TlsModuleHostOptions { ClientOnly = true });
+        Assert.False(module.Profiles.HasServerDefault);
+        Assert.Throws<InvalidOperationException>(() => module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote));
+        using (TlsConnection connection = module.OpenConnection(TlsConfigFile.Remote))
+        {
+            Assert.Equal("client:default", connection.Profile.Label);
+        }
+
+        File.WriteAllText(config.Path, "[client:default]\nverify_certificate = no\n[client:any]\nserver_name = a.example\n");
+        Assert.True(module.Reload().Succeeded);
+        Assert.False(module.Profiles.HasServerDefault);
+    }
+
+    [Fact]
     public void s_client_sees_the_new_certificate_after_a_reload()
     {
         using var config = new TlsConfigFile();

@@ -69,6 +69,32 @@ public sealed class SendCommandTests : NativeLeakCheck
         Assert.StartsWith("openssltls send: ", errors, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Send_with_a_client_only_tls_cfg_needs_no_server_certificate()
+    {
+        // Only client profiles, and no cert.pem anywhere near: the built-in [server:default] would fail on it.
+        TestPki pki = TestPki.Instance;
+        await using ServerTestHost host = ServerTestHost.Start();
+        using var directory = new Configuration.TempDirectory();
+        string config = directory.Write("client.cfg", $"""
+            [client:default]
+            verify_certificate = yes
+            require_certificate = yes
+            ca_list = {pki.RootCaCertificate}
+
+            [client:127.0.0.2:5061]
+            server_id = other
+            """);
+        Assert.False(File.Exists(Path.Combine(directory.Path, "cert.pem")));
+
+        (int exit, string output, string errors) = await SendAsync($"127.0.0.1:{host.Port}", "--tls-cfg", config, "--server-name", "localhost");
+
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains("client profile: client:default", output, StringComparison.Ordinal);
+        Assert.Contains("peer=/CN=localhost, verified=yes", output, StringComparison.Ordinal);
+        Assert.Contains("1 of 1 OPTIONS answered with 2xx", output, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Exit, string Output, string Errors)> SendAsync(params string[] args)
     {
         using var output = new StringWriter();
