@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using OpenSslTls.SipEndpoint.Hosting;
 
 namespace OpenSslTls.SipEndpoint.Cli;
 
@@ -58,6 +59,12 @@ internal static partial class CheckCommand
         {
             sources.ApplyTo(options);
             options.Validate();
+            if (options.EventCallback is { Length: > 0 } callback && !TlsEventCallbacks.Names.Contains(callback, StringComparer.Ordinal))
+            {
+                // What serve and send would refuse at start (TlsModule.Create): reported with the other problems.
+                problems.Add($"event_callback: no event handler is named '{callback}' (openssltls has {string.Join(", ", TlsEventCallbacks.Names)})");
+            }
+
             using TlsProfileSet set = TlsProfileSet.Load(options);
             await PrintProfilesAsync(set.Definitions, output).ConfigureAwait(false);
         }

@@ -40,4 +40,7 @@ internal static partial class CommandLog
 
     [LoggerMessage(112, LogLevel.Warning, "control command failed: {Reason}")]
     public static partial void ControlFailed(ILogger logger, string reason);
+
+    [LoggerMessage(113, LogLevel.Information, "{Line}")]
+    public static partial void EventCallback(ILogger logger, string line);
 }

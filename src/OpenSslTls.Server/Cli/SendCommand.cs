@@ -66,23 +66,22 @@ internal static class SendCommand
 
         // Like s_client, send the host as SNI only when it is a name; an IP address is not a valid SNI (RFC 6066 §3).
         string? serverName = settings.ServerName ?? (isAddress ? null : settings.Host);
-        using TlsModule module = TlsModule.Create(BuildOptions(settings));
         var events = new List<string>();
-        void OnOutbound(object? sender, TlsConnectionEventArgs e)
+        void Collect(string line)
         {
             lock (events)
             {
-                events.Add($"event {e.EventName}: connection {e.Connection.Id}, profile {e.Connection.Profile.Label}");
+                events.Add(line);
             }
         }
 
-        void OnFailed(object? sender, TlsConnectionEventArgs e)
-        {
-            lock (events)
-            {
-                events.Add($"event {e.EventName}: {e.Error?.Message}");
-            }
-        }
+        // Client-only: a --tls-cfg without [server:default] must not need the built-in server default's cert.pem.
+        // The built-in event_callback handlers print their line with the other events.
+        using TlsModule module = TlsModule.Create(BuildOptions(settings), TlsEventCallbacks.Register(new TlsModuleHostOptions { ClientOnly = true }, Collect));
+        void OnOutbound(object? sender, TlsConnectionEventArgs e) =>
+            Collect($"event {e.EventName}: connection {e.Connection.Id}, profile {e.Connection.Profile.Label}");
+
+        void OnFailed(object? sender, TlsConnectionEventArgs e) => Collect($"event {e.EventName}: {e.Error?.Message}");
 
         module.OutboundConnectionEstablished += OnOutbound;
         module.HandshakeFailed += OnFailed;

@@ -31,7 +31,9 @@ internal static class ServeCommand
         {
             dataDirectory = PrepareDataDirectory(settings, log);
             TlsModuleOptions options = BuildOptions(settings, dataDirectory, log);
-            module = TlsModule.Create(options, new TlsModuleHostOptions { LoggerFactory = loggers });
+            // serve opens no outgoing connection today, but a configuration naming a built-in event_callback must start.
+            TlsModuleHostOptions host = TlsEventCallbacks.Register(new TlsModuleHostOptions { LoggerFactory = loggers }, line => CommandLog.EventCallback(log, line));
+            module = TlsModule.Create(options, host);
         }
         catch (TlsConfigurationException e)
         {

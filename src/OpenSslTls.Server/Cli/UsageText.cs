@@ -34,7 +34,8 @@ internal static class UsageText
             --verify                  fail unless the server's certificate verifies against --ca-list
             --timeout SECONDS         for connecting and for each reply (default 10)
             --server-id ID            choose the [client:...] profile with this server_id
-            --modparams FILE, --appsettings FILE, --tls-cfg FILE|DIR   as for serve (client profiles)
+            --modparams FILE, --appsettings FILE, --tls-cfg FILE|DIR   as for serve (client profiles; a tls.cfg
+                                      needs no [server:default] here)
 
           check FILE   validate a tls.cfg, modparam file or appsettings.json like kamailio -c: print the resolved
                        profiles and every error (file:line:column: message); exit code 1 on any error
@@ -46,6 +47,9 @@ internal static class UsageText
             --json                    print JSON instead of key: value lines
 
           help    this text
+
+        event_callback: the one handler name openssltls knows is ksr_tls_event (Kamailio's documented example); it logs
+        each outgoing connection's TLS facts (tls:connection-out). Any other name is a configuration error.
 
         exit codes: 0 success, 1 failure, 2 bad command line
         """;

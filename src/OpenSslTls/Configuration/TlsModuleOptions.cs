@@ -153,7 +153,11 @@ public sealed class TlsModuleOptions
     /// <summary><c>xavp_cfg</c>: name of the script XAVP carrying server_name/server_id. Kept; not wired yet (callers pass them to selection directly).</summary>
     public string? XavpConfig { get; set; }
 
-    /// <summary><c>event_callback</c>: KEMI function run for <c>tls:connection-out</c>; <see cref="TlsModule"/> hands the name to its host.</summary>
+    /// <summary>
+    /// <c>event_callback</c>: the name of the handler run for <c>tls:connection-out</c> (Kamailio: a KEMI function).
+    /// <see cref="TlsModule"/> looks it up in <see cref="TlsModuleHostOptions.EventHandlers"/> and refuses to start when
+    /// no handler has that name. Empty or null: none (the default).
+    /// </summary>
     public string? EventCallback { get; set; }
 
     /// <summary>

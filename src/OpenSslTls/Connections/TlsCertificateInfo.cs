@@ -44,4 +44,16 @@ public sealed record TlsCertificateInfo
 
     /// <summary>The PEM URL-encoded (<c>$tls_peer_urlencoded_cert</c>).</summary>
     public string UrlEncodedPem => Uri.EscapeDataString(Pem);
+
+    /// <summary>
+    /// Reads the first certificate of <paramref name="pem"/> (text with a <c>-----BEGIN CERTIFICATE-----</c> block, e.g. a
+    /// certificate file's content). Throws <see cref="ArgumentException"/> when it is empty and
+    /// <see cref="OpenSslException"/> when OpenSSL finds no certificate in it.
+    /// </summary>
+    public static TlsCertificateInfo FromPem(string pem)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(pem);
+        OpenSslRuntime.EnsureInitialized();
+        return Native.ConnectionInfoReader.ReadPem(pem);
+    }
 }

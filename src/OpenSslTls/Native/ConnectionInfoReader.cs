@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
+using System.Text;
 using static OpenSslTls.Native.Interop;
 
 namespace OpenSslTls.Native;
@@ -66,6 +67,23 @@ internal static unsafe class ConnectionInfoReader
             IpAddresses = ips,
             Pem = Pem(certificate),
         };
+    }
+
+    /// <summary>The first certificate of <paramref name="pem"/>; throws <see cref="OpenSslException"/> when there is none.</summary>
+    internal static TlsCertificateInfo ReadPem(string pem)
+    {
+        ErrorQueue.Clear();
+        byte[] bytes = Encoding.UTF8.GetBytes(pem);
+        fixed (byte* data = bytes)
+        {
+            // BIO_new_mem_buf reads the managed buffer in place (read-only); both handles are freed before it unpins.
+            using SafeBioHandle bio = SafeBioHandle.TakeOwnership(Crypto.BIO_new_mem_buf(data, bytes.Length), "BIO_new_mem_buf");
+
+            // PEM_read_bio_X509 returns a new certificate (one reference), which the handle takes.
+            using SafeX509Handle certificate = SafeX509Handle.TakeOwnership(
+                Crypto.PEM_read_bio_X509(bio.Pointer, null, null, null), "reading a PEM certificate (PEM_read_bio_X509)");
+            return ReadCertificate(certificate.Pointer);
+        }
     }
 
     internal static string Pem(X509* certificate)

@@ -12,4 +12,7 @@ internal enum NativeObjectKind
     X509Crl,
     SslSession,
     Engine,
+    EvpPKeyContext,
+    BigNumber,
+    X509Extension,
 }

@@ -68,3 +68,27 @@ internal unsafe partial struct ENGINE : IOpenSslObject<ENGINE>
     // Structural reference only; a functional reference taken by ENGINE_init is released by ENGINE_finish separately.
     public static void Free(ENGINE* pointer) => Crypto.ENGINE_free(pointer);
 }
+
+// The three below have no *_up_ref in OpenSSL: each is owned by exactly one holder, so UpRef reports failure and
+// OpenSslHandle<T>.AddReference never succeeds for them (nothing borrows them through a get0 accessor).
+
+internal unsafe partial struct EVP_PKEY_CTX : IOpenSslObject<EVP_PKEY_CTX>
+{
+    public static NativeObjectKind Kind => NativeObjectKind.EvpPKeyContext;
+    public static int UpRef(EVP_PKEY_CTX* pointer) => 0;
+    public static void Free(EVP_PKEY_CTX* pointer) => Crypto.EVP_PKEY_CTX_free(pointer);
+}
+
+internal unsafe partial struct BIGNUM : IOpenSslObject<BIGNUM>
+{
+    public static NativeObjectKind Kind => NativeObjectKind.BigNumber;
+    public static int UpRef(BIGNUM* pointer) => 0;
+    public static void Free(BIGNUM* pointer) => Crypto.BN_free(pointer);
+}
+
+internal unsafe partial struct X509_EXTENSION : IOpenSslObject<X509_EXTENSION>
+{
+    public static NativeObjectKind Kind => NativeObjectKind.X509Extension;
+    public static int UpRef(X509_EXTENSION* pointer) => 0;
+    public static void Free(X509_EXTENSION* pointer) => Crypto.X509_EXTENSION_free(pointer);
+}

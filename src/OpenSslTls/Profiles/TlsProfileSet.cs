@@ -9,8 +9,10 @@ namespace OpenSslTls;
 /// outgoing connections. Building is all or nothing: when any profile fails, the ones already built are disposed and
 /// a <see cref="TlsProfileSetException"/> lists every failing profile. A missing <c>[server:default]</c> or
 /// <c>[client:default]</c> is added with the built-in defaults (as Kamailio: the server one loads <c>cert.pem</c>
-/// from the main configuration directory). Selection is thread-safe; dispose the set when it is replaced (live
-/// connections keep their contexts alive on their own).
+/// from the main configuration directory), except that a set built for outgoing connections only (<c>clientOnly</c>)
+/// gets no implied <c>[server:default]</c>, so a client-only tls.cfg needs no server certificate; such a set has no
+/// <see cref="ServerDefault"/> and refuses server selection. Selection is thread-safe; dispose the set when it is
+/// replaced (live connections keep their contexts alive on their own).
 /// </summary>
 public sealed class TlsProfileSet : IDisposable
 {
@@ -43,8 +45,17 @@ public sealed class TlsProfileSet : IDisposable
     /// <summary>The definitions the profiles were built from, index for index with <see cref="Profiles"/>.</summary>
     public IReadOnlyList<TlsProfileDefinition> Definitions => _definitions;
 
-    /// <summary><c>[server:default]</c>.</summary>
-    public TlsProfile ServerDefault => _profiles[_serverDefault];
+    /// <summary>
+    /// <c>[server:default]</c>. Throws <see cref="InvalidOperationException"/> when the set was built for outgoing
+    /// connections only and declares none (see <see cref="HasServerDefault"/>).
+    /// </summary>
+    public TlsProfile ServerDefault => _serverDefault >= 0 ? _profiles[_serverDefault] : throw NoServerDefault();
+
+    /// <summary>
+    /// False only for a set built for outgoing connections only (<c>clientOnly</c>) whose configuration declares no
+    /// <c>[server:default]</c>: incoming connections then have no fallback profile.
+    /// </summary>
+    public bool HasServerDefault => _serverDefault >= 0;
 
     /// <summary><c>[client:default]</c>.</summary>
     public TlsProfile ClientDefault => _profiles[_clientDefault];
@@ -63,8 +74,10 @@ public sealed class TlsProfileSet : IDisposable
     /// Throws <see cref="TlsConfigurationException"/> for invalid options or tls.cfg, and
     /// <see cref="TlsProfileSetException"/> when contexts cannot be built. <paramref name="engine"/> is the global
     /// engine (<see cref="TlsModuleOptions.ToEngineOptions"/>) that <c>/engine:</c> private keys need.
+    /// <paramref name="clientOnly"/>: the set serves outgoing connections only, so a tls.cfg without
+    /// <c>[server:default]</c> gets none (instead of Kamailio's built-in one, which needs <c>cert.pem</c>).
     /// </summary>
-    public static TlsProfileSet Load(TlsModuleOptions options, TlsRuntimeParameters? runtime = null, ILogger? logger = null, OpenSslEngine? engine = null)
+    public static TlsProfileSet Load(TlsModuleOptions options, TlsRuntimeParameters? runtime = null, ILogger? logger = null, OpenSslEngine? engine = null, bool clientOnly = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -79,14 +92,17 @@ public sealed class TlsProfileSet : IDisposable
             definitions = [TlsProfileDefinition.ForDefault(TlsRole.Server, template), TlsProfileDefinition.ForDefault(TlsRole.Client, template)];
         }
 
-        return Build(definitions, options.ToTuning(), runtime ?? options.CreateRuntimeParameters(), logger, options.MainConfigDirectory, engine);
+        return Build(definitions, options.ToTuning(), runtime ?? options.CreateRuntimeParameters(), logger, options.MainConfigDirectory, engine, clientOnly);
     }
 
     /// <summary>
     /// Builds <paramref name="definitions"/> (checked with the tls.cfg rules: one default per role, <c>any</c> needs a
     /// server_name, no unnamed duplicates on one address and port). Missing defaults are added with the built-in
     /// settings, the server one resolving <c>cert.pem</c> against <paramref name="mainConfigDirectory"/> (null: the
-    /// working directory). <paramref name="engine"/> is the global engine <c>/engine:</c> private keys need.
+    /// working directory). <paramref name="engine"/> is the global engine <c>/engine:</c> private keys need. With
+    /// <paramref name="clientOnly"/> a missing <c>[server:default]</c> is not added: nothing would use it, and its
+    /// built-in <c>cert.pem</c> would make a client-only configuration fail for a file it does not need. Server
+    /// profiles the definitions declare are still built (and must load), as a reload of the same file would.
     /// </summary>
     public static TlsProfileSet Build(
         IEnumerable<TlsProfileDefinition> definitions,
@@ -94,7 +110,8 @@ public sealed class TlsProfileSet : IDisposable
         TlsRuntimeParameters? runtime = null,
         ILogger? logger = null,
         string? mainConfigDirectory = null,
-        OpenSslEngine? engine = null)
+        OpenSslEngine? engine = null,
+        bool clientOnly = false)
     {
         ArgumentNullException.ThrowIfNull(definitions);
         List<TlsProfileDefinition> list = [.. definitions];
@@ -115,7 +132,7 @@ public sealed class TlsProfileSet : IDisposable
             list.Insert(0, TlsProfileDefinition.ForDefault(TlsRole.Client, new TlsProfileSettings()));
         }
 
-        if (!list.Exists(d => d.Role == TlsRole.Server && d.Scope == TlsProfileScope.Default))
+        if (!clientOnly && !list.Exists(d => d.Role == TlsRole.Server && d.Scope == TlsProfileScope.Default))
         {
             list.Insert(0, TlsProfileDefinition.ForDefault(TlsRole.Server, new TlsProfileSettings()).WithBuiltInDefaults(mainConfigDirectory));
         }
@@ -163,13 +180,15 @@ public sealed class TlsProfileSet : IDisposable
     /// <summary>
     /// The profile for a connection accepted on <paramref name="local"/>: the last-declared <c>[server:ip:port]</c>
     /// section for that address whose port is the same or 0, whatever its server_name; else <c>[server:default]</c>.
-    /// IPv4-mapped IPv6 addresses match IPv4 profiles.
+    /// IPv4-mapped IPv6 addresses match IPv4 profiles. Throws <see cref="InvalidOperationException"/> when nothing
+    /// matches in a client-only set without <c>[server:default]</c>.
     /// </summary>
     public TlsProfile SelectServer(IPEndPoint local)
     {
         ArgumentNullException.ThrowIfNull(local);
         ThrowIfDisposed();
-        return _profiles[TlsProfileSelector.SelectServer(_definitions, local)];
+        int selected = TlsProfileSelector.SelectServer(_definitions, local);
+        return selected >= 0 ? _profiles[selected] : throw NoServerDefault();
     }
 
     /// <summary>
@@ -261,6 +280,9 @@ public sealed class TlsProfileSet : IDisposable
             ? index
             : throw new ArgumentException($"profile {profile.Label} does not belong to this set", nameof(profile));
     }
+
+    private static InvalidOperationException NoServerDefault() => new(
+        "no [server:default] profile: this profile set was built for outgoing connections only (clientOnly) and its configuration declares none");
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 }

@@ -12,6 +12,9 @@ namespace OpenSslTls;
 /// </summary>
 public sealed partial class TlsModule : IDisposable
 {
+    /// <summary>Kamailio's name of the event raised when an outgoing connection's handshake completes.</summary>
+    public const string ConnectionOutEvent = "tls:connection-out";
+
     private readonly Lock _reloadGate = new();
     private readonly ConcurrentDictionary<long, TlsConnection> _connections = new();
     private readonly ConcurrentDictionary<TlsProfileGeneration, byte> _liveGenerations = new();
@@ -20,6 +23,8 @@ public sealed partial class TlsModule : IDisposable
     private readonly Func<long> _availableMemory;
     private readonly OpenSslEngine? _engine;
     private readonly long _memoryProbeTicks;
+    private readonly bool _clientOnly;
+    private readonly Action<TlsConnectionEventArgs>? _eventCallback;
     private TlsProfileGeneration _current;
     private long _nextId;
     private long _generationNumber = 1;
@@ -29,14 +34,16 @@ public sealed partial class TlsModule : IDisposable
     private long _availableKilobytes = long.MaxValue;
     private bool _disposed;
 
-    private TlsModule(TlsModuleOptions options, TlsRuntimeParameters runtime, TlsProfileSet profiles, TlsModuleHostOptions host, OpenSslEngine? engine)
+    private TlsModule(TlsModuleOptions options, TlsRuntimeParameters runtime, TlsProfileSet profiles, TlsModuleHostOptions host, OpenSslEngine? engine, Action<TlsConnectionEventArgs>? eventCallback)
     {
         _options = options;
+        _eventCallback = eventCallback;
         _engine = engine;
         Runtime = runtime;
         Time = host.TimeProvider;
         _logger = host.LoggerFactory?.CreateLogger("OpenSslTls") ?? NullLogger.Instance;
         _availableMemory = host.AvailableMemoryKilobytes;
+        _clientOnly = host.ClientOnly;
         _memoryProbeTicks = (long)(host.MemoryProbeInterval.TotalSeconds * Time.TimestampFrequency);
         Metrics = new TlsMetrics(host.MeterFactory, () => Runtime.ClearTextQueuedBytes);
         _current = new TlsProfileGeneration(profiles, 1);
@@ -61,8 +68,11 @@ public sealed partial class TlsModule : IDisposable
     /// <summary>The profile set new connections use.</summary>
     public TlsProfileSet Profiles => Volatile.Read(ref _current).Profiles;
 
-    /// <summary>The handler name configured by <c>event_callback</c> (the host maps it to its own handler), or null.</summary>
-    public string? EventCallback => _options.EventCallback;
+    /// <summary>
+    /// The handler name configured by <c>event_callback</c>, or null. When set, the handler of that name from
+    /// <see cref="TlsModuleHostOptions.EventHandlers"/> runs for every <c>tls:connection-out</c>.
+    /// </summary>
+    public string? EventCallback => string.IsNullOrEmpty(_options.EventCallback) ? null : _options.EventCallback;
 
     internal TimeProvider Time { get; }
 
@@ -70,13 +80,17 @@ public sealed partial class TlsModule : IDisposable
 
     /// <summary>
     /// Validates <paramref name="options"/>, loads OpenSSL (honouring <c>tls_force_run</c>) and builds the profile set.
-    /// Throws <see cref="TlsConfigurationException"/> or <see cref="TlsProfileSetException"/> naming every problem.
+    /// Throws <see cref="TlsConfigurationException"/> or <see cref="TlsProfileSetException"/> naming every problem,
+    /// including an <c>event_callback</c> that names no handler of <see cref="TlsModuleHostOptions.EventHandlers"/>.
     /// </summary>
     public static TlsModule Create(TlsModuleOptions options, TlsModuleHostOptions? host = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         host ??= new TlsModuleHostOptions();
         options = options.Clone();
+
+        // Checked first: a misspelt handler name is a configuration error, found before anything is loaded.
+        Action<TlsConnectionEventArgs>? eventCallback = FindEventCallback(options.EventCallback, host.EventHandlers);
         ILogger? logger = host.LoggerFactory?.CreateLogger("OpenSslTls");
         var runtimeOptions = new OpenSslRuntimeOptions { Logger = logger };
         options.ApplyTo(runtimeOptions);
@@ -95,7 +109,7 @@ public sealed partial class TlsModule : IDisposable
         TlsProfileSet profiles;
         try
         {
-            profiles = TlsProfileSet.Load(options, runtime, logger, engine);
+            profiles = TlsProfileSet.Load(options, runtime, logger, engine, host.ClientOnly);
         }
         catch
         {
@@ -103,7 +117,7 @@ public sealed partial class TlsModule : IDisposable
             throw;
         }
 
-        var module = new TlsModule(options, runtime, profiles, host, engine);
+        var module = new TlsModule(options, runtime, profiles, host, engine, eventCallback);
         if (keylog is not null)
         {
             module.LogKeylogEnabled(keylog);
@@ -115,7 +129,9 @@ public sealed partial class TlsModule : IDisposable
     /// <summary>
     /// A connection for a socket accepted on <paramref name="local"/> from <paramref name="remote"/>: the server
     /// profile by local address (else <c>[server:default]</c>), switching on the client's SNI. Throws
-    /// <see cref="TlsLowMemoryException"/> when memory is under <c>low_mem_threshold1</c>.
+    /// <see cref="TlsLowMemoryException"/> when memory is under <c>low_mem_threshold1</c>, and
+    /// <see cref="InvalidOperationException"/> when the module is <see cref="TlsModuleHostOptions.ClientOnly"/> and no
+    /// server profile applies.
     /// </summary>
     public TlsConnection AcceptConnection(IPEndPoint local, IPEndPoint remote)
     {
@@ -155,7 +171,7 @@ public sealed partial class TlsModule : IDisposable
             TlsProfileSet next;
             try
             {
-                next = TlsProfileSet.Load(options, Runtime, _logger, _engine);
+                next = TlsProfileSet.Load(options, Runtime, _logger, _engine, _clientOnly);
             }
             catch (TlsConfigurationException e)
             {
@@ -333,7 +349,12 @@ public sealed partial class TlsModule : IDisposable
 
         if (connection.Role == TlsRole.Client)
         {
-            OutboundConnectionEstablished?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:connection-out"));
+            var connectionOut = new TlsConnectionEventArgs(connection, ConnectionOutEvent);
+            OutboundConnectionEstablished?.Invoke(this, connectionOut);
+            if (_eventCallback is not null)
+            {
+                RunEventCallback(_eventCallback, connectionOut);
+            }
         }
     }
 
@@ -365,6 +386,37 @@ public sealed partial class TlsModule : IDisposable
         if (!ReferenceEquals(record.Generation, Volatile.Read(ref _current)) && record.Generation.References == 1)
         {
             _liveGenerations.TryRemove(record.Generation, out _);
+        }
+    }
+
+    /// <summary>The handler <paramref name="name"/> (<c>event_callback</c>) names, null when unset; throws when none has that name.</summary>
+    private static Action<TlsConnectionEventArgs>? FindEventCallback(string? name, IDictionary<string, Action<TlsConnectionEventArgs>> handlers)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return null;
+        }
+
+        if (handlers.TryGetValue(name, out Action<TlsConnectionEventArgs>? handler) && handler is not null)
+        {
+            return handler;
+        }
+
+        string known = handlers.Count == 0 ? "the host registers none" : "the host registers " + string.Join(", ", handlers.Keys.Order(StringComparer.Ordinal));
+        throw new TlsConfigurationException([new TlsConfigurationDiagnostic("event_callback", 0, 0,
+            $"no event handler is named '{name}' ({known}); event_callback must name one, or be left unset")]);
+    }
+
+    private void RunEventCallback(Action<TlsConnectionEventArgs> handler, TlsConnectionEventArgs connectionOut)
+    {
+        try
+        {
+            handler(connectionOut);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // As a failing KEMI function in Kamailio: reported, and the connection goes on.
+            LogEventCallbackFailed(_logger, _options.EventCallback!, connectionOut.EventName, connectionOut.Connection.Id, e);
         }
     }
 
@@ -476,6 +528,9 @@ public sealed partial class TlsModule : IDisposable
 
     [LoggerMessage(EventId = 16, Message = "TLS connection {Id} {What} (profile {Profile}, generation {Generation})")]
     private static partial void LogTrace(ILogger logger, LogLevel level, long id, string what, string profile, long generation);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Error, Message = "event_callback {Handler} failed for {Event} on connection {Id}")]
+    private static partial void LogEventCallbackFailed(ILogger logger, string handler, string @event, long id, Exception exception);
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "TLS key logging is ON: session secrets are written to {File}; anyone who can read it can decrypt captured traffic")]
     private static partial void LogKeylog(ILogger logger, string file);

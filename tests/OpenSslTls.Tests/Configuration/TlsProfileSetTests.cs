@@ -212,6 +212,38 @@ public sealed class TlsProfileSetTests : NativeLeakCheck
     }
 
     [Fact]
+    public void A_client_only_set_implies_no_server_default_and_refuses_server_selection()
+    {
+        using var directory = new TempDirectory();
+
+        using TlsProfileSet set = TlsProfileSet.Build(
+            [TlsProfileDefinition.ForAddress(TlsRole.Client, IPAddress.Loopback, 5061, new TlsProfileSettings())],
+            mainConfigDirectory: directory.Path,
+            clientOnly: true);
+
+        Assert.Equal(["client:default", "client:127.0.0.1:5061"], set.Profiles.Select(p => p.Label));
+        Assert.False(set.HasServerDefault);
+        Assert.Contains("outgoing connections only", Assert.Throws<InvalidOperationException>(() => set.ServerDefault).Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => set.SelectServer(At("127.0.0.1:5061")));
+        Assert.Equal("client:127.0.0.1:5061", set.SelectClient(At("127.0.0.1:5061")).Label);
+        Assert.Same(set.ClientDefault, set.SelectClient(At("127.0.0.2:5061")));
+    }
+
+    [Fact]
+    public void A_client_only_set_still_builds_the_server_profiles_it_declares()
+    {
+        TlsProfileSettings server = new() { Certificate = Pki.ServerEcCertificate, PrivateKey = Pki.ServerEcKey };
+        using TlsProfileSet set = TlsProfileSet.Build([TlsProfileDefinition.ForDefault(TlsRole.Server, server)], clientOnly: true);
+        Assert.True(set.HasServerDefault);
+        Assert.Same(set.ServerDefault, set.SelectServer(At("127.0.0.1:5061")));
+
+        var error = Assert.Throws<TlsProfileSetException>(() => TlsProfileSet.Build(
+            [TlsProfileDefinition.ForAddress(TlsRole.Server, IPAddress.Loopback, 5061, new TlsProfileSettings { Certificate = "/nonexistent/cert.pem" })],
+            clientOnly: true));
+        Assert.Equal("server:127.0.0.1:5061", Assert.Single(error.Failures).Profile);
+    }
+
+    [Fact]
     public void Definitions_from_code_are_checked_with_the_file_rules()
     {
         TlsProfileSettings named = new() { ServerName = "a.example" };

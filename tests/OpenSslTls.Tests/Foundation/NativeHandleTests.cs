@@ -21,6 +21,9 @@ public sealed unsafe class NativeHandleTests : NativeLeakCheck
             (NativeObjectKind.EvpPKey, PrivateKeyLoader.Load(Pki.ServerEcKey, null, "private_key", "test")),
             (NativeObjectKind.X509Store, OpenSslHandle<X509_STORE>.TakeOwnership(Crypto.X509_STORE_new(), "X509_STORE_new")),
             (NativeObjectKind.Engine, OpenSslHandle<ENGINE>.TakeOwnership(Crypto.ENGINE_new(), "ENGINE_new")),
+            (NativeObjectKind.EvpPKeyContext, NewKeyContext()),
+            (NativeObjectKind.BigNumber, OpenSslHandle<BIGNUM>.TakeOwnership(Crypto.BN_new(), "BN_new")),
+            (NativeObjectKind.X509Extension, OpenSslHandle<X509_EXTENSION>.TakeOwnership(Crypto.X509_EXTENSION_new(), "X509_EXTENSION_new")),
         };
 
         TlsProfile server = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(), new TlsTuning { SessionCache = true });
@@ -87,6 +90,14 @@ public sealed unsafe class NativeHandleTests : NativeLeakCheck
 
         Assert.StartsWith("reading a certificate from a key file failed: ", error.Message, StringComparison.Ordinal);
         Assert.Contains(error.Errors, e => e.Reason.Contains("no start line", StringComparison.Ordinal));
+    }
+
+    private static OpenSslHandle<EVP_PKEY_CTX> NewKeyContext()
+    {
+        fixed (byte* name = "EC\0"u8)
+        {
+            return OpenSslHandle<EVP_PKEY_CTX>.TakeOwnership(Crypto.EVP_PKEY_CTX_new_from_name(null, (sbyte*)name, null), "EVP_PKEY_CTX_new_from_name");
+        }
     }
 
     private static T ReadPem<T>(string path, Func<IntPtr, T> read)

@@ -288,6 +288,78 @@ public sealed class TlsModuleTests : NativeLeakCheck
     }
 
     [Fact]
+    public void Event_callback_runs_the_handler_it_names_for_each_outbound_connection_only()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        var seen = new List<(TlsConnectionEventArgs Event, TlsConnectionState State)>();
+        int others = 0;
+        var host = new TlsModuleHostOptions();
+        host.EventHandlers["ksr_tls_event"] = e => seen.Add((e, e.Connection.State));
+        host.EventHandlers["other"] = _ => others++;
+        using TlsModule module = TlsModule.Create(config.Options(o => o.EventCallback = "ksr_tls_event"), host);
+        Assert.Equal("ksr_tls_event", module.EventCallback);
+
+        using (TlsPair pair = Connect(module))
+        using (TlsPair second = Connect(module))
+        {
+            // One call per outbound handshake (the accepted side raises none), after it completed.
+            Assert.Equal(2, seen.Count);
+            Assert.Equal(TlsModule.ConnectionOutEvent, seen[0].Event.EventName);
+            Assert.Same(pair.Client, seen[0].Event.Connection);
+            Assert.Same(second.Client, seen[1].Event.Connection);
+            Assert.Equal(TlsConnectionState.Established, seen[0].State);
+            Assert.Equal("TLSv1.3", seen[0].Event.Connection.Info!.Protocol);
+        }
+
+        Assert.Equal(0, others);
+    }
+
+    [Fact]
+    public void A_failing_event_callback_is_logged_and_the_connection_goes_on()
+    {
+        var collector = new FakeLogCollector();
+        using var factory = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(collector)).SetMinimumLevel(LogLevel.Trace));
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        var host = new TlsModuleHostOptions { LoggerFactory = factory };
+        host.EventHandlers["broken"] = _ => throw new InvalidOperationException("script error");
+        using TlsModule module = TlsModule.Create(config.Options(o => o.EventCallback = "broken"), host);
+
+        using (TlsPair pair = Connect(module))
+        {
+            Assert.Equal(TlsConnectionState.Established, pair.Client.State);
+            FakeLogRecord record = Assert.Single(collector.GetSnapshot(), r => r.Level == LogLevel.Error);
+            Assert.Equal($"event_callback broken failed for tls:connection-out on connection {pair.Client.Id}", record.Message);
+            Assert.Equal("script error", record.Exception?.Message);
+        }
+    }
+
+    [Fact]
+    public void An_event_callback_naming_no_handler_stops_the_start_and_an_empty_one_means_none()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        var host = new TlsModuleHostOptions();
+        host.EventHandlers["ksr_tls_event"] = _ => { };
+        host.EventHandlers["audit"] = _ => { };
+
+        var error = Assert.Throws<TlsConfigurationException>(() => TlsModule.Create(config.Options(o => o.EventCallback = "ksr_tls_evnt"), host));
+        TlsConfigurationDiagnostic problem = Assert.Single(error.Errors);
+        Assert.Equal("event_callback: no event handler is named 'ksr_tls_evnt' (the host registers audit, ksr_tls_event); event_callback must name one, or be left unset", problem.ToString());
+
+        // Names are exact, as KEMI function names.
+        Assert.Throws<TlsConfigurationException>(() => TlsModule.Create(config.Options(o => o.EventCallback = "KSR_TLS_EVENT"), host));
+        Assert.Contains("the host registers none", Assert.Throws<TlsConfigurationException>(() => TlsModule.Create(config.Options(o => o.EventCallback = "x"))).Message, StringComparison.Ordinal);
+
+        using TlsModule module = TlsModule.Create(config.Options(o => o.EventCallback = string.Empty));
+        Assert.Null(module.EventCallback);
+        using (Connect(module))
+        {
+        }
+    }
+
+    [Fact]
     public void Tls_log_sets_the_level_of_connection_logs()
     {
         var collector = new FakeLogCollector();
@@ -422,6 +494,28 @@ public sealed class TlsModuleTests : NativeLeakCheck
         Assert.Equal("TLSv1.3", list.RootElement[0].GetProperty("version").GetString());
         Assert.Equal("600", options.RootElement.GetProperty("connection_timeout").GetString());
         Assert.True(reload.RootElement.GetProperty("succeeded").GetBoolean());
+    }
+
+    [Fact]
+    public void A_client_only_module_loads_and_reloads_a_tls_cfg_without_server_profiles()
+    {
+        using var config = new TlsConfigFile();
+        File.WriteAllText(config.Path, "[client:default]\nverify_certificate = no\n");
+
+        // A server module needs the built-in [server:default]'s cert.pem, which is not there (as Kamailio).
+        Assert.Throws<TlsProfileSetException>(() => TlsModule.Create(config.Options()));
+
+        using TlsModule module = TlsModule.Create(config.Options(), new TlsModuleHostOptions { ClientOnly = true });
+        Assert.False(module.Profiles.HasServerDefault);
+        Assert.Throws<InvalidOperationException>(() => module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote));
+        using (TlsConnection connection = module.OpenConnection(TlsConfigFile.Remote))
+        {
+            Assert.Equal("client:default", connection.Profile.Label);
+        }
+
+        File.WriteAllText(config.Path, "[client:default]\nverify_certificate = no\n[client:any]\nserver_name = a.example\n");
+        Assert.True(module.Reload().Succeeded);
+        Assert.False(module.Profiles.HasServerDefault);
     }
 
     [Fact]

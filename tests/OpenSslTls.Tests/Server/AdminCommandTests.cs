@@ -27,6 +27,45 @@ public sealed partial class AdminCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Check_reports_an_event_callback_no_handler_answers_to()
+    {
+        TestPki pki = TestPki.Instance;
+        string file = Write("callback.modparams", $"""
+            modparam("tls", "certificate", "{pki.ServerEcCertificate}")
+            modparam("tls", "private_key", "{pki.ServerEcKey}")
+            modparam("tls", "event_callback", "ksr_tls_event")
+            """);
+        (int exit, string output, string errors) = await CheckAsync(file);
+        Assert.True(exit == ExitCodes.Success, output + errors);
+
+        File.AppendAllText(file, "modparam(\"tls\", \"event_callback\", \"on_tls\")\n");
+        (exit, output, _) = await CheckAsync(file);
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Contains("event_callback: no event handler is named 'on_tls' (openssltls has ksr_tls_event)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_starts_with_the_built_in_event_callback_and_refuses_an_unknown_one()
+    {
+        TestPki pki = TestPki.Instance;
+        string file = Write("serve.modparams", $"""
+            modparam("tls", "certificate", "{pki.ServerEcCertificate}")
+            modparam("tls", "private_key", "{pki.ServerEcKey}")
+            modparam("tls", "event_callback", "ksr_tls_event")
+            """);
+        await using (var serve = await InProcessServe.StartAsync(_directory, "--modparams", file))
+        {
+            (int exit, string output, string errors) = await serve.CtlAsync("tls.options");
+            Assert.True(exit == ExitCodes.Success, output + errors);
+            Assert.Matches(@"event_callback\W+ksr_tls_event", output);
+        }
+
+        File.AppendAllText(file, "modparam(\"tls\", \"event_callback\", \"on_tls\")\n");
+        int refused = await ServeCommand.RunAsync(["--modparams", file, "--listen", "127.0.0.1:0", "--data-dir", Path.Combine(_directory, "data2"), "--log-level", "warning"], TextWriter.Null, CancellationToken.None);
+        Assert.Equal(ExitCodes.Failure, refused);
+    }
+
+    [Fact]
     public async Task Check_of_a_modparam_file_with_an_unknown_parameter_exits_1()
     {
         string file = Write("tls.modparams", "loadmodule \"tls.so\"\nmodparam(\"tls\", \"no_such_thing\", 1)\n");

@@ -69,6 +69,59 @@ public sealed class SendCommandTests : NativeLeakCheck
         Assert.StartsWith("openssltls send: ", errors, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Send_with_a_client_only_tls_cfg_needs_no_server_certificate()
+    {
+        // Only client profiles, and no cert.pem anywhere near: the built-in [server:default] would fail on it.
+        TestPki pki = TestPki.Instance;
+        await using ServerTestHost host = ServerTestHost.Start();
+        using var directory = new Configuration.TempDirectory();
+        string config = directory.Write("client.cfg", $"""
+            [client:default]
+            verify_certificate = yes
+            require_certificate = yes
+            ca_list = {pki.RootCaCertificate}
+
+            [client:127.0.0.2:5061]
+            server_id = other
+            """);
+        Assert.False(File.Exists(Path.Combine(directory.Path, "cert.pem")));
+
+        (int exit, string output, string errors) = await SendAsync($"127.0.0.1:{host.Port}", "--tls-cfg", config, "--server-name", "localhost");
+
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains("client profile: client:default", output, StringComparison.Ordinal);
+        Assert.Contains("peer=/CN=localhost, verified=yes", output, StringComparison.Ordinal);
+        Assert.Contains("1 of 1 OPTIONS answered with 2xx", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Send_with_modparams_naming_the_built_in_event_callback_prints_the_connection_facts()
+    {
+        TestPki pki = TestPki.Instance;
+        await using ServerTestHost host = ServerTestHost.Start();
+        using var directory = new Configuration.TempDirectory();
+        string modparams = directory.Write("tls.modparams", $"""
+            loadmodule "tls.so"
+            modparam("tls", "certificate", "{pki.ClientCertificate}")
+            modparam("tls", "private_key", "{pki.ClientKey}")
+            modparam("tls", "event_callback", "ksr_tls_event")
+            """);
+
+        (int exit, string output, string errors) = await SendAsync($"127.0.0.1:{host.Port}", "--modparams", modparams, "--server-name", "localhost");
+
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Matches($@"event_callback ksr_tls_event\(tls:connection-out\): connection 1 to 127\.0\.0\.1:{host.Port}, profile client:default, TLSv1\.3 TLS_\w+ \(\d+ bits\), sni=localhost, peer=/CN=localhost, verified=no", output);
+        Assert.Contains("event tls:connection-out: connection 1, profile client:default", output, StringComparison.Ordinal);
+
+        // A name no handler has stops send before it connects, naming the handlers there are.
+        File.AppendAllText(modparams, "modparam(\"tls\", \"event_callback\", \"my_event\")\n");
+        (exit, output, errors) = await SendAsync($"127.0.0.1:{host.Port}", "--modparams", modparams);
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Contains("event_callback: no event handler is named 'my_event' (the host registers ksr_tls_event)", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("connected to", output, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Exit, string Output, string Errors)> SendAsync(params string[] args)
     {
         using var output = new StringWriter();

@@ -5193,6 +5193,9 @@ internal static partial class Interop
         [NativeTypeName("X509_LOOKUP_TYPE")]
         public const uint X509_LU_X509 = 1;
 
+        [NativeTypeName("#define X509_VERSION_3 2")]
+        public const int X509_VERSION_3 = 2;
+
         [NativeTypeName("#define X509_V_ERR_AKID_ISSUER_SERIAL_MISMATCH 31")]
         public const int X509_V_ERR_AKID_ISSUER_SERIAL_MISMATCH = 31;
 

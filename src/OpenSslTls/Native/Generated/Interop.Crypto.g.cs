@@ -770,6 +770,9 @@ internal static unsafe partial class Interop
         public static extern int BN_num_bits([NativeTypeName("const BIGNUM *")] BIGNUM* a);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern ASN1_INTEGER* BN_to_ASN1_INTEGER([NativeTypeName("const BIGNUM *")] BIGNUM* bn, ASN1_INTEGER* ai);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int CONF_modules_load_file([NativeTypeName("const char *")] sbyte* filename, [NativeTypeName("const char *")] sbyte* appname, [NativeTypeName("unsigned long")] nuint flags);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -375,8 +375,8 @@ internal partial struct X509
 {
 }
 
-[NativeTypeName("struct v3_ext_ctx")]
-internal partial struct X509V3_CTX
+[NativeTypeName("struct X509V3_CONF_METHOD_st")]
+internal partial struct X509V3_CONF_METHOD
 {
 }
 

@@ -26,6 +26,26 @@ internal unsafe partial struct OSSL_PARAM
     public nuint return_size;
 }
 
+[NativeTypeName("struct v3_ext_ctx")]
+internal unsafe partial struct X509V3_CTX
+{
+    public int flags;
+
+    public X509* issuer_cert;
+
+    public X509* subject_cert;
+
+    public X509_REQ* subject_req;
+
+    public X509_CRL* crl;
+
+    public X509V3_CONF_METHOD* db_meth;
+
+    public void* db;
+
+    public EVP_PKEY* issuer_pkey;
+}
+
 internal unsafe partial struct tm
 {
     public int tm_sec;
