@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using static OpenSslTls.Native.Interop;
 
 namespace OpenSslTls.Native;
@@ -24,6 +25,7 @@ internal enum SslStep
 /// One <c>SSL</c> object and its caller-buffer BIO: the unsafe half of <see cref="TlsConnection"/>. Not thread-safe;
 /// the connection serialises calls and holds a reference on <see cref="Handle"/> around them.
 /// </summary>
+[SkipLocalsInit] // The stack scratch of every handshake step and decrypt is written before it is read; zeroing it is waste.
 internal sealed unsafe class SslEngine : IDisposable
 {
     // Output room asked of the writer before a native-BIO operation; more is asked when libssl fills it (WANT_WRITE).
