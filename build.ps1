@@ -33,6 +33,14 @@ function Invoke-Tests([string[]]$Arguments) {
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     & dotnet test OpenSslTls.sln -c Release --logger 'trx;LogFileName=tests.trx' --results-directory $results @Arguments
     $status = $LASTEXITCODE
+    # The connection tests once more on the managed BIO, the fallback where the C I/O shim (native/io) is absent.
+    $env:OPENSSLTLS_IO_SHIM = 'off'
+    try {
+        & dotnet test tests/OpenSslTls.Tests -c Release --no-build --filter 'FullyQualifiedName~.Connections.' --logger 'trx;LogFileName=managed-bio.trx' --results-directory $results
+        if ($LASTEXITCODE -ne 0) { $status = $LASTEXITCODE }
+    } finally {
+        Remove-Item Env:OPENSSLTLS_IO_SHIM
+    }
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem $results -Filter *.trx -ErrorAction SilentlyContinue) {
         $counters = ([xml](Get-Content $trx.FullName)).TestRun.ResultSummary.Counters
