@@ -27,8 +27,8 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
     /// <summary>Short, so attacks are reaped many times within one test; long enough for a good handshake on a loaded 2-core machine.</summary>
     private static readonly TimeSpan s_handshakeTimeout = TimeSpan.FromSeconds(3);
 
-    /// <summary>How late a timeout may be observed on a machine shared with other builds.</summary>
-    private static readonly TimeSpan s_lateness = TimeSpan.FromSeconds(3);
+    /// <summary>How late a timeout may be observed on a machine shared with other builds (more at full scale, where the attack itself loads it).</summary>
+    private static readonly TimeSpan s_lateness = HostileScale.Pick(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(6));
 
     /// <summary>The plaintext of a warning (1) no_renegotiation (100) alert.</summary>
     private static readonly byte[] s_noRenegotiationWarning = [1, 100];
@@ -354,7 +354,8 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
             string kind;
             byte[] bytes;
             bool sendFin = true;
-            switch (index % 8)
+            bool reset = false;
+            switch (index % 9)
             {
                 case 0:
                     kind = "random bytes";
@@ -391,13 +392,28 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
                     kind = "SIP in plain text";
                     bytes = sip;
                     break;
-                default:
+                case 7:
                     kind = "SSLv2-style header and random bytes";
                     bytes = [0x80, (byte)random.Next(256), 1, 0, 2, .. RandomBytes(random, random.Next(0, 300))];
+                    break;
+                default:
+                    // Part of a ClientHello, then an abortive close (RST), often before the server has even accepted.
+                    kind = "partial ClientHello, then RST";
+                    bytes = hello[..random.Next(0, hello.Length)];
+                    reset = true;
                     break;
             }
 
             using Socket socket = Connect(host.Port);
+            if (reset)
+            {
+                await SendAllAsync(socket, bytes, limit.Token);
+                socket.LingerState = new LingerOption(true, 0);
+                socket.Close();
+                outcomes.AddOrUpdate($"{kind}: reset by the client", 1, (_, count) => count + 1);
+                return;
+            }
+
             try
             {
                 await SendAllAsync(socket, bytes, limit.Token);
@@ -590,20 +606,25 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
     [Fact]
     public async Task Clients_that_never_read_are_held_by_back_pressure_with_bounded_memory_and_closed_at_the_idle_timeout()
     {
-        int readers = HostileScale.Pick(20, 200);
+        int readers = HostileScale.Pick(10, 200);
 
-        // Longer than it takes to fill the kernel buffers after the server stops reading (seconds when 2 cores are shared).
-        int idleSeconds = HostileScale.Pick(10, 30);
-        TimeSpan stallAfter = TimeSpan.FromSeconds(1);
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(180 + (2 * idleSeconds)));
+        // Readers flood a wave at a time: 200 TLS floods at once on 2 shared cores starve each other, and a send
+        // that is merely slow would pass for one the server refuses to take.
+        int wave = HostileScale.Pick(10, 20);
+        TimeSpan stallAfter = TimeSpan.FromSeconds(3);
+
+        // Longer than all the waves take, so every reader is held at once before the first is closed.
+        int idleSeconds = HostileScale.Pick(20, 180);
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(240 + (2 * idleSeconds)));
         var runtime = new TlsRuntimeParameters { ConnectionTimeout = idleSeconds };
-        await using ServerTestHost host = StartHost(new SipTlsServerOptions { HandshakeTimeout = s_handshakeTimeout }, runtime);
+        await using ServerTestHost host = StartHost(new SipTlsServerOptions { HandshakeTimeout = s_handshakeTimeout }, runtime, LogLevel.Information);
         TlsProfile clientProfile = host.ClientProfile();
         long heapBefore = ManagedHeap();
         long rssBefore = ResidentBytes();
         await using GoodClientProbe probe = await GoodClientProbe.StartAsync(host, s_probeInterval, s_roundLimit);
         var clients = new List<RawTlsClient>();
         var pendingSends = new ConcurrentBag<Task>();
+        int IdleClosed() => host.Logs.GetSnapshot().Count(record => record.Message.Contains($"idle for {idleSeconds} s", StringComparison.Ordinal));
         try
         {
             // Small socket buffers on the attacker's side, so the server's replies back up sooner.
@@ -625,7 +646,7 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
                     if (await Task.WhenAny(send, Task.Delay(stallAfter, limit.Token)) != send)
                     {
                         pendingSends.Add(send);
-                        return new FloodOutcome(Stalled: true, sent, clock.Elapsed - stallAfter);
+                        return new FloodOutcome(Stalled: true, sent, clock.Elapsed - stallAfter, send);
                     }
 
                     try
@@ -635,7 +656,7 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
                     catch (SocketException)
                     {
                         // The server's idle timeout closed the connection while its receive buffer still took our bytes.
-                        return new FloodOutcome(Stalled: false, sent, clock.Elapsed);
+                        return new FloodOutcome(Stalled: false, sent, clock.Elapsed, send);
                     }
 
                     sent += batch.Length;
@@ -643,41 +664,46 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
                 }
             }
 
-            FloodOutcome[] outcomes = await Task.WhenAll(clients.Select(raw => Task.Run(() => FloodAsync(raw)))).WaitAsync(limit.Token);
+            var outcomes = new List<FloodOutcome>();
+            foreach (RawTlsClient[] group in clients.Chunk(wave))
+            {
+                outcomes.AddRange(await Task.WhenAll(group.Select(raw => Task.Run(() => FloodAsync(raw)))).WaitAsync(limit.Token));
+            }
+
             TimeSpan lastStall = outcomes.Max(outcome => outcome.At);
             int stalled = outcomes.Count(outcome => outcome.Stalled);
 
-            // Held: while the readers are stalled, nothing grows.
+            // Held: every stalled send is still pending (the server takes nothing more), and nothing grows.
             long queuedHeld = runtime.ClearTextQueuedBytes;
             long heapHeld = ManagedHeap();
             long rssHeld = ResidentBytes();
             int connectionsHeld = host.Server.ConnectionCount;
             await Task.Delay(TimeSpan.FromSeconds(1), limit.Token);
             long heapLater = ManagedHeap();
+            int stillBlocked = outcomes.Count(outcome => outcome.Stalled && !outcome.Send.IsCompleted);
 
             // Closed: the idle timeout runs from the last bytes the server read, then up to 2 s to try a goodbye.
             Assert.True(
-                await WaitUntilAsync(() => host.Server.ConnectionCount <= 2, TimeSpan.FromSeconds(idleSeconds + 2) + s_lateness),
-                $"{host.Server.ConnectionCount} connections still open {Seconds(clock.Elapsed - lastStall)} s after the last stall");
+                await WaitUntilAsync(() => IdleClosed() == readers, TimeSpan.FromSeconds(idleSeconds + 2) + s_lateness),
+                $"{IdleClosed()} of {readers} readers closed for idleness {Seconds(clock.Elapsed - lastStall)} s after the last stall");
             TimeSpan closedAfter = clock.Elapsed - lastStall;
             ProbeReport probed = await probe.StopAsync();
-            int idleClosed = host.Logs.GetSnapshot().Count(record => record.Message.Contains($"idle for {idleSeconds} s", StringComparison.Ordinal));
+            Assert.True(await WaitUntilAsync(() => host.Server.ConnectionCount == 0, s_lateness), $"{host.Server.ConnectionCount} connections left");
 
             long[] sent = [.. outcomes.Select(outcome => outcome.Sent)];
             Report(
-                $"never-reading clients ({HostileScale.Name}): {readers} clients (SO_RCVBUF/SO_SNDBUF 4 KiB) pushed {Mib(sent.Min())}–{Mib(sent.Max())} MiB of OPTIONS each; " +
-                $"{stalled} saw their send block for {stallAfter.TotalSeconds:0} s, {readers - stalled} were closed by the idle timeout while the kernel still took their bytes; " +
+                $"never-reading clients ({HostileScale.Name}): {readers} clients (SO_RCVBUF/SO_SNDBUF 4 KiB), {wave} flooding at a time, pushed {Mib(sent.Min())}–{Mib(sent.Max())} MiB of OPTIONS each; " +
+                $"{stalled} saw a send block for {stallAfter.TotalSeconds:0} s ({stillBlocked} still blocked a second after the last), {readers - stalled} were closed by the idle timeout while the kernel still took their bytes; " +
                 $"the last one stalled {Seconds(lastStall)} s after the flood began; then: {connectionsHeld} server connections, clear-text queue {queuedHeld} bytes (cap {runtime.ClearTextQueueMax}), " +
                 $"managed heap {Mib(heapBefore)} → {Mib(heapHeld)} → {Mib(heapLater)} MiB one second later, RSS {Mib(rssBefore)} → {Mib(rssHeld)} MiB; " +
-                $"all closed {Seconds(closedAfter)} s after the last stall (connection_timeout {idleSeconds} s), {idleClosed} logged as idle",
+                $"all {readers} closed for idleness {Seconds(closedAfter)} s after the last stall (connection_timeout {idleSeconds} s)",
                 probed);
 
-            Assert.True(stalled > readers / 2, $"only {stalled} of {readers} readers were seen blocked");
+            Assert.True(stillBlocked > readers / 2, $"only {stillBlocked} of {readers} readers stayed blocked");
             Assert.InRange(connectionsHeld, 1, readers + 2);
             Assert.Equal(0, queuedHeld);
             Assert.True(heapHeld - heapBefore < readers * 256L * 1024, $"managed heap grew {Mib(heapHeld - heapBefore)} MiB for {readers} stalled readers");
             Assert.True(heapLater - heapHeld < 4L * 1024 * 1024, $"managed heap kept growing while the readers were stalled: {Mib(heapHeld)} → {Mib(heapLater)} MiB");
-            Assert.Equal(readers, idleClosed);
             probed.AssertServed(MinimumRounds(clock.Elapsed), s_roundLimit);
             AssertNoErrors(host);
         }
@@ -698,8 +724,12 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
         }
     }
 
-    private static ServerTestHost StartHost(SipTlsServerOptions options, TlsRuntimeParameters? runtime = null) =>
-        ServerTestHost.Start(runtime: runtime, options: options, logLevel: LogLevel.Information);
+    /// <summary>
+    /// A server logging warnings and above only, unless a test needs more: the host keeps every record, and tens of
+    /// thousands of "closed" lines would otherwise dominate the managed heap the tests measure.
+    /// </summary>
+    private static ServerTestHost StartHost(SipTlsServerOptions options, TlsRuntimeParameters? runtime = null, LogLevel logLevel = LogLevel.Warning) =>
+        ServerTestHost.Start(runtime: runtime, options: options, logLevel: logLevel);
 
     /// <summary>A real first flight: the ClientHello record a library client of <paramref name="profile"/> sends.</summary>
     private static byte[] ClientHelloRecord(TlsProfile profile)
@@ -888,7 +918,7 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
     }
 
     /// <summary>How a never-reading client's flood ended: blocked (or closed by the server first), how much it got in, and when.</summary>
-    private readonly record struct FloodOutcome(bool Stalled, long Sent, TimeSpan At);
+    private readonly record struct FloodOutcome(bool Stalled, long Sent, TimeSpan At, Task Send);
 
     /// <summary>Highest server connection count, live native SSL count, managed heap and RSS seen (heap and RSS of the whole test process).</summary>
     private sealed class Peaks
