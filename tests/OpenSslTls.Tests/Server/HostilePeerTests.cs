@@ -956,11 +956,11 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
 
         public Attacker(int port)
         {
+            // The age counts from before the connect: the server's timer starts after it, so the age can only be longer.
             _socket = Connect(port);
-            _age.Restart();
         }
 
-        /// <summary>Time since connecting, or until the server's close was noticed.</summary>
+        /// <summary>Time since starting to connect, or until the server's close was noticed.</summary>
         public TimeSpan Age => _closedAt ?? _age.Elapsed;
 
         public bool Closed => _closedAt is not null;
