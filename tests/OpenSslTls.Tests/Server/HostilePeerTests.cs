@@ -552,7 +552,10 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
         int max = HostileScale.Pick(100, 1000);
         const int Extra = 20;
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await using ServerTestHost host = StartHost(new SipTlsServerOptions { HandshakeTimeout = s_handshakeTimeout, MaxConnections = max });
+
+        // Long enough that filling the slots and checking the refusals never outlasts it on a loaded machine.
+        TimeSpan handshakeTimeout = TimeSpan.FromSeconds(8);
+        await using ServerTestHost host = StartHost(new SipTlsServerOptions { HandshakeTimeout = handshakeTimeout, MaxConnections = max });
         TlsProfile clientProfile = host.ClientProfile();
 
         // The good client's kept connection exists before the flood: it takes one of the slots and must stay served.
@@ -584,7 +587,7 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
             await AssertAnswersAsync(kept, 2, "kept", limit.Token);
 
             // The handshake timeout frees the slots, and a fresh good client gets in again.
-            Assert.True(await WaitUntilAsync(() => fleet.All(attacker => attacker.ServerClosed()), s_handshakeTimeout + s_lateness), "the half-open connections were not reaped");
+            Assert.True(await WaitUntilAsync(() => fleet.All(attacker => attacker.ServerClosed()), handshakeTimeout + s_lateness), "the half-open connections were not reaped");
             TimeSpan reaped = clock.Elapsed;
             await using SipTlsClient fresh = await host.ConnectAsync(limit.Token, clientProfile);
             await AssertAnswersAsync(fresh, 1, "fresh", limit.Token);
@@ -854,8 +857,8 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
         Assert.Contains($"\r\nCSeq: {cseq} OPTIONS\r\n", reply.Text, StringComparison.Ordinal);
     }
 
-    /// <summary>At least one good round per two seconds of attack (the probe aims at four per second).</summary>
-    private static int MinimumRounds(TimeSpan attack) => Math.Max(2, (int)(attack.TotalSeconds / 2));
+    /// <summary>At least one good round per two seconds of attack (the probe aims at four per second), and at least one.</summary>
+    private static int MinimumRounds(TimeSpan attack) => Math.Max(1, (int)(attack.TotalSeconds / 2));
 
     /// <summary>
     /// The live managed heap may grow by a fixed allowance plus 64 KiB per attacking connection; a leak or an unbounded
