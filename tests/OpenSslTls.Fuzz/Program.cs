@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using OpenSslTls.Reliability;
+using OpenSslTls.SipEndpoint.Sip;
 using SharpFuzz;
 
 namespace OpenSslTls.Fuzz;
@@ -9,7 +10,7 @@ namespace OpenSslTls.Fuzz;
 /// SharpFuzz entry point. <c>OpenSslTls.Fuzz &lt;target&gt;</c> runs the target under AFL++ (afl-fuzz starts it; see
 /// <c>./build.sh fuzz</c>). <c>OpenSslTls.Fuzz &lt;target&gt; --replay &lt;file or directory&gt;...</c> runs inputs once each
 /// without AFL (to check a corpus or reproduce a crash). <c>OpenSslTls.Fuzz seeds &lt;corpus directory&gt;</c> writes the
-/// seed ClientHellos of the record target. Targets: <c>tlscfg</c>, <c>modparam</c>, <c>record</c>.
+/// seed ClientHellos of the record target. Targets: <c>tlscfg</c>, <c>modparam</c>, <c>record</c>, <c>sip</c>.
 /// </summary>
 internal static class Program
 {
@@ -51,6 +52,7 @@ internal static class Program
         "tlscfg" => new TlsCfgTarget(),
         "modparam" => new ModparamTarget(),
         "record" => new RecordTarget(),
+        "sip" => new SipTarget(),
         _ => null,
     };
 
@@ -75,7 +77,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: OpenSslTls.Fuzz {tlscfg|modparam|record} [--replay <file|dir>...] | seeds <dir>");
+        Console.Error.WriteLine("usage: OpenSslTls.Fuzz {tlscfg|modparam|record|sip} [--replay <file|dir>...] | seeds <dir>");
         return 2;
     }
 }
@@ -184,6 +186,19 @@ internal sealed class RecordTarget : ITarget
     {
         _server?.Dispose();
         _pki.Dispose();
+    }
+}
+
+/// <summary>The plaintext SIP stream of <c>serve</c>: framer, parser and responder; see <see cref="SipStreamCheck"/>.</summary>
+internal sealed class SipTarget : ITarget
+{
+    // A fixed key: To tags then depend only on the input, so a finding replays the same way.
+    private readonly SipResponder _responder = new(new ToTagGenerator(0x5eed));
+
+    public void Run(ReadOnlySpan<byte> input) => SipStreamCheck.Run(input, _responder);
+
+    public void Dispose()
+    {
     }
 }
 
