@@ -192,10 +192,12 @@ internal sealed class RecordTarget : ITarget
 /// <summary>The plaintext SIP stream of <c>serve</c>: framer, parser and responder; see <see cref="SipStreamCheck"/>.</summary>
 internal sealed class SipTarget : ITarget
 {
-    // A fixed key: To tags then depend only on the input, so a finding replays the same way.
-    private readonly SipResponder _responder = new(new ToTagGenerator(0x5eed));
+    private SipResponder? _responder;
 
-    public void Run(ReadOnlySpan<byte> input) => SipStreamCheck.Run(input, _responder);
+    // Made on the first input, as the record target's profile: the server's SIP code is instrumented too, and
+    // constructing the responder before SharpFuzz maps AFL's coverage memory kills the fork server (signal 6).
+    // A fixed key: To tags then depend only on the input, so a finding replays the same way.
+    public void Run(ReadOnlySpan<byte> input) => SipStreamCheck.Run(input, _responder ??= new SipResponder(new ToTagGenerator(0x5eed)));
 
     public void Dispose()
     {
