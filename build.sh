@@ -6,7 +6,7 @@
 #   bench [--quick]  benchmarks (see docs/benchmarks.md)
 #   bench-sockets    serve vs an SslStream server over loopback: OPTIONS/s and new connections/s (docs/benchmarks.md)
 #   run              the main job (see README: what exists)
-#   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam or record (see docs/reliability.md)
+#   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam, record or sip (see docs/reliability.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -89,31 +89,48 @@ case "$verb" in
     exec dotnet run --project src/OpenSslTls.Server -c Release -- serve "$@"
     ;;
   fuzz)
-    # SharpFuzz + AFL++: ./build.sh fuzz {tlscfg|modparam|record} [seconds=60]. Publishes tests/OpenSslTls.Fuzz,
-    # instruments OpenSslTls.dll with the sharpfuzz tool (installed under artifacts/tools), then runs afl-fuzz on
-    # tests/OpenSslTls.Fuzz/corpus/<target> for that long; findings go to artifacts/fuzz/<target>. See docs/reliability.md.
+    # SharpFuzz + AFL++: ./build.sh fuzz {tlscfg|modparam|record|sip} [seconds=60]. Publishes tests/OpenSslTls.Fuzz to
+    # artifacts/fuzz/bin/<target>, instruments OpenSslTls.dll and the server's SIP code (OpenSslTls.SipEndpoint.Sip in
+    # OpenSslTls.Server.dll) with the sharpfuzz tool (installed under artifacts/tools), then runs afl-fuzz on
+    # tests/OpenSslTls.Fuzz/corpus/<target> with tests/OpenSslTls.Fuzz/dictionaries/<target>.dict when there is one;
+    # findings go to artifacts/fuzz/<target>. See docs/reliability.md.
     target="${1:-}"
     seconds="${2:-60}"
-    case "$target" in tlscfg|modparam|record) ;; *) echo "usage: ./build.sh fuzz {tlscfg|modparam|record} [seconds]" >&2; exit 2 ;; esac
+    case "$target" in tlscfg|modparam|record|sip) ;; *) echo "usage: ./build.sh fuzz {tlscfg|modparam|record|sip} [seconds]" >&2; exit 2 ;; esac
     command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install -y afl++" >&2; exit 2; }
     tools="artifacts/tools"
-    if [ ! -x "$tools/sharpfuzz" ]; then
-      dotnet tool install --tool-path "$tools" SharpFuzz.CommandLine --version 2.3.0
-    fi
-    out="artifacts/fuzz/bin"
-    rm -rf "$out"
-    dotnet publish tests/OpenSslTls.Fuzz -c Release -o "$out" -p:UseAppHost=false
-    "$tools/sharpfuzz" "$out/OpenSslTls.dll"
+    # Each target gets its own publish directory, so two targets can fuzz at once; the publish itself is serialized
+    # because both would build the same project's obj/ directory and the tool install is not safe to race either.
+    out="artifacts/fuzz/bin/$target"
+    mkdir -p artifacts/fuzz
+    (
+      flock 9
+      if [ ! -x "$tools/sharpfuzz" ]; then
+        dotnet tool install --tool-path "$tools" SharpFuzz.CommandLine --version 2.3.0
+      fi
+      rm -rf "$out"
+      dotnet publish tests/OpenSslTls.Fuzz -c Release -o "$out" -p:UseAppHost=false
+      "$tools/sharpfuzz" "$out/OpenSslTls.dll"
+      # Only the SIP namespace: the hosting and CLI code never runs in a fuzz target, it would only dilute the map.
+      "$tools/sharpfuzz" "$out/OpenSslTls.Server.dll" OpenSslTls.SipEndpoint.Sip
+    ) 9>artifacts/fuzz/.publish.lock
     findings="artifacts/fuzz/$target"
     rm -rf "$findings"
     mkdir -p "$findings"
-    AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 \
-      afl-fuzz -i "tests/OpenSslTls.Fuzz/corpus/$target" -o "$findings" -t 10000 -m none -V "$seconds" \
+    dictionary=()
+    if [ -f "tests/OpenSslTls.Fuzz/dictionaries/$target.dict" ]; then
+      dictionary=(-x "tests/OpenSslTls.Fuzz/dictionaries/$target.dict")
+    fi
+    # nice 19: fuzzing takes only idle CPU on a shared machine. AFL_NO_AFFINITY: afl-fuzz would otherwise claim a core
+    # of its own and refuse to start when none is free (two targets at once on 2 cores, or other users' fuzzers).
+    AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
+      nice -n 19 afl-fuzz -i "tests/OpenSslTls.Fuzz/corpus/$target" -o "$findings" "${dictionary[@]}" -t 10000 -m none -V "$seconds" \
       -- dotnet "$out/OpenSslTls.Fuzz.dll" "$target" | tail -n 20
     stats="$findings/default/fuzzer_stats"
-    grep -E '^(run_time|execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)' "$stats"
+    grep -E '^(start_time|last_update|run_time|execs_done|execs_per_sec|corpus_count|corpus_found|saved_crashes|saved_hangs|bitmap_cvg)' "$stats"
     crashes=$(find "$findings/default/crashes" -type f -name 'id:*' 2>/dev/null | wc -l)
-    echo "fuzz $target: ${seconds}s, crashes: $crashes (inputs in $findings/default/crashes)"
+    hangs=$(find "$findings/default/hangs" -type f -name 'id:*' 2>/dev/null | wc -l)
+    echo "fuzz $target: ${seconds}s, crashes: $crashes, hangs: $hangs (inputs in $findings/default/crashes and hangs)"
     ;;
   *)
     echo "usage: ./build.sh {build|test|regen [--check]|bench [--quick]|bench-sockets|run}" >&2

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using OpenSslTls.Reliability;
+using OpenSslTls.SipEndpoint.Sip;
 using SharpFuzz;
 
 namespace OpenSslTls.Fuzz;
@@ -9,7 +10,7 @@ namespace OpenSslTls.Fuzz;
 /// SharpFuzz entry point. <c>OpenSslTls.Fuzz &lt;target&gt;</c> runs the target under AFL++ (afl-fuzz starts it; see
 /// <c>./build.sh fuzz</c>). <c>OpenSslTls.Fuzz &lt;target&gt; --replay &lt;file or directory&gt;...</c> runs inputs once each
 /// without AFL (to check a corpus or reproduce a crash). <c>OpenSslTls.Fuzz seeds &lt;corpus directory&gt;</c> writes the
-/// seed ClientHellos of the record target. Targets: <c>tlscfg</c>, <c>modparam</c>, <c>record</c>.
+/// seed ClientHellos of the record target. Targets: <c>tlscfg</c>, <c>modparam</c>, <c>record</c>, <c>sip</c>.
 /// </summary>
 internal static class Program
 {
@@ -51,6 +52,7 @@ internal static class Program
         "tlscfg" => new TlsCfgTarget(),
         "modparam" => new ModparamTarget(),
         "record" => new RecordTarget(),
+        "sip" => new SipTarget(),
         _ => null,
     };
 
@@ -75,7 +77,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: OpenSslTls.Fuzz {tlscfg|modparam|record} [--replay <file|dir>...] | seeds <dir>");
+        Console.Error.WriteLine("usage: OpenSslTls.Fuzz {tlscfg|modparam|record|sip} [--replay <file|dir>...] | seeds <dir>");
         return 2;
     }
 }
@@ -187,7 +189,29 @@ internal sealed class RecordTarget : ITarget
     }
 }
 
-/// <summary>Seeds for the record target: real ClientHellos (TLS 1.3 and 1.2), whole and in small chunks, plus junk.</summary>
+/// <summary>The plaintext SIP stream of <c>serve</c>: framer, parser and responder; see <see cref="SipStreamCheck"/>.</summary>
+internal sealed class SipTarget : ITarget
+{
+    private SipResponder? _responder;
+
+    // Made on the first input, as the record target's profile: the server's SIP code is instrumented too, and
+    // constructing the responder before SharpFuzz maps AFL's coverage memory kills the fork server (signal 6).
+    // A fixed key: To tags then depend only on the input, so a finding replays the same way.
+    public void Run(ReadOnlySpan<byte> input) => SipStreamCheck.Run(input, _responder ??= new SipResponder(new ToTagGenerator(0x5eed)));
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>
+/// Seeds for the record target: real ClientHellos (TLS 1.3 and 1.2), whole and in small chunks; every byte a TLS 1.2
+/// client sends in a full handshake (ClientHello, then Certificate, ClientKeyExchange, CertificateVerify,
+/// ChangeCipherSpec and Finished), with and without a client certificate; plus junk. Replayed to a fresh server the
+/// second flight cannot complete (the server's random differs, so CertificateVerify or Finished fails), but AFL gets
+/// real later handshake messages to mutate: the parsing of ClientKeyExchange and client certificates, and the
+/// managed verify callback, are reached only through them.
+/// </summary>
 internal static class RecordSeeds
 {
     public static void Write(string directory)
@@ -204,8 +228,62 @@ internal static class RecordSeeds
             File.WriteAllBytes(Path.Combine(directory, $"clienthello-{name}-chunk7"), [7, .. hello.WrittenSpan]);
         }
 
+        using (GeneratedPki pki = GeneratedPki.Create())
+        {
+            foreach (bool withCertificate in new[] { true, false })
+            {
+                byte[] flights = ClientFlightsTls12(pki, withCertificate);
+                string name = withCertificate ? "flights-tls12-client-certificate" : "flights-tls12";
+                File.WriteAllBytes(Path.Combine(directory, name + "-whole"), [0, .. flights]);
+                File.WriteAllBytes(Path.Combine(directory, name + "-chunk61"), [61, .. flights]);
+            }
+        }
+
         File.WriteAllBytes(Path.Combine(directory, "alert"), [0, 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
         File.WriteAllBytes(Path.Combine(directory, "appdata-before-hello"), [0, 0x17, 0x03, 0x03, 0x00, 0x04, 1, 2, 3, 4]);
         File.WriteAllBytes(Path.Combine(directory, "sip-plaintext"), [0, .. "OPTIONS sip:a@b SIP/2.0\r\n\r\n"u8]);
+    }
+
+    /// <summary>A complete TLS 1.2 handshake in memory against the record target's server settings; returns what the client sent.</summary>
+    private static byte[] ClientFlightsTls12(GeneratedPki pki, bool withCertificate)
+    {
+        using TlsProfile server = TlsProfile.Create(TlsRole.Server, new TlsProfileSettings
+        {
+            Certificate = pki.ServerCertificate,
+            PrivateKey = pki.ServerKey,
+            CaList = pki.RootCertificate,
+            VerifyClient = VerifyClientMode.Optional,
+        });
+        using TlsProfile client = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings
+        {
+            Method = TlsMethod.TLSv1_2,
+            Certificate = withCertificate ? pki.ClientCertificate : null,
+            PrivateKey = withCertificate ? pki.ClientKey : null,
+            CaList = pki.RootCertificate,
+        });
+        using TlsConnection serverConnection = server.CreateConnection();
+        using TlsConnection clientConnection = client.CreateConnection(GeneratedPki.ServerName);
+        var sent = new List<byte>();
+        var toServer = new ArrayBufferWriter<byte>();
+        var toClient = new ArrayBufferWriter<byte>();
+        var plaintext = new ArrayBufferWriter<byte>();
+        clientConnection.Start(toServer);
+        for (int round = 0; round < 10 && (toServer.WrittenCount > 0 || toClient.WrittenCount > 0); round++)
+        {
+            byte[] data = toServer.WrittenSpan.ToArray();
+            toServer.ResetWrittenCount();
+            sent.AddRange(data);
+            serverConnection.Receive(data, plaintext, toClient);
+            data = toClient.WrittenSpan.ToArray();
+            toClient.ResetWrittenCount();
+            clientConnection.Receive(data, plaintext, toServer);
+        }
+
+        if (serverConnection.State != TlsConnectionState.Established)
+        {
+            throw new InvalidOperationException($"seed handshake did not complete: server {serverConnection.State}, {serverConnection.Failure?.Message}");
+        }
+
+        return [.. sent];
     }
 }

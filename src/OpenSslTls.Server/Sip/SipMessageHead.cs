@@ -40,12 +40,16 @@ internal sealed class SipMessageHead
     public static SipMessageHead? TryParse(ReadOnlySpan<byte> headerSection, out string? problem)
     {
         string text = Encoding.UTF8.GetString(headerSection);
-        string[] lines = text.Split("\r\n");
+
+        // Lines end at LF, with or without a CR, exactly as SipContentLength reads them when framing. Split at CRLF
+        // only, a bare LF stayed inside a value and was copied into replies, where a peer ends the line there and reads
+        // the rest as a header of ours (fuzz finding: "i: c\nl: 5" made a reply claim a body it does not have).
+        string[] lines = text.Split('\n');
         var headers = new List<SipHeaderField>();
-        string startLine = lines[0];
+        string startLine = WithoutCr(lines[0]);
         for (int i = 1; i < lines.Length; i++)
         {
-            string line = lines[i];
+            string line = WithoutCr(lines[i]);
             if (line.Length == 0)
             {
                 continue;
@@ -108,6 +112,8 @@ internal sealed class SipMessageHead
 
     /// <summary>Every header named <paramref name="name"/> (canonical name), in order.</summary>
     public IEnumerable<SipHeaderField> All(string name) => Headers.Where(header => header.Name == name);
+
+    private static string WithoutCr(string line) => line.EndsWith('\r') ? line[..^1] : line;
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 }

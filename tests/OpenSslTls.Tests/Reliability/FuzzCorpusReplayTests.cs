@@ -1,4 +1,6 @@
 using System.Text;
+using OpenSslTls.Fuzz;
+using OpenSslTls.SipEndpoint.Sip;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
 
@@ -7,11 +9,12 @@ namespace OpenSslTls.Tests.Reliability;
 /// <summary>
 /// Replays the fuzz seed corpus (tests/OpenSslTls.Fuzz/corpus/&lt;target&gt;) and every fuzz finding kept as a regression
 /// input (tests/OpenSslTls.Tests/Reliability/FuzzFindings/&lt;target&gt;) through the same checks the SharpFuzz targets
-/// make: the readers may only throw <see cref="TlsConfigurationException"/>, the record path may only fail.
+/// make: the readers may only throw <see cref="TlsConfigurationException"/>, the record path may only fail, and the
+/// SIP stream may only frame, answer or end in the framer's rejection, with every reply framable (<see cref="SipStreamCheck"/>).
 /// </summary>
 public sealed class FuzzCorpusReplayTests : NativeLeakCheck
 {
-    public static TheoryData<string> Targets => new() { "tlscfg", "modparam", "record" };
+    public static TheoryData<string> Targets => new() { "tlscfg", "modparam", "record", "sip" };
 
     [Theory]
     [MemberData(nameof(Targets))]
@@ -30,6 +33,9 @@ public sealed class FuzzCorpusReplayTests : NativeLeakCheck
                     break;
                 case "modparam":
                     ParseModparams(input);
+                    break;
+                case "sip":
+                    SipStreamCheck.Run(input, new SipResponder(new ToTagGenerator(0x5eed)));
                     break;
                 default:
                     FeedServer(input);

@@ -105,6 +105,21 @@ public class SipResponderTests
     }
 
     [Fact]
+    public void A_bare_LF_ends_a_header_line_so_no_reply_carries_it()
+    {
+        // Fuzz finding (FuzzFindings/sip): the framer's Content-Length scan ends lines at LF, the parser only at CRLF, so
+        // "Call-ID: c\nl: 5" was one Call-ID value, copied into the reply, where a peer read "l: 5" as our Content-Length.
+        SipMessageHead head = SipMessageHead.TryParse("OPTIONS sip:a SIP/2.0\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nCall-ID: c\nl: 5\r\n\r\n"u8, out _)!;
+        Assert.Equal("OPTIONS", head.Method);
+        Assert.Equal("SIP/2.0", head.Version);
+        Assert.Equal("c", head.First(SipHeaderNames.CallId));
+        Assert.Equal("5", head.First(SipHeaderNames.ContentLength));
+        string reply = _responder.Respond(head)!;
+        Assert.DoesNotContain('\n', reply.Replace("\r\n", string.Empty, StringComparison.Ordinal));
+        Assert.Contains("\r\nCall-ID: c\r\n", reply, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unframable_request_gets_400_or_413_from_its_header_section()
     {
         const string header = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
