@@ -74,8 +74,15 @@ case "$verb" in
   bench)
     # The C reference harness first (gcc -O2), then the suite: --quick = Stopwatch loops and one table (< 3 min);
     # no flag = BenchmarkDotNet + C harness + idle-memory probes. See docs/benchmarks.md.
+    # Every process of the run is pinned to one CPU (OPENSSLTLS_BENCH_CPU, default 0; "none" to not pin): on this
+    # kind of virtual machine the two vCPUs run at different and changing speeds, and C and C# sampled in turns on
+    # different vCPUs compared the vCPUs, not the code (docs/benchmarks.md, "Pinned to one CPU").
     make -s -C native/bench
-    dotnet run --project bench/OpenSslTls.Benchmarks -c Release -- --c-harness native/build/bench/tlsbench "$@"
+    dotnet build bench/OpenSslTls.Benchmarks -c Release -v quiet -nologo
+    pin=()
+    cpu="${OPENSSLTLS_BENCH_CPU:-0}"
+    if [ "$cpu" != "none" ] && command -v taskset >/dev/null; then pin=(taskset -c "$cpu"); fi
+    "${pin[@]}" dotnet run --no-build --project bench/OpenSslTls.Benchmarks -c Release -- --c-harness native/build/bench/tlsbench "$@"
     ;;
   bench-sockets)
     # openssltls serve and the same SIP loop on SslStream, each a child process on 127.0.0.1, driven by one load
