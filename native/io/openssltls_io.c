@@ -12,6 +12,7 @@
  * Only types and constants come from the OpenSSL 3.0 headers; both are ABI-stable within 3.x.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
@@ -27,6 +28,9 @@ typedef struct {
     unsigned char *out;
     ptrdiff_t out_cap;
     ptrdiff_t out_len;
+    unsigned char *spill; /* what did not fit in out: malloc'd here, copied out and freed (free()) by OpenSslTls */
+    ptrdiff_t spill_len;
+    ptrdiff_t spill_cap;
 } otls_io;
 
 /* The OpenSSL functions the shim calls, in the order OpenSslTls fills them (NativeIoShim.Api). */
@@ -47,7 +51,7 @@ static otls_api api;
 /* Version of this ABI: OpenSslTls refuses a shim whose version differs from the one it was written for. */
 OTLS_EXPORT int otls_version(void)
 {
-    return 1;
+    return 2;
 }
 
 OTLS_EXPORT int otls_init(const otls_api *functions, size_t size)
@@ -81,21 +85,44 @@ OTLS_EXPORT int otls_bio_read(BIO *bio, char *data, size_t length, size_t *read)
     return 1;
 }
 
-/* Copies what fits into the caller's output span; libssl retries the rest after OpenSslTls gives more room. */
+/*
+ * Copies what fits into the caller's output span and the rest into the spill buffer: the write never fails during an
+ * operation. It must not: libssl writes alerts from the read path (e.g. refusing a renegotiation) without reporting
+ * WANT_WRITE, and an alert that does not go out whole would be overwritten by the next one or cut the stream.
+ */
 OTLS_EXPORT int otls_bio_write(BIO *bio, const char *data, size_t length, size_t *written)
 {
     api.bio_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
     otls_io *io = api.bio_get_data(bio);
     *written = 0;
-    ptrdiff_t room = io == NULL || io->out == NULL ? 0 : io->out_cap - io->out_len;
-    if (room <= 0) {
+    if (io == NULL || io->out == NULL) {
+        /* No operation is running (e.g. an alert while the connection is being freed): nowhere to send. */
         api.bio_set_flags(bio, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY);
         return 0;
     }
-    size_t count = (size_t)room < length ? (size_t)room : length;
-    memcpy(io->out + io->out_len, data, count);
-    io->out_len += (ptrdiff_t)count;
-    *written = count;
+    ptrdiff_t room = io->out_cap - io->out_len;
+    size_t direct = room <= 0 ? 0 : ((size_t)room < length ? (size_t)room : length);
+    memcpy(io->out + io->out_len, data, direct);
+    io->out_len += (ptrdiff_t)direct;
+    size_t rest = length - direct;
+    if (rest > 0) {
+        if ((size_t)(io->spill_cap - io->spill_len) < rest) {
+            size_t capacity = io->spill_cap > 0 ? (size_t)io->spill_cap : 4096;
+            while (capacity - (size_t)io->spill_len < rest) {
+                capacity *= 2;
+            }
+            unsigned char *grown = realloc(io->spill, capacity);
+            if (grown == NULL) {
+                *written = direct;
+                return direct > 0 ? 1 : 0;
+            }
+            io->spill = grown;
+            io->spill_cap = (ptrdiff_t)capacity;
+        }
+        memcpy(io->spill + io->spill_len, data + direct, rest);
+        io->spill_len += (ptrdiff_t)rest;
+    }
+    *written = length;
     return 1;
 }
 

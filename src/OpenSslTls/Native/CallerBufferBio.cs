@@ -179,6 +179,8 @@ internal static unsafe class CallerBufferBio
                 GCHandle.FromIntPtr(buffers->Sink).Free();
             }
 
+            // The shim's spill buffer comes from malloc/realloc; NativeMemory.Free is free() on Unix, the shim's only platform.
+            NativeMemory.Free(buffers->Spill);
             NativeMemory.Free(buffers);
         }
 
@@ -201,6 +203,11 @@ internal unsafe struct BioBuffers
     public byte* Output;
     public nint OutputCapacity;
     public nint OutputLength;
+
+    /// <summary>Native BIO only: output that did not fit in <see cref="Output"/>, malloc'd by the shim, freed with free().</summary>
+    public byte* Spill;
+    public nint SpillLength;
+    public nint SpillCapacity;
 }
 
 /// <summary>Where the BIO writes ciphertext during an operation; holds no reference to the connection.</summary>

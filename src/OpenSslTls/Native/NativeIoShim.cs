@@ -13,7 +13,7 @@ internal static unsafe class NativeIoShim
 {
     internal const string LibraryFileName = "libopenssltls_io.so";
     internal const string Variable = "OPENSSLTLS_IO_SHIM";
-    private const int AbiVersion = 1;
+    private const int AbiVersion = 2;
 
     private static readonly Lazy<Functions?> s_functions = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using static OpenSslTls.Native.Interop;
 
 namespace OpenSslTls.Native;
@@ -28,11 +29,11 @@ internal enum SslStep
 [SkipLocalsInit] // The stack scratch of every handshake step and decrypt is written before it is read; zeroing it is waste.
 internal sealed unsafe class SslEngine : IDisposable
 {
-    // Output room asked of the writer before a native-BIO operation; more is asked when libssl fills it (WANT_WRITE).
+    // Output room given to a native-BIO operation up front; anything beyond it goes to the shim's spill buffer.
     // Enough for a typical server flight, an alert or a close_notify, and one record's header, IV and tag.
     private const int RecordOverhead = 64;
 
-    /// <summary>Stack scratch for a native-BIO handshake step's output (tests shrink it to exercise the WANT_WRITE retry).</summary>
+    /// <summary>Stack scratch for a native-BIO handshake step's output (tests shrink it to exercise the spill buffer).</summary>
     internal static int HandshakeOutputHint { get; set; } = 4096;
 
     /// <summary>Stack scratch for a native-BIO decrypt's output, which is rare (alerts, TLS 1.3 KeyUpdate replies).</summary>
@@ -41,7 +42,7 @@ internal sealed unsafe class SslEngine : IDisposable
     /// <summary>Room asked for close_notify.</summary>
     internal static int ShutdownOutputHint { get; set; } = 256;
 
-    /// <summary>Extra room asked per record of a native-BIO encrypt (tests set a negative value to force retries).</summary>
+    /// <summary>Extra room asked per record of a native-BIO encrypt (tests set a negative value to force spills).</summary>
     internal static int WriteOverheadHint { get; set; } = RecordOverhead;
 
     private readonly SafeSslHandle _ssl;
@@ -303,115 +304,69 @@ internal sealed unsafe class SslEngine : IDisposable
         return SslStep.Failed;
     }
 
-    // ---- the native-BIO path: libssl writes into a pinned span; WANT_WRITE with the span full means "give me more
-    // room" and the same call is repeated (libssl keeps the pending record), as non-blocking OpenSSL requires.
-    // Handshake steps and decrypts often write nothing, so they write into a stack scratch that is copied to the
-    // writer only when used: asking a pooled writer for room it then does not fill would make it hold a buffer.
+    // ---- the native-BIO path: libssl writes into a pinned span; what does not fit goes to the shim's spill buffer, so a
+    // BIO write never fails during an operation (libssl sends alerts from the read path without reporting WANT_WRITE:
+    // a refused write there would lose or cut an alert). Handshake steps and decrypts often write nothing, so they write
+    // into a stack scratch that is copied to the writer only when used: asking a pooled writer for room it then does
+    // not fill would make it hold a buffer.
 
     private SslStep NativeHandshake(byte* input, int length, ref int consumed, IBufferWriter<byte> output)
     {
         int size = HandshakeOutputHint;
         byte* scratch = stackalloc byte[size];
-        while (true)
-        {
-            int error;
-            BeginNative(input, length, consumed, scratch, size);
-            _shim!.Handshake(_ssl.Pointer, &error);
-            if (!EndNativeScratch(ref consumed, output, error, scratch))
-            {
-                return error == Ssl.SSL_ERROR_NONE ? SslStep.Done : Classify(error, "TLS handshake");
-            }
-        }
+        int error;
+        BeginNative(input, length, consumed, scratch, size);
+        _shim!.Handshake(_ssl.Pointer, &error);
+        EndNative(ref consumed, output, scratch);
+        return error == Ssl.SSL_ERROR_NONE ? SslStep.Done : Classify(error, "TLS handshake");
     }
 
     private SslStep NativeRead(byte* input, int length, ref int consumed, byte* destination, int capacity, out int read, IBufferWriter<byte> output)
     {
-        read = 0;
         int size = ReadOutputHint;
         byte* scratch = stackalloc byte[size];
-        while (true)
-        {
-            int error;
-            nuint count = 0;
-            BeginNative(input, length, consumed, scratch, size);
-            int result = _shim!.Read(_ssl.Pointer, _buffers, destination + read, (nuint)(capacity - read), &count, &error);
-            read += (int)count;
-            if (!EndNativeScratch(ref consumed, output, error, scratch))
-            {
-                return result == 1 ? SslStep.Done : Classify(error, "decrypting a record");
-            }
-        }
-    }
-
-    /// <summary>Copies what libssl wrote into the scratch to the writer; true when the call must be repeated.</summary>
-    private bool EndNativeScratch(ref int consumed, IBufferWriter<byte> output, int error, byte* scratch)
-    {
-        consumed = (int)_buffers->InputOffset;
-        int written = (int)_buffers->OutputLength;
-        bool full = written == _buffers->OutputCapacity;
-        Finish();
-        if (written > 0)
-        {
-            new ReadOnlySpan<byte>(scratch, written).CopyTo(output.GetSpan(written));
-            output.Advance(written);
-            _nativeBytesWritten += written;
-        }
-
-        return error == Ssl.SSL_ERROR_WANT_WRITE && full;
+        int error;
+        nuint count = 0;
+        BeginNative(input, length, consumed, scratch, size);
+        int result = _shim!.Read(_ssl.Pointer, _buffers, destination, (nuint)capacity, &count, &error);
+        read = (int)count;
+        EndNative(ref consumed, output, scratch);
+        return result == 1 ? SslStep.Done : Classify(error, "decrypting a record");
     }
 
     private SslStep NativeWrite(byte* data, int length, IBufferWriter<byte> output)
     {
         int consumed = 0;
-        int offset = 0;
         int hint = Math.Max(1, length + (((length / TlsConnection.MaxRecordPlaintext) + 1) * WriteOverheadHint));
-        while (true)
+        Span<byte> room = output.GetSpan(hint);
+        int error;
+        int result;
+        nuint written = 0;
+        fixed (byte* target = room)
         {
-            Span<byte> room = output.GetSpan(hint);
-            int error;
-            int result;
-            nuint written = 0;
-            fixed (byte* target = room)
-            {
-                BeginNative(null, 0, 0, target, room.Length);
-                result = _shim!.Write(_ssl.Pointer, data + offset, (nuint)(length - offset), &written, &error);
-            }
-
-            offset += (int)written;
-            if (!EndNative(ref consumed, output, error, ref hint))
-            {
-                return result == 1 ? SslStep.Done : Classify(error, "encrypting");
-            }
+            BeginNative(null, 0, 0, target, room.Length);
+            result = _shim!.Write(_ssl.Pointer, data, (nuint)length, &written, &error);
+            EndNative(ref consumed, output, scratch: null);
         }
+
+        return result == 1 ? SslStep.Done : Classify(error, "encrypting");
     }
 
     private void NativeShutdown(IBufferWriter<byte> output)
     {
         int consumed = 0;
-        int hint = ShutdownOutputHint;
-        while (true)
+        Span<byte> room = output.GetSpan(ShutdownOutputHint);
+        int result;
+        fixed (byte* target = room)
         {
-            Span<byte> room = output.GetSpan(hint);
-            int result;
-            fixed (byte* target = room)
-            {
-                BeginNative(null, 0, 0, target, room.Length);
-                result = Ssl.SSL_shutdown(_ssl.Pointer);
-            }
+            BeginNative(null, 0, 0, target, room.Length);
+            result = Ssl.SSL_shutdown(_ssl.Pointer);
+            EndNative(ref consumed, output, scratch: null);
+        }
 
-            // A full span means part of the alert may still be pending, whatever SSL_shutdown returned: when it only
-            // finishes a pending alert on a repeated call it reports 0, not WANT_WRITE (ssl3_shutdown checks for -1).
-            // One more call after a complete close_notify writes nothing.
-            int error = result < 0 ? Ssl.SSL_get_error(_ssl.Pointer, result) : Ssl.SSL_ERROR_NONE;
-            if (!EndNative(ref consumed, output, Ssl.SSL_ERROR_WANT_WRITE, ref hint))
-            {
-                if (result < 0)
-                {
-                    Classify(error, "sending close_notify");
-                }
-
-                return;
-            }
+        if (result < 0)
+        {
+            Classify(Ssl.SSL_get_error(_ssl.Pointer, result), "sending close_notify");
         }
     }
 
@@ -425,25 +380,38 @@ internal sealed unsafe class SslEngine : IDisposable
         _buffers->OutputLength = 0;
     }
 
-    /// <summary>Commits the output written and detaches the buffers; true when the call must be repeated with more room.</summary>
-    private bool EndNative(ref int consumed, IBufferWriter<byte> output, int error, ref int hint)
+    /// <summary>
+    /// Commits what libssl wrote and detaches the buffers: the pinned span's bytes (copied from <paramref name="scratch"/>
+    /// when the span was a stack scratch, else already in the writer's memory), then whatever spilled over.
+    /// </summary>
+    private void EndNative(ref int consumed, IBufferWriter<byte> output, byte* scratch)
     {
         consumed = (int)_buffers->InputOffset;
         int written = (int)_buffers->OutputLength;
-        bool full = written == _buffers->OutputCapacity;
+        int spilled = (int)_buffers->SpillLength;
         Finish();
         if (written > 0)
         {
+            if (scratch != null)
+            {
+                new ReadOnlySpan<byte>(scratch, written).CopyTo(output.GetSpan(written));
+            }
+
             output.Advance(written);
-            _nativeBytesWritten += written;
         }
 
-        if (error == Ssl.SSL_ERROR_WANT_WRITE && full)
+        if (spilled > 0)
         {
-            hint = Math.Max(hint * 2, 16);
-            return true;
+            // Rare (a flight or a burst of alerts bigger than the room asked for): copy it out and give the memory back,
+            // so an idle connection holds no spill buffer.
+            new ReadOnlySpan<byte>(_buffers->Spill, spilled).CopyTo(output.GetSpan(spilled));
+            output.Advance(spilled);
+            NativeMemory.Free(_buffers->Spill);
+            _buffers->Spill = null;
+            _buffers->SpillLength = 0;
+            _buffers->SpillCapacity = 0;
         }
 
-        return false;
+        _nativeBytesWritten += written + spilled;
     }
 }

@@ -7,7 +7,7 @@ namespace OpenSslTls.Tests.Connections;
 
 /// <summary>
 /// The two I/O paths of a connection — the C shim (native/io) and the managed BIO it replaces — must behave the same
-/// and talk to each other; the shim's "give me more room" retry (WANT_WRITE with a full output span) must lose nothing.
+/// and talk to each other; output that does not fit the room asked for (the shim's spill buffer) must lose nothing.
 /// The rest of the suite runs on the shim, so these tests also pin that it is really loaded.
 /// </summary>
 public sealed class NativeIoShimTests : NativeLeakCheck
@@ -53,14 +53,14 @@ public sealed class NativeIoShimTests : NativeLeakCheck
     [SkippableTheory]
     [InlineData(TlsMethod.TLSv1_3)]
     [InlineData(TlsMethod.TLSv1_2)]
-    public void Output_spans_far_too_small_only_cost_retries(TlsMethod method)
+    public void Output_beyond_the_room_given_spills_and_arrives_whole(TlsMethod method)
     {
         Skip.IfNot(NativeIoShim.Active is not null, NativeIoShim.Status);
         (int handshake, int read, int shutdown, int overhead) = (SslEngine.HandshakeOutputHint, SslEngine.ReadOutputHint, SslEngine.ShutdownOutputHint, SslEngine.WriteOverheadHint);
         try
         {
-            // Every writer hands out exactly the room asked for, and we ask for almost none: each flight, record and
-            // alert is written in pieces, libssl reporting WANT_WRITE after each, and must still arrive whole.
+            // Every writer hands out exactly the room asked for, and we ask for almost none: nearly every flight, record
+            // and alert goes through the shim's spill buffer and must still arrive whole and in order.
             SslEngine.HandshakeOutputHint = 7;
             SslEngine.ReadOutputHint = 3;
             SslEngine.ShutdownOutputHint = 5;
