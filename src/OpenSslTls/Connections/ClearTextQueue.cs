@@ -11,7 +11,9 @@ namespace OpenSslTls;
 internal sealed class ClearTextQueue
 {
     private readonly TlsRuntimeParameters _limits;
-    private readonly List<(byte[] Block, int Length)> _blocks = [];
+    // Made on the first add: most connections (every server connection, any client that waits for its handshake)
+    // never queue, and an idle connection should not carry an empty list.
+    private List<(byte[] Block, int Length)>? _blocks;
 
     internal ClearTextQueue(TlsRuntimeParameters limits) => _limits = limits;
 
@@ -19,7 +21,7 @@ internal sealed class ClearTextQueue
     internal int Count { get; private set; }
 
     /// <summary>Pool blocks held now.</summary>
-    internal int BlockCount => _blocks.Count;
+    internal int BlockCount => _blocks?.Count ?? 0;
 
     internal bool TryAdd(ReadOnlySpan<byte> data)
     {
@@ -34,6 +36,7 @@ internal sealed class ClearTextQueue
         }
 
         Count += data.Length;
+        _blocks ??= [];
         if (_blocks.Count > 0)
         {
             (byte[] block, int length) = _blocks[^1];
@@ -57,7 +60,7 @@ internal sealed class ClearTextQueue
     /// <summary>Hands each queued block, in order, to <paramref name="write"/> and empties the queue (stopping early when it returns false).</summary>
     internal bool Drain<TState>(TState state, Func<TState, ReadOnlyMemory<byte>, bool> write)
     {
-        while (_blocks.Count > 0)
+        while (_blocks is { Count: > 0 })
         {
             (byte[] block, int length) = _blocks[0];
             _blocks.RemoveAt(0);
@@ -76,12 +79,17 @@ internal sealed class ClearTextQueue
     /// <summary>Drops everything queued and returns its budget.</summary>
     internal void Clear()
     {
+        if (_blocks is null)
+        {
+            return;
+        }
+
         foreach ((byte[] block, int length) in _blocks)
         {
             Release(block, length);
         }
 
-        _blocks.Clear();
+        _blocks = null; // Back to no list: a connection that queued once does not keep one while idle.
     }
 
     private void Release(byte[] block, int length)

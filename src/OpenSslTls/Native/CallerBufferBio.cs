@@ -22,7 +22,7 @@ internal static unsafe class CallerBufferBio
     /// callback. With <paramref name="shim"/> the read/write callbacks are the C ones of <see cref="NativeIoShim"/>, which
     /// write into <see cref="BioBuffers.Output"/> instead of the sink.
     /// </summary>
-    internal static BIO* Create(BioOutputSink sink, NativeIoShim.Functions? shim, out BioBuffers* buffers)
+    internal static BIO* Create(BioOutputSink? sink, NativeIoShim.Functions? shim, out BioBuffers* buffers)
     {
         BIO_METHOD* method = shim is null ? Method : NativeMethod(shim);
         BIO* bio = Crypto.BIO_new(method);
@@ -34,8 +34,12 @@ internal static unsafe class CallerBufferBio
         buffers = (BioBuffers*)NativeMemory.AllocZeroed((nuint)sizeof(BioBuffers));
 
         // A normal GCHandle to the sink only: the sink never references the connection, so native code cannot keep
-        // the connection alive. The destroy callback frees the handle when SSL_free releases the BIO.
-        buffers->Sink = GCHandle.ToIntPtr(GCHandle.Alloc(sink));
+        // the connection alive. The destroy callback frees the handle when SSL_free releases the BIO. The native BIO
+        // has no sink (it writes into BioBuffers), so no handle either.
+        if (sink is not null)
+        {
+            buffers->Sink = GCHandle.ToIntPtr(GCHandle.Alloc(sink));
+        }
         Crypto.BIO_set_data(bio, buffers);
         Crypto.BIO_set_init(bio, 1);
         return bio;

@@ -47,7 +47,7 @@ internal sealed unsafe class SslEngine : IDisposable
 
     private readonly SafeSslHandle _ssl;
     private readonly BioBuffers* _buffers;
-    private readonly BioOutputSink _sink = new();
+    private readonly BioOutputSink? _sink; // The managed BIO's output; the native BIO writes into BioBuffers instead.
     private readonly NativeIoShim.Functions? _shim;
     private long _nativeBytesWritten;
 
@@ -72,6 +72,7 @@ internal sealed unsafe class SslEngine : IDisposable
         try
         {
             _shim = NativeIoShim.Active;
+            _sink = _shim is null ? new BioOutputSink() : null;
             BIO* bio = CallerBufferBio.Create(_sink, _shim, out _buffers);
 
             // SSL_set_bio with the same BIO for reading and writing transfers exactly one reference, the one BIO_new
@@ -117,7 +118,7 @@ internal sealed unsafe class SslEngine : IDisposable
     internal SafeSslHandle Handle => _ssl;
 
     /// <summary>Ciphertext bytes written to output writers so far.</summary>
-    internal long BytesWritten => _sink.BytesWritten + _nativeBytesWritten;
+    internal long BytesWritten => _sink?.BytesWritten ?? _nativeBytesWritten;
 
     /// <summary>True when this connection's BIO and record loops run in the C shim (<see cref="NativeIoShim"/>).</summary>
     internal bool UsesNativeIo => _shim is not null;
@@ -254,7 +255,7 @@ internal sealed unsafe class SslEngine : IDisposable
         _buffers->Input = input;
         _buffers->InputLength = length;
         _buffers->InputOffset = offset;
-        _sink.Writer = output;
+        _sink!.Writer = output;
         _sink.Error = null;
     }
 
@@ -266,7 +267,10 @@ internal sealed unsafe class SslEngine : IDisposable
         _buffers->Output = null;
         _buffers->OutputCapacity = 0;
         _buffers->OutputLength = 0;
-        _sink.Writer = null;
+        if (_sink is not null)
+        {
+            _sink.Writer = null;
+        }
     }
 
     private SslStep End(int result, ref int consumed, string operation)
@@ -280,15 +284,18 @@ internal sealed unsafe class SslEngine : IDisposable
     {
         switch (error)
         {
-            case Ssl.SSL_ERROR_WANT_READ when _sink.Error is null:
+            case Ssl.SSL_ERROR_WANT_READ when _sink?.Error is null:
                 return SslStep.WantRead;
             case Ssl.SSL_ERROR_ZERO_RETURN:
                 return SslStep.PeerClosed;
         }
 
         List<OpenSslError> errors = ErrorQueue.DrainErrors();
-        Exception? sinkError = _sink.Error;
-        _sink.Error = null;
+        Exception? sinkError = _sink?.Error;
+        if (_sink is not null)
+        {
+            _sink.Error = null;
+        }
         string problem = sinkError is not null
             ? $"{operation} failed: the output buffer writer threw {sinkError.GetType().Name}: {sinkError.Message}"
             : error switch
