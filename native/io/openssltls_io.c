@@ -40,7 +40,6 @@ typedef struct {
     int (*ssl_write_ex)(SSL *, const void *, size_t, size_t *);
     int (*ssl_get_error)(const SSL *, int);
     int (*ssl_has_pending)(const SSL *);
-    int (*ssl_want)(const SSL *);
     void *(*bio_get_data)(BIO *);
     void (*bio_set_flags)(BIO *, int);
     void (*bio_clear_flags)(BIO *, int);
@@ -51,7 +50,7 @@ static otls_api api;
 /* Version of this ABI: OpenSslTls refuses a shim whose version differs from the one it was written for. */
 OTLS_EXPORT int otls_version(void)
 {
-    return 2;
+    return 3;
 }
 
 OTLS_EXPORT int otls_init(const otls_api *functions, size_t size)
@@ -139,9 +138,8 @@ OTLS_EXPORT int otls_handshake(SSL *ssl, int *ssl_error)
 
 /*
  * Decrypts records into dst until it is full, libssl needs more input, or something else happens. When the input is
- * consumed, libssl holds nothing buffered and has no write pending (a flight it answers from the read path, e.g. to a
- * renegotiation, resumes on the repeated call after WANT_WRITE), another SSL_read_ex could only answer "want read":
- * it is skipped.
+ * consumed and libssl holds nothing buffered, another SSL_read_ex could only answer "want read": it is skipped (no
+ * write can be pending either: otls_bio_write never refuses bytes during an operation).
  * Returns 1 when it stopped with room or input left (call again), else SSL_read_ex's failure with *ssl_error set
  * (SSL_ERROR_WANT_READ when simply out of input). *total counts the bytes decrypted either way.
  */
@@ -149,7 +147,7 @@ OTLS_EXPORT int otls_read(SSL *ssl, otls_io *io, unsigned char *dst, size_t capa
 {
     *total = 0;
     for (;;) {
-        if (io->in_off >= io->in_len && !api.ssl_has_pending(ssl) && api.ssl_want(ssl) != SSL_WRITING) {
+        if (io->in_off >= io->in_len && !api.ssl_has_pending(ssl)) {
             *ssl_error = SSL_ERROR_WANT_READ;
             return 0;
         }

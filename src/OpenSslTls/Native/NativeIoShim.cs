@@ -13,7 +13,7 @@ internal static unsafe class NativeIoShim
 {
     internal const string LibraryFileName = "libopenssltls_io.so";
     internal const string Variable = "OPENSSLTLS_IO_SHIM";
-    private const int AbiVersion = 2;
+    private const int AbiVersion = 3;
 
     private static readonly Lazy<Functions?> s_functions = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -68,7 +68,6 @@ internal static unsafe class NativeIoShim
             SslWriteEx = NativeLibrary.GetExport(libSsl, "SSL_write_ex"),
             SslGetError = NativeLibrary.GetExport(libSsl, "SSL_get_error"),
             SslHasPending = NativeLibrary.GetExport(libSsl, "SSL_has_pending"),
-            SslWant = NativeLibrary.GetExport(libSsl, "SSL_want"),
             BioGetData = NativeLibrary.GetExport(libCrypto, "BIO_get_data"),
             BioSetFlags = NativeLibrary.GetExport(libCrypto, "BIO_set_flags"),
             BioClearFlags = NativeLibrary.GetExport(libCrypto, "BIO_clear_flags"),
@@ -98,7 +97,6 @@ internal static unsafe class NativeIoShim
         public IntPtr SslWriteEx;
         public IntPtr SslGetError;
         public IntPtr SslHasPending;
-        public IntPtr SslWant;
         public IntPtr BioGetData;
         public IntPtr BioSetFlags;
         public IntPtr BioClearFlags;

@@ -34,16 +34,16 @@ internal sealed unsafe class SslEngine : IDisposable
     private const int RecordOverhead = 64;
 
     /// <summary>Stack scratch for a native-BIO handshake step's output (tests shrink it to exercise the spill buffer).</summary>
-    internal static int HandshakeOutputHint { get; set; } = 4096;
+    internal static int HandshakeScratchBytes { get; set; } = 4096;
 
     /// <summary>Stack scratch for a native-BIO decrypt's output, which is rare (alerts, TLS 1.3 KeyUpdate replies).</summary>
-    internal static int ReadOutputHint { get; set; } = 256;
+    internal static int ReadScratchBytes { get; set; } = 256;
 
     /// <summary>Room asked for close_notify.</summary>
-    internal static int ShutdownOutputHint { get; set; } = 256;
+    internal static int ShutdownRoomBytes { get; set; } = 256;
 
     /// <summary>Extra room asked per record of a native-BIO encrypt (tests set a negative value to force spills).</summary>
-    internal static int WriteOverheadHint { get; set; } = RecordOverhead;
+    internal static int WriteOverheadBytes { get; set; } = RecordOverhead;
 
     private readonly SafeSslHandle _ssl;
     private readonly BioBuffers* _buffers;
@@ -319,7 +319,7 @@ internal sealed unsafe class SslEngine : IDisposable
 
     private SslStep NativeHandshake(byte* input, int length, ref int consumed, IBufferWriter<byte> output)
     {
-        int size = HandshakeOutputHint;
+        int size = HandshakeScratchBytes;
         byte* scratch = stackalloc byte[size];
         int error;
         BeginNative(input, length, consumed, scratch, size);
@@ -330,7 +330,7 @@ internal sealed unsafe class SslEngine : IDisposable
 
     private SslStep NativeRead(byte* input, int length, ref int consumed, byte* destination, int capacity, out int read, IBufferWriter<byte> output)
     {
-        int size = ReadOutputHint;
+        int size = ReadScratchBytes;
         byte* scratch = stackalloc byte[size];
         int error;
         nuint count = 0;
@@ -344,7 +344,7 @@ internal sealed unsafe class SslEngine : IDisposable
     private SslStep NativeWrite(byte* data, int length, IBufferWriter<byte> output)
     {
         int consumed = 0;
-        int hint = Math.Max(1, length + (((length / TlsConnection.MaxRecordPlaintext) + 1) * WriteOverheadHint));
+        int hint = Math.Max(1, length + (((length / TlsConnection.MaxRecordPlaintext) + 1) * WriteOverheadBytes));
         Span<byte> room = output.GetSpan(hint);
         int error;
         int result;
@@ -362,7 +362,7 @@ internal sealed unsafe class SslEngine : IDisposable
     private void NativeShutdown(IBufferWriter<byte> output)
     {
         int consumed = 0;
-        Span<byte> room = output.GetSpan(ShutdownOutputHint);
+        Span<byte> room = output.GetSpan(ShutdownRoomBytes);
         int result;
         fixed (byte* target = room)
         {

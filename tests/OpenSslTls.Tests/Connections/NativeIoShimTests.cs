@@ -56,15 +56,15 @@ public sealed class NativeIoShimTests : NativeLeakCheck
     public void Output_beyond_the_room_given_spills_and_arrives_whole(TlsMethod method)
     {
         Skip.IfNot(NativeIoShim.Active is not null, NativeIoShim.Status);
-        (int handshake, int read, int shutdown, int overhead) = (SslEngine.HandshakeOutputHint, SslEngine.ReadOutputHint, SslEngine.ShutdownOutputHint, SslEngine.WriteOverheadHint);
+        (int handshake, int read, int shutdown, int overhead) = (SslEngine.HandshakeScratchBytes, SslEngine.ReadScratchBytes, SslEngine.ShutdownRoomBytes, SslEngine.WriteOverheadBytes);
         try
         {
             // Every writer hands out exactly the room asked for, and we ask for almost none: nearly every flight, record
             // and alert goes through the shim's spill buffer and must still arrive whole and in order.
-            SslEngine.HandshakeOutputHint = 7;
-            SslEngine.ReadOutputHint = 3;
-            SslEngine.ShutdownOutputHint = 5;
-            SslEngine.WriteOverheadHint = -16384;
+            SslEngine.HandshakeScratchBytes = 7;
+            SslEngine.ReadScratchBytes = 3;
+            SslEngine.ShutdownRoomBytes = 5;
+            SslEngine.WriteOverheadBytes = -16384;
 
             using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(method) with
             {
@@ -80,7 +80,7 @@ public sealed class NativeIoShimTests : NativeLeakCheck
         }
         finally
         {
-            (SslEngine.HandshakeOutputHint, SslEngine.ReadOutputHint, SslEngine.ShutdownOutputHint, SslEngine.WriteOverheadHint) = (handshake, read, shutdown, overhead);
+            (SslEngine.HandshakeScratchBytes, SslEngine.ReadScratchBytes, SslEngine.ShutdownRoomBytes, SslEngine.WriteOverheadBytes) = (handshake, read, shutdown, overhead);
         }
     }
 
