@@ -7,9 +7,12 @@ namespace OpenSslTls.Benchmarks;
 
 /// <summary>
 /// Entry point. <c>--quick</c>: the short suite (Stopwatch loops). No mode: the full suite (BenchmarkDotNet). Options:
-/// <c>--c-harness PATH</c>, <c>--connections N</c> (idle memory, at least 2000), <c>--only ID-PART</c> (repeatable).
-/// <c>--profile IMPL SCENARIO SECONDS</c> runs one operation alone for a profiler. <c>--idle-child IMPL SCENARIO PKI N</c>
-/// is the internal mode the idle-memory runner starts.
+/// <c>--c-harness PATH</c>, <c>--connections N</c> (idle memory, at least 2000), <c>--only ID-PART</c> (repeatable),
+/// and for the quick suite <c>--samples N</c> and <c>--sample-ms MS</c> (interleaved samples per implementation and their
+/// length) and <c>--process-warmup-ms MS</c> (the children's start-up warm-up per kind of operation; 3000 by default).
+/// <c>--profile IMPL SCENARIO SECONDS</c> runs one operation alone for a profiler. <c>--serve IMPL PKI WARMUP_MS</c> (one managed
+/// implementation sampled on request) and <c>--idle-child IMPL SCENARIO PKI N</c> are the internal modes the quick
+/// suite and the idle-memory runner start.
 /// </summary>
 internal static class Program
 {
@@ -23,6 +26,11 @@ internal static class Program
             return 0;
         }
 
+        if (args.Length == 4 && args[0] == "--serve")
+        {
+            return ServeMode.Run(Enum.Parse<Implementation>(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+        }
+
         if (args.Length == 4 && args[0] == "--profile")
         {
             return ProfileMode.Run(Enum.Parse<Implementation>(args[1]), Scenario.Find(args[2]), int.Parse(args[3], CultureInfo.InvariantCulture));
@@ -31,6 +39,9 @@ internal static class Program
         bool quick = false;
         string? harness = null;
         int connections = 5000;
+        int? samples = null;
+        int? sampleMilliseconds = null;
+        int processWarmUp = ServeMode.DefaultWarmUpMilliseconds;
         var only = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -45,11 +56,20 @@ internal static class Program
                 case "--connections" when i + 1 < args.Length:
                     connections = int.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
+                case "--samples" when i + 1 < args.Length:
+                    samples = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--sample-ms" when i + 1 < args.Length:
+                    sampleMilliseconds = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--process-warmup-ms" when i + 1 < args.Length:
+                    processWarmUp = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
                 case "--only" when i + 1 < args.Length:
                     only.Add(args[++i]);
                     break;
                 default:
-                    Console.Error.WriteLine($"unknown argument '{args[i]}'; usage: [--quick] [--c-harness PATH] [--connections N] [--only ID-PART]...");
+                    Console.Error.WriteLine($"unknown argument '{args[i]}'; usage: [--quick [--samples N] [--sample-ms MS] [--process-warmup-ms MS]] [--c-harness PATH] [--connections N] [--only ID-PART]...");
                     return 2;
             }
         }
@@ -60,7 +80,19 @@ internal static class Program
             return 2;
         }
 
-        var options = new SuiteOptions(harness, connections, only);
+        if (samples is < 1 || sampleMilliseconds is < 50 || processWarmUp < 0)
+        {
+            Console.Error.WriteLine("--samples: at least 1; --sample-ms: at least 50; --process-warmup-ms: not negative");
+            return 2;
+        }
+
+        if (((samples ?? sampleMilliseconds) is not null || processWarmUp != ServeMode.DefaultWarmUpMilliseconds) && !quick)
+        {
+            Console.Error.WriteLine("--samples, --sample-ms and --process-warmup-ms apply to --quick only");
+            return 2;
+        }
+
+        var options = new SuiteOptions(harness, connections, only, samples, sampleMilliseconds, processWarmUp);
         return quick ? QuickSuite.Run(options) : FullSuite.Run(options);
     }
 }

@@ -7,8 +7,12 @@
  * OpenSslTls's SslContextBuilder makes for the same profile settings, so both do exactly the same TLS work; only the
  * language around libssl differs.
  *
- * Usage: tlsbench --pki DIR [--warmup-ms N] [--sample-ms N] [--samples N] [--connections N] [--list] [SCENARIO...]
- *        tlsbench --pki DIR --serve   (sample by sample on request; see serve())
+ * Usage: tlsbench --pki DIR [--warmup-ms N] [--sample-ms N] [--samples N] [--connections N] [--idle-thread] [--list]
+ *                [SCENARIO...]
+ *        tlsbench --pki DIR [--idle-thread] --serve   (sample by sample on request; see serve())
+ * --idle-thread starts one thread that only sleeps, so the process is multi-threaded like any .NET process (glibc's
+ * malloc then locks its arena on every allocation the thread cache cannot serve); for the analysis in
+ * docs/benchmarks.md, never for the reference figures.
  * DIR holds root.pem, ec.pem, ec.key, rsa.pem, rsa.key (the benchmark project creates them with the openssl CLI).
  * Without scenarios every scenario runs. Each prints one line "scenario,value,unit" on stdout; per-sample details go
  * to stderr. Rates are the median of the samples, each counted per second of process CPU time (see run_for); idle
@@ -17,6 +21,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdarg.h>
@@ -734,6 +739,16 @@ static int serve(const options_t *o)
     return 0;
 }
 
+static void *sleep_forever(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        struct timespec hour = { 3600, 0 };
+        nanosleep(&hour, NULL);
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     options_t o = { NULL, 300, 300, 5, 5000 };
@@ -756,6 +771,11 @@ int main(int argc, char **argv)
             o.connections = parse_int(argv[++i], arg);
         } else if (strcmp(arg, "--serve") == 0) {
             serving = 1;
+        } else if (strcmp(arg, "--idle-thread") == 0) {
+            pthread_t thread;
+            if (pthread_create(&thread, NULL, sleep_forever, NULL) != 0 || pthread_detach(thread) != 0) {
+                die("starting the idle thread");
+            }
         } else if (strcmp(arg, "--list") == 0) {
             for (size_t j = 0; j < scenario_count; j++) {
                 puts(SCENARIOS[j].name);
@@ -763,7 +783,7 @@ int main(int argc, char **argv)
             return 0;
         } else if (arg[0] == '-') {
             die("unknown option %s (usage: tlsbench --pki DIR [--warmup-ms N] [--sample-ms N] [--samples N] "
-                "[--connections N] [--list] [--serve] [SCENARIO...])", arg);
+                "[--connections N] [--idle-thread] [--list] [--serve] [SCENARIO...])", arg);
         } else if (count < 64) {
             selected[count++] = arg;
         }

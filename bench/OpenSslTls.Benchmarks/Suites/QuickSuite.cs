@@ -7,96 +7,87 @@ namespace OpenSslTls.Benchmarks.Suites;
 
 /// <summary>
 /// <c>./build.sh bench --quick</c>: Stopwatch-style loops on the process CPU clock instead of BenchmarkDotNet, to fit
-/// in minutes. For each scenario the samples of C (the harness in <c>--serve</c> mode), SslStream and OpenSslTls are
-/// taken in turns, rotating who goes first, so all three see the same moments of a shared machine; then the
-/// idle-memory probes run. One table goes to stdout, the details to stderr.
+/// in minutes. Each implementation runs in a process of its own (the C harness in <c>--serve</c> mode, SslStream and
+/// OpenSslTls as this program's <c>--serve</c> children); for each scenario their samples are taken in turns, rotating
+/// who goes first, so all three see the same moments of a shared machine; then the idle-memory probes run. One table
+/// goes to stdout, the details to stderr.
 /// </summary>
 internal static class QuickSuite
 {
     public static int Run(SuiteOptions options)
     {
-        SampleSettings settings = SampleSettings.Quick;
+        SampleSettings settings = options.QuickSettings;
         using BenchPki pki = BenchPki.Create();
         var harness = new CHarness(CHarness.Locate(options.CHarnessPath), pki.Directory);
         var rows = new List<ResultRow>();
-        WarmUpProcess(pki);
-        using (var session = new CHarnessSession(harness.Path, pki.Directory))
+        using (SampleSession c = SampleSession.ForCHarness(harness.Path, pki.Directory))
+        using (SampleSession sslStream = SampleSession.ForManaged(Implementation.SslStream, pki.Directory, options.ProcessWarmUpMilliseconds))
+        using (SampleSession ours = SampleSession.ForManaged(Implementation.OpenSslTls, pki.Directory, options.ProcessWarmUpMilliseconds))
         {
             foreach (Scenario scenario in Scenario.Rates.Where(options.Includes))
             {
-                rows.Add(Measure(scenario, pki, session, settings));
+                rows.Add(Measure(scenario, [c, sslStream, ours], settings));
             }
         }
 
         rows.AddRange(IdleRows.Measure(harness, pki, options));
-        Console.WriteLine(ResultTable.Format(rows, $"Quick run ({settings.Samples} interleaved samples of {settings.SampleMilliseconds} ms CPU each after {settings.WarmupMilliseconds} ms warm-up; idle: {options.Connections} connections)", "median of the interleaved samples"));
+        Console.WriteLine(ResultTable.Format(rows, $"Quick run ({settings.Samples} interleaved samples of {settings.SampleMilliseconds} ms CPU each after {settings.WarmupMilliseconds} ms warm-up, each implementation in its own process; idle: {options.Connections} connections)", "median of the interleaved samples"));
         return 0;
     }
 
-    /// <summary>
-    /// Tiered compilation promotes the hot paths in background threads, whose CPU time the process clock counts: run
-    /// every managed code path once for a while first, so that cost does not land on whichever scenario comes first.
-    /// </summary>
-    private static void WarmUpProcess(BenchPki pki)
+    /// <summary>Samples C, SslStream and OpenSslTls (in this order in <paramref name="sessions"/>) in turns.</summary>
+    private static ResultRow Measure(Scenario scenario, SampleSession[] sessions, SampleSettings settings)
     {
-        // 3 s each: with 1 s the first record scenario's samples of both managed implementations still jumped by ~10 %
-        // after a few rounds (dynamic PGO's final tier arriving), which the C column never does.
-        foreach (Scenario scenario in (Scenario[])[Scenario.Resume(ResumptionMode.Tls12Ticket), Scenario.Record(RecordCipher.Aes128Gcm, 512), Scenario.Record(RecordCipher.Aes128Gcm, 1400)])
+        var samples = sessions.Select(_ => new List<SampleSession.Sample>()).ToArray();
+        foreach (SampleSession session in sessions)
         {
-            foreach (Implementation implementation in Enum.GetValues<Implementation>())
-            {
-                using IBenchOperation operation = Operations.Create(implementation, scenario, pki);
-                StopwatchMeasurer.RunFor(operation, 3000, StopwatchMeasurer.BatchFor(scenario), out _, out _);
-            }
+            session.Setup(scenario);
         }
-    }
 
-    private static ResultRow Measure(Scenario scenario, BenchPki pki, CHarnessSession c, SampleSettings settings)
-    {
-        c.Setup(scenario);
-        using IBenchOperation sslStream = Operations.Create(Implementation.SslStream, scenario, pki);
-        using IBenchOperation ours = Operations.Create(Implementation.OpenSslTls, scenario, pki);
-        Console.Error.WriteLine($"# {scenario.Id} SslStream: {sslStream.Description}");
-        Console.Error.WriteLine($"# {scenario.Id} OpenSslTls: {ours.Description}");
+        foreach (SampleSession session in sessions)
+        {
+            session.Run(settings.WarmupMilliseconds);
+        }
 
-        var sslStreamSampler = new StopwatchMeasurer.Sampler(sslStream, scenario);
-        var oursSampler = new StopwatchMeasurer.Sampler(ours, scenario);
-        var cSamples = new List<double>();
-        var cWallSamples = new List<double>();
-        c.Run(settings.WarmupMilliseconds);
-        sslStreamSampler.Warm(settings.WarmupMilliseconds);
-        oursSampler.Warm(settings.WarmupMilliseconds);
-        Action[] takers =
-        [
-            () =>
-            {
-                (double cpu, double wall) = c.Run(settings.SampleMilliseconds);
-                cSamples.Add(cpu);
-                cWallSamples.Add(wall);
-            },
-            () => sslStreamSampler.Sample(settings.SampleMilliseconds),
-            () => oursSampler.Sample(settings.SampleMilliseconds),
-        ];
         for (int round = 0; round < settings.Samples; round++)
         {
-            for (int turn = 0; turn < takers.Length; turn++)
+            for (int turn = 0; turn < sessions.Length; turn++)
             {
-                takers[(round + turn) % takers.Length]();
+                int who = (round + turn) % sessions.Length;
+                samples[who].Add(sessions[who].Run(settings.SampleMilliseconds));
             }
         }
 
-        c.Teardown();
-        sslStream.Verify();
-        ours.Verify();
+        foreach (SampleSession session in sessions)
+        {
+            session.Teardown();
+        }
 
+        RateResult[] results = [.. samples.Select(s => Result(scenario, s))];
+        for (int i = 0; i < sessions.Length; i++)
+        {
+            Log(scenario, sessions[i].Name, results[i]);
+        }
+
+        // Each round's samples are close in time: the ratio within a round is immune to the machine's slower drifts.
+        double[] paired = [.. samples[2].Zip(samples[0], (o, c) => o.PerCpuSecond / c.PerCpuSecond)];
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# {scenario.Id} OpenSslTls/C round by round: {string.Join(' ', paired.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))}; median {StopwatchMeasurer.Median(paired):F3}"));
+        return new ResultRow(scenario.Title, scenario.Unit, true, results[0].Value, results[1].Value, results[2].Value, results[1].AllocatedBytesPerOperation, results[2].AllocatedBytesPerOperation);
+    }
+
+    private static RateResult Result(Scenario scenario, List<SampleSession.Sample> samples)
+    {
         double scale = scenario.Kind == ScenarioKind.Record ? scenario.Size / 1e6 : 1;
-        var cResult = new RateResult(StopwatchMeasurer.Median(cSamples) * scale, null, [.. cSamples.Select(s => s * scale)], [.. cWallSamples.Select(s => s * scale)]);
-        RateResult sslStreamResult = sslStreamSampler.Result();
-        RateResult oursResult = oursSampler.Result();
-        Log(scenario, "C", cResult);
-        Log(scenario, "SslStream", sslStreamResult);
-        Log(scenario, "OpenSslTls", oursResult);
-        return new ResultRow(scenario.Title, scenario.Unit, true, cResult.Value, sslStreamResult.Value, oursResult.Value, sslStreamResult.AllocatedBytesPerOperation, oursResult.AllocatedBytesPerOperation);
+        long operations = samples.Sum(s => s.Operations ?? 0);
+        double? allocated = samples.All(s => s.AllocatedBytes is not null) && operations > 0
+            ? (double)samples.Sum(s => s.AllocatedBytes!.Value) / operations
+            : null;
+        return new RateResult(
+            StopwatchMeasurer.Median(samples.Select(s => s.PerCpuSecond)) * scale,
+            allocated,
+            [.. samples.Select(s => s.PerCpuSecond * scale)],
+            [.. samples.Select(s => s.PerWallSecond * scale)]);
     }
 
     private static void Log(Scenario scenario, string implementation, RateResult result) =>
