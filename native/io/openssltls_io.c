@@ -11,6 +11,7 @@
  * (otls_init), so the shim always drives the very OpenSSL the rest of the library uses, whatever paths were chosen.
  * Only types and constants come from the OpenSSL 3.0 headers; both are ABI-stable within 3.x.
  */
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +44,30 @@ typedef struct {
     void *(*bio_get_data)(BIO *);
     void (*bio_set_flags)(BIO *, int);
     void (*bio_clear_flags)(BIO *, int);
+    /* Connection set-up and teardown (otls_connection_new, otls_connection_close_quietly, otls_bio_destroy). */
+    SSL *(*ssl_new)(SSL_CTX *);
+    void (*ssl_free)(SSL *);
+    void (*ssl_set_bio)(SSL *, BIO *, BIO *);
+    void (*ssl_set_accept_state)(SSL *);
+    void (*ssl_set_connect_state)(SSL *);
+    void (*ssl_set_quiet_shutdown)(SSL *, int);
+    int (*ssl_shutdown)(SSL *);
+    BIO *(*bio_new)(const BIO_METHOD *);
+    int (*bio_free)(BIO *);
+    void (*bio_set_data)(BIO *, void *);
+    void (*bio_set_init)(BIO *, int);
+    void (*err_clear_error)(void);
 } otls_api;
 
 static otls_api api;
 
+/* otls_io blocks allocated by otls_connection_new and not yet freed by otls_bio_destroy (the tests' leak check). */
+static atomic_long live_io;
+
 /* Version of this ABI: OpenSslTls refuses a shim whose version differs from the one it was written for. */
 OTLS_EXPORT int otls_version(void)
 {
-    return 3;
+    return 4;
 }
 
 OTLS_EXPORT int otls_init(const otls_api *functions, size_t size)
@@ -123,6 +140,80 @@ OTLS_EXPORT int otls_bio_write(BIO *bio, const char *data, size_t length, size_t
     }
     *written = length;
     return 1;
+}
+
+/* The native BIO method's destroy callback (SSL_free frees the BIO, which frees its state here). */
+OTLS_EXPORT int otls_bio_destroy(BIO *bio)
+{
+    otls_io *io = api.bio_get_data(bio);
+    if (io != NULL) {
+        api.bio_set_data(bio, NULL);
+        free(io->spill);
+        free(io);
+        atomic_fetch_sub_explicit(&live_io, 1, memory_order_relaxed);
+    }
+    return 1;
+}
+
+OTLS_EXPORT long otls_live_io(void)
+{
+    return atomic_load_explicit(&live_io, memory_order_relaxed);
+}
+
+/*
+ * One connection's SSL over a new caller-buffer BIO of `method` (whose destroy callback must be otls_bio_destroy),
+ * in accept or connect state: the seven calls SslEngine would otherwise make one by one. Returns NULL on failure
+ * (OpenSSL's error queue says why, except when calloc failed), having freed what it made.
+ */
+OTLS_EXPORT SSL *otls_connection_new(SSL_CTX *ctx, const BIO_METHOD *method, int server, otls_io **io_out)
+{
+    *io_out = NULL;
+    /* SSL_new up-refs the SSL_CTX: the context outlives the connection whatever its profile does. */
+    SSL *ssl = api.ssl_new(ctx);
+    if (ssl == NULL) {
+        return NULL;
+    }
+    BIO *bio = api.bio_new(method);
+    if (bio == NULL) {
+        api.ssl_free(ssl);
+        return NULL;
+    }
+    otls_io *io = calloc(1, sizeof(*io));
+    if (io == NULL) {
+        api.bio_free(bio); /* not attached to the SSL yet: ours to free */
+        api.ssl_free(ssl);
+        return NULL;
+    }
+    atomic_fetch_add_explicit(&live_io, 1, memory_order_relaxed);
+    api.bio_set_data(bio, io);
+    api.bio_set_init(bio, 1);
+    /* The same BIO for reading and writing transfers exactly one reference, the one BIO_new returned: from here
+     * SSL_free frees the BIO, and otls_bio_destroy frees io. */
+    api.ssl_set_bio(ssl, bio, bio);
+    if (server) {
+        api.ssl_set_accept_state(ssl);
+    } else {
+        api.ssl_set_connect_state(ssl);
+    }
+    *io_out = io;
+    return ssl;
+}
+
+/*
+ * Quiet shutdown before SSL_free (no close_notify, but the session stays resumable), with the BIO detached from any
+ * caller buffer so nothing can be read or written; clears the error queue it may leave.
+ */
+OTLS_EXPORT void otls_connection_close_quietly(SSL *ssl, otls_io *io)
+{
+    api.ssl_set_quiet_shutdown(ssl, 1);
+    io->in = NULL;
+    io->in_len = 0;
+    io->in_off = 0;
+    io->out = NULL;
+    io->out_cap = 0;
+    io->out_len = 0;
+    api.ssl_shutdown(ssl);
+    api.err_clear_error();
 }
 
 static int result_of(SSL *ssl, int result, int *ssl_error)

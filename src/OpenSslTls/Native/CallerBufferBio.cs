@@ -18,14 +18,12 @@ internal static unsafe class CallerBufferBio
     private static BIO_METHOD* s_nativeMethod;
 
     /// <summary>
-    /// Creates a BIO whose state lives in a freshly allocated <see cref="BioBuffers"/>; the BIO frees it in its destroy
-    /// callback. With <paramref name="shim"/> the read/write callbacks are the C ones of <see cref="NativeIoShim"/>, which
-    /// write into <see cref="BioBuffers.Output"/> instead of the sink.
+    /// Creates a managed-path BIO whose state lives in a freshly allocated <see cref="BioBuffers"/>; the BIO frees it in
+    /// its destroy callback. (The native path's BIO is made by <see cref="NativeIoShim.Functions.ConnectionNew"/>.)
     /// </summary>
-    internal static BIO* Create(BioOutputSink? sink, NativeIoShim.Functions? shim, out BioBuffers* buffers)
+    internal static BIO* Create(BioOutputSink sink, out BioBuffers* buffers)
     {
-        BIO_METHOD* method = shim is null ? Method : NativeMethod(shim);
-        BIO* bio = Crypto.BIO_new(method);
+        BIO* bio = Crypto.BIO_new(Method);
         if (bio == null)
         {
             throw ErrorQueue.Drain("BIO_new(caller buffer BIO)");
@@ -34,12 +32,8 @@ internal static unsafe class CallerBufferBio
         buffers = (BioBuffers*)NativeMemory.AllocZeroed((nuint)sizeof(BioBuffers));
 
         // A normal GCHandle to the sink only: the sink never references the connection, so native code cannot keep
-        // the connection alive. The destroy callback frees the handle when SSL_free releases the BIO. The native BIO
-        // has no sink (it writes into BioBuffers), so no handle either.
-        if (sink is not null)
-        {
-            buffers->Sink = GCHandle.ToIntPtr(GCHandle.Alloc(sink));
-        }
+        // the connection alive. The destroy callback frees the handle when SSL_free releases the BIO.
+        buffers->Sink = GCHandle.ToIntPtr(GCHandle.Alloc(sink));
         Crypto.BIO_set_data(bio, buffers);
         Crypto.BIO_set_init(bio, 1);
         return bio;
@@ -58,7 +52,7 @@ internal static unsafe class CallerBufferBio
             {
                 if (s_method == null)
                 {
-                    s_method = NewMethod("openssltls-caller-buffers\0"u8, &Read, &Write);
+                    s_method = NewMethod("openssltls-caller-buffers\0"u8, &Read, &Write, &OnDestroy);
                 }
 
                 return s_method;
@@ -66,7 +60,8 @@ internal static unsafe class CallerBufferBio
         }
     }
 
-    private static BIO_METHOD* NativeMethod(NativeIoShim.Functions shim)
+    /// <summary>The BIO method of the native path (C read, write and destroy callbacks), for <see cref="NativeIoShim.Functions.ConnectionNew"/>.</summary>
+    internal static BIO_METHOD* NativeMethod(NativeIoShim.Functions shim)
     {
         if (s_nativeMethod != null)
         {
@@ -77,7 +72,7 @@ internal static unsafe class CallerBufferBio
         {
             if (s_nativeMethod == null)
             {
-                s_nativeMethod = NewMethod("openssltls-caller-buffers-native\0"u8, shim.BioRead, shim.BioWrite);
+                s_nativeMethod = NewMethod("openssltls-caller-buffers-native\0"u8, shim.BioRead, shim.BioWrite, shim.BioDestroy);
             }
 
             return s_nativeMethod;
@@ -90,7 +85,8 @@ internal static unsafe class CallerBufferBio
     private static BIO_METHOD* NewMethod(
         ReadOnlySpan<byte> nameZ,
         delegate* unmanaged[Cdecl]<BIO*, sbyte*, nuint, nuint*, int> read,
-        delegate* unmanaged[Cdecl]<BIO*, sbyte*, nuint, nuint*, int> write)
+        delegate* unmanaged[Cdecl]<BIO*, sbyte*, nuint, nuint*, int> write,
+        delegate* unmanaged[Cdecl]<BIO*, int> destroy)
     {
         int type = Crypto.BIO_get_new_index() | Crypto.BIO_TYPE_SOURCE_SINK;
         fixed (byte* name = nameZ)
@@ -100,8 +96,7 @@ internal static unsafe class CallerBufferBio
                 || Crypto.BIO_meth_set_write_ex(method, write) != 1
                 || Crypto.BIO_meth_set_read_ex(method, read) != 1
                 || Crypto.BIO_meth_set_ctrl(method, Crypto.BIO_meth_get_ctrl(Crypto.BIO_s_null())) != 1
-                || Crypto.BIO_meth_set_create(method, &OnCreate) != 1
-                || Crypto.BIO_meth_set_destroy(method, &OnDestroy) != 1)
+                || Crypto.BIO_meth_set_destroy(method, destroy) != 1)
             {
                 throw ErrorQueue.Drain("creating the caller-buffer BIO method");
             }
@@ -167,9 +162,6 @@ internal static unsafe class CallerBufferBio
             return 0;
         }
     }
-
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int OnCreate(BIO* bio) => 1;
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnDestroy(BIO* bio)

@@ -54,12 +54,25 @@ internal sealed unsafe class SslEngine : IDisposable
     internal SslEngine(SafeSslContextHandle context, bool isServer, string? serverName, SafeSslSessionHandle? resume, ServerNameSwitch.State? serverNameSwitch = null)
     {
         ErrorQueue.Clear();
+        _shim = NativeIoShim.Active;
         bool added = false;
         context.DangerousAddRef(ref added);
         try
         {
-            // SSL_new up-refs the SSL_CTX: the context outlives every connection made from it, whatever the profile does.
-            _ssl = SafeSslHandle.TakeOwnership(Ssl.SSL_new(context.Pointer), "SSL_new");
+            if (_shim is not null)
+            {
+                // One call for SSL_new (which up-refs the SSL_CTX), BIO_new, the BIO's state, SSL_set_bio (the BIO's one
+                // reference moves to the SSL, so SSL_free frees it and its state) and the accept/connect state.
+                BioBuffers* buffers;
+                SSL* ssl = _shim.ConnectionNew(context.Pointer, CallerBufferBio.NativeMethod(_shim), isServer ? 1 : 0, &buffers);
+                _ssl = SafeSslHandle.TakeOwnership(ssl, "SSL_new (native I/O connection)");
+                _buffers = buffers;
+            }
+            else
+            {
+                // SSL_new up-refs the SSL_CTX: the context outlives every connection made from it, whatever the profile does.
+                _ssl = SafeSslHandle.TakeOwnership(Ssl.SSL_new(context.Pointer), "SSL_new");
+            }
         }
         finally
         {
@@ -71,17 +84,26 @@ internal sealed unsafe class SslEngine : IDisposable
 
         try
         {
-            _shim = NativeIoShim.Active;
-            _sink = _shim is null ? new BioOutputSink() : null;
-            BIO* bio = CallerBufferBio.Create(_sink, _shim, out _buffers);
+            if (_shim is null)
+            {
+                _sink = new BioOutputSink();
+                BIO* bio = CallerBufferBio.Create(_sink, out _buffers);
 
-            // SSL_set_bio with the same BIO for reading and writing transfers exactly one reference, the one BIO_new
-            // returned: from here SSL_free frees the BIO (and its destroy callback frees _buffers and the sink handle).
-            Ssl.SSL_set_bio(_ssl.Pointer, bio, bio);
+                // SSL_set_bio with the same BIO for reading and writing transfers exactly one reference, the one BIO_new
+                // returned: from here SSL_free frees the BIO (and its destroy callback frees _buffers and the sink handle).
+                Ssl.SSL_set_bio(_ssl.Pointer, bio, bio);
+                if (isServer)
+                {
+                    Ssl.SSL_set_accept_state(_ssl.Pointer);
+                }
+                else
+                {
+                    Ssl.SSL_set_connect_state(_ssl.Pointer);
+                }
+            }
 
             if (isServer)
             {
-                Ssl.SSL_set_accept_state(_ssl.Pointer);
                 if (serverNameSwitch is not null)
                 {
                     ServerNameSwitch.Attach(_ssl.Pointer, serverNameSwitch);
@@ -89,7 +111,6 @@ internal sealed unsafe class SslEngine : IDisposable
             }
             else
             {
-                Ssl.SSL_set_connect_state(_ssl.Pointer);
                 if (!string.IsNullOrEmpty(serverName))
                 {
                     fixed (byte* name = Utf8Z.From(serverName))
@@ -231,6 +252,12 @@ internal sealed unsafe class SslEngine : IDisposable
     /// </summary>
     internal void ShutdownQuietly()
     {
+        if (_shim is not null)
+        {
+            _shim.CloseQuietly(_ssl.Pointer, _buffers);
+            return;
+        }
+
         Ssl.SSL_set_quiet_shutdown(_ssl.Pointer, 1);
         Finish();
         Ssl.SSL_shutdown(_ssl.Pointer);

@@ -121,6 +121,51 @@ public sealed class NativeIoShimTests : NativeLeakCheck
         Assert.True(ciphertext.IsEmpty);
     }
 
+    [SkippableFact]
+    public void Native_connections_free_their_BIO_state_however_they_end()
+    {
+        Skip.IfNot(NativeIoShim.Active is not null, NativeIoShim.Status);
+        long before = NativeIoShim.LiveIoBlocks;
+        using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(), runtime: s_closeNotify);
+        using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(), runtime: s_closeNotify);
+
+        // Never used: made and freed in one shim call each.
+        using (TlsConnection unused = Create(serverProfile, native: true))
+        {
+            Assert.Equal(before + 1, NativeIoShim.LiveIoBlocks);
+        }
+
+        Assert.Equal(before, NativeIoShim.LiveIoBlocks);
+
+        // Established, then disposed without Close (the shim's quiet close; the resumption tests check the session
+        // stays resumable).
+        using (TlsConnection server = Create(serverProfile, native: true))
+        using (TlsConnection client = Create(clientProfile, native: true))
+        {
+            Assert.Equal(before + 2, NativeIoShim.LiveIoBlocks);
+            var pump = new Pump(server, client, exactSpans: false);
+            pump.HandshakeAndExchange();
+        }
+
+        Assert.Equal(before, NativeIoShim.LiveIoBlocks);
+
+        // Closed with close_notify, and failed by garbage.
+        using (TlsConnection server = Create(serverProfile, native: true))
+        using (TlsConnection client = Create(clientProfile, native: true))
+        {
+            var pump = new Pump(server, client, exactSpans: false);
+            pump.HandshakeAndExchange();
+            pump.CloseBothWays();
+        }
+
+        using (TlsConnection victim = Create(serverProfile, native: true))
+        {
+            Assert.Equal(TlsStatus.Failed, victim.Receive("GET / HTTP/1.1\r\n\r\n"u8, new ArrayBufferWriter<byte>(), new ArrayBufferWriter<byte>()).Status);
+        }
+
+        Assert.Equal(before, NativeIoShim.LiveIoBlocks);
+    }
+
     private static TlsConnection Create(TlsProfile profile, bool native)
     {
         bool before = NativeIoShim.ForceManaged;
