@@ -3,6 +3,8 @@ namespace OpenSslTls.Benchmarks.Report;
 /// <summary>
 /// One line of the comparison table. For rates, <see cref="SslStreamManaged"/>/<see cref="OursManaged"/> are managed
 /// bytes allocated per operation; for idle memory, the live managed bytes per connection (part of the figure).
+/// <see cref="OursToC"/>/<see cref="OursToSslStream"/>, when set, are the ratios to print instead of Ours / C and
+/// Ours / SslStream (the quick suite's medians of round-by-round ratios).
 /// </summary>
 internal sealed record ResultRow(
     string Title,
@@ -12,4 +14,6 @@ internal sealed record ResultRow(
     double? SslStream,
     double? Ours,
     double? SslStreamManaged,
-    double? OursManaged);
+    double? OursManaged,
+    double? OursToC = null,
+    double? OursToSslStream = null);

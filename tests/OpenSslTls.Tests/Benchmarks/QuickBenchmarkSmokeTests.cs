@@ -47,6 +47,7 @@ public sealed class QuickBenchmarkSmokeTests
             Assert.True(double.Parse(cells[4], CultureInfo.InvariantCulture) > 0, "OpenSslTls rate is zero: " + row);
             Assert.Contains("# record-aes128gcm-512 OpenSslTls: TLSv1.3 TLS_AES_128_GCM_SHA256", errors, StringComparison.Ordinal);
             Assert.Contains("# record-aes128gcm-512 OpenSslTls/C round by round: ", errors, StringComparison.Ordinal);
+            Assert.Contains("ours/C, ours/SslStream: median of the round-by-round ratios", output, StringComparison.Ordinal);
         }
         finally
         {
