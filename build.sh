@@ -38,7 +38,10 @@ run_tests() {
   rm -rf "$results"
   mkdir -p "$results"
   local status=0
-  dotnet test OpenSslTls.sln -c Release --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" || status=$?
+  # The whole solution first: dotnet test alone builds only the test projects and what they reference, so the
+  # benchmark project (and with it the quick-benchmark smoke test) would go unbuilt.
+  dotnet build OpenSslTls.sln -c Release -nologo -v quiet || status=$?
+  dotnet test OpenSslTls.sln -c Release --no-build --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" || status=$?
   # The connection tests once more on the managed BIO, the fallback where the C I/O shim (native/io) is absent.
   OPENSSLTLS_IO_SHIM=off dotnet test tests/OpenSslTls.Tests -c Release --no-build --filter "FullyQualifiedName~.Connections." \
     --logger "trx;LogFileName=managed-bio.trx" --results-directory "$results" || status=$?
