@@ -35,7 +35,8 @@ internal sealed class SipMessageHead
 
     /// <summary>
     /// Parses a header section (start line through CRLFCRLF). Returns null, with <paramref name="problem"/> set, when the
-    /// start line is neither a request line nor a status line or a header line has no colon; text is read as UTF-8.
+    /// start line is neither a request line nor a status line, a header line has no colon, or a line holds a control
+    /// character other than HTAB (e.g. a bare CR); text is read as UTF-8.
     /// </summary>
     public static SipMessageHead? TryParse(ReadOnlySpan<byte> headerSection, out string? problem)
     {
@@ -47,12 +48,26 @@ internal sealed class SipMessageHead
         string[] lines = text.Split('\n');
         var headers = new List<SipHeaderField>();
         string startLine = WithoutCr(lines[0]);
+        if (ControlCharacterIn(startLine) is { } startControl)
+        {
+            problem = $"control character 0x{(int)startControl:X2} in the start line '{Shorten(startLine)}'";
+            return null;
+        }
+
         for (int i = 1; i < lines.Length; i++)
         {
             string line = WithoutCr(lines[i]);
             if (line.Length == 0)
             {
                 continue;
+            }
+
+            // No control character but HTAB belongs in a header line (RFC 3261 TEXT-UTF8 and LWS). A bare CR would be
+            // copied into replies, and some peers end a line there (the bare-LF finding's twin); refuse the message.
+            if (ControlCharacterIn(line) is { } control)
+            {
+                problem = $"control character 0x{(int)control:X2} in header line '{Shorten(line)}'";
+                return null;
             }
 
             if (line[0] is ' ' or '\t')
@@ -114,6 +129,19 @@ internal sealed class SipMessageHead
     public IEnumerable<SipHeaderField> All(string name) => Headers.Where(header => header.Name == name);
 
     private static string WithoutCr(string line) => line.EndsWith('\r') ? line[..^1] : line;
+
+    private static char? ControlCharacterIn(string line)
+    {
+        foreach (char c in line)
+        {
+            if ((c < ' ' && c != '\t') || c == '\x7F')
+            {
+                return c;
+            }
+        }
+
+        return null;
+    }
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 }

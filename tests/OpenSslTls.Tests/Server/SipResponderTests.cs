@@ -119,6 +119,28 @@ public class SipResponderTests
         Assert.Contains("\r\nCall-ID: c\r\n", reply, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("OPTIONS sip:a SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nCall-ID: c\rl: 5\r\n\r\n", "0x0D", "Call-ID")]
+    [InlineData("OPTIONS sip:a SIP/2.0\r\nSubject: a\u0000b\r\n\r\n", "0x00", "Subject")]
+    [InlineData("OPTIONS sip:a SIP/2.0\r\nSubject: a\u001bb\r\n\r\n", "0x1B", "Subject")]
+    [InlineData("OPTIONS sip:a\rx SIP/2.0\r\nl: 0\r\n\r\n", "0x0D", "start line")]
+    public void A_control_character_inside_a_line_makes_the_message_unparsable_so_no_reply_carries_it(string message, string code, string where)
+    {
+        // The bare-LF finding's twin: a bare CR in Call-ID would be copied into the reply, and a peer that ends lines at
+        // CR would read "l: 5" as our Content-Length. Control characters other than HTAB have no place in SIP lines.
+        Assert.Null(SipMessageHead.TryParse(Encoding.UTF8.GetBytes(message), out string? problem));
+        Assert.Contains(code, problem, StringComparison.Ordinal);
+        Assert.Contains(where, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_tab_inside_a_header_value_is_kept()
+    {
+        SipMessageHead head = SipMessageHead.TryParse("OPTIONS sip:a SIP/2.0\r\nSubject: a\tb\r\nl: 0\r\n\r\n"u8, out string? problem)!;
+        Assert.Null(problem);
+        Assert.Equal("a\tb", head.First("Subject"));
+    }
+
     [Fact]
     public void An_unframable_request_gets_400_or_413_from_its_header_section()
     {
