@@ -21,6 +21,9 @@ internal static partial class ServerLog
     [LoggerMessage(5, LogLevel.Information, "connection {ConnectionId} from {Remote}: idle for {Seconds} s, closed")]
     public static partial void IdleTimedOut(ILogger logger, long connectionId, EndPoint? remote, double seconds);
 
+    [LoggerMessage(17, LogLevel.Information, "connection {ConnectionId} from {Remote}: a SIP message was not complete {Seconds} s after its first bytes, closed")]
+    public static partial void MessageReadTimedOut(ILogger logger, long connectionId, EndPoint? remote, double seconds);
+
     [LoggerMessage(6, LogLevel.Information, "connection {ConnectionId} from {Remote}: TLS failed: {Reason}")]
     public static partial void TlsFailed(ILogger logger, long connectionId, EndPoint? remote, string reason);
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -34,6 +35,7 @@ internal sealed class SipServerConnection
     private readonly PooledBufferWriter _output = new();
     private readonly PooledBufferWriter _replies = new();
     private bool _established;
+    private long _messageStartedAt; // Stopwatch timestamp of the first bytes of the frame waiting in the framer; 0: none
 
     public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger)
     {
@@ -76,7 +78,12 @@ internal sealed class SipServerConnection
             }
             catch (OperationCanceledException)
             {
-                if (_established)
+                if (_established && MessageReadExpired())
+                {
+                    ServerLog.MessageReadTimedOut(_logger, Id, Remote, _options.MessageReadTimeout.TotalSeconds);
+                    ending = new Ending("SIP message read timeout", SayGoodbye: true);
+                }
+                else if (_established)
                 {
                     ServerLog.IdleTimedOut(_logger, Id, Remote, _tls.Profile.Runtime.ConnectionTimeout);
                     ending = new Ending("idle timeout", SayGoodbye: true);
@@ -159,7 +166,8 @@ internal sealed class SipServerConnection
 
             _framer.Append(_plaintext.WrittenSpan);
             _plaintext.Release();
-            SipFramingError framingError = AnswerFrames();
+            SipFramingError framingError = AnswerFrames(out int frames);
+            TrackPartialMessage(frames, deadline);
             if (_replies.WrittenCount > 0)
             {
                 TlsResult sent = _tls.Send(_replies.WrittenSpan, _output);
@@ -185,12 +193,51 @@ internal sealed class SipServerConnection
         }
     }
 
+    /// <summary>
+    /// Starts the message-read clock when bytes of a new frame wait in the framer (now, if this read completed frames
+    /// before them) and stops it when nothing waits; while it runs, the deadline is the sooner of the idle timeout and
+    /// the message-read timeout. Every byte resets the idle timer, so without this a peer dripping an endless header
+    /// would hold the connection forever.
+    /// </summary>
+    private void TrackPartialMessage(int frames, CancellationTokenSource deadline)
+    {
+        if (_framer.BufferedBytes == 0)
+        {
+            _messageStartedAt = 0;
+            return;
+        }
+
+        if (frames > 0 || _messageStartedAt == 0)
+        {
+            _messageStartedAt = Stopwatch.GetTimestamp();
+        }
+
+        if (!_established || _options.MessageReadTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        TimeSpan left = _options.MessageReadTimeout - Stopwatch.GetElapsedTime(_messageStartedAt);
+        int idleSeconds = _tls.Profile.Runtime.ConnectionTimeout;
+        if (idleSeconds < 0 || left < TimeSpan.FromSeconds(idleSeconds))
+        {
+            deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
+    }
+
+    private bool MessageReadExpired() =>
+        _messageStartedAt != 0
+        && _options.MessageReadTimeout != Timeout.InfiniteTimeSpan
+        && Stopwatch.GetElapsedTime(_messageStartedAt) >= _options.MessageReadTimeout;
+
     /// <summary>Answers every complete frame into the reply buffer; returns the framing error that ends the stream, if any.</summary>
-    private SipFramingError AnswerFrames()
+    private SipFramingError AnswerFrames(out int frames)
     {
         int messages = 0;
+        frames = 0;
         while (_framer.TryRead(out SipFrame frame))
         {
+            frames++;
             switch (frame.Kind)
             {
                 case SipFrameKind.Ping:

@@ -106,6 +106,61 @@ public sealed class ServerRobustnessTests : NativeLeakCheck
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
     }
 
+    [Fact]
+    public async Task A_message_dripped_byte_by_byte_is_cut_off_at_the_message_read_timeout_though_every_byte_resets_the_idle_timer()
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        TimeSpan readTimeout = TimeSpan.FromSeconds(1.5);
+        await using ServerTestHost host = ServerTestHost.Start(
+            options: new SipTlsServerOptions { MessageReadTimeout = readTimeout },
+            runtime: new TlsRuntimeParameters { ConnectionTimeout = 1 });
+        await using SipTlsClient client = await host.ConnectAsync(timeout.Token);
+        await AssertAnswersAsync(client, 1, timeout.Token);
+
+        // One byte of a never-ending header every 300 ms: the idle timer (1 s) never fires, the message clock must.
+        byte[] endless = Encoding.ASCII.GetBytes(SipRequests.Options(2).Replace("\r\n\r\n", "\r\nX-Endless: ", StringComparison.Ordinal) + new string('a', 200));
+        var clock = Stopwatch.StartNew();
+        Task<bool> closed = IsClosedAsync(client, timeout.Token);
+        int sent = 0;
+        while (!closed.IsCompleted && sent < endless.Length)
+        {
+            try
+            {
+                await client.SendAsync(endless.AsMemory(sent++, 1), timeout.Token);
+            }
+            catch (Exception e) when (e is SocketException or IOException or SipClientException)
+            {
+                break; // the server closed while we dripped
+            }
+
+            await Task.WhenAny(closed, Task.Delay(300, timeout.Token));
+        }
+
+        Assert.True(await closed, "the server kept a connection dripping one endless message");
+        Assert.InRange(clock.Elapsed, readTimeout * 0.9, readTimeout + TimeSpan.FromSeconds(4));
+        Assert.True(sent * 300 > 1000, $"only {sent} bytes were dripped: the idle timer, not the message clock, may have fired");
+        Assert.True(await host.WaitForLogAsync("a SIP message was not complete 1.5 s after its first bytes", s_limit), host.LogText);
+    }
+
+    [Fact]
+    public async Task Complete_messages_slower_than_the_message_read_timeout_keep_the_connection()
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        await using ServerTestHost host = ServerTestHost.Start(options: new SipTlsServerOptions { MessageReadTimeout = TimeSpan.FromMilliseconds(500) });
+        await using SipTlsClient client = await host.ConnectAsync(timeout.Token);
+        for (int cseq = 1; cseq <= 3; cseq++)
+        {
+            // Each message arrives whole (the clock only runs while a frame is incomplete), so pauses between them are idle time.
+            await client.SendAsync(SipRequests.Options(cseq), timeout.Token);
+            SipReceivedFrame? reply = await client.ReadFrameAsync(timeout.Token);
+            Assert.NotNull(reply);
+            Assert.Contains($"\r\nCSeq: {cseq} OPTIONS\r\n", reply.Text, StringComparison.Ordinal);
+            await Task.Delay(800, timeout.Token);
+        }
+
+        Assert.Equal(1, host.Server.ConnectionCount);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
