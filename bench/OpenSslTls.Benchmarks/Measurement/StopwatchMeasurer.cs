@@ -12,17 +12,25 @@ internal static class StopwatchMeasurer
 {
     public static int BatchFor(Scenario scenario) => scenario.Kind == ScenarioKind.Record ? 64 : 1;
 
-    /// <summary>Warm-up then samples, all of one implementation (the profile mode).</summary>
+    /// <summary>Warm-up then samples, all of one implementation (the profile mode; the quick suite samples its children).</summary>
     public static RateResult Measure(IBenchOperation operation, Scenario scenario, SampleSettings settings)
     {
-        var sampler = new Sampler(operation, scenario);
-        sampler.Warm(settings.WarmupMilliseconds);
+        int batch = BatchFor(scenario);
+        RunFor(operation, settings.WarmupMilliseconds, batch, out _, out _);
+        var samples = new List<double>();
+        var wallSamples = new List<double>();
+        long operations = 0;
+        long before = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < settings.Samples; i++)
         {
-            sampler.Sample(settings.SampleMilliseconds);
+            samples.Add(RunFor(operation, settings.SampleMilliseconds, batch, out long count, out double wall));
+            wallSamples.Add(wall);
+            operations += count;
         }
 
-        return sampler.Result();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        double scale = scenario.Kind == ScenarioKind.Record ? scenario.Size / 1e6 : 1;
+        return new RateResult(Median(samples) * scale, (double)allocated / operations, [.. samples.Select(r => r * scale)], [.. wallSamples.Select(r => r * scale)]);
     }
 
     public static double Median(IEnumerable<double> values)
@@ -54,32 +62,5 @@ internal static class StopwatchMeasurer
 
         wallRate = operations / Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
         return operations / (now - start);
-    }
-
-    /// <summary>Collects one implementation's samples, possibly interleaved with other implementations' samples.</summary>
-    public sealed class Sampler(IBenchOperation operation, Scenario scenario)
-    {
-        private readonly List<double> _samples = [];
-        private readonly List<double> _wallSamples = [];
-        private readonly int _batch = BatchFor(scenario);
-        private long _operations;
-        private long _allocated;
-
-        public void Warm(int milliseconds) => RunFor(operation, milliseconds, _batch, out _, out _);
-
-        public void Sample(int milliseconds)
-        {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            _samples.Add(RunFor(operation, milliseconds, _batch, out long count, out double wall));
-            _allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
-            _wallSamples.Add(wall);
-            _operations += count;
-        }
-
-        public RateResult Result()
-        {
-            double scale = scenario.Kind == ScenarioKind.Record ? scenario.Size / 1e6 : 1;
-            return new RateResult(Median(_samples) * scale, (double)_allocated / _operations, [.. _samples.Select(s => s * scale)], [.. _wallSamples.Select(s => s * scale)]);
-        }
     }
 }

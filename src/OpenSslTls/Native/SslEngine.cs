@@ -102,14 +102,11 @@ internal sealed unsafe class SslEngine : IDisposable
                 }
             }
 
-            if (isServer)
+            if (isServer && serverNameSwitch is not null)
             {
-                if (serverNameSwitch is not null)
-                {
-                    ServerNameSwitch.Attach(_ssl.Pointer, serverNameSwitch);
-                }
+                ServerNameSwitch.Attach(_ssl.Pointer, serverNameSwitch);
             }
-            else
+            else if (!isServer)
             {
                 if (!string.IsNullOrEmpty(serverName))
                 {
