@@ -23,7 +23,7 @@ function Invoke-Regen([string[]]$Arguments) {
 
 function Invoke-RegenCheck {
     Invoke-Regen @()
-    $changed = git status --porcelain -- src/OpenSslTls/Native/Generated native/constcheck
+    $changed = git status --porcelain -- src/OpenSslTls/Interop/Generated native/constcheck
     if ($changed) { throw "regenerating the bindings changed committed files:`n$changed" }
     Write-Output 'bindings: regeneration is byte-identical'
 }

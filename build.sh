@@ -20,14 +20,14 @@ regen() {
 
 regen_check() {
   regen
-  if ! git diff --quiet --exit-code -- src/OpenSslTls/Native/Generated native/constcheck; then
+  if ! git diff --quiet --exit-code -- src/OpenSslTls/Interop/Generated native/constcheck; then
     echo "error: regenerating the bindings changed committed files:" >&2
-    git --no-pager diff --stat -- src/OpenSslTls/Native/Generated native/constcheck >&2
+    git --no-pager diff --stat -- src/OpenSslTls/Interop/Generated native/constcheck >&2
     return 1
   fi
-  if [ -n "$(git status --porcelain -- src/OpenSslTls/Native/Generated native/constcheck)" ]; then
+  if [ -n "$(git status --porcelain -- src/OpenSslTls/Interop/Generated native/constcheck)" ]; then
     echo "error: regenerating the bindings created untracked files:" >&2
-    git status --porcelain -- src/OpenSslTls/Native/Generated native/constcheck >&2
+    git status --porcelain -- src/OpenSslTls/Interop/Generated native/constcheck >&2
     return 1
   fi
   echo "bindings: regeneration is byte-identical"

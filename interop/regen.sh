@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the P/Invoke bindings (src/OpenSslTls/Native/Generated/*.g.cs) and
+# Regenerates the P/Invoke bindings (src/OpenSslTls/Interop/Generated/*.g.cs) and
 # native/constcheck/constants.g.h from the OpenSSL headers, as interop/bindings.txt selects.
 #
 #   bash interop/regen.sh                                   # system headers (/usr/include/openssl)

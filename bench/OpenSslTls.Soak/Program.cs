@@ -5,6 +5,9 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using OpenSslTls.Reliability;
+using OpenSslTls.Connections;
+using OpenSslTls.Interop;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Soak;
 
@@ -376,7 +379,7 @@ internal sealed class SoakWorker : IDisposable
 internal static class Report
 {
     private static readonly MethodInfo? Snapshot = typeof(TlsProfile).Assembly
-        .GetType("OpenSslTls.Native.NativeObjectCounter")?
+        .GetType("OpenSslTls.Interop.NativeObjectCounter")?
         .GetMethod("Snapshot", BindingFlags.NonPublic | BindingFlags.Static);
 
     public static string Header => "connections  seconds  conn/s   rss_MiB  heap_MiB  gc0/gc1/gc2     native live objects";

@@ -6,6 +6,8 @@ using OpenSslTls.SipEndpoint.Client;
 using OpenSslTls.SocketBench.Load;
 using OpenSslTls.SocketBench.Report;
 using OpenSslTls.SocketBench.Servers;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SocketBench;
 

@@ -27,7 +27,7 @@ internal static class CSharpNames
 /// </summary>
 internal static class CSharpEmitter
 {
-    public const string GeneratedDirectory = "src/OpenSslTls/Native/Generated";
+    public const string GeneratedDirectory = "src/OpenSslTls/Interop/Generated";
 
     private const string Indent = "    ";
 
@@ -80,14 +80,14 @@ internal static class CSharpEmitter
             builder.Append("using System.Runtime.InteropServices;\n\n");
         }
 
-        builder.Append("namespace OpenSslTls.Native;\n\n");
+        builder.Append("namespace OpenSslTls.Interop;\n\n");
         return builder;
     }
 
     private static string EmitFunctions(BindingModel model, NativeLibrary library, List<BoundFunction> functions)
     {
         var builder = Start(model, usesInteropServices: true);
-        builder.Append("internal static unsafe partial class Interop\n{\n");
+        builder.Append("internal static unsafe partial class NativeMethods\n{\n");
         builder.Append(Indent).Append("internal static partial class ").Append(library).Append('\n');
         builder.Append(Indent).Append("{\n");
         var first = true;
@@ -140,7 +140,7 @@ internal static class CSharpEmitter
     private static string EmitConstants(BindingModel model, NativeLibrary library, List<BoundConstant> constants)
     {
         var builder = Start(model, usesInteropServices: false);
-        builder.Append("internal static partial class Interop\n{\n");
+        builder.Append("internal static partial class NativeMethods\n{\n");
         builder.Append(Indent).Append("internal static partial class ").Append(library).Append('\n');
         builder.Append(Indent).Append("{\n");
         var first = true;

@@ -1,6 +1,6 @@
 /*
  * Prints every constant the P/Invoke generator bound, as the C compiler sees it, so a test can
- * compare the C# constants in src/OpenSslTls/Native/Generated against the real headers.
+ * compare the C# constants in src/OpenSslTls/Interop/Generated against the real headers.
  *
  * Build and run (from anywhere):
  *   cc -Wall -Werror -o constcheck native/constcheck/constcheck.c -lssl -lcrypto && ./constcheck

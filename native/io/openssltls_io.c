@@ -20,7 +20,7 @@
 
 #define OTLS_EXPORT __attribute__((visibility("default")))
 
-/* Per-BIO state, shared with managed code (OpenSslTls.Native.BioBuffers): keep the two layouts identical. */
+/* Per-BIO state, shared with managed code (OpenSslTls.Interop.BioBuffers): keep the two layouts identical. */
 typedef struct {
     const unsigned char *in;
     ptrdiff_t in_len;

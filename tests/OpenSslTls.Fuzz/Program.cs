@@ -3,6 +3,9 @@ using System.Text;
 using OpenSslTls.Reliability;
 using OpenSslTls.SipEndpoint.Sip;
 using SharpFuzz;
+using OpenSslTls.Configuration;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Fuzz;
 

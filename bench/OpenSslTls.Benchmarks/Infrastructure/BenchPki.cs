@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OpenSslTls.Interop;
 
 namespace OpenSslTls.Benchmarks.Infrastructure;
 

@@ -3,6 +3,8 @@ using System.Net.Security;
 using OpenSslTls.Benchmarks.Infrastructure;
 using OpenSslTls.Benchmarks.OpenSsl;
 using OpenSslTls.Benchmarks.SslStreams;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Benchmarks.Memory;
 

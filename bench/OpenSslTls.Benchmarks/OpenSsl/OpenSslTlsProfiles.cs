@@ -1,5 +1,6 @@
 using OpenSslTls.Benchmarks.Infrastructure;
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Benchmarks.OpenSsl;
 
@@ -49,5 +50,5 @@ internal static class OpenSslTlsProfiles
     /// then sends no ticket extension and the server resumes from its session-id cache.
     /// </summary>
     private static unsafe void RefuseTickets(TlsProfile profile) =>
-        Interop.Ssl.SSL_CTX_set_options(profile.Context.Pointer, Interop.Ssl.SSL_OP_NO_TICKET);
+        NativeMethods.Ssl.SSL_CTX_set_options(profile.Context.Pointer, NativeMethods.Ssl.SSL_OP_NO_TICKET);
 }

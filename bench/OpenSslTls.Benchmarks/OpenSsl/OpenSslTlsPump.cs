@@ -1,4 +1,5 @@
 using System.Buffers;
+using OpenSslTls.Connections;
 
 namespace OpenSslTls.Benchmarks.OpenSsl;
 

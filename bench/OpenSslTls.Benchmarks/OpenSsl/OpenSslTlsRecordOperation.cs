@@ -1,4 +1,6 @@
 using OpenSslTls.Benchmarks.Infrastructure;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Benchmarks.OpenSsl;
 

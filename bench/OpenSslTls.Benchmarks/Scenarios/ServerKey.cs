@@ -1,3 +1,5 @@
+using OpenSslTls.Interop;
+
 namespace OpenSslTls.Benchmarks;
 
 /// <summary>The server certificate's key.</summary>

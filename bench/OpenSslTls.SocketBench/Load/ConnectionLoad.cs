@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using OpenSslTls.SipEndpoint.Client;
 using OpenSslTls.SocketBench.Servers;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SocketBench.Load;
 

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.SipEndpoint.Sip;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SocketBench.Load;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using OpenSslTls.SipEndpoint.Client;
 using OpenSslTls.SocketBench.Servers;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SocketBench.Load;
 

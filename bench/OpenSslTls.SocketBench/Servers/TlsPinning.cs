@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Authentication;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SocketBench.Servers;
 

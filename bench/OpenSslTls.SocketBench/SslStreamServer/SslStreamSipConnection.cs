@@ -6,6 +6,7 @@ using System.Security.Authentication;
 using System.Text;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.SipEndpoint.Sip;
+using OpenSslTls.Configuration;
 
 namespace OpenSslTls.SocketBench.SslStreamServer;
 

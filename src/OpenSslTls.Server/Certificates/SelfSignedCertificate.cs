@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using OpenSslTls.Certificates;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.SipEndpoint.Certificates;
 

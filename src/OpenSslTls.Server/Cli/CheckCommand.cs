@@ -1,6 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using OpenSslTls.SipEndpoint.Hosting;
+using OpenSslTls.Configuration;
+using OpenSslTls.Errors;
+using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SipEndpoint.Cli;
 

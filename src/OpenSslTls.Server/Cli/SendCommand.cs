@@ -4,6 +4,9 @@ using System.Net.Sockets;
 using OpenSslTls.SipEndpoint.Client;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.SipEndpoint.Sip;
+using OpenSslTls.Configuration;
+using OpenSslTls.Errors;
+using OpenSslTls.Module;
 
 namespace OpenSslTls.SipEndpoint.Cli;
 

@@ -2,6 +2,11 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.SipEndpoint.Certificates;
 using OpenSslTls.SipEndpoint.Hosting;
+using OpenSslTls.Configuration;
+using OpenSslTls.Errors;
+using OpenSslTls.Module;
+using OpenSslTls.OpenSsl;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SipEndpoint.Cli;
 

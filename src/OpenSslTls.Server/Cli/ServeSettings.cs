@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.SipEndpoint.Hosting;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SipEndpoint.Cli;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using OpenSslTls.Configuration;
 
 namespace OpenSslTls.SipEndpoint.Cli;
 

@@ -4,6 +4,9 @@ using System.Net.Sockets;
 using System.Text;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.SipEndpoint.Sip;
+using OpenSslTls.Connections;
+using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SipEndpoint.Client;
 

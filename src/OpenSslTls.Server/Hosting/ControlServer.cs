@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using OpenSslTls.Module;
 
 namespace OpenSslTls.SipEndpoint.Hosting;
 

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.SipEndpoint.Sip;
+using OpenSslTls.Connections;
 
 namespace OpenSslTls.SipEndpoint.Hosting;
 

@@ -3,6 +3,10 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.SipEndpoint.Sip;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SipEndpoint.Hosting;
 

@@ -1,4 +1,6 @@
 using System.Globalization;
+using OpenSslTls.Connections;
+using OpenSslTls.Module;
 
 namespace OpenSslTls.SipEndpoint.Hosting;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Certificates;
 
 /// <summary>Whole-file replacement through a temporary file and a rename, for files that must never be seen half-written.</summary>
 internal static class AtomicFile

@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using OpenSslTls.Errors;
+using OpenSslTls.Interop;
+using OpenSslTls.OpenSsl;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Certificates;
 
 /// <summary>
 /// Describes a self-signed server certificate and creates it, with a new key, in process through OpenSSL (no
@@ -160,7 +163,7 @@ public sealed class SelfSignedCertificateBuilder
     public SelfSignedCertificatePem Create()
     {
         OpenSslRuntime.EnsureInitialized();
-        return Native.SelfSignedCertificateMaker.Create(CommonName, [.. _dnsNames], [.. _ipAddresses], ValidityDays, KeyAlgorithm);
+        return SelfSignedCertificateMaker.Create(CommonName, [.. _dnsNames], [.. _ipAddresses], ValidityDays, KeyAlgorithm);
     }
 
     /// <summary>Why <paramref name="name"/> is not a usable DNS name, or null when it is.</summary>

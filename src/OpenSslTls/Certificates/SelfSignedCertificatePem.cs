@@ -1,6 +1,7 @@
 using System.Text;
+using OpenSslTls.Connections;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Certificates;
 
 /// <summary>
 /// A certificate and its private key as <see cref="SelfSignedCertificateBuilder.Create"/> made them, in PEM. The key is

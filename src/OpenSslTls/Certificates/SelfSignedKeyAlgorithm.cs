@@ -1,4 +1,6 @@
-namespace OpenSslTls;
+using OpenSslTls.Interop;
+
+namespace OpenSslTls.Certificates;
 
 /// <summary>The key a <see cref="SelfSignedCertificateBuilder"/> generates.</summary>
 public enum SelfSignedKeyAlgorithm

@@ -1,7 +1,8 @@
 using System.Text;
 using System.Net;
+using OpenSslTls.Profiles;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Configuration;
 
 /// <summary>Value spellings shared by tls.cfg, modparam lines and configuration keys.</summary>
 internal static class ConfigValues

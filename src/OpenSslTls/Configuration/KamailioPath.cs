@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// Kamailio's rule for every file name in its TLS configuration (<c>get_abs_pathname</c>): a name starting with

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using OpenSslTls.Module;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// Reads <c>modparam("tls", "name", value)</c> statements pasted from a kamailio.cfg: strings in double or single

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Configuration;
 
 /// <summary>How Kamailio types a module parameter: modparam values are quoted strings or bare integers.</summary>
 internal enum ModuleParameterType

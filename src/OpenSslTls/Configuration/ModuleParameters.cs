@@ -1,4 +1,8 @@
-namespace OpenSslTls;
+using OpenSslTls.Errors;
+using OpenSslTls.OpenSsl;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Configuration;
 
 /// <summary>The table of every <c>modparam("tls", …)</c> parameter (Kamailio names), in the order of Kamailio's documentation.</summary>
 internal static class ModuleParameters

@@ -1,4 +1,6 @@
-namespace OpenSslTls;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Configuration;
 
 /// <summary>How a tls.cfg key's value is read and checked.</summary>
 internal enum ProfileKeyType

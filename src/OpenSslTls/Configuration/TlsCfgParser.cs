@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using OpenSslTls.Profiles;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// Parses one tls.cfg file with the grammar of Kamailio's core <c>cfg_parser</c> (spec §3): line-oriented,

@@ -1,4 +1,6 @@
-namespace OpenSslTls;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Configuration;
 
 /// <summary>A read tls.cfg file (or directory of files): its profiles in file order, and the files read.</summary>
 public sealed class TlsConfigDocument

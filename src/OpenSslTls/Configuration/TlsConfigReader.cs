@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// Reads Kamailio's tls.cfg (the <c>config</c> parameter) with the exact grammar of spec §3, collecting every error

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using OpenSslTls.Profiles;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// Prints profiles as tls.cfg text that <see cref="TlsConfigReader"/> reads back to the same definitions (file names

@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// TLS configuration could not be read: every problem found is in <see cref="Errors"/> (readers collect all of a

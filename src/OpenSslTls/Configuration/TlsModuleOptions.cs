@@ -1,4 +1,9 @@
-namespace OpenSslTls;
+using OpenSslTls.Interop;
+using OpenSslTls.Module;
+using OpenSslTls.OpenSsl;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// Every parameter of Kamailio's <c>tls</c> module (<c>modparam("tls", "name", value)</c>), under its Kamailio name

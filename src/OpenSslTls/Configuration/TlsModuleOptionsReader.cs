@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Configuration;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// Fills <see cref="TlsModuleOptions"/> from <c>Microsoft.Extensions.Configuration</c> (keys are the Kamailio names:

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using OpenSslTls.Profiles;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// One profile as configured (a tls.cfg section, or a default profile of modparam mode), before its context is

@@ -1,4 +1,6 @@
-namespace OpenSslTls;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// The validity rules of a profile list (spec §3.6), applied to every profile, the last one included (Kamailio

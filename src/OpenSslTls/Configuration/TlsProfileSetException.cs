@@ -1,4 +1,7 @@
-namespace OpenSslTls;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Configuration;
 
 /// <summary>
 /// Building a <see cref="TlsProfileSet"/> failed: <see cref="Failures"/> holds one <see cref="TlsProfileException"/>

@@ -1,6 +1,7 @@
 using System.Buffers;
+using OpenSslTls.Profiles;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Connections;
 
 /// <summary>
 /// Plaintext written before the handshake completes, kept in order until it can be encrypted (Kamailio's clear-text

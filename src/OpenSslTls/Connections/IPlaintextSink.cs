@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Connections;
 
 /// <summary>Where <see cref="TlsConnection"/> decrypts to: a buffer writer, or a caller's span that can fill up.</summary>
 internal interface IPlaintextSink

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Connections;
 
 /// <summary>
 /// A growable byte buffer rented from <see cref="ArrayPool{T}.Shared"/>: written through <see cref="IBufferWriter{T}"/>,

@@ -1,4 +1,8 @@
-namespace OpenSslTls;
+using OpenSslTls.Errors;
+using OpenSslTls.Interop;
+using OpenSslTls.OpenSsl;
+
+namespace OpenSslTls.Connections;
 
 /// <summary>What a connection knows about one certificate (the peer's or its own): Kamailio's <c>$tls_peer_*</c>/<c>$tls_my_*</c>.</summary>
 public sealed record TlsCertificateInfo
@@ -54,6 +58,6 @@ public sealed record TlsCertificateInfo
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(pem);
         OpenSslRuntime.EnsureInitialized();
-        return Native.ConnectionInfoReader.ReadPem(pem);
+        return ConnectionInfoReader.ReadPem(pem);
     }
 }

@@ -1,7 +1,10 @@
 using System.Buffers;
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
+using OpenSslTls.Errors;
+using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Connections;
 
 /// <summary>
 /// One TLS connection (server or client) driven through caller buffers: the caller owns the socket, feeds received

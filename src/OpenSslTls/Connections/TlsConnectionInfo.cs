@@ -1,4 +1,6 @@
-namespace OpenSslTls;
+using OpenSslTls.Interop;
+
+namespace OpenSslTls.Connections;
 
 /// <summary>
 /// The TLS facts of an established connection, read once from OpenSSL and then cached: the equivalents of
@@ -7,7 +9,7 @@ namespace OpenSslTls;
 public sealed record TlsConnectionInfo
 {
     /// <summary>OpenSSL's <c>X509_V_OK</c>.</summary>
-    public const long VerifyOk = Native.Interop.Crypto.X509_V_OK;
+    public const long VerifyOk = NativeMethods.Crypto.X509_V_OK;
 
     /// <summary>Negotiated protocol, e.g. <c>TLSv1.3</c> (<c>$tls_version</c>).</summary>
     public required string Protocol { get; init; }
@@ -46,11 +48,11 @@ public sealed record TlsConnectionInfo
     public bool PeerVerified => PeerCertificate is not null && VerifyResult == VerifyOk;
 
     /// <summary>Peer certificate present and reported revoked (<c>$tls_peer_revoked</c>).</summary>
-    public bool PeerRevoked => PeerCertificate is not null && VerifyResult == Native.Interop.Crypto.X509_V_ERR_CERT_REVOKED;
+    public bool PeerRevoked => PeerCertificate is not null && VerifyResult == NativeMethods.Crypto.X509_V_ERR_CERT_REVOKED;
 
     /// <summary>Peer certificate present and reported expired (<c>$tls_peer_expired</c>).</summary>
-    public bool PeerExpired => PeerCertificate is not null && VerifyResult == Native.Interop.Crypto.X509_V_ERR_CERT_HAS_EXPIRED;
+    public bool PeerExpired => PeerCertificate is not null && VerifyResult == NativeMethods.Crypto.X509_V_ERR_CERT_HAS_EXPIRED;
 
     /// <summary>Peer certificate present and reported self-signed (<c>$tls_peer_selfsigned</c>).</summary>
-    public bool PeerSelfSigned => PeerCertificate is not null && VerifyResult == Native.Interop.Crypto.X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
+    public bool PeerSelfSigned => PeerCertificate is not null && VerifyResult == NativeMethods.Crypto.X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
 }

@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Connections;
 
 /// <summary>Where a connection is in its life.</summary>
 public enum TlsConnectionState

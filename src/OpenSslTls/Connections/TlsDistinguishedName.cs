@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Connections;
 
 /// <summary>A certificate subject or issuer: the one-line form and the components Kamailio exposes.</summary>
 /// <param name="Line">OpenSSL's one-line form, e.g. <c>/C=DE/O=Example/CN=sip.example.com</c> (<c>$tls_peer_subject</c>).</param>

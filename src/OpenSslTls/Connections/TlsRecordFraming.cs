@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Connections;
 
 /// <summary>
 /// Follows the TLS record layer framing (5-byte header: type, version, 16-bit length; then the body) of a received

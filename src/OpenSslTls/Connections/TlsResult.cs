@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Connections;
 
 /// <summary>The result of a <see cref="TlsConnection"/> operation; a value type so the hot path allocates nothing.</summary>
 /// <param name="Status">What happened.</param>

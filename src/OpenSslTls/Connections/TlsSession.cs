@@ -1,4 +1,6 @@
-namespace OpenSslTls;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Connections;
 
 /// <summary>
 /// A TLS session a client can offer again to resume (<see cref="TlsProfile.CreateConnection"/>). Owns one native

@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Connections;
 
 /// <summary>The outcome of one <see cref="TlsConnection"/> operation.</summary>
 public enum TlsStatus

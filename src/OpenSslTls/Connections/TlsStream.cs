@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Connections;
 
 /// <summary>
 /// A <see cref="Stream"/> over a <see cref="TlsConnection"/>: for callers who prefer streams to driving the engine with

@@ -1,4 +1,6 @@
-namespace OpenSslTls;
+using OpenSslTls.Interop;
+
+namespace OpenSslTls.Errors;
 
 /// <summary>One entry of OpenSSL's per-thread error queue, as it was when the failing operation returned.</summary>
 /// <param name="Code">The packed OpenSSL error code (<c>ERR_get_error_all</c>).</param>

@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Errors;
 
 /// <summary>
 /// An OpenSSL call failed. Carries every error OpenSSL had queued for the operation, oldest first, so the root

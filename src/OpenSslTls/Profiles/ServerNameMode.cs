@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Profiles;
 
 /// <summary>Kamailio's <c>server_name_mode</c>: how a profile's <c>server_name</c> matches an SNI name.</summary>
 public enum ServerNameMode

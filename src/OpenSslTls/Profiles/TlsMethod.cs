@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// Kamailio's <c>tls_method</c> / profile <c>method</c> values. Exact values pin one protocol version; the

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Profiles;
 
 /// <summary>Converts between Kamailio's method spellings and <see cref="TlsMethod"/>.</summary>
 public static class TlsMethodNames

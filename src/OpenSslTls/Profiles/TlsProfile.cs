@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Logging;
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.OpenSsl;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// A built TLS profile: its settings and the one <c>SSL_CTX</c> every connection of the profile shares. Building

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using OpenSslTls.Configuration;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// Profile selection (spec §4) as pure functions over a profile list in file order; they return an index, or -1.

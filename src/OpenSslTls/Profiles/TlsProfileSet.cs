@@ -1,7 +1,11 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using OpenSslTls.Configuration;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.OpenSsl;
 
-namespace OpenSslTls;
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// A complete TLS configuration, built: every profile of a tls.cfg (or, without one, the modparam template as

@@ -1,4 +1,6 @@
-namespace OpenSslTls;
+using OpenSslTls.Interop;
+
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// One Kamailio TLS "domain" (a <c>[server:…]</c> or <c>[client:…]</c> section): what its <c>SSL_CTX</c> is built
@@ -76,8 +78,8 @@ public sealed record TlsProfileSettings
     /// </summary>
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
-        static string? Secret(string? value) => value is null ? null : Native.SecretRedaction.Mask;
-        static string? Reference(string? value) => value is null ? null : Native.SecretRedaction.RedactReference(value);
+        static string? Secret(string? value) => value is null ? null : SecretRedaction.Mask;
+        static string? Reference(string? value) => value is null ? null : SecretRedaction.RedactReference(value);
 
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"Method = {Method}, Certificate = {Certificate}, PrivateKey = {Reference(PrivateKey)}, PrivateKeyPassword = {Secret(PrivateKeyPassword)}, ");

@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Profiles;
 
 /// <summary>Which side of the handshake a profile or connection plays.</summary>
 public enum TlsRole

@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// Picks the server profile for the SNI name a client sent, during the handshake. Return

@@ -1,4 +1,6 @@
-namespace OpenSslTls;
+using OpenSslTls.Interop;
+
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// The module-wide parameters applied to every profile's <c>SSL_CTX</c> when it is built (Kamailio's global

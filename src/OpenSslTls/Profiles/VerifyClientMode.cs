@@ -1,4 +1,4 @@
-namespace OpenSslTls;
+namespace OpenSslTls.Profiles;
 
 /// <summary>Kamailio's <c>verify_client</c>: how a profile asks for and judges the peer's certificate.</summary>
 public enum VerifyClientMode

@@ -3,6 +3,10 @@ using System.Net;
 using OpenSslTls.Tests.Configuration;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Certificates;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Certificates;
 

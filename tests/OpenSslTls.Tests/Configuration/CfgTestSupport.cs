@@ -1,3 +1,6 @@
+using OpenSslTls.Configuration;
+using OpenSslTls.Profiles;
+
 namespace OpenSslTls.Tests.Configuration;
 
 /// <summary>Shortcuts for reading tls.cfg text in tests: a fixed file name and main configuration directory.</summary>

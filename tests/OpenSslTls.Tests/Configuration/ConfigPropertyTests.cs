@@ -1,5 +1,7 @@
 using System.Net;
 using CsCheck;
+using OpenSslTls.Configuration;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Configuration;
 

@@ -1,3 +1,6 @@
+using OpenSslTls.Configuration;
+using OpenSslTls.Profiles;
+
 namespace OpenSslTls.Tests.Configuration;
 
 /// <summary>modparam("tls", …) lines pasted from a kamailio.cfg.</summary>

@@ -1,6 +1,10 @@
 using System.Reflection;
 using System.Text;
 using Microsoft.Extensions.Configuration;
+using OpenSslTls.Configuration;
+using OpenSslTls.Interop;
+using OpenSslTls.OpenSsl;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Configuration;
 

@@ -1,5 +1,7 @@
 using System.Net;
 using static OpenSslTls.Tests.Configuration.CfgTestSupport;
+using OpenSslTls.Configuration;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Configuration;
 
@@ -299,7 +301,7 @@ public sealed class TlsCfgGrammarTests
     [InlineData("[server:default]]", "1:17: End of line expected, found ']'")]
     public void Header_errors_are_placed_exactly(string header, string expected)
     {
-        Assert.Equal(expected, Errors(header)[0]);
+        Assert.Equal(expected, CfgTestSupport.Errors(header)[0]);
     }
 
     [Fact]
@@ -359,7 +361,7 @@ public sealed class TlsCfgGrammarTests
     [Fact]
     public void Every_error_of_a_file_is_collected_in_order()
     {
-        List<string> errors = Errors("""
+        List<string> errors = CfgTestSupport.Errors("""
             ...
             [server:default]
             verify_depth = 200

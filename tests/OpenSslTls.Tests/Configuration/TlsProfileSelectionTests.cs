@@ -1,4 +1,6 @@
 using System.Net;
+using OpenSslTls.Configuration;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Configuration;
 

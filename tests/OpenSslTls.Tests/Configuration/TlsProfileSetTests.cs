@@ -1,6 +1,10 @@
 using System.Net;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Configuration;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Configuration;
 

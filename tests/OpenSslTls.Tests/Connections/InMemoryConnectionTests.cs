@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Text;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Connections;
 

@@ -1,5 +1,8 @@
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Connections;
 

@@ -1,5 +1,9 @@
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.Interop;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Connections;
 

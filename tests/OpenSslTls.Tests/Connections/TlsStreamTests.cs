@@ -2,6 +2,9 @@ using System.Net.Sockets;
 using System.Text;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Connections;
 

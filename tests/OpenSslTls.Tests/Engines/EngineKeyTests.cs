@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Logging.Testing;
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Errors;
+using OpenSslTls.OpenSsl;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Engines;
 
@@ -247,13 +250,13 @@ public sealed class EngineKeyTests : NativeLeakCheck
     public void With_ALL_the_engine_is_the_default_only_until_disposed_and_other_profiles_keep_working()
     {
         SkipWithoutToken();
-        Assert.NotEqual("pkcs11", EngineLoader.DefaultEngineId(Interop.Crypto.ENGINE_METHOD_RSA));
+        Assert.NotEqual("pkcs11", EngineLoader.DefaultEngineId(NativeMethods.Crypto.ENGINE_METHOD_RSA));
 
         using (OpenSslEngine engine = LoadEngine(algorithms: "ALL"))
         {
             Assert.Equal("ALL", engine.Algorithms);
-            Assert.Equal("pkcs11", EngineLoader.DefaultEngineId(Interop.Crypto.ENGINE_METHOD_RSA));
-            Assert.Equal("pkcs11", EngineLoader.DefaultEngineId(Interop.Crypto.ENGINE_METHOD_EC));
+            Assert.Equal("pkcs11", EngineLoader.DefaultEngineId(NativeMethods.Crypto.ENGINE_METHOD_RSA));
+            Assert.Equal("pkcs11", EngineLoader.DefaultEngineId(NativeMethods.Crypto.ENGINE_METHOD_EC));
 
             using TlsProfile inToken = TlsProfile.Create(TlsRole.Server, Server(SoftHsmToken.RsaKeyLabel), engine: engine);
             AssertServes(inToken, "-tls1_3", "TLSv1.3", "RSA-PSS");
@@ -268,9 +271,9 @@ public sealed class EngineKeyTests : NativeLeakCheck
             AssertServes(fromFile, "-tls1_2", "TLSv1.2", "RSA-PSS");
         }
 
-        Assert.NotEqual("pkcs11", EngineLoader.DefaultEngineId(Interop.Crypto.ENGINE_METHOD_RSA));
-        Assert.NotEqual("pkcs11", EngineLoader.DefaultEngineId(Interop.Crypto.ENGINE_METHOD_EC));
-        Assert.NotEqual("pkcs11", EngineLoader.DefaultEngineId(Interop.Crypto.ENGINE_METHOD_PKEY_METHS));
+        Assert.NotEqual("pkcs11", EngineLoader.DefaultEngineId(NativeMethods.Crypto.ENGINE_METHOD_RSA));
+        Assert.NotEqual("pkcs11", EngineLoader.DefaultEngineId(NativeMethods.Crypto.ENGINE_METHOD_EC));
+        Assert.NotEqual("pkcs11", EngineLoader.DefaultEngineId(NativeMethods.Crypto.ENGINE_METHOD_PKEY_METHS));
     }
 
     [SkippableFact]

@@ -1,6 +1,9 @@
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Errors;
+using OpenSslTls.OpenSsl;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Engines;
 

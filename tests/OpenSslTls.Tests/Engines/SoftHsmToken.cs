@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Interop;
 
 namespace OpenSslTls.Tests.Engines;
 

@@ -1,5 +1,7 @@
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Foundation;
 
@@ -28,14 +30,14 @@ public sealed unsafe class ErrorQueueTests : NativeLeakCheck
         fixed (byte* missing = "/nonexistent/file.pem\0"u8)
         fixed (byte* mode = "r\0"u8)
         {
-            Assert.True(Interop.Crypto.BIO_new_file((sbyte*)missing, (sbyte*)mode) == null);
+            Assert.True(NativeMethods.Crypto.BIO_new_file((sbyte*)missing, (sbyte*)mode) == null);
         }
 
         OpenSslException error = ErrorQueue.Drain("opening /nonexistent/file.pem");
 
         Assert.NotEmpty(error.Errors);
         Assert.StartsWith("opening /nonexistent/file.pem failed: ", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0UL, (ulong)Interop.Crypto.ERR_peek_error());
+        Assert.Equal(0UL, (ulong)NativeMethods.Crypto.ERR_peek_error());
         Assert.Empty(ErrorQueue.DrainErrors());
     }
 
@@ -45,11 +47,11 @@ public sealed unsafe class ErrorQueueTests : NativeLeakCheck
         fixed (byte* missing = "/nonexistent/other.pem\0"u8)
         fixed (byte* mode = "r\0"u8)
         {
-            Interop.Crypto.BIO_new_file((sbyte*)missing, (sbyte*)mode);
+            NativeMethods.Crypto.BIO_new_file((sbyte*)missing, (sbyte*)mode);
         }
 
-        Assert.NotEqual(0UL, (ulong)Interop.Crypto.ERR_peek_error());
+        Assert.NotEqual(0UL, (ulong)NativeMethods.Crypto.ERR_peek_error());
         ErrorQueue.Clear();
-        Assert.Equal(0UL, (ulong)Interop.Crypto.ERR_peek_error());
+        Assert.Equal(0UL, (ulong)NativeMethods.Crypto.ERR_peek_error());
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Reflection;
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
 using OpenSslTls.Tests.Support;
 
 namespace OpenSslTls.Tests.Foundation;
@@ -33,11 +33,11 @@ public sealed class GeneratedConstantsTests
     public void Well_known_constants_have_their_documented_values()
     {
         // Values fixed by the TLS RFCs and OpenSSL's stable ABI; a mapping bug would show here first.
-        Assert.Equal(0x0303, Interop.Ssl.TLS1_2_VERSION);
-        Assert.Equal(0x0304, Interop.Ssl.TLS1_3_VERSION);
-        Assert.Equal(2, Interop.Ssl.SSL_ERROR_WANT_READ);
-        Assert.Equal(52, Interop.Ssl.SSL_CTRL_SET_MAX_SEND_FRAGMENT);
-        Assert.Equal(1UL << 29, (ulong)Interop.Ssl.SSL_OP_NO_TLSv1_3);
+        Assert.Equal(0x0303, NativeMethods.Ssl.TLS1_2_VERSION);
+        Assert.Equal(0x0304, NativeMethods.Ssl.TLS1_3_VERSION);
+        Assert.Equal(2, NativeMethods.Ssl.SSL_ERROR_WANT_READ);
+        Assert.Equal(52, NativeMethods.Ssl.SSL_CTRL_SET_MAX_SEND_FRAGMENT);
+        Assert.Equal(1UL << 29, (ulong)NativeMethods.Ssl.SSL_OP_NO_TLSv1_3);
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class GeneratedConstantsTests
     private static Dictionary<string, string> GeneratedConstants()
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (Type type in new[] { typeof(Interop.Ssl), typeof(Interop.Crypto) })
+        foreach (Type type in new[] { typeof(NativeMethods.Ssl), typeof(NativeMethods.Crypto) })
         {
             foreach (FieldInfo field in type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
             {

@@ -1,8 +1,10 @@
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Connections;
 using OpenSslTls.Tests.Support;
-using static OpenSslTls.Native.Interop;
+using static OpenSslTls.Interop.NativeMethods;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Foundation;
 

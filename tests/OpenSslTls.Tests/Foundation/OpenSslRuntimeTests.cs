@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
+using OpenSslTls.Errors;
+using OpenSslTls.OpenSsl;
 
 namespace OpenSslTls.Tests.Foundation;
 

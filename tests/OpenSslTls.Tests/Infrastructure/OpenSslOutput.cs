@@ -1,3 +1,5 @@
+using OpenSslTls.Interop;
+
 namespace OpenSslTls.Tests.Infrastructure;
 
 /// <summary>

@@ -2,7 +2,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using OpenSslTls.Tests.Connections;
 using OpenSslTls.Tests.Support;
-using static OpenSslTls.Native.Interop;
+using static OpenSslTls.Interop.NativeMethods;
+using OpenSslTls.Errors;
+using OpenSslTls.Interop;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Profiles;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Connections;
 
 namespace OpenSslTls.Tests.Reliability;
 

@@ -3,6 +3,9 @@ using OpenSslTls.Fuzz;
 using OpenSslTls.SipEndpoint.Sip;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Configuration;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Reliability;
 

@@ -2,6 +2,8 @@ using System.Buffers;
 using CsCheck;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Reliability;
 

@@ -5,6 +5,8 @@ using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Runtime;
 using OpenSslTls.Tests.Support;
 using Xunit.Abstractions;
+using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Reliability;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using OpenSslTls.Tests.Infrastructure;
+using OpenSslTls.Configuration;
 
 namespace OpenSslTls.Tests.Runtime;
 

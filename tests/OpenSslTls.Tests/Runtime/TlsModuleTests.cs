@@ -3,9 +3,13 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Configuration;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.Module;
 
 namespace OpenSslTls.Tests.Runtime;
 

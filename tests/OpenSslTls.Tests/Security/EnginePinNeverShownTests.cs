@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging.Testing;
 using OpenSslTls.Tests.Engines;
 using OpenSslTls.Tests.Runtime;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Configuration;
+using OpenSslTls.Module;
 
 namespace OpenSslTls.Tests.Security;
 

@@ -5,6 +5,8 @@ using OpenSslTls.Tests.Configuration;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Runtime;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Security;
 

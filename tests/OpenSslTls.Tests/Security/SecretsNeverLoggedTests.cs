@@ -6,6 +6,9 @@ using OpenSslTls.Tests.Configuration;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Runtime;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Configuration;
+using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Security;
 

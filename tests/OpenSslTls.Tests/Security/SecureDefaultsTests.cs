@@ -1,8 +1,11 @@
 using Microsoft.Extensions.Logging.Testing;
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
-using static OpenSslTls.Native.Interop;
+using static OpenSslTls.Interop.NativeMethods;
+using OpenSslTls.Configuration;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Security;
 

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Connections;
+using OpenSslTls.Module;
 
 namespace OpenSslTls.Tests.Security;
 

@@ -1,9 +1,11 @@
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
 using OpenSslTls.Tests.Connections;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Runtime;
 using OpenSslTls.Tests.Support;
-using static OpenSslTls.Native.Interop;
+using static OpenSslTls.Interop.NativeMethods;
+using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Security;
 

@@ -5,6 +5,7 @@ using OpenSslTls.SipEndpoint.Cli;
 using OpenSslTls.SipEndpoint.Client;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.SipEndpoint;
 

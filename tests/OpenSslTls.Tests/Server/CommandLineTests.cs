@@ -1,6 +1,7 @@
 using System.Net;
 using OpenSslTls.SipEndpoint.Certificates;
 using OpenSslTls.SipEndpoint.Cli;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.SipEndpoint;
 

@@ -5,12 +5,14 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
 using OpenSslTls.SipEndpoint.Client;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
 using Xunit.Abstractions;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.SipEndpoint;
 

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Time.Testing;
 using OpenSslTls.SipEndpoint.Certificates;
 using OpenSslTls.Tests.Configuration;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.SipEndpoint;
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using OpenSslTls.SipEndpoint.Cli;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.SipEndpoint;
 

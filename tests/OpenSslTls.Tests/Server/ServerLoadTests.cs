@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using OpenSslTls.SipEndpoint.Client;
 using OpenSslTls.Tests.Support;
 using Xunit.Abstractions;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.SipEndpoint;
 

@@ -7,6 +7,7 @@ using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.SipEndpoint.Sip;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.SipEndpoint;
 

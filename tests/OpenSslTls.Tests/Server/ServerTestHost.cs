@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Testing;
 using OpenSslTls.SipEndpoint.Client;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.Tests.Infrastructure;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.SipEndpoint;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using OpenSslTls.SipEndpoint.Client;
 using OpenSslTls.Tests.SipEndpoint;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Support;
 

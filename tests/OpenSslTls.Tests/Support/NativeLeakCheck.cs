@@ -1,4 +1,5 @@
-using OpenSslTls.Native;
+using OpenSslTls.Interop;
+using OpenSslTls.OpenSsl;
 
 namespace OpenSslTls.Tests.Support;
 

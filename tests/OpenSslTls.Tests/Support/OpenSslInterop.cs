@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using OpenSslTls.Tests.Infrastructure;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Support;
 

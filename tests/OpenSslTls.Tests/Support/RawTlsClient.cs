@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Support;
 

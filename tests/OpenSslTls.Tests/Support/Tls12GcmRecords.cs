@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using static OpenSslTls.Native.Interop;
+using static OpenSslTls.Interop.NativeMethods;
+using OpenSslTls.Connections;
+using OpenSslTls.Interop;
 
 namespace OpenSslTls.Tests.Support;
 

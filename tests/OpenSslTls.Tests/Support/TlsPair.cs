@@ -1,4 +1,7 @@
 using System.Buffers;
+using OpenSslTls.Connections;
+using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Support;
 

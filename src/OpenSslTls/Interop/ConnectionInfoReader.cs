@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+using static OpenSslTls.Interop.NativeMethods;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+
+namespace OpenSslTls.Interop;
+
+/// <summary>Reads the facts of an established <c>SSL</c> into managed records (called once per connection, lazily).</summary>
+internal static unsafe class ConnectionInfoReader
+{
+    internal static TlsConnectionInfo Read(SSL* ssl, string? sentServerName, bool isServer)
+    {
+        SSL_CIPHER* cipher = Ssl.SSL_get_current_cipher(ssl);
+        byte* description = stackalloc byte[256];
+        long verify = (long)Ssl.SSL_get_verify_result(ssl);
+
+        // SSL_get1_peer_certificate returns a new reference; the handle frees it.
+        X509* peerPointer = Ssl.SSL_get1_peer_certificate(ssl);
+        using SafeX509Handle? peer = peerPointer == null ? null : SafeX509Handle.TakeOwnership(peerPointer, "SSL_get1_peer_certificate");
+
+        // get0: borrowed from the SSL, valid while it lives.
+        X509* local = Ssl.SSL_get_certificate(ssl);
+
+        string? serverName = isServer
+            ? Utf8Z.ToString(Ssl.SSL_get_servername(ssl, Ssl.TLSEXT_NAMETYPE_host_name))
+            : sentServerName;
+
+        return new TlsConnectionInfo
+        {
+            Protocol = Utf8Z.ToString(Ssl.SSL_get_version(ssl)) ?? "unknown",
+            CipherName = cipher == null ? "(none)" : Utf8Z.ToString(Ssl.SSL_CIPHER_get_name(cipher)) ?? "(none)",
+            CipherBits = cipher == null ? 0 : Ssl.SSL_CIPHER_get_bits(cipher, null),
+            CipherDescription = cipher == null ? string.Empty : (Utf8Z.ToString(Ssl.SSL_CIPHER_description(cipher, (sbyte*)description, 256)) ?? string.Empty).TrimEnd('\n'),
+            ServerName = serverName,
+            SessionReused = Ssl.SSL_session_reused(ssl) == 1,
+            VerifyResult = verify,
+            VerifyResultText = Utf8Z.ToString(Crypto.X509_verify_cert_error_string((nint)verify)) ?? verify.ToString(CultureInfo.InvariantCulture),
+            PeerCertificate = peer is null ? null : ReadCertificate(peer.Pointer),
+            LocalCertificate = local == null ? null : ReadCertificate(local),
+            VerifiedChain = ReadChain(Ssl.SSL_get0_verified_chain(ssl)),
+        };
+    }
+
+    internal static TlsCertificateInfo ReadCertificate(X509* certificate)
+    {
+        string notBefore = TimeText(Crypto.X509_get0_notBefore(certificate));
+        string notAfter = TimeText(Crypto.X509_get0_notAfter(certificate));
+        var dns = new List<string>();
+        var uris = new List<string>();
+        var emails = new List<string>();
+        var ips = new List<string>();
+        ReadAlternativeNames(certificate, dns, uris, emails, ips);
+        return new TlsCertificateInfo
+        {
+            Subject = ReadName(Crypto.X509_get_subject_name(certificate)),
+            Issuer = ReadName(Crypto.X509_get_issuer_name(certificate)),
+            SerialNumber = SerialText(Crypto.X509_get_serialNumber(certificate)),
+            Version = (int)Crypto.X509_get_version(certificate),
+            NotBefore = ParseTime(notBefore),
+            NotAfter = ParseTime(notAfter),
+            NotBeforeText = notBefore,
+            NotAfterText = notAfter,
+            DnsNames = dns,
+            Uris = uris,
+            Emails = emails,
+            IpAddresses = ips,
+            Pem = Pem(certificate),
+        };
+    }
+
+    /// <summary>The first certificate of <paramref name="pem"/>; throws <see cref="OpenSslException"/> when there is none.</summary>
+    internal static TlsCertificateInfo ReadPem(string pem)
+    {
+        ErrorQueue.Clear();
+        byte[] bytes = Encoding.UTF8.GetBytes(pem);
+        fixed (byte* data = bytes)
+        {
+            // BIO_new_mem_buf reads the managed buffer in place (read-only); both handles are freed before it unpins.
+            using SafeBioHandle bio = SafeBioHandle.TakeOwnership(Crypto.BIO_new_mem_buf(data, bytes.Length), "BIO_new_mem_buf");
+
+            // PEM_read_bio_X509 returns a new certificate (one reference), which the handle takes.
+            using SafeX509Handle certificate = SafeX509Handle.TakeOwnership(
+                Crypto.PEM_read_bio_X509(bio.Pointer, null, null, null), "reading a PEM certificate (PEM_read_bio_X509)");
+            return ReadCertificate(certificate.Pointer);
+        }
+    }
+
+    internal static string Pem(X509* certificate)
+    {
+        BIO* bio = NewMemoryBio();
+        return TakeText(bio, Crypto.PEM_write_bio_X509(bio, certificate) == 1);
+    }
+
+    private static List<string> ReadChain(stack_st_X509* chain)
+    {
+        var pems = new List<string>();
+        if (chain == null)
+        {
+            return pems;
+        }
+
+        var stack = (OPENSSL_STACK*)chain;
+        int count = Crypto.OPENSSL_sk_num(stack);
+        for (int i = 0; i < count; i++)
+        {
+            pems.Add(Pem((X509*)Crypto.OPENSSL_sk_value(stack, i)));
+        }
+
+        return pems;
+    }
+
+    private static TlsDistinguishedName ReadName(X509_NAME* name)
+    {
+        byte* line = stackalloc byte[4096];
+        return new TlsDistinguishedName(
+            Line: Utf8Z.ToString(Crypto.X509_NAME_oneline(name, (sbyte*)line, 4096)) ?? string.Empty,
+            CommonName: Component(name, Crypto.NID_commonName),
+            Locality: Component(name, Crypto.NID_localityName),
+            Country: Component(name, Crypto.NID_countryName),
+            State: Component(name, Crypto.NID_stateOrProvinceName),
+            Organization: Component(name, Crypto.NID_organizationName),
+            OrganizationalUnit: Component(name, Crypto.NID_organizationalUnitName),
+            UserId: Component(name, Crypto.NID_userId));
+    }
+
+    private static string? Component(X509_NAME* name, int nid)
+    {
+        int index = Crypto.X509_NAME_get_index_by_NID(name, nid, -1);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        ASN1_STRING* data = Crypto.X509_NAME_ENTRY_get_data(Crypto.X509_NAME_get_entry(name, index));
+        byte* utf8 = null;
+        int length = Crypto.ASN1_STRING_to_UTF8(&utf8, data);
+        if (length < 0)
+        {
+            ErrorQueue.Clear();
+            return null;
+        }
+
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(utf8, length);
+        }
+        finally
+        {
+            FreeOpenSsl(utf8);
+        }
+    }
+
+    private static void ReadAlternativeNames(X509* certificate, List<string> dns, List<string> uris, List<string> emails, List<string> ips)
+    {
+        // X509_get_ext_d2i returns a new GENERAL_NAMES stack (or null when the extension is absent); freed below.
+        var names = (OPENSSL_STACK*)Crypto.X509_get_ext_d2i(certificate, Crypto.NID_subject_alt_name, null, null);
+        if (names == null)
+        {
+            ErrorQueue.Clear();
+            return;
+        }
+
+        try
+        {
+            int count = Crypto.OPENSSL_sk_num(names);
+            for (int i = 0; i < count; i++)
+            {
+                int type = 0;
+                var value = (ASN1_STRING*)Crypto.GENERAL_NAME_get0_value((GENERAL_NAME*)Crypto.OPENSSL_sk_value(names, i), &type);
+                if (value == null)
+                {
+                    continue;
+                }
+
+                var bytes = new ReadOnlySpan<byte>(Crypto.ASN1_STRING_get0_data(value), Crypto.ASN1_STRING_length(value));
+                switch (type)
+                {
+                    case Crypto.GEN_DNS:
+                        dns.Add(System.Text.Encoding.UTF8.GetString(bytes));
+                        break;
+                    case Crypto.GEN_URI:
+                        uris.Add(System.Text.Encoding.UTF8.GetString(bytes));
+                        break;
+                    case Crypto.GEN_EMAIL:
+                        emails.Add(System.Text.Encoding.UTF8.GetString(bytes));
+                        break;
+                    case Crypto.GEN_IPADD when bytes.Length is 4 or 16:
+                        ips.Add(new IPAddress(bytes).ToString());
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            Crypto.GENERAL_NAMES_free((GENERAL_NAMES*)names);
+        }
+    }
+
+    private static string SerialText(ASN1_INTEGER* serial)
+    {
+        BIGNUM* number = Crypto.ASN1_INTEGER_to_BN(serial, null);
+        if (number == null)
+        {
+            ErrorQueue.Clear();
+            return string.Empty;
+        }
+
+        try
+        {
+            sbyte* text = Crypto.BN_bn2dec(number);
+            try
+            {
+                return Utf8Z.ToString(text) ?? string.Empty;
+            }
+            finally
+            {
+                FreeOpenSsl(text);
+            }
+        }
+        finally
+        {
+            Crypto.BN_free(number);
+        }
+    }
+
+    private static string TimeText(ASN1_TIME* time)
+    {
+        BIO* bio = NewMemoryBio();
+        return TakeText(bio, Crypto.ASN1_TIME_print(bio, time) == 1);
+    }
+
+    /// <summary>Parses <c>ASN1_TIME_print</c>'s <c>Mon DD hh:mm:ss YYYY GMT</c> (day padded with a space).</summary>
+    private static DateTimeOffset ParseTime(string text)
+    {
+        string compact = string.Join(' ', text.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        return DateTimeOffset.TryParseExact(compact, "MMM d HH:mm:ss yyyy 'GMT'", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset value)
+            ? value
+            : DateTimeOffset.MinValue;
+    }
+
+    private static BIO* NewMemoryBio()
+    {
+        BIO* bio = Crypto.BIO_new(Crypto.BIO_s_mem());
+        return bio != null ? bio : throw ErrorQueue.Drain("BIO_new(BIO_s_mem)");
+    }
+
+    /// <summary>Returns what was written to a memory BIO (empty when <paramref name="written"/> is false) and frees the BIO.</summary>
+    private static string TakeText(BIO* bio, bool written)
+    {
+        try
+        {
+            if (!written)
+            {
+                ErrorQueue.Clear();
+                return string.Empty;
+            }
+
+            sbyte* data = null;
+            nint length = Crypto.BIO_get_mem_data(bio, &data);
+            return length <= 0 ? string.Empty : Marshal.PtrToStringUTF8((IntPtr)data, (int)length);
+        }
+        finally
+        {
+            Crypto.BIO_free(bio);
+        }
+    }
+
+    private static void FreeOpenSsl(void* pointer)
+    {
+        if (pointer != null)
+        {
+            // OPENSSL_free(p) is CRYPTO_free(p, OPENSSL_FILE, OPENSSL_LINE).
+            Crypto.CRYPTO_free(pointer, null, 0);
+        }
+    }
+}

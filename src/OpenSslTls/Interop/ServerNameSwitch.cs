@@ -1,0 +1,244 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using static OpenSslTls.Interop.NativeMethods;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Interop;
+
+/// <summary>
+/// Server-side SNI profile switching. Every server <c>SSL_CTX</c> gets a ClientHello callback, which reads the SNI
+/// and switches before OpenSSL chooses the protocol version, so the chosen profile's <c>method</c> applies too; the
+/// servername callback only acknowledges the name. A connection created
+/// with a <see cref="TlsServerNameSelector"/> stores its state in the <c>SSL</c>'s ex_data through a GCHandle that the
+/// ex_data free callback releases when <c>SSL_free</c> runs, so native code never keeps it alive longer than the SSL.
+/// </summary>
+internal static unsafe class ServerNameSwitch
+{
+    private static readonly Lock Gate = new();
+    private static int s_index = -1;
+
+    /// <summary>Per-connection switching state; references profiles and the selector, never the connection.</summary>
+    internal sealed class State(TlsProfile initial, TlsServerNameSelector selector)
+    {
+        public TlsProfile Initial { get; } = initial;
+
+        public TlsServerNameSelector Selector { get; } = selector;
+
+        public TlsProfile? Selected { get; set; }
+
+        /// <summary>True once the ClientHello callback ran the selector (OpenSSL may call it again after a HelloRetryRequest).</summary>
+        public bool Decided { get; set; }
+
+        public Exception? Error { get; set; }
+    }
+
+    /// <summary>Installs the servername callback on a server context.</summary>
+    internal static void Install(SSL_CTX* ctx)
+    {
+        Ssl.SSL_CTX_set_client_hello_cb(ctx, &OnClientHello, null);
+        Ssl.SSL_CTX_set_tlsext_servername_callback(ctx, &OnServerName);
+    }
+
+    /// <summary>Attaches <paramref name="state"/> to <paramref name="ssl"/>; the SSL owns the handle from here on.</summary>
+    internal static void Attach(SSL* ssl, State state)
+    {
+        GCHandle handle = GCHandle.Alloc(state);
+        if (Ssl.SSL_set_ex_data(ssl, Index, (void*)GCHandle.ToIntPtr(handle)) != 1)
+        {
+            handle.Free();
+            throw ErrorQueue.Drain("attaching the SNI selector (SSL_set_ex_data)");
+        }
+    }
+
+    private static int Index
+    {
+        get
+        {
+            if (s_index >= 0)
+            {
+                return s_index;
+            }
+
+            lock (Gate)
+            {
+                if (s_index < 0)
+                {
+                    int index = Crypto.CRYPTO_get_ex_new_index(Crypto.CRYPTO_EX_INDEX_SSL, 0, null, null, null, &FreeState);
+                    s_index = index >= 0 ? index : throw ErrorQueue.Drain("CRYPTO_get_ex_new_index(SSL)");
+                }
+
+                return s_index;
+            }
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void FreeState(void* parent, void* pointer, CRYPTO_EX_DATA* data, int index, nint argl, void* argp)
+    {
+        if (pointer != null)
+        {
+            GCHandle.FromIntPtr((IntPtr)pointer).Free();
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnClientHello(SSL* ssl, int* alert, void* argument)
+    {
+        void* pointer = s_index < 0 ? null : Ssl.SSL_get_ex_data(ssl, s_index);
+        if (pointer == null)
+        {
+            return Ssl.SSL_CLIENT_HELLO_SUCCESS;
+        }
+
+        var state = (State)GCHandle.FromIntPtr((IntPtr)pointer).Target!;
+        if (state.Decided)
+        {
+            return Ssl.SSL_CLIENT_HELLO_SUCCESS;
+        }
+
+        byte* extension = null;
+        nuint length = 0;
+        if (Ssl.SSL_client_hello_get0_ext(ssl, Ssl.TLSEXT_TYPE_server_name, &extension, &length) != 1
+            || !TryReadHostName(new ReadOnlySpan<byte>(extension, checked((int)length)), out string? name))
+        {
+            return Ssl.SSL_CLIENT_HELLO_SUCCESS; // no usable SNI: keep the address-selected profile
+        }
+
+        try
+        {
+            state.Decided = true;
+            TlsProfile? chosen = state.Selector(state.Initial, name);
+            if (chosen is not null && !ReferenceEquals(chosen, state.Initial))
+            {
+                if (chosen.Role != TlsRole.Server)
+                {
+                    throw new InvalidOperationException($"SNI selector returned client profile {chosen.Label}");
+                }
+
+                SwitchTo(ssl, chosen);
+                state.Selected = chosen;
+            }
+
+            return Ssl.SSL_CLIENT_HELLO_SUCCESS;
+        }
+        catch (Exception e)
+        {
+            state.Error = e;
+            *alert = Ssl.SSL_AD_INTERNAL_ERROR;
+            return Ssl.SSL_CLIENT_HELLO_ERROR;
+        }
+    }
+
+    /// <summary>The server_name extension body (RFC 6066 §3): list length, then entries of type, length, name; the host_name entry.</summary>
+    private static bool TryReadHostName(ReadOnlySpan<byte> body, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? name)
+    {
+        name = null;
+        if (body.Length < 2 || ((body[0] << 8) | body[1]) != body.Length - 2)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> list = body[2..];
+        while (list.Length >= 3)
+        {
+            int entryLength = (list[1] << 8) | list[2];
+            if (list.Length < 3 + entryLength)
+            {
+                return false;
+            }
+
+            if (list[0] == Ssl.TLSEXT_NAMETYPE_host_name && entryLength > 0)
+            {
+                name = System.Text.Encoding.ASCII.GetString(list.Slice(3, entryLength));
+                return true;
+            }
+
+            list = list[(3 + entryLength)..];
+        }
+
+        return false;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnServerName(SSL* ssl, int* alert, void* argument)
+    {
+        if (s_index < 0)
+        {
+            return Ssl.SSL_TLSEXT_ERR_NOACK;
+        }
+
+        void* pointer = Ssl.SSL_get_ex_data(ssl, s_index);
+        string? name = Utf8Z.ToString(Ssl.SSL_get_servername(ssl, Ssl.TLSEXT_NAMETYPE_host_name));
+        if (pointer == null || string.IsNullOrEmpty(name))
+        {
+            return Ssl.SSL_TLSEXT_ERR_NOACK;
+        }
+
+        var state = (State)GCHandle.FromIntPtr((IntPtr)pointer).Target!;
+        if (state.Decided)
+        {
+            return Ssl.SSL_TLSEXT_ERR_OK;
+        }
+
+        try
+        {
+            TlsProfile? chosen = state.Selector(state.Initial, name);
+            if (chosen is null || ReferenceEquals(chosen, state.Initial))
+            {
+                return Ssl.SSL_TLSEXT_ERR_OK;
+            }
+
+            if (chosen.Role != TlsRole.Server)
+            {
+                throw new InvalidOperationException($"SNI selector returned client profile {chosen.Label}");
+            }
+
+            SwitchTo(ssl, chosen);
+            state.Selected = chosen;
+            return Ssl.SSL_TLSEXT_ERR_OK;
+        }
+        catch (Exception e)
+        {
+            // Never let an exception cross into OpenSSL: fail this handshake with an alert, the connection reports it.
+            state.Error = e;
+            *alert = Ssl.SSL_AD_INTERNAL_ERROR;
+            return Ssl.SSL_TLSEXT_ERR_ALERT_FATAL;
+        }
+    }
+
+    /// <summary>The verify callback equivalent to none: OpenSSL's verdict on each certificate stands.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    internal static int KeepVerdict(int preverifyOk, X509_STORE_CTX* store) => preverifyOk;
+
+    private static void SwitchTo(SSL* ssl, TlsProfile profile)
+    {
+        var lease = new HandleLease(profile.Context);
+        try
+        {
+            SSL_CTX* ctx = profile.Context.Pointer;
+
+            // SSL_set_SSL_CTX up-refs the new context and drops the SSL's reference to the old one; it swaps the
+            // certificates but not the verification settings or options, so copy those: a switch must never leave the
+            // weaker verify mode of the address-selected profile in place.
+            Ssl.SSL_set_SSL_CTX(ssl, ctx);
+
+            // SSL_set_verify ignores a NULL callback and keeps the old one: switching from an optional_no_ca profile
+            // (whose callback accepts every certificate) to one without a callback would keep accepting anything.
+            // A callback that returns OpenSSL's own verdict is what "no callback" means, so it stands in for NULL.
+            delegate* unmanaged[Cdecl]<int, X509_STORE_CTX*, int> callback = Ssl.SSL_CTX_get_verify_callback(ctx);
+            Ssl.SSL_set_verify(ssl, Ssl.SSL_CTX_get_verify_mode(ctx), callback != null ? callback : &KeepVerdict);
+            Ssl.SSL_set_verify_depth(ssl, Ssl.SSL_CTX_get_verify_depth(ctx));
+
+            // The protocol range too (from the ClientHello callback, before OpenSSL picks the version).
+            Ssl.SSL_ctrl(ssl, Ssl.SSL_CTRL_SET_MIN_PROTO_VERSION, Ssl.SSL_CTX_get_min_proto_version(ctx), null);
+            Ssl.SSL_ctrl(ssl, Ssl.SSL_CTRL_SET_MAX_PROTO_VERSION, Ssl.SSL_CTX_get_max_proto_version(ctx), null);
+            ulong wanted = Ssl.SSL_CTX_get_options(ctx);
+            Ssl.SSL_clear_options(ssl, Ssl.SSL_get_options(ssl) & ~wanted);
+            Ssl.SSL_set_options(ssl, wanted);
+        }
+        finally
+        {
+            lease.Dispose();
+        }
+    }
+}

@@ -1,0 +1,522 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using static OpenSslTls.Interop.NativeMethods;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.OpenSsl;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Interop;
+
+/// <summary>
+/// Builds one profile's <c>SSL_CTX</c> in Kamailio's order (spec §5). Every failing step throws a
+/// <see cref="TlsProfileException"/> naming the profile, the parameter and its value, with OpenSSL's errors.
+/// </summary>
+internal sealed unsafe partial class SslContextBuilder
+{
+    private static int s_freelistWarned;
+    private static int s_compressionWarned;
+
+    private readonly string _label;
+    private readonly TlsRole _role;
+    private readonly TlsProfileSettings _settings;
+    private readonly TlsTuning _tuning;
+    private readonly ILogger? _logger;
+    private readonly OpenSslEngine? _engine;
+
+    // engine: the global engine that /engine: keys are loaded through, or null when engine is NONE.
+    internal SslContextBuilder(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning, ILogger? logger, OpenSslEngine? engine = null)
+    {
+        _label = label;
+        _role = role;
+        _settings = settings;
+        _tuning = tuning;
+        _logger = logger;
+        _engine = engine;
+    }
+
+    internal SafeSslContextHandle Build()
+    {
+        ValidateSettings();
+        ErrorQueue.Clear();
+        SSL_METHOD* method = _role == TlsRole.Server ? Ssl.TLS_server_method() : Ssl.TLS_client_method();
+
+        // SSL_CTX_new returns the one reference the handle owns; connections up-ref it through SSL_new.
+        SafeSslContextHandle context = SafeSslContextHandle.TakeOwnership(Ssl.SSL_CTX_new(method), $"profile {_label}: SSL_CTX_new");
+        try
+        {
+            SSL_CTX* ctx = context.Pointer;
+            SetProtocolRange(ctx);
+            KeyLogWriter.Install(ctx);
+            if (_role == TlsRole.Server)
+            {
+                ServerNameSwitch.Install(ctx);
+            }
+
+            UseCertificateChain(ctx, _settings.Certificate, "certificate");
+            UseCertificateChain(ctx, _settings.Certificate2, "certificate2");
+            LoadCertificateAuthorities(ctx);
+            LoadCrl(ctx);
+            SetCiphers(ctx);
+            EnsureProtocolUsable(ctx);
+            SetVerification(ctx);
+            SetOptions(ctx);
+            SetSessionCache(ctx);
+            UsePrivateKey(ctx, _settings.PrivateKey, _settings.PrivateKeyPassword, _settings.Certificate, "private_key", checkPair: true);
+            UsePrivateKey(ctx, _settings.PrivateKey2, _settings.PrivateKeyPassword2, _settings.Certificate2, "private_key2", checkPair: false);
+            ApplyGlobalModes(ctx);
+            return context;
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    private void ValidateSettings()
+    {
+        if (_settings.VerifyDepth is < 0 or > 100)
+        {
+            throw Fail("verify_depth", $"must be 0..100, not {_settings.VerifyDepth}");
+        }
+
+        if (_settings.PrivateKey is not null && _settings.Certificate is null)
+        {
+            throw Fail("private_key", $"'{SecretRedaction.RedactReference(_settings.PrivateKey)}' is set but no certificate is");
+        }
+
+        if (_settings.PrivateKey2 is not null && _settings.Certificate2 is null)
+        {
+            throw Fail("private_key2", $"'{SecretRedaction.RedactReference(_settings.PrivateKey2)}' is set but no certificate2 is");
+        }
+
+        if (_settings.Certificate2 is not null && _settings.PrivateKey2 is null)
+        {
+            throw Fail("certificate2", $"'{_settings.Certificate2}' is set but no private_key2 is");
+        }
+
+        // Keys by reference: /engine:<key id> needs the global engine; /engine: and /uri: need something after the prefix.
+        foreach ((string parameter, string? value) in new[] { ("private_key", _settings.PrivateKey), ("private_key2", _settings.PrivateKey2) })
+        {
+            if (value is null)
+            {
+                continue;
+            }
+
+            bool byEngine = value.StartsWith(PrivateKeyLoader.EnginePrefix, StringComparison.Ordinal);
+            bool byUri = value.StartsWith(PrivateKeyLoader.UriPrefix, StringComparison.Ordinal);
+            if ((byEngine && value.Length == PrivateKeyLoader.EnginePrefix.Length) || (byUri && value.Length == PrivateKeyLoader.UriPrefix.Length))
+            {
+                throw Fail(parameter, $"'{value}' names no key after the prefix");
+            }
+
+            if (byEngine && _engine is null)
+            {
+                throw Fail(parameter, $"'{SecretRedaction.RedactReference(value)}' is a key held by an engine, but no engine is configured (engine = NONE)");
+            }
+        }
+    }
+
+    private void SetProtocolRange(SSL_CTX* ctx)
+    {
+        (int min, int max) = _settings.Method switch
+        {
+            TlsMethod.SSLv23 => (0, 0),
+            TlsMethod.SSLv2 => throw Fail("method", "SSLv2 is not supported by OpenSSL 3"),
+            TlsMethod.SSLv3 => (Ssl.SSL3_VERSION, Ssl.SSL3_VERSION),
+            TlsMethod.TLSv1 => (Ssl.TLS1_VERSION, Ssl.TLS1_VERSION),
+            TlsMethod.TLSv1_1 => (Ssl.TLS1_1_VERSION, Ssl.TLS1_1_VERSION),
+            TlsMethod.TLSv1_2 => (Ssl.TLS1_2_VERSION, Ssl.TLS1_2_VERSION),
+            TlsMethod.TLSv1_3 => (Ssl.TLS1_3_VERSION, Ssl.TLS1_3_VERSION),
+            TlsMethod.TLSv1Plus => (Ssl.TLS1_VERSION, 0),
+            TlsMethod.TLSv1_1Plus => (Ssl.TLS1_1_VERSION, 0),
+            TlsMethod.TLSv1_2Plus => (Ssl.TLS1_2_VERSION, 0),
+            TlsMethod.TLSv1_3Plus => (Ssl.TLS1_3_VERSION, 0),
+            _ => throw Fail("method", $"unknown value {_settings.Method}"),
+        };
+
+        if (Ssl.SSL_CTX_set_min_proto_version(ctx, min) != 1 || Ssl.SSL_CTX_set_max_proto_version(ctx, max) != 1)
+        {
+            throw Fail("method", $"{TlsMethodNames.ToName(_settings.Method)} is not supported by the loaded OpenSSL");
+        }
+
+        // OpenSSL 3 built without SSLv3 accepts the version number but silently keeps its own floor.
+        if (min != 0 && Ssl.SSL_CTX_get_min_proto_version(ctx) != min)
+        {
+            throw Fail("method", $"{TlsMethodNames.ToName(_settings.Method)} is not supported by the loaded OpenSSL");
+        }
+    }
+
+    private void UseCertificateChain(SSL_CTX* ctx, string? path, string parameter)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        fixed (byte* file = Utf8Z.From(path))
+        {
+            if (Ssl.SSL_CTX_use_certificate_chain_file(ctx, (sbyte*)file) != 1)
+            {
+                throw Fail(parameter, $"cannot load certificate chain '{path}'");
+            }
+        }
+    }
+
+    private void LoadCertificateAuthorities(SSL_CTX* ctx)
+    {
+        string? list = _settings.CaList;
+        string? directory = _settings.CaPath;
+        if (list is null && directory is null)
+        {
+            return;
+        }
+
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            throw Fail("ca_path", $"'{directory}' is not a directory");
+        }
+
+        fixed (byte* file = list is null ? null : Utf8Z.From(list))
+        fixed (byte* path = directory is null ? null : Utf8Z.From(directory))
+        {
+            if (Ssl.SSL_CTX_load_verify_locations(ctx, (sbyte*)file, (sbyte*)path) != 1)
+            {
+                throw list is not null
+                    ? Fail("ca_list", $"cannot load CA certificates from '{list}'")
+                    : Fail("ca_path", $"cannot use CA directory '{directory}'");
+            }
+
+            if (list is not null)
+            {
+                // SSL_load_client_CA_file returns a new stack; SSL_CTX_set_client_CA_list takes ownership of it (set0).
+                stack_st_X509_NAME* names = Ssl.SSL_load_client_CA_file((sbyte*)file);
+                if (names == null)
+                {
+                    throw Fail("ca_list", $"no CA names could be read from '{list}'");
+                }
+
+                Ssl.SSL_CTX_set_client_CA_list(ctx, names);
+            }
+        }
+    }
+
+    private void LoadCrl(SSL_CTX* ctx)
+    {
+        if (_settings.Crl is null)
+        {
+            return;
+        }
+
+        fixed (byte* file = Utf8Z.From(_settings.Crl))
+        {
+            // Borrowed (get0): the store belongs to the context.
+            X509_STORE* store = Ssl.SSL_CTX_get_cert_store(ctx);
+            if (Crypto.X509_STORE_load_locations(store, (sbyte*)file, null) != 1)
+            {
+                throw Fail("crl", $"cannot load CRLs from '{_settings.Crl}'");
+            }
+
+            // Kamailio's rule: CRL_CHECK_ALL checks every certificate of the chain, so each CA needs a CRL.
+            if (Crypto.X509_STORE_set_flags(store, (nuint)(Crypto.X509_V_FLAG_CRL_CHECK | Crypto.X509_V_FLAG_CRL_CHECK_ALL)) != 1)
+            {
+                throw Fail("crl", "cannot enable CRL checking");
+            }
+        }
+    }
+
+    private void SetCiphers(SSL_CTX* ctx)
+    {
+        string? list = _settings.CipherList;
+        if (list is not null)
+        {
+            bool asSuites = TlsMethodNames.IsTls13Only(_settings.Method);
+            fixed (byte* text = Utf8Z.From(list))
+            {
+                int ok = asSuites ? Ssl.SSL_CTX_set_ciphersuites(ctx, (sbyte*)text) : Ssl.SSL_CTX_set_cipher_list(ctx, (sbyte*)text);
+                if (ok != 1)
+                {
+                    throw Fail("cipher_list", asSuites
+                        ? $"'{list}' names no TLS 1.3 cipher suite OpenSSL accepts (with a TLS 1.3-only method, cipher_list lists TLS 1.3 suites)"
+                        : $"'{list}' selects no cipher OpenSSL accepts");
+                }
+            }
+
+            // Kamailio enables DHE parameters only when a cipher list is configured.
+            Ssl.SSL_CTX_set_dh_auto(ctx, 1);
+        }
+
+        if (_settings.CipherSuites is { } suites)
+        {
+            fixed (byte* text = Utf8Z.From(suites))
+            {
+                if (Ssl.SSL_CTX_set_ciphersuites(ctx, (sbyte*)text) != 1)
+                {
+                    throw Fail("cipher_suites", $"'{suites}' names no TLS 1.3 cipher suite OpenSSL accepts");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fails when no cipher is usable with the method's versions: OpenSSL 3 accepts SSLv3 or TLS 1.0/1.1 as version
+    /// bounds but, at its default security level (or without SSLv3 compiled in), every handshake would then fail.
+    /// Refusing at build time names the cause instead of failing each connection later.
+    /// </summary>
+    private void EnsureProtocolUsable(SSL_CTX* ctx)
+    {
+        SSL* probe = Ssl.SSL_new(ctx);
+        if (probe == null)
+        {
+            throw Fail("method", "cannot create a connection from the context");
+        }
+
+        int usable;
+        try
+        {
+            // get1: a new stack (of borrowed cipher pointers) that we free; null when nothing is enabled.
+            var ciphers = (OPENSSL_STACK*)Ssl.SSL_get1_supported_ciphers(probe);
+            usable = ciphers == null ? 0 : Crypto.OPENSSL_sk_num(ciphers);
+            Crypto.OPENSSL_sk_free(ciphers);
+        }
+        finally
+        {
+            Ssl.SSL_free(probe);
+        }
+
+        ErrorQueue.Clear();
+        string name = TlsMethodNames.ToName(_settings.Method);
+
+        // Ciphers exist for TLS 1.0/1.1, but their handshake signatures (SHA-1, MD5+SHA-1) are refused at security
+        // level 1 and above, so a profile capped at TLS 1.1 could never complete a handshake.
+        bool cappedBelowTls12 = _settings.Method is TlsMethod.TLSv1 or TlsMethod.TLSv1_1;
+        if (usable > 0 && !(cappedBelowTls12 && Ssl.SSL_CTX_get_security_level(ctx) > 0))
+        {
+            return;
+        }
+
+        throw _settings.Method switch
+        {
+            TlsMethod.SSLv3 => Fail("method", "SSLv3 is not supported by the loaded OpenSSL"),
+            TlsMethod.TLSv1 or TlsMethod.TLSv1_1 => Fail("method",
+                $"{name} is not usable: OpenSSL 3 allows TLS 1.0/1.1 only at security level 0; add ':@SECLEVEL=0' to cipher_list to accept the risk"),
+            _ => Fail("cipher_list", $"no cipher of '{_settings.CipherList ?? _settings.CipherSuites}' is usable with method {name}"),
+        };
+    }
+
+    private void SetVerification(SSL_CTX* ctx)
+    {
+        Ssl.SSL_CTX_set_verify(ctx, VerifyModeFor(_settings), _settings.VerifyClient == VerifyClientMode.OptionalNoCa ? &AcceptAnyCertificate : null);
+        Ssl.SSL_CTX_set_verify_depth(ctx, _settings.VerifyDepth);
+    }
+
+    /// <summary>Kamailio's verification matrix (spec §2.2), evaluated in its order.</summary>
+    internal static int VerifyModeFor(TlsProfileSettings settings)
+    {
+        if (settings.RequireCertificate || settings.VerifyClient == VerifyClientMode.On)
+        {
+            return Ssl.SSL_VERIFY_PEER | Ssl.SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+        }
+
+        if (settings.VerifyCertificate || settings.VerifyClient is VerifyClientMode.Optional or VerifyClientMode.OptionalNoCa)
+        {
+            return Ssl.SSL_VERIFY_PEER;
+        }
+
+        return Ssl.SSL_VERIFY_NONE;
+    }
+
+    private void SetOptions(SSL_CTX* ctx)
+    {
+        ulong options = Ssl.SSL_OP_ALL | Ssl.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION | Ssl.SSL_OP_CIPHER_SERVER_PREFERENCE;
+
+        // renegotiation=0: OpenSSL refuses every renegotiation with a no_renegotiation alert and keeps the
+        // connection (Kamailio drops it instead). 1: allow client-initiated renegotiation, which OpenSSL 3 refuses by default.
+        options |= _tuning.Renegotiation ? Ssl.SSL_OP_ALLOW_CLIENT_RENEGOTIATION : Ssl.SSL_OP_NO_RENEGOTIATION;
+
+        // Compression stays off whatever tls_disable_compression says: it leaks plaintext through record lengths (CRIME),
+        // and Kamailio's parameter only acts on OpenSSL < 1.1, so with OpenSSL 3 Kamailio never enables it either.
+        options |= Ssl.SSL_OP_NO_COMPRESSION;
+        if (!_tuning.DisableCompression && Interlocked.Exchange(ref s_compressionWarned, 1) == 0 && _logger is not null)
+        {
+            LogCompressionIgnored(_logger);
+        }
+
+        // An openssl.cnf system_default section may set UnsafeLegacyRenegotiation when SSL_CTX_new runs; renegotiation
+        // without RFC 5746 lets an attacker prefix a victim's session with its own data, so it is never allowed.
+        Ssl.SSL_CTX_clear_options(ctx, Ssl.SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION);
+        Ssl.SSL_CTX_set_options(ctx, options);
+    }
+
+    private void SetSessionCache(SSL_CTX* ctx)
+    {
+        byte[] id = Utf8Z.From(_tuning.SessionId);
+        fixed (byte* text = id)
+        {
+            if (Ssl.SSL_CTX_set_session_id_context(ctx, text, (uint)(id.Length - 1)) != 1)
+            {
+                throw Fail("session_id", $"'{_tuning.SessionId}' is not accepted as a session id context");
+            }
+        }
+
+        if (_role == TlsRole.Client)
+        {
+            // Clients resume explicitly (TlsConnection.GetSession / resumeSession); OpenSSL's client cache is not used.
+            Ssl.SSL_CTX_set_session_cache_mode(ctx, Ssl.SSL_SESS_CACHE_OFF);
+            return;
+        }
+
+        if (_tuning.SessionCache)
+        {
+            Ssl.SSL_CTX_set_session_cache_mode(ctx, Ssl.SSL_SESS_CACHE_SERVER);
+        }
+        else
+        {
+            // No resumption at all: no server cache, no tickets (which also saves issuing two tickets per TLS 1.3 handshake).
+            Ssl.SSL_CTX_set_session_cache_mode(ctx, Ssl.SSL_SESS_CACHE_OFF);
+            Ssl.SSL_CTX_set_options(ctx, Ssl.SSL_OP_NO_TICKET);
+            Ssl.SSL_CTX_set_num_tickets(ctx, 0);
+        }
+    }
+
+    private void UsePrivateKey(SSL_CTX* ctx, string? path, string? password, string? certificate, string parameter, bool checkPair)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        WarnIfReadableByOthers(path, parameter);
+        using SafeEvpPKeyHandle key = PrivateKeyLoader.Load(path, password, parameter, _label, _engine);
+        string shown = SecretRedaction.RedactReference(path);
+        if (Ssl.SSL_CTX_use_PrivateKey(ctx, key.Pointer) != 1)
+        {
+            // The context up-refs the key on success; on failure nothing changed hands.
+            throw Fail(parameter, $"key '{shown}' does not match certificate '{certificate}'");
+        }
+
+        // Also for /engine: and /uri: keys (Kamailio skips it for /uri:): a key from a token or store that does not
+        // belong to the certificate file must fail here, with the names of both, not in every handshake.
+        if (checkPair && Ssl.SSL_CTX_check_private_key(ctx) != 1)
+        {
+            throw Fail(parameter, $"key '{shown}' does not match certificate '{certificate}'");
+        }
+    }
+
+    /// <summary>
+    /// Warns (never fails, like Kamailio, which does not look) when a private key file is readable or writable by its
+    /// group or others: anyone who can read it can impersonate the server. Keys held by an engine or a store other than
+    /// a file have no file mode to check.
+    /// </summary>
+    private void WarnIfReadableByOthers(string reference, string parameter)
+    {
+        if (_logger is null || OperatingSystem.IsWindows() || KeyFileOf(reference) is not { } file)
+        {
+            return;
+        }
+
+        UnixFileMode mode;
+        try
+        {
+            mode = File.GetUnixFileMode(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return; // loading the key reports the unreadable file
+        }
+
+        const UnixFileMode GroupOrOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        if ((mode & GroupOrOthers) != 0)
+        {
+            LogKeyFilePermissive(_logger, _label, parameter, file, Convert.ToString((int)mode, 8).PadLeft(4, '0'));
+        }
+    }
+
+    /// <summary>The file a key reference reads: a plain path, or a <c>/uri:</c> that is a path or a <c>file:</c> URI.</summary>
+    private static string? KeyFileOf(string reference)
+    {
+        if (reference.StartsWith(PrivateKeyLoader.EnginePrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        if (!reference.StartsWith(PrivateKeyLoader.UriPrefix, StringComparison.Ordinal))
+        {
+            return reference;
+        }
+
+        // The forms OpenSSL's file: loader takes: file:/path, file:///path, file://localhost/path, or a bare path.
+        string path = reference[PrivateKeyLoader.UriPrefix.Length..];
+        if (path.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            path = path["file:".Length..];
+            if (path.StartsWith("//", StringComparison.Ordinal))
+            {
+                int slash = path.IndexOf('/', 2);
+                string host = slash < 0 ? string.Empty : path[2..slash];
+                if (slash < 0 || (host.Length > 0 && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase)))
+                {
+                    return null;
+                }
+
+                path = path[slash..];
+            }
+
+            path = Uri.UnescapeDataString(path);
+        }
+
+        return path.StartsWith('/') ? path : null;
+    }
+
+    private void ApplyGlobalModes(SSL_CTX* ctx)
+    {
+        switch (_tuning.ReleaseBuffers)
+        {
+            case 1:
+                Ssl.SSL_CTX_set_mode(ctx, (nint)Ssl.SSL_MODE_RELEASE_BUFFERS);
+                break;
+            case 0:
+                Ssl.SSL_CTX_clear_mode(ctx, (nint)Ssl.SSL_MODE_RELEASE_BUFFERS);
+                break;
+        }
+
+        if (_tuning.MaxSendFragment != -1 && Ssl.SSL_CTX_set_max_send_fragment(ctx, _tuning.MaxSendFragment) != 1)
+        {
+            throw Fail("ssl_max_send_fragment", $"{_tuning.MaxSendFragment} is not accepted by OpenSSL");
+        }
+
+        if (_tuning.ReadAhead != -1)
+        {
+            Ssl.SSL_CTX_set_read_ahead(ctx, _tuning.ReadAhead);
+        }
+
+        if (_tuning.FreelistMaxLength != 0 && Interlocked.Exchange(ref s_freelistWarned, 1) == 0 && _logger is not null)
+        {
+            LogFreelistIgnored(_logger, _tuning.FreelistMaxLength);
+        }
+
+        // Like Kamailio: OpenSSL may see a retried write from another buffer address, and writes may complete per record.
+        Ssl.SSL_CTX_set_mode(ctx, (nint)(Ssl.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | Ssl.SSL_MODE_ENABLE_PARTIAL_WRITE));
+    }
+
+    private TlsProfileException Fail(string parameter, string problem) =>
+        new(_label, parameter, problem, ErrorQueue.DrainErrors());
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int AcceptAnyCertificate(int preverifyOk, X509_STORE_CTX* store) => 1;
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information,
+        Message = "ssl_freelist_max_len={Value} has no effect: OpenSSL 1.1 and later keep no SSL freelists")]
+    private static partial void LogFreelistIgnored(ILogger logger, int value);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information,
+        Message = "tls_disable_compression=0 has no effect: TLS compression stays off (CRIME; Kamailio ignores it on OpenSSL 1.1 and later too)")]
+    private static partial void LogCompressionIgnored(ILogger logger);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
+        Message = "profile {Profile}: {Parameter} file '{File}' has mode {Mode}, readable or writable by group or others; restrict it to its owner (chmod 600)")]
+    private static partial void LogKeyFilePermissive(ILogger logger, string profile, string parameter, string file, string mode);
+}

@@ -1,0 +1,543 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenSslTls.Configuration;
+using OpenSslTls.Connections;
+using OpenSslTls.Errors;
+using OpenSslTls.Interop;
+using OpenSslTls.OpenSsl;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Module;
+
+/// <summary>
+/// The library as a SIP server uses it: the current profile set (from modparams or tls.cfg), the runtime-changeable
+/// parameters, every open connection, reload, the admin views (<c>tls.info</c>, <c>tls.list</c>, <c>tls.options</c>,
+/// <c>tls.kill</c>), idle expiry, events, logging, low-memory guards and metrics. Thread-safe.
+/// </summary>
+public sealed partial class TlsModule : IDisposable
+{
+    /// <summary>Kamailio's name of the event raised when an outgoing connection's handshake completes.</summary>
+    public const string ConnectionOutEvent = "tls:connection-out";
+
+    private readonly Lock _reloadGate = new();
+    private readonly ConcurrentDictionary<long, TlsConnection> _connections = new();
+    private readonly ConcurrentDictionary<TlsProfileGeneration, byte> _liveGenerations = new();
+    private readonly TlsModuleOptions _options;
+    private readonly ILogger _logger;
+    private readonly Func<long> _availableMemory;
+    private readonly OpenSslEngine? _engine;
+    private readonly long _memoryProbeTicks;
+    private readonly bool _clientOnly;
+    private readonly Action<TlsConnectionEventArgs>? _eventCallback;
+    private TlsProfileGeneration _current;
+    private long _nextId;
+    private long _generationNumber = 1;
+    private int _maxConnections;
+    private long _memoryProbedAt;
+    private int _memoryProbed;
+    private long _availableKilobytes = long.MaxValue;
+    private bool _disposed;
+
+    private TlsModule(TlsModuleOptions options, TlsRuntimeParameters runtime, TlsProfileSet profiles, TlsModuleHostOptions host, OpenSslEngine? engine, Action<TlsConnectionEventArgs>? eventCallback)
+    {
+        _options = options;
+        _eventCallback = eventCallback;
+        _engine = engine;
+        Runtime = runtime;
+        Time = host.TimeProvider;
+        _logger = host.LoggerFactory?.CreateLogger("OpenSslTls") ?? NullLogger.Instance;
+        _availableMemory = host.AvailableMemoryKilobytes;
+        _clientOnly = host.ClientOnly;
+        _memoryProbeTicks = (long)(host.MemoryProbeInterval.TotalSeconds * Time.TimestampFrequency);
+        Metrics = new TlsMetrics(host.MeterFactory, () => Runtime.ClearTextQueuedBytes);
+        _current = new TlsProfileGeneration(profiles, 1);
+        _liveGenerations[_current] = 0;
+    }
+
+    /// <summary>Raised when an outgoing connection completes its handshake (Kamailio's <c>tls:connection-out</c>).</summary>
+    public event EventHandler<TlsConnectionEventArgs>? OutboundConnectionEstablished;
+
+    /// <summary>Raised when a handshake fails, with the reason.</summary>
+    public event EventHandler<TlsConnectionEventArgs>? HandshakeFailed;
+
+    /// <summary>Raised by <see cref="SweepIdleConnections"/> for each connection past <c>connection_timeout</c>; the host closes its socket.</summary>
+    public event EventHandler<TlsConnectionEventArgs>? ConnectionExpired;
+
+    /// <summary>Raised by <see cref="Kill"/>; the host closes the connection's socket.</summary>
+    public event EventHandler<TlsConnectionEventArgs>? ConnectionKilled;
+
+    /// <summary>The runtime-changeable parameters (connection_timeout, send_close_notify, queue caps, tls_log, tls_debug, low_mem_threshold1/2, config).</summary>
+    public TlsRuntimeParameters Runtime { get; }
+
+    /// <summary>The profile set new connections use.</summary>
+    public TlsProfileSet Profiles => Volatile.Read(ref _current).Profiles;
+
+    /// <summary>
+    /// The handler name configured by <c>event_callback</c>, or null. When set, the handler of that name from
+    /// <see cref="TlsModuleHostOptions.EventHandlers"/> runs for every <c>tls:connection-out</c>.
+    /// </summary>
+    public string? EventCallback => string.IsNullOrEmpty(_options.EventCallback) ? null : _options.EventCallback;
+
+    internal TimeProvider Time { get; }
+
+    internal TlsMetrics Metrics { get; }
+
+    /// <summary>
+    /// Validates <paramref name="options"/>, loads OpenSSL (honouring <c>tls_force_run</c>) and builds the profile set.
+    /// Throws <see cref="TlsConfigurationException"/> or <see cref="TlsProfileSetException"/> naming every problem,
+    /// including an <c>event_callback</c> that names no handler of <see cref="TlsModuleHostOptions.EventHandlers"/>.
+    /// </summary>
+    public static TlsModule Create(TlsModuleOptions options, TlsModuleHostOptions? host = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        host ??= new TlsModuleHostOptions();
+        options = options.Clone();
+
+        // Checked first: a misspelt handler name is a configuration error, found before anything is loaded.
+        Action<TlsConnectionEventArgs>? eventCallback = FindEventCallback(options.EventCallback, host.EventHandlers);
+        ILogger? logger = host.LoggerFactory?.CreateLogger("OpenSslTls");
+        var runtimeOptions = new OpenSslRuntimeOptions { Logger = logger };
+        options.ApplyTo(runtimeOptions);
+        OpenSslRuntime.Initialize(runtimeOptions);
+
+        TlsRuntimeParameters runtime = options.CreateRuntimeParameters();
+
+        // rand_engine must be chosen before anything draws random bytes; the engine before any /engine: key is read.
+        OpenSslRandom.Configure(options.RandEngine);
+        OpenSslEngine? engine = OpenSslEngine.Load(options.ToEngineOptions(), logger);
+        // keylog_mode bits 1 (install the callback) and 8 (append to keylog_file), as Kamailio.
+        string? keylog = options.KeylogFile is { Length: > 0 } file && (options.KeylogMode & 1) != 0 && (options.KeylogMode & 8) != 0
+            ? options.ResolvePath(file)
+            : null;
+        KeyLogWriter.Configure(keylog);
+        TlsProfileSet profiles;
+        try
+        {
+            profiles = TlsProfileSet.Load(options, runtime, logger, engine, host.ClientOnly);
+        }
+        catch
+        {
+            engine?.Dispose();
+            throw;
+        }
+
+        var module = new TlsModule(options, runtime, profiles, host, engine, eventCallback);
+        if (keylog is not null)
+        {
+            module.LogKeylogEnabled(keylog);
+        }
+
+        return module;
+    }
+
+    /// <summary>
+    /// A connection for a socket accepted on <paramref name="local"/> from <paramref name="remote"/>: the server
+    /// profile by local address (else <c>[server:default]</c>), switching on the client's SNI. Throws
+    /// <see cref="TlsLowMemoryException"/> when memory is under <c>low_mem_threshold1</c>, and
+    /// <see cref="InvalidOperationException"/> when the module is <see cref="TlsModuleHostOptions.ClientOnly"/> and no
+    /// server profile applies.
+    /// </summary>
+    public TlsConnection AcceptConnection(IPEndPoint local, IPEndPoint remote)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(remote);
+        return Register(generation =>
+        {
+            TlsProfileSet set = generation.Profiles;
+            TlsProfile profile = set.SelectServer(local);
+            return profile.CreateConnection(serverNameSelector: set.ServerNameSelectorFor(local));
+        }, local, remote);
+    }
+
+    /// <summary>
+    /// A connection to open towards <paramref name="remote"/>: the client profile by <paramref name="serverId"/>, else
+    /// by address (and <paramref name="serverName"/>), else <c>[client:default]</c>; SNI is <paramref name="serverName"/>
+    /// or the profile's server_name.
+    /// </summary>
+    public TlsConnection OpenConnection(IPEndPoint remote, string? serverName = null, string? serverId = null, IPEndPoint? local = null, TlsSession? resumeSession = null)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        return Register(generation => generation.Profiles.SelectClient(remote, serverName, serverId).CreateConnection(serverName, resumeSession), local, remote);
+    }
+
+    /// <summary>
+    /// Re-reads the configuration (<c>config</c> as set now, or the modparams) and every file it names, builds the new
+    /// set completely, then swaps it in. On any error the running set is untouched and every error is returned. Existing
+    /// connections keep their set, which is freed when the last of them closes.
+    /// </summary>
+    public TlsReloadResult Reload()
+    {
+        lock (_reloadGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            TlsModuleOptions options = _options.Clone();
+            options.Config = Runtime.Config;
+            TlsProfileSet next;
+            try
+            {
+                next = TlsProfileSet.Load(options, Runtime, _logger, _engine, _clientOnly);
+            }
+            catch (TlsConfigurationException e)
+            {
+                return ReloadFailed(e.Errors.Select(error => error.ToString()).ToList());
+            }
+            catch (TlsProfileSetException e)
+            {
+                return ReloadFailed(e.Failures.Select(failure => failure.Message).ToList());
+            }
+            catch (Exception e) when (e is OpenSslException or IOException or UnauthorizedAccessException)
+            {
+                return ReloadFailed([e.Message]);
+            }
+
+            var generation = new TlsProfileGeneration(next, Interlocked.Increment(ref _generationNumber));
+            _liveGenerations[generation] = 0;
+            TlsProfileGeneration previous = Interlocked.Exchange(ref _current, generation);
+            RetireIfUnused(previous);
+            Metrics.Reloaded(true);
+            LogReloaded(_logger, generation.Number, next.Profiles.Count);
+            return new TlsReloadResult(true, generation.Number, []);
+        }
+    }
+
+    /// <summary><c>tls.info</c>.</summary>
+    public TlsModuleInfo Info() => new(
+        Volatile.Read(ref _maxConnections),
+        _connections.Count,
+        Runtime.ClearTextQueuedBytes,
+        Volatile.Read(ref _current).Number,
+        _liveGenerations.Count);
+
+    /// <summary><c>tls.list</c>: every open connection, by id.</summary>
+    public IReadOnlyList<TlsConnectionSummary> List()
+    {
+        long now = Time.GetTimestamp();
+        int timeout = Runtime.ConnectionTimeout;
+        var rows = new List<TlsConnectionSummary>(_connections.Count);
+        foreach (TlsConnection connection in _connections.Values.OrderBy(c => c.Id))
+        {
+            TlsConnectionRecord? record = connection.Record;
+            if (record is null)
+            {
+                continue;
+            }
+
+            TlsConnectionInfo? info = connection.State is TlsConnectionState.Established or TlsConnectionState.PeerClosed ? connection.Info : null;
+            long remaining = timeout < 0 ? -1 : Math.Max(0, timeout - (long)record.Idle(now).TotalSeconds);
+            rows.Add(new TlsConnectionSummary(
+                record.Id,
+                remaining,
+                record.Remote?.ToString(),
+                record.Local?.ToString(),
+                info?.CipherDescription ?? string.Empty,
+                info?.Protocol ?? string.Empty,
+                connection.State,
+                connection.Profile.Label,
+                info?.ServerName,
+                connection.QueuedBytes,
+                record.Generation.Number));
+        }
+
+        return rows;
+    }
+
+    /// <summary><c>tls.options</c>: every module parameter's current value by Kamailio name (passwords masked).</summary>
+    public IReadOnlyDictionary<string, string?> Options()
+    {
+        TlsModuleOptions current = _options.Clone();
+        current.ConnectionTimeout = Runtime.ConnectionTimeout;
+        current.SendCloseNotify = Runtime.SendCloseNotify;
+        current.ConnectionClearTextQueueMax = Runtime.ConnectionClearTextQueueMax;
+        current.ClearTextQueueMax = Runtime.ClearTextQueueMax;
+        current.ClearTextQueueBlockSize = Runtime.ClearTextQueueBlockSize;
+        current.LogLevel = Runtime.LogLevel;
+        current.DebugLevel = Runtime.DebugLevel;
+        current.LowMemoryThreshold1 = Runtime.LowMemoryThreshold1;
+        current.LowMemoryThreshold2 = Runtime.LowMemoryThreshold2;
+        current.Config = Runtime.Config;
+        return TlsOptionsView.Describe(current);
+    }
+
+    /// <summary><c>tls.kill</c>: closes connection <paramref name="id"/> (nothing is sent) and raises <see cref="ConnectionKilled"/>; false when unknown.</summary>
+    public bool Kill(long id)
+    {
+        if (!_connections.TryGetValue(id, out TlsConnection? connection))
+        {
+            return false;
+        }
+
+        connection.Record!.Killed = true;
+        connection.Abort();
+        ConnectionKilled?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:killed"));
+        return true;
+    }
+
+    /// <summary>
+    /// Finds connections idle longer than <c>connection_timeout</c> (never when it is -1), closes them like
+    /// <see cref="Kill"/> and raises <see cref="ConnectionExpired"/> for each; returns them.
+    /// </summary>
+    public IReadOnlyList<TlsConnection> SweepIdleConnections()
+    {
+        int timeout = Runtime.ConnectionTimeout;
+        if (timeout < 0)
+        {
+            return [];
+        }
+
+        long now = Time.GetTimestamp();
+        var expired = new List<TlsConnection>();
+        foreach (TlsConnection connection in _connections.Values)
+        {
+            if (connection.Record is { } record && record.Idle(now) >= TimeSpan.FromSeconds(timeout))
+            {
+                connection.Abort();
+                expired.Add(connection);
+                ConnectionExpired?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:expired"));
+            }
+        }
+
+        return expired;
+    }
+
+    /// <summary>Starts a timer on the module's clock that calls <see cref="SweepIdleConnections"/> every <paramref name="interval"/>; dispose it to stop.</summary>
+    public IDisposable StartIdleSweeper(TimeSpan interval) =>
+        Time.CreateTimer(_ => SweepIdleConnections(), null, interval, interval);
+
+    /// <summary>Frees the current profile set once no connection uses it. Open connections stay usable until disposed.</summary>
+    public void Dispose()
+    {
+        lock (_reloadGate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            RetireIfUnused(_current);
+            Metrics.Dispose();
+
+            // Profiles already built keep the keys they loaded; the engine itself is only needed to load new ones.
+            _engine?.Dispose();
+        }
+    }
+
+    internal bool AllowIo(TlsConnection connection)
+    {
+        if (connection.Record is { Killed: true })
+        {
+            return true; // state is Closed already; the connection reports it
+        }
+
+        long threshold = Runtime.EffectiveThreshold2Kilobytes;
+        if (threshold == 0 || AvailableKilobytes() >= threshold)
+        {
+            return true;
+        }
+
+        LogLowMemory(_logger, "low_mem_threshold2", threshold, AvailableKilobytes());
+        return false;
+    }
+
+    internal void OnHandshakeCompleted(TlsConnection connection)
+    {
+        TlsConnectionRecord record = connection.Record!;
+        TlsConnectionInfo? info = connection.Info;
+        Metrics.HandshakeCompleted(info?.Protocol ?? "unknown", record.Age(Time.GetTimestamp()));
+        LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
+        if (info is not null && _logger.IsEnabled(level))
+        {
+            LogEstablished(_logger, level, record.Id, connection.Role, record.Remote?.ToString(), info.Protocol, info.CipherName, info.CipherBits,
+                info.ServerName, info.PeerCertificate?.Subject.Line, info.PeerCertificate?.Issuer.Line, info.VerifyResultText);
+        }
+
+        if (connection.Role == TlsRole.Client)
+        {
+            var connectionOut = new TlsConnectionEventArgs(connection, ConnectionOutEvent);
+            OutboundConnectionEstablished?.Invoke(this, connectionOut);
+            if (_eventCallback is not null)
+            {
+                RunEventCallback(_eventCallback, connectionOut);
+            }
+        }
+    }
+
+    internal void OnHandshakeFailed(TlsConnection connection, OpenSslException error)
+    {
+        TlsConnectionRecord record = connection.Record!;
+        Metrics.HandshakeFailed(record.Age(Time.GetTimestamp()));
+        LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
+        if (_logger.IsEnabled(level))
+        {
+            LogHandshakeFailed(_logger, level, record.Id, connection.Role, record.Remote?.ToString(), error.Message);
+        }
+
+        HandshakeFailed?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:handshake-failed", error));
+    }
+
+    internal void Unregister(TlsConnectionRecord record, TlsConnection connection)
+    {
+        if (_connections.TryRemove(new KeyValuePair<long, TlsConnection>(record.Id, connection)))
+        {
+            Metrics.ConnectionClosed();
+            LogLevel debug = KamailioLogLevels.ToLogLevel(Runtime.DebugLevel);
+            if (_logger.IsEnabled(debug))
+            {
+                LogTrace(_logger, debug, record.Id, "released", connection.Profile.Label, record.Generation.Number);
+            }
+        }
+
+        if (!ReferenceEquals(record.Generation, Volatile.Read(ref _current)) && record.Generation.References == 1)
+        {
+            _liveGenerations.TryRemove(record.Generation, out _);
+        }
+    }
+
+    /// <summary>The handler <paramref name="name"/> (<c>event_callback</c>) names, null when unset; throws when none has that name.</summary>
+    private static Action<TlsConnectionEventArgs>? FindEventCallback(string? name, IDictionary<string, Action<TlsConnectionEventArgs>> handlers)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return null;
+        }
+
+        if (handlers.TryGetValue(name, out Action<TlsConnectionEventArgs>? handler) && handler is not null)
+        {
+            return handler;
+        }
+
+        string known = handlers.Count == 0 ? "the host registers none" : "the host registers " + string.Join(", ", handlers.Keys.Order(StringComparer.Ordinal));
+        throw new TlsConfigurationException([new TlsConfigurationDiagnostic("event_callback", 0, 0,
+            $"no event handler is named '{name}' ({known}); event_callback must name one, or be left unset")]);
+    }
+
+    private void RunEventCallback(Action<TlsConnectionEventArgs> handler, TlsConnectionEventArgs connectionOut)
+    {
+        try
+        {
+            handler(connectionOut);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // As a failing KEMI function in Kamailio: reported, and the connection goes on.
+            LogEventCallbackFailed(_logger, _options.EventCallback!, connectionOut.EventName, connectionOut.Connection.Id, e);
+        }
+    }
+
+    private TlsConnection Register(Func<TlsProfileGeneration, TlsConnection> create, IPEndPoint? local, IPEndPoint? remote)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long threshold = Runtime.EffectiveThreshold1Kilobytes;
+        if (threshold != 0 && AvailableKilobytes() < threshold)
+        {
+            LogLowMemory(_logger, "low_mem_threshold1", threshold, AvailableKilobytes());
+            throw new TlsLowMemoryException(threshold, AvailableKilobytes());
+        }
+
+        TlsProfileGeneration generation = AcquireCurrent();
+        TlsConnection connection;
+        try
+        {
+            connection = create(generation);
+        }
+        catch
+        {
+            generation.Release();
+            throw;
+        }
+
+        var record = new TlsConnectionRecord(this, Interlocked.Increment(ref _nextId), generation, local, remote, Time.GetTimestamp());
+        connection.Record = record;
+        _connections[record.Id] = connection;
+        Metrics.ConnectionOpened();
+        LogLevel debug = KamailioLogLevels.ToLogLevel(Runtime.DebugLevel);
+        if (_logger.IsEnabled(debug))
+        {
+            LogTrace(_logger, debug, record.Id, "created", connection.Profile.Label, generation.Number);
+        }
+        int open = _connections.Count;
+        int max;
+        while (open > (max = Volatile.Read(ref _maxConnections)) && Interlocked.CompareExchange(ref _maxConnections, open, max) != max)
+        {
+        }
+
+        return connection;
+    }
+
+    private TlsProfileGeneration AcquireCurrent()
+    {
+        // A reload may retire the generation between the read and the acquire; then read the new current one.
+        for (int attempt = 0; ; attempt++)
+        {
+            TlsProfileGeneration generation = Volatile.Read(ref _current);
+            if (generation.TryAcquire())
+            {
+                return generation;
+            }
+
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (attempt > 1000)
+            {
+                throw new InvalidOperationException("no live profile generation to create a connection from");
+            }
+        }
+    }
+
+    private void RetireIfUnused(TlsProfileGeneration generation)
+    {
+        if (generation.References == 1)
+        {
+            _liveGenerations.TryRemove(generation, out _);
+        }
+
+        generation.Release();
+    }
+
+    private long AvailableKilobytes()
+    {
+        long now = Time.GetTimestamp();
+        if (Volatile.Read(ref _memoryProbed) == 0 || now - Interlocked.Read(ref _memoryProbedAt) >= _memoryProbeTicks)
+        {
+            Interlocked.Exchange(ref _availableKilobytes, _availableMemory());
+            Interlocked.Exchange(ref _memoryProbedAt, now);
+            Volatile.Write(ref _memoryProbed, 1);
+        }
+
+        return Interlocked.Read(ref _availableKilobytes);
+    }
+
+    private TlsReloadResult ReloadFailed(List<string> errors)
+    {
+        Metrics.Reloaded(false);
+        LogReloadFailed(_logger, errors.Count, string.Join("; ", errors));
+        return new TlsReloadResult(false, Volatile.Read(ref _current).Number, errors);
+    }
+
+    private void LogKeylogEnabled(string file) => LogKeylog(_logger, file);
+
+    [LoggerMessage(EventId = 10, Message = "TLS connection {Id} ({Role}) with {Remote}: {Protocol} {Cipher} ({Bits} bits), SNI {ServerName}, peer subject {Subject}, issuer {Issuer}, verify: {Verify}")]
+    private static partial void LogEstablished(ILogger logger, LogLevel level, long id, TlsRole role, string? remote, string protocol, string cipher, int bits, string? serverName, string? subject, string? issuer, string verify);
+
+    [LoggerMessage(EventId = 11, Message = "TLS connection {Id} ({Role}) with {Remote}: handshake failed: {Reason}")]
+    private static partial void LogHandshakeFailed(ILogger logger, LogLevel level, long id, TlsRole role, string? remote, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "TLS profiles reloaded: generation {Generation}, {Count} profiles")]
+    private static partial void LogReloaded(ILogger logger, long generation, int count);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "TLS reload refused, the running profiles stay: {Count} errors: {Errors}")]
+    private static partial void LogReloadFailed(ILogger logger, int count, string errors);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "{Threshold}: available memory {Available} KB is below {Limit} KB")]
+    private static partial void LogLowMemory(ILogger logger, string threshold, long limit, long available);
+
+    [LoggerMessage(EventId = 16, Message = "TLS connection {Id} {What} (profile {Profile}, generation {Generation})")]
+    private static partial void LogTrace(ILogger logger, LogLevel level, long id, string what, string profile, long generation);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Error, Message = "event_callback {Handler} failed for {Event} on connection {Id}")]
+    private static partial void LogEventCallbackFailed(ILogger logger, string handler, string @event, long id, Exception exception);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "TLS key logging is ON: session secrets are written to {File}; anyone who can read it can decrypt captured traffic")]
+    private static partial void LogKeylog(ILogger logger, string file);
+}

@@ -1,0 +1,51 @@
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Module;
+
+/// <summary>
+/// One loaded profile set plus the number of its users: the module while it is current, and every connection made
+/// from it. The set is disposed when the count reaches zero, i.e. as soon as the last connection of a superseded
+/// generation closes (Kamailio keeps old sets until the next reload).
+/// </summary>
+internal sealed class TlsProfileGeneration
+{
+    private int _references = 1;
+
+    internal TlsProfileGeneration(TlsProfileSet profiles, long number)
+    {
+        Profiles = profiles;
+        Number = number;
+    }
+
+    internal TlsProfileSet Profiles { get; }
+
+    internal long Number { get; }
+
+    internal int References => Volatile.Read(ref _references);
+
+    /// <summary>Adds a user unless the generation is already retired and released (then false).</summary>
+    internal bool TryAcquire()
+    {
+        while (true)
+        {
+            int current = Volatile.Read(ref _references);
+            if (current == 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _references, current + 1, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            Profiles.Dispose();
+        }
+    }
+}

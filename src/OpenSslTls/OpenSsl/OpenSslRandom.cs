@@ -1,0 +1,105 @@
+using OpenSslTls.Interop;
+using OpenSslTls.Errors;
+
+namespace OpenSslTls.OpenSsl;
+
+/// <summary>
+/// Kamailio's <c>rand_engine</c> on OpenSSL 3. Kamailio replaced libssl's generator because OpenSSL 1.1's was not
+/// safe across its forked workers; OpenSSL 3's default DRBG is thread-safe and this library runs in one process, so:
+/// <list type="bullet">
+/// <item><c>cryptorand</c> and <c>kxlibssl</c> (and unset) keep OpenSSL's default generator;</item>
+/// <item><c>krand</c> and <c>fastrand</c> are refused: they are not cryptographically secure;</item>
+/// <item><c>CTR-DRBG</c> (AES-256-CTR), <c>HASH-DRBG</c> (SHA256) and <c>HMAC-DRBG</c> (SHA256) select that OpenSSL
+/// DRBG with <c>RAND_set_DRBG_type</c>.</item>
+/// </list>
+/// OpenSSL fixes its DRBG when it first generates random bytes, which building any profile (<c>SSL_CTX_new</c>) or
+/// loading an engine does: call <see cref="Configure"/> first, at start-up. Later, only the generator already
+/// running is accepted; any other gives a <see cref="TlsEngineException"/> that says so.
+/// </summary>
+public static class OpenSslRandom
+{
+    private static readonly Lock Gate = new();
+    private static TlsRandomGenerator s_current = new(null, null, null, null);
+
+    /// <summary>The generator in effect (what the options view shows for <c>rand_engine</c>).</summary>
+    public static TlsRandomGenerator Current
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return s_current;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks a <c>rand_engine</c> value without applying it: returns the generator it selects, or throws
+    /// <see cref="TlsEngineException"/> (parameter <c>rand_engine</c>) for <c>krand</c>, <c>fastrand</c> and unknown values.
+    /// Names are case-insensitive.
+    /// </summary>
+    public static TlsRandomGenerator Parse(string? randEngine)
+    {
+        string? setting = string.IsNullOrWhiteSpace(randEngine) ? null : randEngine.Trim();
+        switch (setting?.ToUpperInvariant())
+        {
+            case null:
+            case "CRYPTORAND":
+            case "KXLIBSSL":
+                return new TlsRandomGenerator(setting, null, null, null);
+            case "KRAND":
+            case "FASTRAND":
+                throw new TlsEngineException("rand_engine",
+                    $"'{setting}' is refused: Kamailio's {setting} ({(setting.Equals("krand", StringComparison.OrdinalIgnoreCase) ? "libc-style rand()" : "ISAAC")}) " +
+                    "is not a cryptographically secure generator, and TLS keys, nonces and session tickets would be predictable. " +
+                    $"Use cryptorand or kxlibssl (both select OpenSSL's default DRBG, thread-safe in OpenSSL 3), or {string.Join(", ", DrbgNames)}", []);
+            case "CTR-DRBG":
+                return new TlsRandomGenerator(setting, "CTR-DRBG", "AES-256-CTR", null);
+            case "HASH-DRBG":
+                return new TlsRandomGenerator(setting, "HASH-DRBG", null, "SHA256");
+            case "HMAC-DRBG":
+                return new TlsRandomGenerator(setting, "HMAC-DRBG", null, "SHA256");
+            default:
+                throw new TlsEngineException("rand_engine",
+                    $"unknown value '{setting}'; use cryptorand or kxlibssl (OpenSSL's default DRBG) or {string.Join(", ", DrbgNames)} " +
+                    "(krand and fastrand are refused as not cryptographically secure)", []);
+        }
+    }
+
+    /// <summary>
+    /// Applies a <c>rand_engine</c> value to the process (see the class remarks for the order) and makes it
+    /// <see cref="Current"/>. Throws <see cref="TlsEngineException"/> for refused values, and for a DRBG other than the
+    /// running one once OpenSSL has started generating.
+    /// </summary>
+    public static TlsRandomGenerator Configure(string? randEngine)
+    {
+        TlsRandomGenerator generator = Parse(randEngine);
+        OpenSslRuntime.EnsureInitialized();
+        lock (Gate)
+        {
+            if (generator.Drbg is not null)
+            {
+                RandomGeneratorSetup.Apply(generator);
+            }
+            else if (s_current.Drbg is not null)
+            {
+                // An earlier Configure chose a DRBG: return to OpenSSL's default choice (possible only before first use).
+                RandomGeneratorSetup.Reset(generator);
+            }
+
+            PinMethod();
+            s_current = generator;
+            return generator;
+        }
+    }
+
+    /// <summary>The DRBG names accepted besides Kamailio's values.</summary>
+    internal static IReadOnlyList<string> DrbgNames { get; } = ["CTR-DRBG", "HASH-DRBG", "HMAC-DRBG"];
+
+    /// <summary>
+    /// Fixes OpenSSL's RAND front end on its own generator before any engine is loaded (OpenSSL picks the method
+    /// once, and some PKCS#11 modules make another engine the default RAND engine while they load). Does not start
+    /// the DRBG, so <see cref="Configure"/> still works afterwards.
+    /// </summary>
+    internal static void PinMethod() => RandomGeneratorSetup.PinMethod();
+}

@@ -1,9 +1,0 @@
-namespace OpenSslTls;
-
-/// <summary><c>tls.info</c>: connection counts and the clear-text queue.</summary>
-/// <param name="MaxConnections">The largest number of connections open at once since start.</param>
-/// <param name="OpenedConnections">Connections open now.</param>
-/// <param name="ClearTextQueuedBytes">Plaintext bytes waiting for handshakes, all connections together.</param>
-/// <param name="Generation">The number of the current profile set (1 at start, +1 per successful reload).</param>
-/// <param name="LiveGenerations">Profile sets still in use (the current one plus superseded ones with open connections).</param>
-public sealed record TlsModuleInfo(int MaxConnections, int OpenedConnections, long ClearTextQueuedBytes, long Generation, int LiveGenerations);
