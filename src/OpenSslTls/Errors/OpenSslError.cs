@@ -1,5 +1,3 @@
-using OpenSslTls.Interop;
-
 namespace OpenSslTls.Errors;
 
 /// <summary>One entry of OpenSSL's per-thread error queue, as it was when the failing operation returned.</summary>

@@ -4,7 +4,7 @@ namespace OpenSslTls.Errors;
 /// An OpenSSL call failed. Carries every error OpenSSL had queued for the operation, oldest first, so the root
 /// cause (usually the first entry) and its context (later entries) are both visible.
 /// </summary>
-public class OpenSslException : Exception
+public class OpenSslException : TlsException
 {
     /// <summary>Creates an exception whose message is <paramref name="problem"/> followed by OpenSSL's queued errors.</summary>
     public OpenSslException(string problem, IReadOnlyList<OpenSslError> errors)

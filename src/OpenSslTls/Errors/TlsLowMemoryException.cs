@@ -1,7 +1,7 @@
 namespace OpenSslTls.Errors;
 
 /// <summary>A new connection was refused because available memory is below <c>low_mem_threshold1</c>.</summary>
-public sealed class TlsLowMemoryException : Exception
+public sealed class TlsLowMemoryException : TlsException
 {
     /// <summary>Creates the exception with the threshold and the available memory, in kilobytes.</summary>
     public TlsLowMemoryException(long thresholdKilobytes, long availableKilobytes)
@@ -25,6 +25,7 @@ public sealed class TlsLowMemoryException : Exception
 
     /// <summary>Creates the exception with no details.</summary>
     public TlsLowMemoryException()
+        : this("new TLS connection refused: available memory is low")
     {
     }
 
