@@ -69,7 +69,8 @@ internal sealed unsafe class ConfFile : IDisposable
         fixed (byte* sectionText = Utf8Z.From(section))
         {
             Crypto.ERR_set_mark();
-            OPENSSL_STACK* values = Crypto.NCONF_get_section(_conf, (sbyte*)sectionText);
+            // Borrowed: the stack belongs to the configuration.
+            var values = (OPENSSL_STACK*)Crypto.NCONF_get_section(_conf, (sbyte*)sectionText);
             Crypto.ERR_pop_to_mark();
             if (values == null)
             {

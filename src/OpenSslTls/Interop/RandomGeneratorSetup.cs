@@ -101,7 +101,7 @@ internal static unsafe class RandomGeneratorSetup
             return (null, 0);
         }
 
-        void* algorithm = Crypto.EVP_RAND_CTX_get0_rand(drbg);
+        EVP_RAND* algorithm = Crypto.EVP_RAND_CTX_get0_rand(drbg);
         string? name = algorithm == null ? null : Utf8Z.ToString(Crypto.EVP_RAND_get0_name(algorithm));
         return (name, Crypto.EVP_RAND_get_strength(drbg));
     }
