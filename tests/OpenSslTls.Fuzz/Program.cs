@@ -6,6 +6,7 @@ using SharpFuzz;
 using OpenSslTls.Configuration;
 using OpenSslTls.Connections;
 using OpenSslTls.Profiles;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Fuzz;
 

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using OpenSslTls.Configuration;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SipEndpoint.Cli;
 

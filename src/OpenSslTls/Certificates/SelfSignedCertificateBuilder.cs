@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using OpenSslTls.Errors;
 using OpenSslTls.Interop;
 using OpenSslTls.OpenSsl;
+using OpenSslTls.Connections;
 
 namespace OpenSslTls.Certificates;
 
@@ -163,7 +164,9 @@ public sealed class SelfSignedCertificateBuilder
     public SelfSignedCertificatePem Create()
     {
         OpenSslRuntime.EnsureInitialized();
-        return SelfSignedCertificateMaker.Create(CommonName, [.. _dnsNames], [.. _ipAddresses], ValidityDays, KeyAlgorithm);
+        (string certificatePem, string privateKeyPem) = SelfSignedCertificateMaker.Create(
+            CommonName, [.. _dnsNames], [.. _ipAddresses], ValidityDays, rsa: KeyAlgorithm == SelfSignedKeyAlgorithm.Rsa2048);
+        return new SelfSignedCertificatePem(certificatePem, privateKeyPem, TlsCertificateInfo.FromPem(certificatePem));
     }
 
     /// <summary>Why <paramref name="name"/> is not a usable DNS name, or null when it is.</summary>

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using OpenSslTls.Module;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Configuration;
 

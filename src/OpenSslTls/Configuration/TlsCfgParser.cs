@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using OpenSslTls.Profiles;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Configuration;
 

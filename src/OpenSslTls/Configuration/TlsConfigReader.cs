@@ -1,4 +1,6 @@
 using System.Text;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Configuration;
 

@@ -1,7 +1,7 @@
 using OpenSslTls.Interop;
-using OpenSslTls.Module;
 using OpenSslTls.OpenSsl;
 using OpenSslTls.Profiles;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Configuration;
 
@@ -26,7 +26,7 @@ namespace OpenSslTls.Configuration;
 public sealed class TlsModuleOptions
 {
     /// <summary>Kamailio's default certificate (and key) file, relative to the main configuration directory.</summary>
-    public const string DefaultCertificateFile = "cert.pem";
+    public const string DefaultCertificateFile = TlsProfileDefinition.DefaultCertificateFile;
 
     /// <summary>
     /// The directory relative file names resolve against: Kamailio's "directory of the main config file". Not a
@@ -160,7 +160,7 @@ public sealed class TlsModuleOptions
 
     /// <summary>
     /// <c>event_callback</c>: the name of the handler run for <c>tls:connection-out</c> (Kamailio: a KEMI function).
-    /// <see cref="TlsModule"/> looks it up in <see cref="TlsModuleHostOptions.EventHandlers"/> and refuses to start when
+    /// <c>TlsModule</c> looks it up in <c>TlsModuleHostOptions.EventHandlers</c> and refuses to start when
     /// no handler has that name. Empty or null: none (the default).
     /// </summary>
     public string? EventCallback { get; set; }
@@ -191,7 +191,7 @@ public sealed class TlsModuleOptions
 
     /// <summary>
     /// <c>keylog_mode</c>: bit mask of 1 (install), 2 (active), 4 (log), 8 (append to <see cref="KeylogFile"/>),
-    /// 16 (send to <see cref="KeylogPeer"/>), 1024 (filter). Default 0. <see cref="TlsModule"/> acts on bits 1 and 8;
+    /// 16 (send to <see cref="KeylogPeer"/>), 1024 (filter). Default 0. <c>TlsModule</c> acts on bits 1 and 8;
     /// the others are range-checked and kept.
     /// </summary>
     public int KeylogMode { get; set; }
@@ -289,7 +289,7 @@ public sealed class TlsModuleOptions
 
     /// <summary>
     /// The engine parameters for <see cref="OpenSslEngine.Load"/>, with <c>engine_config</c> resolved as a file name
-    /// (unless <c>NONE</c>). Load the engine once, before building profiles, and pass it to <see cref="TlsProfileSet.Load"/>.
+    /// (unless <c>NONE</c>). Load the engine once, before building profiles, and pass it to <c>TlsProfileSet.Load</c> (<see cref="TlsProfileSetLoading"/>).
     /// </summary>
     public TlsEngineOptions ToEngineOptions() => new()
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Configuration;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Configuration;
 

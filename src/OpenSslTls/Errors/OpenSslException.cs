@@ -42,6 +42,7 @@ public class OpenSslException : TlsException
     /// <summary>OpenSSL's queued errors for the operation, oldest first; empty when OpenSSL queued none.</summary>
     public IReadOnlyList<OpenSslError> Errors { get; }
 
-    private static string FormatMessage(string problem, IReadOnlyList<OpenSslError> errors) =>
+    /// <summary>The message form every exception carrying OpenSSL's queue uses: the problem, then the errors.</summary>
+    internal static string FormatMessage(string problem, IReadOnlyList<OpenSslError> errors) =>
         errors.Count == 0 ? problem : $"{problem}: {string.Join("; ", errors)}";
 }

@@ -1,59 +1,31 @@
 using static OpenSslTls.Interop.NativeMethods;
 using OpenSslTls.Errors;
-using OpenSslTls.OpenSsl;
 
 namespace OpenSslTls.Interop;
 
 /// <summary>
-/// The native half of <see cref="OpenSslEngine"/>. An ENGINE has two kinds of reference: a structural one
-/// (<c>ENGINE_by_id</c>, released by <c>ENGINE_free</c>), which keeps the object alive, and a functional one
-/// (<c>ENGINE_init</c>, released by <c>ENGINE_finish</c>), which keeps it initialised and usable. The safe handle
-/// owns the structural reference; the functional one is taken and dropped here, explicitly.
+/// The native primitives of the global engine (the OpenSsl layer composes them and names the parameter at fault).
+/// An ENGINE has two kinds of reference: a structural one (<c>ENGINE_by_id</c>, released by <c>ENGINE_free</c>),
+/// which keeps the object alive, and a functional one (<c>ENGINE_init</c>, released by <c>ENGINE_finish</c>), which
+/// keeps it initialised and usable. The safe handle owns the structural reference; the functional one is taken and
+/// dropped here, explicitly. Failures throw <see cref="OpenSslException"/>, with secrets masked in OpenSSL's texts.
 /// </summary>
 internal static unsafe class EngineLoader
 {
     private const int Mandatory = 0;
 
-    // Engines are process-global in OpenSSL (the engine list, the default-method tables, the dynamic loader): one
-    // load, default change or release at a time keeps their sequences (by_id, ctrl, init, set_default) unmixed.
-    private static readonly Lock Gate = new();
-
-    // The dynamic_path each engine id was loaded from by this library (under Gate): the shared object stays loaded.
-    private static readonly Dictionary<string, string> LoadedFrom = new(StringComparer.Ordinal);
+    /// <summary>The operation of the <see cref="OpenSslException"/> thrown when the PIN callback cannot be made.</summary>
+    internal const string PinCallbackStep = "UI_UTIL_wrap_read_pem_callback";
 
     /// <summary>
-    /// Finds or loads the engine and sends the configuration's control commands; returns the structural reference.
-    /// With a <c>dynamic_path</c>, OpenSSL's <c>dynamic</c> engine loads the shared object the first time and adds it
-    /// to OpenSSL's engine list; later loads (a reload, another test) reuse that instance and send it the controls again.
+    /// Engines are process-global in OpenSSL (the engine list, the default-method tables, the dynamic loader): one
+    /// load, default change or release at a time keeps their sequences (by_id, ctrl, init, set_default) unmixed.
+    /// Callers composing a sequence hold it throughout (it is reentrant).
     /// </summary>
-    internal static SafeEngineHandle Open(string engine, EngineConfigReader.EngineSection? section, IReadOnlyCollection<string> secrets)
-    {
-        lock (Gate)
-        {
-            ErrorQueue.Clear();
-            string id = section?.EngineId ?? engine;
-            SafeEngineHandle handle = section?.DynamicPath is { } dynamicPath
-                ? LoadDynamic(id, dynamicPath, $"in '{section.File}'", secrets)
-                : FindById(id, section?.File, secrets);
-            try
-            {
-                foreach (EngineConfigReader.EngineControl control in section?.Controls ?? [])
-                {
-                    SendControl(handle, id, control, section!.File, secrets);
-                }
-
-                return handle;
-            }
-            catch
-            {
-                handle.Dispose();
-                throw;
-            }
-        }
-    }
+    internal static readonly Lock Gate = new();
 
     /// <summary>Takes the functional reference (<c>ENGINE_init</c>); the caller releases it with <see cref="Release"/>.</summary>
-    internal static void Initialise(SafeEngineHandle handle, string id, IReadOnlyCollection<string> secrets)
+    internal static void Init(SafeEngineHandle handle, IReadOnlyCollection<string> secrets)
     {
         lock (Gate)
         {
@@ -63,44 +35,53 @@ internal static unsafe class EngineLoader
             // change the structural reference the handle owns.
             if (Crypto.ENGINE_init(handle.Pointer) != 1)
             {
-                throw new TlsEngineException("engine", $"engine '{id}' failed to initialise", Scrubbed(secrets));
+                throw SecretRedaction.DrainScrubbed("ENGINE_init", secrets);
             }
         }
     }
 
-    /// <summary>Makes the engine the process-wide default for <paramref name="flags"/> (<c>ENGINE_set_default_string</c>).</summary>
-    internal static void SetDefaults(SafeEngineHandle handle, string id, uint flags, string canonical)
+    /// <summary>Makes the engine the process-wide default for <paramref name="list"/> (<c>ENGINE_set_default_string</c>).</summary>
+    internal static void SetDefaultString(SafeEngineHandle handle, string list)
     {
-        if (flags == Crypto.ENGINE_METHOD_NONE)
-        {
-            return;
-        }
-
         lock (Gate)
         {
             ErrorQueue.Clear();
-            fixed (byte* list = Utf8Z.From(canonical))
+            fixed (byte* text = Utf8Z.From(list))
             {
                 // The default tables take their own functional references; Release unregisters them again.
-                if (Crypto.ENGINE_set_default_string(handle.Pointer, (sbyte*)list) != 1)
+                if (Crypto.ENGINE_set_default_string(handle.Pointer, (sbyte*)text) != 1)
                 {
-                    throw new TlsEngineException("engine_algorithms", $"engine '{id}' cannot be made the default for '{canonical}'", ErrorQueue.DrainErrors());
+                    throw ErrorQueue.Drain("ENGINE_set_default_string");
                 }
             }
+        }
+    }
 
-            // OpenSSL's RAND front end picks its method once and caches it, so a RAND default set now would be ignored:
-            // hand the engine's generator to it explicitly (RAND_set_rand_engine takes its own functional reference).
-            if ((flags & Crypto.ENGINE_METHOD_RAND) != 0 && Crypto.ENGINE_get_RAND(handle.Pointer) != null
-                && Crypto.RAND_set_rand_engine(handle.Pointer) != 1)
+    /// <summary>Whether the engine has a random generator (<c>ENGINE_get_RAND</c>).</summary>
+    internal static bool HasRand(SafeEngineHandle handle) => Crypto.ENGINE_get_RAND(handle.Pointer) != null;
+
+    /// <summary>
+    /// Hands the engine's generator to OpenSSL's RAND front end (<c>RAND_set_rand_engine</c>), which picks its method
+    /// once and caches it, so a RAND default set by <see cref="SetDefaultString"/> alone would be ignored.
+    /// </summary>
+    internal static void SetRandEngine(SafeEngineHandle handle)
+    {
+        lock (Gate)
+        {
+            ErrorQueue.Clear();
+
+            // RAND_set_rand_engine takes its own functional reference; Release returns to OpenSSL's generator.
+            if (Crypto.RAND_set_rand_engine(handle.Pointer) != 1)
             {
-                throw new TlsEngineException("engine_algorithms", $"engine '{id}' cannot be made the random generator", ErrorQueue.DrainErrors());
+                throw ErrorQueue.Drain("RAND_set_rand_engine");
             }
         }
     }
 
     /// <summary>
-    /// Undoes <see cref="SetDefaults"/> (the tables drop their functional references) and drops the functional
-    /// reference of <see cref="Initialise"/> (<c>ENGINE_finish</c>). The structural reference goes with the handle.
+    /// Undoes <see cref="SetDefaultString"/> and <see cref="SetRandEngine"/> (the tables drop their functional
+    /// references) and drops the functional reference of <see cref="Init"/> (<c>ENGINE_finish</c>). The structural
+    /// reference goes with the handle.
     /// </summary>
     internal static void Release(SafeEngineHandle handle, uint flags, bool initialised)
     {
@@ -250,14 +231,12 @@ internal static unsafe class EngineLoader
     }
 
     /// <summary>
-    /// <c>ENGINE_load_private_key</c> for <c>/engine:&lt;key id&gt;</c>. A PIN the engine asks for is answered from
-    /// <paramref name="password"/> (<c>private_key_password</c>) through a UI method that never prompts on a terminal;
-    /// a PIN in the engine configuration takes precedence inside the engine.
+    /// <c>ENGINE_load_private_key</c>. A PIN the engine asks for is answered from <paramref name="password"/> through a
+    /// UI method that never prompts on a terminal; a PIN in the engine configuration takes precedence inside the engine.
+    /// Throws <see cref="OpenSslException"/> (the password masked in OpenSSL's texts).
     /// </summary>
-    internal static SafeEvpPKeyHandle LoadPrivateKey(
-        SafeEngineHandle handle, string engineId, bool engineHasPin, string keyId, string? password, string parameter, string profile)
+    internal static SafeEvpPKeyHandle LoadPrivateKey(SafeEngineHandle handle, string keyId, string? password, string shown)
     {
-        string shown = SecretRedaction.RedactReference($"/engine:{keyId}");
         string[] secrets = password is null ? [] : [password];
         byte[]? secret = password is null ? null : Utf8Z.From(password);
         bool added = false;
@@ -270,7 +249,7 @@ internal static unsafe class EngineLoader
             UI_METHOD* ui = Crypto.UI_UTIL_wrap_read_pem_callback(&PrivateKeyLoader.PasswordCallback, 0);
             if (ui == null)
             {
-                throw new TlsProfileException(profile, parameter, $"{shown}: cannot create the PIN callback", ErrorQueue.DrainErrors());
+                throw ErrorQueue.Drain(PinCallbackStep);
             }
 
             try
@@ -288,8 +267,7 @@ internal static unsafe class EngineLoader
 
                     if (key == null)
                     {
-                        List<OpenSslError> errors = SecretRedaction.Scrub(ErrorQueue.DrainErrors(), secrets);
-                        throw new TlsProfileException(profile, parameter, DescribeFailure(shown, engineId, engineHasPin || password is not null, errors), errors);
+                        throw SecretRedaction.DrainScrubbed("ENGINE_load_private_key", secrets);
                     }
 
                     return SafeEvpPKeyHandle.TakeOwnership(key, $"loading {shown}");
@@ -314,84 +292,14 @@ internal static unsafe class EngineLoader
         }
     }
 
-    private static string DescribeFailure(string shown, string engineId, bool hasPin, List<OpenSslError> errors)
-    {
-        bool Has(string text) => errors.Exists(e => e.Reason.Contains(text, StringComparison.OrdinalIgnoreCase)
-            || (e.Data?.Contains(text, StringComparison.OrdinalIgnoreCase) ?? false));
-
-        if (Has("PIN incorrect") || Has("pin_incorrect") || Has("PIN_INCORRECT"))
-        {
-            return $"wrong PIN for {shown} (engine '{engineId}'; the PIN comes from engine_config or private_key_password)";
-        }
-
-        if (Has("PIN locked") || Has("pin_locked"))
-        {
-            return $"the token's PIN is locked; {shown} cannot be used (engine '{engineId}')";
-        }
-
-        bool notFound = Has("object not found") || Has("not found") || Has("could not find");
-        if (!hasPin && (notFound || Has("UI")))
-        {
-            // Without a login a token shows no private keys, so "not found" here usually means "not logged in".
-            return $"{shown} is not visible in engine '{engineId}' without logging in to the token, and no PIN is configured " +
-                "(set PIN in engine_config or private_key_password; the engine never prompts), or no such key exists";
-        }
-
-        if (notFound)
-        {
-            return $"no private key {shown} in engine '{engineId}' (check the token and object label or id)";
-        }
-
-        return $"engine '{engineId}' could not load {shown}";
-    }
-
     /// <summary>
-    /// An engine named only by id: one already in OpenSSL's list, else <c>&lt;engines directory&gt;/&lt;id&gt;.so</c>
-    /// loaded like a <c>dynamic_path</c> (once per process), else a built-in engine.
+    /// A new structural reference to engine <paramref name="id"/> (<c>ENGINE_by_id</c>; for <c>dynamic</c> a private
+    /// copy), adding OpenSSL's built-in engines to its list when the first lookup fails. Throws <see cref="OpenSslException"/>
+    /// when there is no such engine.
     /// </summary>
-    private static SafeEngineHandle FindById(string id, string? file, IReadOnlyCollection<string> secrets)
+    internal static SafeEngineHandle ById(string id)
     {
-        // "dynamic" itself is the loader: its list entry must never be handed out (ById gives a private copy).
-        if (id != "dynamic")
-        {
-            if (FindInList(id) is { } listed)
-            {
-                return listed;
-            }
-
-            if (EnginesDirectoryFile(id) is { } path)
-            {
-                return LoadDynamic(id, path, "from OpenSSL's engines directory", secrets);
-            }
-        }
-
-        return ById(id, file);
-    }
-
-    /// <summary><c>$OPENSSL_ENGINES/&lt;id&gt;.so</c> (else OpenSSL's compiled-in ENGINESDIR) when it exists.</summary>
-    private static string? EnginesDirectoryFile(string id)
-    {
-        if (id.Length == 0 || id.IndexOfAny(['/', '\\']) >= 0 || id.Contains("..", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        string? directory = Environment.GetEnvironmentVariable("OPENSSL_ENGINES");
-        if (string.IsNullOrEmpty(directory))
-        {
-            // OpenSSL_version(OPENSSL_ENGINES_DIR) reads: ENGINESDIR: "/usr/lib/x86_64-linux-gnu/engines-3"
-            string text = Utf8Z.ToString(Crypto.OpenSSL_version(Crypto.OPENSSL_ENGINES_DIR)) ?? string.Empty;
-            int first = text.IndexOf('"', StringComparison.Ordinal);
-            int last = text.LastIndexOf('"');
-            directory = last > first ? text[(first + 1)..last] : null;
-        }
-
-        string? path = directory is null ? null : Path.Combine(directory, id + ".so");
-        return path is not null && File.Exists(path) ? path : null;
-    }
-
-    private static SafeEngineHandle ById(string id, string? file)
-    {
+        ErrorQueue.Clear();
         fixed (byte* text = Utf8Z.From(id))
         {
             // ENGINE_by_id returns a new structural reference (for "dynamic" a private copy), which the handle owns.
@@ -412,62 +320,15 @@ internal static unsafe class EngineLoader
 
             if (engine == null)
             {
-                string where = file is null ? "engine_config is NONE" : $"'{file}' gives no dynamic_path for it";
-                throw new TlsEngineException("engine", $"unknown engine '{id}': not built into OpenSSL, not found in its engines directory, and {where}", ErrorQueue.DrainErrors());
+                throw ErrorQueue.Drain($"ENGINE_by_id({id})");
             }
 
             return SafeEngineHandle.TakeOwnership(engine, $"ENGINE_by_id({id})");
         }
     }
 
-    /// <summary>Loads engine <paramref name="id"/> from the shared object <paramref name="path"/>; <paramref name="origin"/> says where the path came from, for messages.</summary>
-    private static SafeEngineHandle LoadDynamic(string id, string path, string origin, IReadOnlyCollection<string> secrets)
-    {
-        if (!File.Exists(path))
-        {
-            throw new TlsEngineException("engine_config", $"dynamic_path '{path}' of engine '{id}' ({origin}) does not exist", []);
-        }
-
-        // An engine's shared object is loaded once per process and then stays in OpenSSL's engine list, as engines
-        // loaded by openssl.cnf do: engines such as libp11's pkcs11 cannot be bound a second time while their first
-        // instance lives, and they keep internal references to themselves (cached keys, logins) until the process exits.
-        SafeEngineHandle? listed = FindInList(id);
-        if (listed is not null)
-        {
-            if (LoadedFrom.TryGetValue(id, out string? previous) && previous != path)
-            {
-                listed.Dispose();
-                throw new TlsEngineException("engine_config",
-                    $"engine '{id}' is already loaded in this process from '{previous}'; engines are process-wide, so its dynamic_path '{path}' ({origin}) needs a restart", []);
-            }
-
-            return listed;
-        }
-
-        // The dynamic engine joins OpenSSL's list with the library's default initialisation flags.
-        Crypto.OPENSSL_init_crypto((ulong)Crypto.OPENSSL_INIT_ENGINE_DYNAMIC, null);
-        SafeEngineHandle handle = ById("dynamic", null);
-        try
-        {
-            // SO_PATH, ID and LOAD turn this private instance of the dynamic engine into the loaded engine (same
-            // ENGINE object, so the handle's structural reference now is the loaded engine's). LIST_ADD=1 makes
-            // ENGINE_add give OpenSSL's list its own structural reference, which keeps the engine for later loads.
-            Control(handle, "SO_PATH", path, "engine_config", $"cannot use dynamic_path '{path}' of engine '{id}'", secrets);
-            Control(handle, "ID", id, "engine_config", $"cannot set the id '{id}' of the dynamic engine", secrets);
-            Control(handle, "LIST_ADD", "1", "engine_config", $"cannot add engine '{id}' to OpenSSL's engine list", secrets);
-            Control(handle, "LOAD", null, "engine", $"cannot load engine '{id}' from '{path}' ({origin})", secrets);
-            LoadedFrom[id] = path;
-            return handle;
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>The engine with <paramref name="id"/> in OpenSSL's engine list (a new structural reference), or null; never loads one.</summary>
-    private static SafeEngineHandle? FindInList(string id)
+    internal static SafeEngineHandle? FindInList(string id)
     {
         // ENGINE_get_first returns a structural reference; ENGINE_get_next releases the one it is given and returns
         // the next with a new reference; the loop ends holding only the engine it stops on (or nothing).
@@ -491,23 +352,35 @@ internal static unsafe class EngineLoader
         return null;
     }
 
-    private static void SendControl(SafeEngineHandle handle, string id, EngineConfigReader.EngineControl control, string file, IReadOnlyCollection<string> secrets)
+    /// <summary>Prepares OpenSSL's <c>dynamic</c> engine (it joins OpenSSL's list with the library's default initialisation flags).</summary>
+    internal static void InitDynamic() => Crypto.OPENSSL_init_crypto((ulong)Crypto.OPENSSL_INIT_ENGINE_DYNAMIC, null);
+
+    /// <summary>OpenSSL's compiled-in engines directory (<c>OpenSSL_version(OPENSSL_ENGINES_DIR)</c>), or null.</summary>
+    internal static string? CompiledEnginesDirectory()
     {
-        // The message names the command, and its value only when it is not a secret (EngineControl.ToString).
-        Control(handle, control.Name, control.Value, "engine_config", $"engine '{id}' refused control command {control} (in '{file}')", secrets);
+        // OpenSSL_version(OPENSSL_ENGINES_DIR) reads: ENGINESDIR: "/usr/lib/x86_64-linux-gnu/engines-3"
+        string text = Utf8Z.ToString(Crypto.OpenSSL_version(Crypto.OPENSSL_ENGINES_DIR)) ?? string.Empty;
+        int first = text.IndexOf('"', StringComparison.Ordinal);
+        int last = text.LastIndexOf('"');
+        return last > first ? text[(first + 1)..last] : null;
     }
 
-    private static void Control(SafeEngineHandle handle, string name, string? value, string parameter, string problem, IReadOnlyCollection<string> secrets)
+    /// <summary>
+    /// Sends one control command (<c>ENGINE_ctrl_cmd_string</c>, mandatory). Throws <see cref="OpenSslException"/>
+    /// naming the command only, with <paramref name="secrets"/> masked in OpenSSL's texts.
+    /// </summary>
+    internal static void Control(SafeEngineHandle handle, string name, string? value, IReadOnlyCollection<string> secrets)
     {
         byte[]? valueBytes = value is null ? null : Utf8Z.From(value);
         try
         {
+            ErrorQueue.Clear();
             fixed (byte* nameText = Utf8Z.From(name))
             fixed (byte* valueText = valueBytes)
             {
                 if (Crypto.ENGINE_ctrl_cmd_string(handle.Pointer, (sbyte*)nameText, (sbyte*)valueText, Mandatory) != 1)
                 {
-                    throw new TlsEngineException(parameter, problem, Scrubbed(secrets));
+                    throw SecretRedaction.DrainScrubbed($"ENGINE_ctrl_cmd_string({name})", secrets);
                 }
             }
         }
@@ -519,6 +392,4 @@ internal static unsafe class EngineLoader
             }
         }
     }
-
-    private static List<OpenSslError> Scrubbed(IReadOnlyCollection<string> secrets) => SecretRedaction.Scrub(ErrorQueue.DrainErrors(), secrets);
 }

@@ -26,8 +26,29 @@ internal static unsafe class KeyLogWriter
         }
     }
 
+    /// <summary>
+    /// OpenSSL's key-log callback. Nothing may escape into native code: a failed write is reported on standard error
+    /// and dropped (losing a key-log line must never break a handshake); anything else is recorded through
+    /// <see cref="NativeCallback"/> for the operation in progress.
+    /// </summary>
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void OnLine(SSL* ssl, sbyte* line)
+    {
+        try
+        {
+            Append(line);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine("openssltls: keylog_file write failed: " + e.Message);
+        }
+        catch (Exception e)
+        {
+            NativeCallback.Record("key log callback", e);
+        }
+    }
+
+    private static void Append(sbyte* line)
     {
         string? path = Volatile.Read(ref s_path);
         if (path is null || line == null)
@@ -35,20 +56,12 @@ internal static unsafe class KeyLogWriter
             return;
         }
 
-        try
+        var text = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)line);
+        lock (Gate)
         {
-            var text = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)line);
-            lock (Gate)
-            {
-                using var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-                file.Write(text);
-                file.WriteByte((byte)'\n');
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Losing a key-log line must never break a handshake.
-            Console.Error.WriteLine("openssltls: keylog_file write failed: " + e.Message);
+            using var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+            file.Write(text);
+            file.WriteByte((byte)'\n');
         }
     }
 }

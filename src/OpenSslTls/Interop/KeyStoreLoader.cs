@@ -4,19 +4,30 @@ using OpenSslTls.Errors;
 namespace OpenSslTls.Interop;
 
 /// <summary>
-/// Loads <c>private_key = /uri:&lt;URI&gt;</c> through OpenSSL 3's <c>OSSL_STORE</c>: <c>file:</c> URIs and plain
-/// paths with OpenSSL's built-in loader, other schemes (such as <c>pkcs11:</c>) with whatever provider the process's
-/// <c>openssl.cnf</c> activates. A password or PIN the store asks for comes from <c>private_key_password</c> through a
-/// UI method that never prompts on a terminal.
+/// Loads the first private key of an OpenSSL 3 <c>OSSL_STORE</c> URI: <c>file:</c> URIs and plain paths with OpenSSL's
+/// built-in loader, other schemes (such as <c>pkcs11:</c>) with whatever provider the process's <c>openssl.cnf</c>
+/// activates. A password or PIN the store asks for comes from the password through a UI method that never prompts.
 /// </summary>
 internal static unsafe class KeyStoreLoader
 {
+    /// <summary>The operation of the <see cref="OpenSslException"/> thrown when the password callback cannot be made.</summary>
+    internal const string CallbackStep = "UI_UTIL_wrap_read_pem_callback";
+
+    /// <summary>The operation of the <see cref="OpenSslException"/> thrown when the store cannot be opened.</summary>
+    internal const string OpenStep = "OSSL_STORE_open_ex";
+
+    /// <summary>The operation of the <see cref="OpenSslException"/> thrown when the store yields no private key.</summary>
+    internal const string LoadStep = "OSSL_STORE_load";
+
     // Never trust a loop to native state: a store yields far fewer objects than this before its end.
     private const int MaxObjects = 10_000;
 
-    internal static SafeEvpPKeyHandle Load(string uri, string? password, string parameter, string profile)
+    /// <summary>
+    /// The first private key <paramref name="uri"/> yields; throws <see cref="OpenSslException"/> whose operation is
+    /// <see cref="CallbackStep"/>, <see cref="OpenStep"/> or <see cref="LoadStep"/>, the password masked in its texts.
+    /// </summary>
+    internal static SafeEvpPKeyHandle Load(string uri, string? password, string shown)
     {
-        string shown = SecretRedaction.RedactReference($"/uri:{uri}");
         string[] secrets = password is null ? [] : [password];
         byte[]? secret = password is null ? null : Utf8Z.From(password);
         ErrorQueue.Clear();
@@ -25,7 +36,7 @@ internal static unsafe class KeyStoreLoader
         UI_METHOD* ui = Crypto.UI_UTIL_wrap_read_pem_callback(&PrivateKeyLoader.PasswordCallback, 0);
         if (ui == null)
         {
-            throw new TlsProfileException(profile, parameter, $"{shown}: cannot create the password callback", ErrorQueue.DrainErrors());
+            throw ErrorQueue.Drain(CallbackStep);
         }
 
         try
@@ -37,13 +48,12 @@ internal static unsafe class KeyStoreLoader
                 OSSL_STORE_CTX* store = Crypto.OSSL_STORE_open_ex((sbyte*)uriText, null, null, ui, secretBytes, null, null, null);
                 if (store == null)
                 {
-                    List<OpenSslError> errors = SecretRedaction.Scrub(ErrorQueue.DrainErrors(), secrets);
-                    throw new TlsProfileException(profile, parameter, DescribeOpenFailure(uri, shown, errors), errors);
+                    throw SecretRedaction.DrainScrubbed(OpenStep, secrets);
                 }
 
                 try
                 {
-                    return LoadFirstKey(store, shown, password is not null, secrets, parameter, profile);
+                    return LoadFirstKey(store, shown, secrets);
                 }
                 finally
                 {
@@ -61,7 +71,7 @@ internal static unsafe class KeyStoreLoader
         }
     }
 
-    private static SafeEvpPKeyHandle LoadFirstKey(OSSL_STORE_CTX* store, string shown, bool hasPassword, string[] secrets, string parameter, string profile)
+    private static SafeEvpPKeyHandle LoadFirstKey(OSSL_STORE_CTX* store, string shown, string[] secrets)
     {
         // Only private keys are wanted; must precede the first load. Loaders that cannot filter still yield others.
         Crypto.OSSL_STORE_expect(store, Crypto.OSSL_STORE_INFO_PKEY);
@@ -97,43 +107,6 @@ internal static unsafe class KeyStoreLoader
         }
 
         errors.AddRange(ErrorQueue.DrainErrors());
-        errors = SecretRedaction.Scrub(errors, secrets);
-        throw new TlsProfileException(profile, parameter, DescribeLoadFailure(shown, hasPassword, errors), errors);
-    }
-
-    private static string DescribeOpenFailure(string uri, string shown, List<OpenSslError> errors)
-    {
-        if (errors.Exists(e => e.Reason.Contains("unregistered scheme", StringComparison.OrdinalIgnoreCase)))
-        {
-            int colon = uri.IndexOf(':', StringComparison.Ordinal);
-            string scheme = colon > 0 ? uri[..colon] : uri;
-            return $"{shown}: no OpenSSL store loader handles the scheme '{scheme}' (activate a provider for it in openssl.cnf; " +
-                "file: URIs and plain paths always work)";
-        }
-
-        if (errors.Exists(e => e.IsSystemError || e.Reason.Contains("no such file", StringComparison.OrdinalIgnoreCase)))
-        {
-            return $"{shown}: cannot open (no such file or not readable)";
-        }
-
-        return $"{shown}: the store cannot be opened";
-    }
-
-    private static string DescribeLoadFailure(string shown, bool hasPassword, List<OpenSslError> errors)
-    {
-        bool Has(string text) => errors.Exists(e => e.Reason.Contains(text, StringComparison.OrdinalIgnoreCase));
-        bool decryptFailed = Has("bad decrypt") || Has("decrypt") || Has("pkcs12") || Has("mac verify");
-        bool passwordFailed = Has("password") || Has("problems getting") || Has("interrupted or cancelled") || Has("processing error");
-        if (!hasPassword && (decryptFailed || passwordFailed))
-        {
-            return $"{shown} is encrypted and no password is configured (private_key_password)";
-        }
-
-        if (hasPassword && (decryptFailed || passwordFailed))
-        {
-            return $"wrong password for {shown}";
-        }
-
-        return $"{shown} holds no private key";
+        throw new OpenSslException($"{LoadStep} failed", SecretRedaction.Scrub(errors, secrets));
     }
 }

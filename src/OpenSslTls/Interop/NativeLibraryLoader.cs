@@ -1,13 +1,12 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using OpenSslTls.OpenSsl;
 
 namespace OpenSslTls.Interop;
 
 /// <summary>
 /// Resolves the logical names <see cref="NativeMethods.Libraries.Ssl"/> and <see cref="NativeMethods.Libraries.Crypto"/> to the
-/// platform's OpenSSL 3 libraries, or to paths chosen by <see cref="OpenSslRuntimeOptions"/> or the environment
+/// platform's OpenSSL 3 libraries, or to paths chosen by <c>OpenSslRuntimeOptions</c> or the environment
 /// variables <c>OPENSSLTLS_LIBSSL</c> / <c>OPENSSLTLS_LIBCRYPTO</c>. Both always come from the same installation:
 /// when only libssl is overridden, libcrypto is looked for beside it first.
 /// </summary>

@@ -2,51 +2,24 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static OpenSslTls.Interop.NativeMethods;
 using OpenSslTls.Errors;
-using OpenSslTls.OpenSsl;
 
 namespace OpenSslTls.Interop;
 
 /// <summary>
-/// Reads private keys without ever letting OpenSSL prompt on a terminal: the password (or its absence) is handed
-/// over through a callback, so an encrypted key without a password fails instead of blocking the server.
-/// A <c>private_key</c> value is one of: a PEM file path; <c>/engine:&lt;key id&gt;</c>, a key held by the configured
-/// engine (<see cref="EngineLoader"/>); <c>/uri:&lt;URI&gt;</c>, a key from an OpenSSL store (<see cref="KeyStoreLoader"/>).
+/// Reads PEM private keys without ever letting OpenSSL prompt on a terminal: the password (or its absence) is handed
+/// over through a callback, so an encrypted key without a password fails instead of blocking the server. Engine and
+/// store keys (<c>/engine:</c>, <c>/uri:</c>) are <see cref="EngineLoader"/>'s and <see cref="KeyStoreLoader"/>'s.
 /// </summary>
 internal static unsafe class PrivateKeyLoader
 {
-    /// <summary>The prefix of keys held by the configured engine (Kamailio's syntax).</summary>
-    internal const string EnginePrefix = "/engine:";
-
-    /// <summary>The prefix of keys loaded through an OpenSSL store URI (Kamailio's syntax for OpenSSL 3).</summary>
-    internal const string UriPrefix = "/uri:";
+    /// <summary>The operation of the <see cref="OpenSslException"/> thrown when the file cannot be opened.</summary>
+    internal const string OpenStep = "BIO_new_file";
 
     /// <summary>
-    /// Loads the key <paramref name="reference"/> names; throws <see cref="TlsProfileException"/> for
-    /// <paramref name="parameter"/> of <paramref name="profile"/>. Messages never contain the password or a PIN.
+    /// Loads the PEM key in <paramref name="path"/>; throws <see cref="OpenSslException"/> (operation
+    /// <see cref="OpenStep"/> when the file cannot be opened, else <c>PEM_read_bio_PrivateKey</c>).
     /// </summary>
-    internal static SafeEvpPKeyHandle Load(string reference, string? password, string parameter, string profile, OpenSslEngine? engine)
-    {
-        if (reference.StartsWith(EnginePrefix, StringComparison.Ordinal))
-        {
-            string keyId = reference[EnginePrefix.Length..];
-            if (engine is null)
-            {
-                throw new TlsProfileException(profile, parameter,
-                    $"'{SecretRedaction.RedactReference(reference)}' is a key held by an engine, but no engine is configured (engine = NONE)", []);
-            }
-
-            return engine.LoadPrivateKey(keyId, password, parameter, profile);
-        }
-
-        if (reference.StartsWith(UriPrefix, StringComparison.Ordinal))
-        {
-            return KeyStoreLoader.Load(reference[UriPrefix.Length..], password, parameter, profile);
-        }
-
-        return Load(reference, password, parameter, profile);
-    }
-
-    internal static SafeEvpPKeyHandle Load(string path, string? password, string parameter, string profile)
+    internal static SafeEvpPKeyHandle LoadPem(string path, string? password)
     {
         ErrorQueue.Clear();
         byte[]? secret = password is null ? null : Utf8Z.From(password);
@@ -59,7 +32,7 @@ internal static unsafe class PrivateKeyLoader
                 BIO* bio = Crypto.BIO_new_file((sbyte*)file, (sbyte*)mode);
                 if (bio == null)
                 {
-                    throw new TlsProfileException(profile, parameter, $"cannot open private key '{path}'", ErrorQueue.DrainErrors());
+                    throw ErrorQueue.Drain(OpenStep);
                 }
 
                 try
@@ -68,9 +41,7 @@ internal static unsafe class PrivateKeyLoader
                     EVP_PKEY* key = Crypto.PEM_read_bio_PrivateKey(bio, null, &PasswordCallback, secretBytes);
                     if (key == null)
                     {
-                        List<OpenSslError> errors = ErrorQueue.DrainErrors();
-                        string problem = Describe(path, password, errors);
-                        throw new TlsProfileException(profile, parameter, problem, errors);
+                        throw ErrorQueue.Drain("PEM_read_bio_PrivateKey");
                     }
 
                     return SafeEvpPKeyHandle.TakeOwnership(key, $"reading private key '{path}'");
@@ -85,51 +56,46 @@ internal static unsafe class PrivateKeyLoader
         {
             if (secret is not null)
             {
-                CryptographicZero(secret);
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(secret);
             }
         }
     }
 
-    private static string Describe(string path, string? password, List<OpenSslError> errors)
-    {
-        bool badDecrypt = errors.Exists(e => e.Reason.Contains("bad decrypt", StringComparison.OrdinalIgnoreCase)
-            || e.Reason.Contains("decrypt", StringComparison.OrdinalIgnoreCase));
-        bool needsPassword = errors.Exists(e => e.Reason.Contains("password", StringComparison.OrdinalIgnoreCase)
-            || e.Reason.Contains("problems getting", StringComparison.OrdinalIgnoreCase));
-        if (password is null && (needsPassword || badDecrypt))
-        {
-            return $"private key '{path}' is encrypted and no password is configured";
-        }
-
-        if (badDecrypt)
-        {
-            return $"wrong password for private key '{path}'";
-        }
-
-        return $"no usable private key in '{path}'";
-    }
-
-    private static void CryptographicZero(byte[] secret) => System.Security.Cryptography.CryptographicOperations.ZeroMemory(secret);
-
     /// <summary>
     /// <c>pem_password_cb</c>: copies the NUL-terminated password in <paramref name="userData"/>, or refuses when there
     /// is none. Also answers engine PIN and store passphrase prompts, wrapped by <c>UI_UTIL_wrap_read_pem_callback</c>.
+    /// Runs under <see cref="NativeCallback"/>: whatever happens, OpenSSL gets a length or -1 (refused).
     /// </summary>
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     internal static int PasswordCallback(sbyte* buffer, int size, int writing, void* userData)
     {
-        if (userData == null || size <= 0)
+        var state = new PasswordRequest(buffer, size, userData);
+        return NativeCallback.Run("private key password callback", ref state, &CopyPassword, -1);
+    }
+
+    private static int CopyPassword(ref PasswordRequest request)
+    {
+        if (request.UserData == null || request.Size <= 0)
         {
             return -1;
         }
 
-        var password = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)userData);
-        if (password.Length > size)
+        var password = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)request.UserData);
+        if (password.Length > request.Size)
         {
             return -1;
         }
 
-        password.CopyTo(new Span<byte>(buffer, size));
+        password.CopyTo(new Span<byte>(request.Buffer, request.Size));
         return password.Length;
+    }
+
+    private readonly struct PasswordRequest(sbyte* buffer, int size, void* userData)
+    {
+        internal sbyte* Buffer { get; } = buffer;
+
+        internal int Size { get; } = size;
+
+        internal void* UserData { get; } = userData;
     }
 }

@@ -43,6 +43,13 @@ internal static partial class SecretRedaction
             Data = e.Data is null ? null : Scrub(e.Data, secrets),
         });
 
+    /// <summary>
+    /// <see cref="ErrorQueue.Drain"/> with <paramref name="secrets"/> masked in every text OpenSSL may have filled
+    /// from input (an engine may quote a PIN it was sent).
+    /// </summary>
+    internal static OpenSslException DrainScrubbed(string operation, IReadOnlyCollection<string> secrets) =>
+        new($"{operation} failed", Scrub(ErrorQueue.DrainErrors(), secrets));
+
     [GeneratedRegex(@"(?<name>pin-value=)[^;?&]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex PinValue();
 }

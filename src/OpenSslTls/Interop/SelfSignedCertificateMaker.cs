@@ -3,31 +3,29 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
 using static OpenSslTls.Interop.NativeMethods;
-using OpenSslTls.Certificates;
-using OpenSslTls.Connections;
 using OpenSslTls.Errors;
 
 namespace OpenSslTls.Interop;
 
 /// <summary>
 /// Generates a key pair and a self-signed X.509 v3 certificate for it in process (what <c>openssl req -x509 -newkey</c>
-/// does), for <see cref="SelfSignedCertificateBuilder"/>. Arguments arrive validated; every OpenSSL failure becomes an
-/// <see cref="OpenSslException"/> through <see cref="ErrorQueue"/>.
+/// does), for the certificate layer's <c>SelfSignedCertificateBuilder</c>. Arguments arrive validated; every OpenSSL
+/// failure becomes an <see cref="OpenSslException"/> through <see cref="ErrorQueue"/>. Returns both as PEM text.
 /// </summary>
 internal static unsafe class SelfSignedCertificateMaker
 {
     // 16 random bytes: well under RFC 5280's 20-octet limit, and far too many to collide.
     private const int SerialBytes = 16;
 
-    internal static SelfSignedCertificatePem Create(
+    internal static (string CertificatePem, string PrivateKeyPem) Create(
         string commonName,
         IReadOnlyList<string> dnsNames,
         IReadOnlyList<IPAddress> ipAddresses,
         int validityDays,
-        SelfSignedKeyAlgorithm algorithm)
+        bool rsa)
     {
         ErrorQueue.Clear();
-        using SafeEvpPKeyHandle key = GenerateKey(algorithm);
+        using SafeEvpPKeyHandle key = GenerateKey(rsa);
         using SafeX509Handle certificate = SafeX509Handle.TakeOwnership(Crypto.X509_new(), "X509_new");
         X509* x509 = certificate.Pointer;
 
@@ -60,7 +58,7 @@ internal static unsafe class SelfSignedCertificateMaker
         context.db = null;
         AddExtension(x509, &context, Crypto.NID_basic_constraints, "critical,CA:FALSE");
         AddExtension(x509, &context, Crypto.NID_key_usage,
-            algorithm == SelfSignedKeyAlgorithm.Rsa2048 ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
+            rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
         AddExtension(x509, &context, Crypto.NID_ext_key_usage, "serverAuth");
         AddExtension(x509, &context, Crypto.NID_subject_key_identifier, "hash");
         if (dnsNames.Count + ipAddresses.Count > 0)
@@ -71,9 +69,7 @@ internal static unsafe class SelfSignedCertificateMaker
         // X509_sign returns the signature's length, 0 on failure.
         Check(Crypto.X509_sign(x509, key.Pointer, Crypto.EVP_sha256()) > 0, "X509_sign");
 
-        TlsCertificateInfo info = ConnectionInfoReader.ReadCertificate(x509);
-        string keyPem = PrivateKeyPem(key.Pointer);
-        return new SelfSignedCertificatePem(info.Pem, keyPem, info);
+        return (CertificatePem(x509), PrivateKeyPem(key.Pointer));
     }
 
     /// <summary>
@@ -97,15 +93,15 @@ internal static unsafe class SelfSignedCertificateMaker
         return value.ToString();
     }
 
-    private static SafeEvpPKeyHandle GenerateKey(SelfSignedKeyAlgorithm algorithm)
+    private static SafeEvpPKeyHandle GenerateKey(bool rsa)
     {
-        ReadOnlySpan<byte> name = algorithm == SelfSignedKeyAlgorithm.Rsa2048 ? "RSA\0"u8 : "EC\0"u8;
+        ReadOnlySpan<byte> name = rsa ? "RSA\0"u8 : "EC\0"u8;
         fixed (byte* algorithmName = name)
         {
             using SafeEvpPKeyContextHandle context = SafeEvpPKeyContextHandle.TakeOwnership(
                 Crypto.EVP_PKEY_CTX_new_from_name(null, (sbyte*)algorithmName, null), "EVP_PKEY_CTX_new_from_name");
             Check(Crypto.EVP_PKEY_keygen_init(context.Pointer) == 1, "EVP_PKEY_keygen_init");
-            if (algorithm == SelfSignedKeyAlgorithm.Rsa2048)
+            if (rsa)
             {
                 Check(Crypto.EVP_PKEY_CTX_set_rsa_keygen_bits(context.Pointer, 2048) > 0, "EVP_PKEY_CTX_set_rsa_keygen_bits");
             }
@@ -149,6 +145,15 @@ internal static unsafe class SelfSignedCertificateMaker
                 Crypto.X509V3_EXT_conf_nid(null, context, nid, (sbyte*)text), operation);
             Check(Crypto.X509_add_ext(x509, extension.Pointer, -1) == 1, "X509_add_ext");
         }
+    }
+
+    private static string CertificatePem(X509* certificate)
+    {
+        using SafeBioHandle bio = SafeBioHandle.TakeOwnership(Crypto.BIO_new(Crypto.BIO_s_mem()), "BIO_new(BIO_s_mem)");
+        Check(Crypto.PEM_write_bio_X509(bio.Pointer, certificate) == 1, "PEM_write_bio_X509");
+        sbyte* data = null;
+        nint length = Crypto.BIO_get_mem_data(bio.Pointer, &data);
+        return length <= 0 ? string.Empty : Marshal.PtrToStringUTF8((IntPtr)data, (int)length);
     }
 
     private static string PrivateKeyPem(EVP_PKEY* key)

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.Configuration;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Module;
 

@@ -43,7 +43,7 @@ internal static class EngineAlgorithmList
                 "PKEY" => Crypto.ENGINE_METHOD_PKEY_METHS | Crypto.ENGINE_METHOD_PKEY_ASN1_METHS,
                 "PKEY_CRYPTO" => Crypto.ENGINE_METHOD_PKEY_METHS,
                 "PKEY_ASN1" => Crypto.ENGINE_METHOD_PKEY_ASN1_METHS,
-                _ => throw new TlsEngineException("engine_algorithms", Unknown(text, raw.Trim()), []),
+                _ => throw new TlsEngineException("engine_algorithms", Unknown(text, raw.Trim())),
             };
             flags |= flag;
             names.Add(name);

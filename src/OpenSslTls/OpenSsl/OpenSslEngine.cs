@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OpenSslTls.Interop;
 using OpenSslTls.Errors;
-using OpenSslTls.Profiles;
 
 namespace OpenSslTls.OpenSsl;
 
@@ -10,7 +9,7 @@ namespace OpenSslTls.OpenSsl;
 /// parameters: loaded (optionally from a configuration file that names its shared object and control commands such
 /// as <c>MODULE_PATH</c> and <c>PIN</c>), initialised, and made the default for the configured algorithm classes.
 /// Profiles whose <c>private_key</c> is <c>/engine:&lt;key id&gt;</c> load their key through it (pass the engine to
-/// <see cref="TlsProfile.Create"/>); the key never leaves the device.
+/// <c>TlsProfile.Create</c>); the key never leaves the device.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -86,13 +85,13 @@ public sealed partial class OpenSslEngine : IDisposable
         string[] secrets = section?.Controls.Where(c => c.IsSecret && c.Value is not null).Select(c => c.Value!).ToArray() ?? [];
         string id = section?.EngineId ?? engine;
 
-        SafeEngineHandle handle = EngineLoader.Open(engine, section, secrets);
+        SafeEngineHandle handle = EngineSetup.Open(engine, section, secrets);
         bool initialised = false;
         try
         {
-            EngineLoader.Initialise(handle, id, secrets);
+            EngineSetup.Initialise(handle, id, secrets);
             initialised = true;
-            EngineLoader.SetDefaults(handle, id, flags, algorithms);
+            EngineSetup.SetDefaults(handle, id, flags, algorithms);
             var loaded = new OpenSslEngine(handle, id, EngineLoader.GetName(handle, id), algorithms, flags, section?.File, secrets.Length > 0);
             if (logger is not null)
             {
@@ -136,7 +135,7 @@ public sealed partial class OpenSslEngine : IDisposable
     internal SafeEvpPKeyHandle LoadPrivateKey(string keyId, string? password, string parameter, string profile)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        return EngineLoader.LoadPrivateKey(_handle, Id, _hasConfiguredPin, keyId, password, parameter, profile);
+        return EngineSetup.LoadPrivateKey(_handle, Id, _hasConfiguredPin, keyId, password, parameter, profile);
     }
 
     [LoggerMessage(EventId = 40, Level = LogLevel.Information,

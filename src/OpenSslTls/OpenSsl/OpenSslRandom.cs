@@ -18,6 +18,9 @@ namespace OpenSslTls.OpenSsl;
 /// </summary>
 public static class OpenSslRandom
 {
+    /// <summary>The strength (bits) every DRBG offered here has: AES-256, SHA-256.</summary>
+    internal const uint ExpectedStrength = 256;
+
     private static readonly Lock Gate = new();
     private static TlsRandomGenerator s_current = new(null, null, null, null);
 
@@ -52,7 +55,7 @@ public static class OpenSslRandom
                 throw new TlsEngineException("rand_engine",
                     $"'{setting}' is refused: Kamailio's {setting} ({(setting.Equals("krand", StringComparison.OrdinalIgnoreCase) ? "libc-style rand()" : "ISAAC")}) " +
                     "is not a cryptographically secure generator, and TLS keys, nonces and session tickets would be predictable. " +
-                    $"Use cryptorand or kxlibssl (both select OpenSSL's default DRBG, thread-safe in OpenSSL 3), or {string.Join(", ", DrbgNames)}", []);
+                    $"Use cryptorand or kxlibssl (both select OpenSSL's default DRBG, thread-safe in OpenSSL 3), or {string.Join(", ", DrbgNames)}");
             case "CTR-DRBG":
                 return new TlsRandomGenerator(setting, "CTR-DRBG", "AES-256-CTR", null);
             case "HASH-DRBG":
@@ -62,7 +65,7 @@ public static class OpenSslRandom
             default:
                 throw new TlsEngineException("rand_engine",
                     $"unknown value '{setting}'; use cryptorand or kxlibssl (OpenSSL's default DRBG) or {string.Join(", ", DrbgNames)} " +
-                    "(krand and fastrand are refused as not cryptographically secure)", []);
+                    "(krand and fastrand are refused as not cryptographically secure)");
         }
     }
 
@@ -79,12 +82,12 @@ public static class OpenSslRandom
         {
             if (generator.Drbg is not null)
             {
-                RandomGeneratorSetup.Apply(generator);
+                Apply(generator);
             }
             else if (s_current.Drbg is not null)
             {
                 // An earlier Configure chose a DRBG: return to OpenSSL's default choice (possible only before first use).
-                RandomGeneratorSetup.Reset(generator);
+                Reset(generator);
             }
 
             PinMethod();
@@ -102,4 +105,76 @@ public static class OpenSslRandom
     /// the DRBG, so <see cref="Configure"/> still works afterwards.
     /// </summary>
     internal static void PinMethod() => RandomGeneratorSetup.PinMethod();
+
+    /// <summary>
+    /// Instantiates <paramref name="generator"/>'s DRBG in a scratch library context: the DRBG OpenSSL reports and its
+    /// strength, or a null name and the errors.
+    /// </summary>
+    internal static (string? Name, uint Strength, List<OpenSslError> Errors) Probe(TlsRandomGenerator generator)
+    {
+        (string? name, uint strength, OpenSslException? error) = RandomGeneratorSetup.Probe(generator.Drbg!, generator.Cipher, generator.Digest);
+        return (name, strength, [.. error?.Errors ?? []]);
+    }
+
+    /// <summary>
+    /// Selects <paramref name="generator"/>'s DRBG for the process's default library context. It is first tried in a
+    /// scratch library context, so a DRBG the loaded OpenSSL cannot instantiate is refused here rather than failing the
+    /// first handshake. When OpenSSL's DRBG is already running, succeeds only if it is the same DRBG at full strength.
+    /// </summary>
+    private static void Apply(TlsRandomGenerator generator)
+    {
+        (string? name, _, OpenSslException? error) = RandomGeneratorSetup.Probe(generator.Drbg!, generator.Cipher, generator.Digest);
+        if (name is null)
+        {
+            throw new TlsEngineException("rand_engine", $"{generator} cannot be instantiated by the loaded OpenSSL", error);
+        }
+
+        try
+        {
+            RandomGeneratorSetup.SetDefaultType(generator.Drbg!, generator.Cipher, generator.Digest);
+            return;
+        }
+        catch (OpenSslException e) when (e.Errors.Any(error => error.Reason.Contains("already instantiated", StringComparison.OrdinalIgnoreCase)))
+        {
+            // Too late to choose; reading the running DRBG is harmless now (it exists already).
+            (string? running, uint runningStrength) = RandomGeneratorSetup.DescribeDefault();
+            if (string.Equals(running, generator.Drbg, StringComparison.OrdinalIgnoreCase) && runningStrength >= ExpectedStrength)
+            {
+                return;
+            }
+
+            throw new TlsEngineException("rand_engine",
+                $"'{generator.Setting}' came too late: OpenSSL's generator is already running ({running ?? "unknown"}, {runningStrength} bits) " +
+                "because random bytes were generated before (building a profile or loading an engine does that); " +
+                "configure rand_engine first, before any profile or engine", e);
+        }
+        catch (OpenSslException e)
+        {
+            throw new TlsEngineException("rand_engine", $"OpenSSL refused {generator}", e);
+        }
+    }
+
+    /// <summary>
+    /// Returns the process's default library context to OpenSSL's own choice of DRBG (undoing <see cref="Apply"/>).
+    /// Once the DRBG runs that is only possible when it is OpenSSL's default, a CTR-DRBG at full strength.
+    /// </summary>
+    private static void Reset(TlsRandomGenerator generator)
+    {
+        try
+        {
+            RandomGeneratorSetup.ResetDefaultType();
+        }
+        catch (OpenSslException e)
+        {
+            (string? running, uint strength) = RandomGeneratorSetup.DescribeDefault();
+            if (running == "CTR-DRBG" && strength >= ExpectedStrength)
+            {
+                return;
+            }
+
+            throw new TlsEngineException("rand_engine",
+                $"'{generator.Setting}' came too late: OpenSSL's generator is already running ({running ?? "unknown"}, {strength} bits), " +
+                "chosen by an earlier rand_engine; restart to return to OpenSSL's default", e);
+        }
+    }
 }

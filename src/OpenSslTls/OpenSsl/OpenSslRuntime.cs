@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenSslTls.Interop;
 using static OpenSslTls.Interop.NativeMethods;
 using OpenSslTls.Errors;
@@ -9,7 +8,7 @@ namespace OpenSslTls.OpenSsl;
 /// Loads and checks OpenSSL once per process. Every entry point of the library calls <see cref="EnsureInitialized"/>;
 /// call <see cref="Initialize"/> first to choose library paths or <c>tls_force_run</c>.
 /// </summary>
-public static unsafe class OpenSslRuntime
+public static class OpenSslRuntime
 {
     private static readonly Lock Gate = new();
     private static volatile bool s_initialized;
@@ -53,14 +52,10 @@ public static unsafe class OpenSslRuntime
             options ??= new OpenSslRuntimeOptions();
             NativeLibraryLoader.SetOverrides(options.LibSslPath, options.LibCryptoPath);
 
-            var runtime = OpenSslVersion.FromNumber(Crypto.OpenSSL_version_num());
+            var runtime = OpenSslVersion.FromNumber(OpenSslLibrary.VersionNumber());
             VersionGate.Check(runtime, BindingsVersion, options.ForceRun, options.Logger);
 
-            ErrorQueue.Clear();
-            if (Ssl.OPENSSL_init_ssl(Ssl.OPENSSL_INIT_LOAD_SSL_STRINGS | Crypto.OPENSSL_INIT_LOAD_CRYPTO_STRINGS, null) != 1)
-            {
-                throw ErrorQueue.Drain("Initialising libssl (OPENSSL_init_ssl)");
-            }
+            OpenSslLibrary.InitSsl();
 
             s_version = runtime;
             s_initialized = true;
@@ -92,6 +87,5 @@ public static unsafe class OpenSslRuntime
             LibCryptoPath: NativeLibraryLoader.LoadedLibCrypto ?? string.Empty);
     }
 
-    private static string VersionString(int selector) =>
-        Marshal.PtrToStringUTF8((IntPtr)Crypto.OpenSSL_version(selector)) ?? string.Empty;
+    private static string VersionString(int selector) => OpenSslLibrary.VersionText(selector);
 }

@@ -70,10 +70,10 @@ public sealed class TlsProfile : IDisposable
         }
         catch (ArgumentException e)
         {
-            throw new TlsProfileException(label, "tuning", e.Message, []);
+            throw new TlsProfileException(label, "tuning", e.Message);
         }
 
-        SafeSslContextHandle context = new SslContextBuilder(label, role, settings, tuning, logger, engine).Build();
+        SafeSslContextHandle context = new ProfileContextBuilder(label, role, settings, tuning, logger, engine).Build();
         return new TlsProfile(label, role, settings, tuning, runtime ?? new TlsRuntimeParameters(), context, logger);
     }
 

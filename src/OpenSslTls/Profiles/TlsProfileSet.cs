@@ -1,7 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
-using OpenSslTls.Configuration;
-using OpenSslTls.Connections;
 using OpenSslTls.Errors;
 using OpenSslTls.OpenSsl;
 
@@ -71,35 +69,6 @@ public sealed class TlsProfileSet : IDisposable
     public TlsRuntimeParameters Runtime { get; }
 
     /// <summary>
-    /// Builds the profiles <paramref name="options"/> describe: from its <c>config</c> file or directory when set
-    /// (profile modparams are then ignored, as Kamailio), else from its profile parameters (one template for both
-    /// default profiles). <paramref name="runtime"/> is shared when given (e.g. across reloads, keeping values changed
-    /// at run time); otherwise new runtime parameters are made from <paramref name="options"/>.
-    /// Throws <see cref="TlsConfigurationException"/> for invalid options or tls.cfg, and
-    /// <see cref="TlsProfileSetException"/> when contexts cannot be built. <paramref name="engine"/> is the global
-    /// engine (<see cref="TlsModuleOptions.ToEngineOptions"/>) that <c>/engine:</c> private keys need.
-    /// <paramref name="clientOnly"/>: the set serves outgoing connections only, so a tls.cfg without
-    /// <c>[server:default]</c> gets none (instead of Kamailio's built-in one, which needs <c>cert.pem</c>).
-    /// </summary>
-    public static TlsProfileSet Load(TlsModuleOptions options, TlsRuntimeParameters? runtime = null, ILogger? logger = null, OpenSslEngine? engine = null, bool clientOnly = false)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        IReadOnlyList<TlsProfileDefinition> definitions;
-        if (options.Config is { Length: > 0 } config)
-        {
-            definitions = TlsConfigReader.Read(config, options.MainConfigDirectory).Profiles;
-        }
-        else
-        {
-            TlsProfileSettings template = options.ToProfileSettings();
-            definitions = [TlsProfileDefinition.ForDefault(TlsRole.Server, template), TlsProfileDefinition.ForDefault(TlsRole.Client, template)];
-        }
-
-        return Build(definitions, options.ToTuning(), runtime ?? options.CreateRuntimeParameters(), logger, options.MainConfigDirectory, engine, clientOnly);
-    }
-
-    /// <summary>
     /// Builds <paramref name="definitions"/> (checked with the tls.cfg rules: one default per role, <c>any</c> needs a
     /// server_name, no unnamed duplicates on one address and port). Missing defaults are added with the built-in
     /// settings, the server one resolving <c>cert.pem</c> against <paramref name="mainConfigDirectory"/> (null: the
@@ -160,7 +129,7 @@ public sealed class TlsProfileSet : IDisposable
             }
             catch (OpenSslException e)
             {
-                failures.Add(new TlsProfileException(definition.Label, "context", e.Message, e.Errors));
+                failures.Add(new TlsProfileException(definition.Label, "context", e.Message, e));
                 sources.Add(definition.Source);
             }
         }
@@ -239,7 +208,7 @@ public sealed class TlsProfileSet : IDisposable
 
     /// <summary>
     /// The SNI hook for connections accepted on <paramref name="local"/>: <see cref="SelectServerBySni"/> bound to that
-    /// address, for <see cref="TlsProfile.CreateConnection"/>. After the set is disposed it keeps every connection on
+    /// address, for <c>TlsProfile.CreateConnection</c>. After the set is disposed it keeps every connection on
     /// its profile instead of failing handshakes.
     /// </summary>
     public TlsServerNameSelector ServerNameSelectorFor(IPEndPoint local)
@@ -247,21 +216,6 @@ public sealed class TlsProfileSet : IDisposable
         ArgumentNullException.ThrowIfNull(local);
         return (current, serverName) => Volatile.Read(ref _disposed) != 0 ? null : SelectServerBySni(current, local, serverName);
     }
-
-    /// <summary>
-    /// A server connection for a TCP connection accepted on <paramref name="local"/>: the profile comes from
-    /// <see cref="SelectServer"/>, and the client's SNI may switch it during the handshake (<see cref="SelectServerBySni"/>).
-    /// </summary>
-    public TlsConnection CreateServerConnection(IPEndPoint local) =>
-        SelectServer(local).CreateConnection(serverNameSelector: ServerNameSelectorFor(local));
-
-    /// <summary>
-    /// A client connection to <paramref name="remote"/> on the profile <see cref="SelectClient"/> picks;
-    /// <paramref name="serverName"/> is also sent as SNI (else the profile's server_name), and
-    /// <paramref name="resumeSession"/> offers a previous session.
-    /// </summary>
-    public TlsConnection CreateClientConnection(IPEndPoint remote, string? serverName = null, string? serverId = null, TlsSession? resumeSession = null) =>
-        SelectClient(remote, serverName, serverId).CreateConnection(serverName, resumeSession);
 
     /// <summary>Disposes every profile. Connections already made keep working; selection throws afterwards.</summary>
     public void Dispose()

@@ -1,5 +1,6 @@
 using OpenSslTls.Configuration;
 using OpenSslTls.Profiles;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Tests.Configuration;
 

@@ -2,6 +2,7 @@ using System.Net;
 using CsCheck;
 using OpenSslTls.Configuration;
 using OpenSslTls.Profiles;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Tests.Configuration;
 

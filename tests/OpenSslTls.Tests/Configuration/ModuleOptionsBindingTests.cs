@@ -5,6 +5,7 @@ using OpenSslTls.Configuration;
 using OpenSslTls.Interop;
 using OpenSslTls.OpenSsl;
 using OpenSslTls.Profiles;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Tests.Configuration;
 

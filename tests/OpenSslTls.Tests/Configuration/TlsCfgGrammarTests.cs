@@ -2,6 +2,7 @@ using System.Net;
 using static OpenSslTls.Tests.Configuration.CfgTestSupport;
 using OpenSslTls.Configuration;
 using OpenSslTls.Profiles;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Tests.Configuration;
 

@@ -80,7 +80,7 @@ public sealed class RandomGeneratorTests : NativeLeakCheck
         Assert.Equal(shown, generator.ToString());
 
         // What OpenSSL instantiates when asked for it in a fresh library context, and that it generates bytes.
-        (string? name, uint strength, List<OpenSslError> errors) = RandomGeneratorSetup.Probe(generator);
+        (string? name, uint strength, List<OpenSslError> errors) = OpenSslRandom.Probe(generator);
         Assert.True(name is not null, string.Join("; ", errors));
         Assert.Equal(drbg, name);
         Assert.Equal(256u, strength);

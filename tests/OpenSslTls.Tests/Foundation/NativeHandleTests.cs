@@ -20,7 +20,7 @@ public sealed unsafe class NativeHandleTests : NativeLeakCheck
             (NativeObjectKind.Bio, OpenSslHandle<BIO>.TakeOwnership(Crypto.BIO_new(Crypto.BIO_s_mem()), "BIO_new")),
             (NativeObjectKind.X509, ReadPem(Pki.RootCaCertificate, static bio => OpenSslHandle<X509>.TakeOwnership(Crypto.PEM_read_bio_X509((BIO*)bio, null, null, null), "PEM_read_bio_X509"))),
             (NativeObjectKind.X509Crl, ReadPem(Pki.Crl, static bio => OpenSslHandle<X509_CRL>.TakeOwnership(Crypto.PEM_read_bio_X509_CRL((BIO*)bio, null, null, null), "PEM_read_bio_X509_CRL"))),
-            (NativeObjectKind.EvpPKey, PrivateKeyLoader.Load(Pki.ServerEcKey, null, "private_key", "test")),
+            (NativeObjectKind.EvpPKey, PrivateKeyReference.LoadPem(Pki.ServerEcKey, null, "private_key", "test")),
             (NativeObjectKind.X509Store, OpenSslHandle<X509_STORE>.TakeOwnership(Crypto.X509_STORE_new(), "X509_STORE_new")),
             (NativeObjectKind.Engine, OpenSslHandle<ENGINE>.TakeOwnership(Crypto.ENGINE_new(), "ENGINE_new")),
             (NativeObjectKind.EvpPKeyContext, NewKeyContext()),

@@ -6,6 +6,7 @@ using OpenSslTls.Tests.Support;
 using OpenSslTls.Configuration;
 using OpenSslTls.Connections;
 using OpenSslTls.Profiles;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Tests.Reliability;
 

@@ -5,6 +5,8 @@ using OpenSslTls.Tests.Runtime;
 using OpenSslTls.Tests.Support;
 using OpenSslTls.Configuration;
 using OpenSslTls.Module;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Security;
 

@@ -9,6 +9,7 @@ using OpenSslTls.Tests.Support;
 using OpenSslTls.Configuration;
 using OpenSslTls.Module;
 using OpenSslTls.Profiles;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Tests.Security;
 

@@ -798,6 +798,18 @@ internal static unsafe partial class NativeMethods
         public static extern void* CRYPTO_zalloc([NativeTypeName("size_t")] nuint num, [NativeTypeName("const char *")] sbyte* file, int line);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("const EC_KEY_METHOD *")]
+        public static extern EC_KEY_METHOD* EC_KEY_OpenSSL();
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("const BIGNUM *")]
+        public static extern BIGNUM* EC_KEY_get0_private_key([NativeTypeName("const EC_KEY *")] EC_KEY* key);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("const EC_KEY_METHOD *")]
+        public static extern EC_KEY_METHOD* EC_KEY_get_method([NativeTypeName("const EC_KEY *")] EC_KEY* key);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int ENGINE_add(ENGINE* e);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -2154,6 +2166,17 @@ internal static unsafe partial class NativeMethods
         public static extern int EVP_PKEY_verify_recover_init_ex(EVP_PKEY_CTX* ctx, [NativeTypeName("const OSSL_PARAM *")] OSSL_PARAM* @params);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern EVP_RAND* EVP_RAND_CTX_get0_rand(EVP_RAND_CTX* ctx);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("const char *")]
+        public static extern sbyte* EVP_RAND_get0_name([NativeTypeName("const EVP_RAND *")] EVP_RAND* rand);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("unsigned int")]
+        public static extern uint EVP_RAND_get_strength(EVP_RAND_CTX* ctx);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         [return: NativeTypeName("const EVP_MD *")]
         public static extern EVP_MD* EVP_get_digestbyname([NativeTypeName("const char *")] sbyte* name);
 
@@ -2213,6 +2236,23 @@ internal static unsafe partial class NativeMethods
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void GENERAL_NAME_set0_value(GENERAL_NAME* a, int type, void* value);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern void NCONF_free(CONF* conf);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("struct stack_st_CONF_VALUE *")]
+        public static extern stack_st_CONF_VALUE* NCONF_get_section([NativeTypeName("const CONF *")] CONF* conf, [NativeTypeName("const char *")] sbyte* section);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("char *")]
+        public static extern sbyte* NCONF_get_string([NativeTypeName("const CONF *")] CONF* conf, [NativeTypeName("const char *")] sbyte* group, [NativeTypeName("const char *")] sbyte* name);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int NCONF_load(CONF* conf, [NativeTypeName("const char *")] sbyte* file, [NativeTypeName("long *")] nint* eline);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern CONF* NCONF_new(CONF_METHOD* meth);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int OBJ_ln2nid([NativeTypeName("const char *")] sbyte* s);
@@ -2359,6 +2399,12 @@ internal static unsafe partial class NativeMethods
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         [return: NativeTypeName("const char *")]
         public static extern sbyte* OPENSSL_version_pre_release();
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern void OSSL_LIB_CTX_free(OSSL_LIB_CTX* param0);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern OSSL_LIB_CTX* OSSL_LIB_CTX_new();
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void OSSL_STORE_INFO_free(OSSL_STORE_INFO* info);
@@ -2698,6 +2744,24 @@ internal static unsafe partial class NativeMethods
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int RAND_write_file([NativeTypeName("const char *")] sbyte* file);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("const BIGNUM *")]
+        public static extern BIGNUM* RSA_get0_d([NativeTypeName("const RSA *")] RSA* d);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("const RSA_METHOD *")]
+        public static extern RSA_METHOD* RSA_get_method([NativeTypeName("const RSA *")] RSA* rsa);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("const char *")]
+        public static extern sbyte* RSA_meth_get0_name([NativeTypeName("const RSA_METHOD *")] RSA_METHOD* meth);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern UI_METHOD* UI_UTIL_wrap_read_pem_callback([NativeTypeName("pem_password_cb *")] delegate* unmanaged[Cdecl]<sbyte*, int, int, void*, int> cb, int rwflag);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern void UI_destroy_method(UI_METHOD* ui_method);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int X509V3_EXT_CRL_add_conf([NativeTypeName("struct lhash_st_CONF_VALUE *")] lhash_st_CONF_VALUE* conf, X509V3_CTX* ctx, [NativeTypeName("const char *")] sbyte* section, X509_CRL* crl);

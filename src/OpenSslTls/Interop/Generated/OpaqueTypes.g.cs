@@ -111,6 +111,11 @@ internal partial struct CONF
 {
 }
 
+[NativeTypeName("struct conf_method_st")]
+internal partial struct CONF_METHOD
+{
+}
+
 internal partial struct CONF_VALUE
 {
 }
@@ -227,6 +232,11 @@ internal partial struct EVP_PKEY_CTX
 
 [NativeTypeName("struct evp_pkey_method_st")]
 internal partial struct EVP_PKEY_METHOD
+{
+}
+
+[NativeTypeName("struct evp_rand_st")]
+internal partial struct EVP_RAND
 {
 }
 

@@ -1,4 +1,4 @@
-namespace OpenSslTls.Configuration;
+namespace OpenSslTls.Errors;
 
 /// <summary>
 /// One problem (or note) found while reading TLS configuration, with its place: a file, line and column (both

@@ -1,7 +1,6 @@
-using OpenSslTls.Configuration;
 using OpenSslTls.Interop;
 
-namespace OpenSslTls.Module;
+namespace OpenSslTls.Configuration;
 
 /// <summary>Renders module options as Kamailio parameter names and values, masking secrets.</summary>
 internal static class TlsOptionsView

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using OpenSslTls.Profiles;
 
-namespace OpenSslTls.Configuration;
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// One profile as configured (a tls.cfg section, or a default profile of modparam mode), before its context is
@@ -13,6 +12,9 @@ namespace OpenSslTls.Configuration;
 /// </summary>
 public sealed record TlsProfileDefinition
 {
+    /// <summary>The certificate file a server profile uses when it names none (Kamailio's <c>cert.pem</c>).</summary>
+    public const string DefaultCertificateFile = "cert.pem";
+
     /// <summary>Server (<c>[server:…]</c>) or client (<c>[client:…]</c>).</summary>
     public required TlsRole Role { get; init; }
 
@@ -80,7 +82,7 @@ public sealed record TlsProfileDefinition
         string? certificate = Settings.Certificate;
         if (certificate is null && Role == TlsRole.Server)
         {
-            certificate = KamailioPath.Resolve(TlsModuleOptions.DefaultCertificateFile, mainConfigDirectory);
+            certificate = KamailioPath.Resolve(DefaultCertificateFile, mainConfigDirectory);
         }
 
         return this with { Settings = Settings with { Certificate = certificate, PrivateKey = Settings.PrivateKey ?? certificate } };

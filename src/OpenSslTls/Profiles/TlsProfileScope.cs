@@ -1,4 +1,4 @@
-namespace OpenSslTls.Configuration;
+namespace OpenSslTls.Profiles;
 
 /// <summary>What a profile's section header names after the role: <c>[server:default]</c>, <c>[server:any]</c> or <c>[server:ip:port]</c>.</summary>
 public enum TlsProfileScope

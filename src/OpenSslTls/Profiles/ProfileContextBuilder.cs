@@ -1,19 +1,17 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using static OpenSslTls.Interop.NativeMethods;
-using OpenSslTls.Connections;
 using OpenSslTls.Errors;
+using OpenSslTls.Interop;
 using OpenSslTls.OpenSsl;
-using OpenSslTls.Profiles;
+using static OpenSslTls.Interop.NativeMethods;
 
-namespace OpenSslTls.Interop;
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// Builds one profile's <c>SSL_CTX</c> in Kamailio's order (spec §5). Every failing step throws a
-/// <see cref="TlsProfileException"/> naming the profile, the parameter and its value, with OpenSSL's errors.
+/// <see cref="TlsProfileException"/> naming the profile, the parameter and its value, with OpenSSL's errors when
+/// OpenSSL reported them. The native calls are <see cref="SslContextNative"/>'s; the decisions are made here.
 /// </summary>
-internal sealed unsafe partial class SslContextBuilder
+internal sealed partial class ProfileContextBuilder
 {
     private static int s_freelistWarned;
     private static int s_compressionWarned;
@@ -26,7 +24,7 @@ internal sealed unsafe partial class SslContextBuilder
     private readonly OpenSslEngine? _engine;
 
     // engine: the global engine that /engine: keys are loaded through, or null when engine is NONE.
-    internal SslContextBuilder(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning, ILogger? logger, OpenSslEngine? engine = null)
+    internal ProfileContextBuilder(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning, ILogger? logger, OpenSslEngine? engine = null)
     {
         _label = label;
         _role = role;
@@ -39,19 +37,15 @@ internal sealed unsafe partial class SslContextBuilder
     internal SafeSslContextHandle Build()
     {
         ValidateSettings();
-        ErrorQueue.Clear();
-        SSL_METHOD* method = _role == TlsRole.Server ? Ssl.TLS_server_method() : Ssl.TLS_client_method();
-
-        // SSL_CTX_new returns the one reference the handle owns; connections up-ref it through SSL_new.
-        SafeSslContextHandle context = SafeSslContextHandle.TakeOwnership(Ssl.SSL_CTX_new(method), $"profile {_label}: SSL_CTX_new");
+        SafeSslContextHandle context = SslContextNative.Create(_role == TlsRole.Server, $"profile {_label}: SSL_CTX_new");
         try
         {
-            SSL_CTX* ctx = context.Pointer;
+            SafeSslContextHandle ctx = context;
             SetProtocolRange(ctx);
-            KeyLogWriter.Install(ctx);
+            SslContextNative.InstallKeyLog(ctx);
             if (_role == TlsRole.Server)
             {
-                ServerNameSwitch.Install(ctx);
+                SslContextNative.InstallServerNameSwitch(ctx);
             }
 
             UseCertificateChain(ctx, _settings.Certificate, "certificate");
@@ -79,22 +73,22 @@ internal sealed unsafe partial class SslContextBuilder
     {
         if (_settings.VerifyDepth is < 0 or > 100)
         {
-            throw Fail("verify_depth", $"must be 0..100, not {_settings.VerifyDepth}");
+            throw Invalid("verify_depth", $"must be 0..100, not {_settings.VerifyDepth}");
         }
 
         if (_settings.PrivateKey is not null && _settings.Certificate is null)
         {
-            throw Fail("private_key", $"'{SecretRedaction.RedactReference(_settings.PrivateKey)}' is set but no certificate is");
+            throw Invalid("private_key", $"'{SecretRedaction.RedactReference(_settings.PrivateKey)}' is set but no certificate is");
         }
 
         if (_settings.PrivateKey2 is not null && _settings.Certificate2 is null)
         {
-            throw Fail("private_key2", $"'{SecretRedaction.RedactReference(_settings.PrivateKey2)}' is set but no certificate2 is");
+            throw Invalid("private_key2", $"'{SecretRedaction.RedactReference(_settings.PrivateKey2)}' is set but no certificate2 is");
         }
 
         if (_settings.Certificate2 is not null && _settings.PrivateKey2 is null)
         {
-            throw Fail("certificate2", $"'{_settings.Certificate2}' is set but no private_key2 is");
+            throw Invalid("certificate2", $"'{_settings.Certificate2}' is set but no private_key2 is");
         }
 
         // Keys by reference: /engine:<key id> needs the global engine; /engine: and /uri: need something after the prefix.
@@ -105,26 +99,26 @@ internal sealed unsafe partial class SslContextBuilder
                 continue;
             }
 
-            bool byEngine = value.StartsWith(PrivateKeyLoader.EnginePrefix, StringComparison.Ordinal);
-            bool byUri = value.StartsWith(PrivateKeyLoader.UriPrefix, StringComparison.Ordinal);
-            if ((byEngine && value.Length == PrivateKeyLoader.EnginePrefix.Length) || (byUri && value.Length == PrivateKeyLoader.UriPrefix.Length))
+            bool byEngine = value.StartsWith(PrivateKeyReference.EnginePrefix, StringComparison.Ordinal);
+            bool byUri = value.StartsWith(PrivateKeyReference.UriPrefix, StringComparison.Ordinal);
+            if ((byEngine && value.Length == PrivateKeyReference.EnginePrefix.Length) || (byUri && value.Length == PrivateKeyReference.UriPrefix.Length))
             {
-                throw Fail(parameter, $"'{value}' names no key after the prefix");
+                throw Invalid(parameter, $"'{value}' names no key after the prefix");
             }
 
             if (byEngine && _engine is null)
             {
-                throw Fail(parameter, $"'{SecretRedaction.RedactReference(value)}' is a key held by an engine, but no engine is configured (engine = NONE)");
+                throw Invalid(parameter, $"'{SecretRedaction.RedactReference(value)}' is a key held by an engine, but no engine is configured (engine = NONE)");
             }
         }
     }
 
-    private void SetProtocolRange(SSL_CTX* ctx)
+    private void SetProtocolRange(SafeSslContextHandle ctx)
     {
         (int min, int max) = _settings.Method switch
         {
             TlsMethod.SSLv23 => (0, 0),
-            TlsMethod.SSLv2 => throw Fail("method", "SSLv2 is not supported by OpenSSL 3"),
+            TlsMethod.SSLv2 => throw Invalid("method", "SSLv2 is not supported by OpenSSL 3"),
             TlsMethod.SSLv3 => (Ssl.SSL3_VERSION, Ssl.SSL3_VERSION),
             TlsMethod.TLSv1 => (Ssl.TLS1_VERSION, Ssl.TLS1_VERSION),
             TlsMethod.TLSv1_1 => (Ssl.TLS1_1_VERSION, Ssl.TLS1_1_VERSION),
@@ -134,38 +128,35 @@ internal sealed unsafe partial class SslContextBuilder
             TlsMethod.TLSv1_1Plus => (Ssl.TLS1_1_VERSION, 0),
             TlsMethod.TLSv1_2Plus => (Ssl.TLS1_2_VERSION, 0),
             TlsMethod.TLSv1_3Plus => (Ssl.TLS1_3_VERSION, 0),
-            _ => throw Fail("method", $"unknown value {_settings.Method}"),
+            _ => throw Invalid("method", $"unknown value {_settings.Method}"),
         };
 
-        if (Ssl.SSL_CTX_set_min_proto_version(ctx, min) != 1 || Ssl.SSL_CTX_set_max_proto_version(ctx, max) != 1)
+        if (!SslContextNative.SetProtocolRange(ctx, min, max))
         {
             throw Fail("method", $"{TlsMethodNames.ToName(_settings.Method)} is not supported by the loaded OpenSSL");
         }
 
         // OpenSSL 3 built without SSLv3 accepts the version number but silently keeps its own floor.
-        if (min != 0 && Ssl.SSL_CTX_get_min_proto_version(ctx) != min)
+        if (min != 0 && SslContextNative.GetMinProtocol(ctx) != min)
         {
-            throw Fail("method", $"{TlsMethodNames.ToName(_settings.Method)} is not supported by the loaded OpenSSL");
+            throw Invalid("method", $"{TlsMethodNames.ToName(_settings.Method)} is not supported by the loaded OpenSSL");
         }
     }
 
-    private void UseCertificateChain(SSL_CTX* ctx, string? path, string parameter)
+    private void UseCertificateChain(SafeSslContextHandle ctx, string? path, string parameter)
     {
         if (path is null)
         {
             return;
         }
 
-        fixed (byte* file = Utf8Z.From(path))
+        if (!SslContextNative.UseCertificateChainFile(ctx, path))
         {
-            if (Ssl.SSL_CTX_use_certificate_chain_file(ctx, (sbyte*)file) != 1)
-            {
-                throw Fail(parameter, $"cannot load certificate chain '{path}'");
-            }
+            throw Fail(parameter, $"cannot load certificate chain '{path}'");
         }
     }
 
-    private void LoadCertificateAuthorities(SSL_CTX* ctx)
+    private void LoadCertificateAuthorities(SafeSslContextHandle ctx)
     {
         string? list = _settings.CaList;
         string? directory = _settings.CaPath;
@@ -176,86 +167,65 @@ internal sealed unsafe partial class SslContextBuilder
 
         if (directory is not null && !Directory.Exists(directory))
         {
-            throw Fail("ca_path", $"'{directory}' is not a directory");
+            throw Invalid("ca_path", $"'{directory}' is not a directory");
         }
 
-        fixed (byte* file = list is null ? null : Utf8Z.From(list))
-        fixed (byte* path = directory is null ? null : Utf8Z.From(directory))
+        if (!SslContextNative.LoadVerifyLocations(ctx, list, directory))
         {
-            if (Ssl.SSL_CTX_load_verify_locations(ctx, (sbyte*)file, (sbyte*)path) != 1)
-            {
-                throw list is not null
-                    ? Fail("ca_list", $"cannot load CA certificates from '{list}'")
-                    : Fail("ca_path", $"cannot use CA directory '{directory}'");
-            }
+            throw list is not null
+                ? Fail("ca_list", $"cannot load CA certificates from '{list}'")
+                : Fail("ca_path", $"cannot use CA directory '{directory}'");
+        }
 
-            if (list is not null)
-            {
-                // SSL_load_client_CA_file returns a new stack; SSL_CTX_set_client_CA_list takes ownership of it (set0).
-                stack_st_X509_NAME* names = Ssl.SSL_load_client_CA_file((sbyte*)file);
-                if (names == null)
-                {
-                    throw Fail("ca_list", $"no CA names could be read from '{list}'");
-                }
-
-                Ssl.SSL_CTX_set_client_CA_list(ctx, names);
-            }
+        // The CA names a server sends in its certificate request.
+        if (list is not null && !SslContextNative.SetClientCaListFromFile(ctx, list))
+        {
+            throw Fail("ca_list", $"no CA names could be read from '{list}'");
         }
     }
 
-    private void LoadCrl(SSL_CTX* ctx)
+    private void LoadCrl(SafeSslContextHandle ctx)
     {
         if (_settings.Crl is null)
         {
             return;
         }
 
-        fixed (byte* file = Utf8Z.From(_settings.Crl))
+        if (!SslContextNative.LoadCrlLocations(ctx, _settings.Crl))
         {
-            // Borrowed (get0): the store belongs to the context.
-            X509_STORE* store = Ssl.SSL_CTX_get_cert_store(ctx);
-            if (Crypto.X509_STORE_load_locations(store, (sbyte*)file, null) != 1)
-            {
-                throw Fail("crl", $"cannot load CRLs from '{_settings.Crl}'");
-            }
+            throw Fail("crl", $"cannot load CRLs from '{_settings.Crl}'");
+        }
 
-            // Kamailio's rule: CRL_CHECK_ALL checks every certificate of the chain, so each CA needs a CRL.
-            if (Crypto.X509_STORE_set_flags(store, (nuint)(Crypto.X509_V_FLAG_CRL_CHECK | Crypto.X509_V_FLAG_CRL_CHECK_ALL)) != 1)
-            {
-                throw Fail("crl", "cannot enable CRL checking");
-            }
+        // Kamailio's rule: CRL_CHECK_ALL checks every certificate of the chain, so each CA needs a CRL.
+        if (!SslContextNative.EnableCrlCheckAll(ctx))
+        {
+            throw Fail("crl", "cannot enable CRL checking");
         }
     }
 
-    private void SetCiphers(SSL_CTX* ctx)
+    private void SetCiphers(SafeSslContextHandle ctx)
     {
         string? list = _settings.CipherList;
         if (list is not null)
         {
             bool asSuites = TlsMethodNames.IsTls13Only(_settings.Method);
-            fixed (byte* text = Utf8Z.From(list))
+            bool ok = asSuites ? SslContextNative.SetCipherSuites(ctx, list) : SslContextNative.SetCipherList(ctx, list);
+            if (!ok)
             {
-                int ok = asSuites ? Ssl.SSL_CTX_set_ciphersuites(ctx, (sbyte*)text) : Ssl.SSL_CTX_set_cipher_list(ctx, (sbyte*)text);
-                if (ok != 1)
-                {
-                    throw Fail("cipher_list", asSuites
-                        ? $"'{list}' names no TLS 1.3 cipher suite OpenSSL accepts (with a TLS 1.3-only method, cipher_list lists TLS 1.3 suites)"
-                        : $"'{list}' selects no cipher OpenSSL accepts");
-                }
+                throw Fail("cipher_list", asSuites
+                    ? $"'{list}' names no TLS 1.3 cipher suite OpenSSL accepts (with a TLS 1.3-only method, cipher_list lists TLS 1.3 suites)"
+                    : $"'{list}' selects no cipher OpenSSL accepts");
             }
 
             // Kamailio enables DHE parameters only when a cipher list is configured.
-            Ssl.SSL_CTX_set_dh_auto(ctx, 1);
+            SslContextNative.EnableAutomaticDh(ctx);
         }
 
         if (_settings.CipherSuites is { } suites)
         {
-            fixed (byte* text = Utf8Z.From(suites))
+            if (!SslContextNative.SetCipherSuites(ctx, suites))
             {
-                if (Ssl.SSL_CTX_set_ciphersuites(ctx, (sbyte*)text) != 1)
-                {
-                    throw Fail("cipher_suites", $"'{suites}' names no TLS 1.3 cipher suite OpenSSL accepts");
-                }
+                throw Fail("cipher_suites", $"'{suites}' names no TLS 1.3 cipher suite OpenSSL accepts");
             }
         }
     }
@@ -265,25 +235,12 @@ internal sealed unsafe partial class SslContextBuilder
     /// bounds but, at its default security level (or without SSLv3 compiled in), every handshake would then fail.
     /// Refusing at build time names the cause instead of failing each connection later.
     /// </summary>
-    private void EnsureProtocolUsable(SSL_CTX* ctx)
+    private void EnsureProtocolUsable(SafeSslContextHandle ctx)
     {
-        SSL* probe = Ssl.SSL_new(ctx);
-        if (probe == null)
+        int usable = SslContextNative.CountSupportedCiphers(ctx);
+        if (usable < 0)
         {
             throw Fail("method", "cannot create a connection from the context");
-        }
-
-        int usable;
-        try
-        {
-            // get1: a new stack (of borrowed cipher pointers) that we free; null when nothing is enabled.
-            var ciphers = (OPENSSL_STACK*)Ssl.SSL_get1_supported_ciphers(probe);
-            usable = ciphers == null ? 0 : Crypto.OPENSSL_sk_num(ciphers);
-            Crypto.OPENSSL_sk_free(ciphers);
-        }
-        finally
-        {
-            Ssl.SSL_free(probe);
         }
 
         ErrorQueue.Clear();
@@ -292,24 +249,23 @@ internal sealed unsafe partial class SslContextBuilder
         // Ciphers exist for TLS 1.0/1.1, but their handshake signatures (SHA-1, MD5+SHA-1) are refused at security
         // level 1 and above, so a profile capped at TLS 1.1 could never complete a handshake.
         bool cappedBelowTls12 = _settings.Method is TlsMethod.TLSv1 or TlsMethod.TLSv1_1;
-        if (usable > 0 && !(cappedBelowTls12 && Ssl.SSL_CTX_get_security_level(ctx) > 0))
+        if (usable > 0 && !(cappedBelowTls12 && SslContextNative.GetSecurityLevel(ctx) > 0))
         {
             return;
         }
 
         throw _settings.Method switch
         {
-            TlsMethod.SSLv3 => Fail("method", "SSLv3 is not supported by the loaded OpenSSL"),
-            TlsMethod.TLSv1 or TlsMethod.TLSv1_1 => Fail("method",
+            TlsMethod.SSLv3 => Invalid("method", "SSLv3 is not supported by the loaded OpenSSL"),
+            TlsMethod.TLSv1 or TlsMethod.TLSv1_1 => Invalid("method",
                 $"{name} is not usable: OpenSSL 3 allows TLS 1.0/1.1 only at security level 0; add ':@SECLEVEL=0' to cipher_list to accept the risk"),
-            _ => Fail("cipher_list", $"no cipher of '{_settings.CipherList ?? _settings.CipherSuites}' is usable with method {name}"),
+            _ => Invalid("cipher_list", $"no cipher of '{_settings.CipherList ?? _settings.CipherSuites}' is usable with method {name}"),
         };
     }
 
-    private void SetVerification(SSL_CTX* ctx)
+    private void SetVerification(SafeSslContextHandle ctx)
     {
-        Ssl.SSL_CTX_set_verify(ctx, VerifyModeFor(_settings), _settings.VerifyClient == VerifyClientMode.OptionalNoCa ? &AcceptAnyCertificate : null);
-        Ssl.SSL_CTX_set_verify_depth(ctx, _settings.VerifyDepth);
+        SslContextNative.SetVerify(ctx, VerifyModeFor(_settings), _settings.VerifyClient == VerifyClientMode.OptionalNoCa, _settings.VerifyDepth);
     }
 
     /// <summary>Kamailio's verification matrix (spec §2.2), evaluated in its order.</summary>
@@ -328,7 +284,7 @@ internal sealed unsafe partial class SslContextBuilder
         return Ssl.SSL_VERIFY_NONE;
     }
 
-    private void SetOptions(SSL_CTX* ctx)
+    private void SetOptions(SafeSslContextHandle ctx)
     {
         ulong options = Ssl.SSL_OP_ALL | Ssl.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION | Ssl.SSL_OP_CIPHER_SERVER_PREFERENCE;
 
@@ -346,42 +302,38 @@ internal sealed unsafe partial class SslContextBuilder
 
         // An openssl.cnf system_default section may set UnsafeLegacyRenegotiation when SSL_CTX_new runs; renegotiation
         // without RFC 5746 lets an attacker prefix a victim's session with its own data, so it is never allowed.
-        Ssl.SSL_CTX_clear_options(ctx, Ssl.SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION);
-        Ssl.SSL_CTX_set_options(ctx, options);
+        SslContextNative.ClearOptions(ctx, Ssl.SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION);
+        SslContextNative.SetOptions(ctx, options);
     }
 
-    private void SetSessionCache(SSL_CTX* ctx)
+    private void SetSessionCache(SafeSslContextHandle ctx)
     {
-        byte[] id = Utf8Z.From(_tuning.SessionId);
-        fixed (byte* text = id)
+        if (!SslContextNative.SetSessionIdContext(ctx, _tuning.SessionId))
         {
-            if (Ssl.SSL_CTX_set_session_id_context(ctx, text, (uint)(id.Length - 1)) != 1)
-            {
-                throw Fail("session_id", $"'{_tuning.SessionId}' is not accepted as a session id context");
-            }
+            throw Fail("session_id", $"'{_tuning.SessionId}' is not accepted as a session id context");
         }
 
         if (_role == TlsRole.Client)
         {
             // Clients resume explicitly (TlsConnection.GetSession / resumeSession); OpenSSL's client cache is not used.
-            Ssl.SSL_CTX_set_session_cache_mode(ctx, Ssl.SSL_SESS_CACHE_OFF);
+            SslContextNative.SetSessionCacheMode(ctx, Ssl.SSL_SESS_CACHE_OFF);
             return;
         }
 
         if (_tuning.SessionCache)
         {
-            Ssl.SSL_CTX_set_session_cache_mode(ctx, Ssl.SSL_SESS_CACHE_SERVER);
+            SslContextNative.SetSessionCacheMode(ctx, Ssl.SSL_SESS_CACHE_SERVER);
         }
         else
         {
             // No resumption at all: no server cache, no tickets (which also saves issuing two tickets per TLS 1.3 handshake).
-            Ssl.SSL_CTX_set_session_cache_mode(ctx, Ssl.SSL_SESS_CACHE_OFF);
-            Ssl.SSL_CTX_set_options(ctx, Ssl.SSL_OP_NO_TICKET);
-            Ssl.SSL_CTX_set_num_tickets(ctx, 0);
+            SslContextNative.SetSessionCacheMode(ctx, Ssl.SSL_SESS_CACHE_OFF);
+            SslContextNative.SetOptions(ctx, Ssl.SSL_OP_NO_TICKET);
+            SslContextNative.SetTicketCount(ctx, 0);
         }
     }
 
-    private void UsePrivateKey(SSL_CTX* ctx, string? path, string? password, string? certificate, string parameter, bool checkPair)
+    private void UsePrivateKey(SafeSslContextHandle ctx, string? path, string? password, string? certificate, string parameter, bool checkPair)
     {
         if (path is null)
         {
@@ -389,9 +341,9 @@ internal sealed unsafe partial class SslContextBuilder
         }
 
         WarnIfReadableByOthers(path, parameter);
-        using SafeEvpPKeyHandle key = PrivateKeyLoader.Load(path, password, parameter, _label, _engine);
+        using SafeEvpPKeyHandle key = PrivateKeyReference.Load(path, password, parameter, _label, _engine);
         string shown = SecretRedaction.RedactReference(path);
-        if (Ssl.SSL_CTX_use_PrivateKey(ctx, key.Pointer) != 1)
+        if (!SslContextNative.UsePrivateKey(ctx, key))
         {
             // The context up-refs the key on success; on failure nothing changed hands.
             throw Fail(parameter, $"key '{shown}' does not match certificate '{certificate}'");
@@ -399,7 +351,7 @@ internal sealed unsafe partial class SslContextBuilder
 
         // Also for /engine: and /uri: keys (Kamailio skips it for /uri:): a key from a token or store that does not
         // belong to the certificate file must fail here, with the names of both, not in every handshake.
-        if (checkPair && Ssl.SSL_CTX_check_private_key(ctx) != 1)
+        if (checkPair && !SslContextNative.CheckPrivateKey(ctx))
         {
             throw Fail(parameter, $"key '{shown}' does not match certificate '{certificate}'");
         }
@@ -438,18 +390,18 @@ internal sealed unsafe partial class SslContextBuilder
     /// <summary>The file a key reference reads: a plain path, or a <c>/uri:</c> that is a path or a <c>file:</c> URI.</summary>
     private static string? KeyFileOf(string reference)
     {
-        if (reference.StartsWith(PrivateKeyLoader.EnginePrefix, StringComparison.Ordinal))
+        if (reference.StartsWith(PrivateKeyReference.EnginePrefix, StringComparison.Ordinal))
         {
             return null;
         }
 
-        if (!reference.StartsWith(PrivateKeyLoader.UriPrefix, StringComparison.Ordinal))
+        if (!reference.StartsWith(PrivateKeyReference.UriPrefix, StringComparison.Ordinal))
         {
             return reference;
         }
 
         // The forms OpenSSL's file: loader takes: file:/path, file:///path, file://localhost/path, or a bare path.
-        string path = reference[PrivateKeyLoader.UriPrefix.Length..];
+        string path = reference[PrivateKeyReference.UriPrefix.Length..];
         if (path.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
         {
             path = path["file:".Length..];
@@ -471,26 +423,26 @@ internal sealed unsafe partial class SslContextBuilder
         return path.StartsWith('/') ? path : null;
     }
 
-    private void ApplyGlobalModes(SSL_CTX* ctx)
+    private void ApplyGlobalModes(SafeSslContextHandle ctx)
     {
         switch (_tuning.ReleaseBuffers)
         {
             case 1:
-                Ssl.SSL_CTX_set_mode(ctx, (nint)Ssl.SSL_MODE_RELEASE_BUFFERS);
+                SslContextNative.SetMode(ctx, Ssl.SSL_MODE_RELEASE_BUFFERS);
                 break;
             case 0:
-                Ssl.SSL_CTX_clear_mode(ctx, (nint)Ssl.SSL_MODE_RELEASE_BUFFERS);
+                SslContextNative.ClearMode(ctx, Ssl.SSL_MODE_RELEASE_BUFFERS);
                 break;
         }
 
-        if (_tuning.MaxSendFragment != -1 && Ssl.SSL_CTX_set_max_send_fragment(ctx, _tuning.MaxSendFragment) != 1)
+        if (_tuning.MaxSendFragment != -1 && !SslContextNative.SetMaxSendFragment(ctx, _tuning.MaxSendFragment))
         {
             throw Fail("ssl_max_send_fragment", $"{_tuning.MaxSendFragment} is not accepted by OpenSSL");
         }
 
         if (_tuning.ReadAhead != -1)
         {
-            Ssl.SSL_CTX_set_read_ahead(ctx, _tuning.ReadAhead);
+            SslContextNative.SetReadAhead(ctx, _tuning.ReadAhead);
         }
 
         if (_tuning.FreelistMaxLength != 0 && Interlocked.Exchange(ref s_freelistWarned, 1) == 0 && _logger is not null)
@@ -499,14 +451,15 @@ internal sealed unsafe partial class SslContextBuilder
         }
 
         // Like Kamailio: OpenSSL may see a retried write from another buffer address, and writes may complete per record.
-        Ssl.SSL_CTX_set_mode(ctx, (nint)(Ssl.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | Ssl.SSL_MODE_ENABLE_PARTIAL_WRITE));
+        SslContextNative.SetMode(ctx, Ssl.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | Ssl.SSL_MODE_ENABLE_PARTIAL_WRITE);
     }
 
+    /// <summary>A step OpenSSL refused: the failure carries what OpenSSL queued for it.</summary>
     private TlsProfileException Fail(string parameter, string problem) =>
-        new(_label, parameter, problem, ErrorQueue.DrainErrors());
+        new(_label, parameter, problem, ErrorQueue.Drain($"profile {_label}: {parameter}"));
 
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int AcceptAnyCertificate(int preverifyOk, X509_STORE_CTX* store) => 1;
+    /// <summary>A setting refused before (or without) asking OpenSSL.</summary>
+    private TlsProfileException Invalid(string parameter, string problem) => new(_label, parameter, problem);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information,
         Message = "ssl_freelist_max_len={Value} has no effect: OpenSSL 1.1 and later keep no SSL freelists")]

@@ -1,6 +1,5 @@
-using OpenSslTls.Profiles;
 
-namespace OpenSslTls.Configuration;
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// The validity rules of a profile list (spec §3.6), applied to every profile, the last one included (Kamailio

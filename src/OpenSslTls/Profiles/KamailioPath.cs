@@ -1,4 +1,4 @@
-namespace OpenSslTls.Configuration;
+namespace OpenSslTls.Profiles;
 
 /// <summary>
 /// Kamailio's rule for every file name in its TLS configuration (<c>get_abs_pathname</c>): a name starting with

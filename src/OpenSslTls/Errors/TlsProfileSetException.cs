@@ -1,17 +1,13 @@
-using OpenSslTls.Errors;
-using OpenSslTls.Profiles;
-
-namespace OpenSslTls.Configuration;
+namespace OpenSslTls.Errors;
 
 /// <summary>
-/// Building a <see cref="TlsProfileSet"/> failed: <see cref="Failures"/> holds one <see cref="TlsProfileException"/>
+/// Building a <c>TlsProfileSet</c> failed: <see cref="Failures"/> holds one <see cref="TlsProfileException"/>
 /// per profile that could not be built (each naming the profile, the parameter and the problem), and the message
-/// lists them all. Nothing of the set was kept: profiles that did build were disposed.
+/// lists them all; <see cref="Exception.InnerException"/> is the first of them. Nothing of the set was kept:
+/// profiles that did build were disposed.
 /// </summary>
-public sealed class TlsProfileSetException : AggregateException
+public sealed class TlsProfileSetException : TlsException
 {
-    private readonly string _message;
-
     /// <summary>Creates the exception for <paramref name="failures"/> (at least one).</summary>
     public TlsProfileSetException(IReadOnlyList<TlsProfileException> failures)
         : this(failures, null)
@@ -20,10 +16,9 @@ public sealed class TlsProfileSetException : AggregateException
 
     /// <summary>Creates the exception; <paramref name="sources"/> (parallel to the failures) adds where each profile was defined.</summary>
     internal TlsProfileSetException(IReadOnlyList<TlsProfileException> failures, IReadOnlyList<string?>? sources)
-        : base(FormatMessage(failures, sources), failures)
+        : base(FormatMessage(failures, sources), failures.Count > 0 ? failures[0] : null)
     {
         Failures = failures;
-        _message = FormatMessage(failures, sources);
     }
 
     /// <summary>Creates the exception with a message only.</summary>
@@ -31,7 +26,6 @@ public sealed class TlsProfileSetException : AggregateException
         : base(message)
     {
         Failures = [];
-        _message = message;
     }
 
     /// <summary>Creates the exception with a message and an inner exception.</summary>
@@ -39,7 +33,6 @@ public sealed class TlsProfileSetException : AggregateException
         : base(message, innerException)
     {
         Failures = [];
-        _message = message;
     }
 
     /// <summary>Creates the exception with no details.</summary>
@@ -50,9 +43,6 @@ public sealed class TlsProfileSetException : AggregateException
 
     /// <summary>Every profile that failed, in build order.</summary>
     public IReadOnlyList<TlsProfileException> Failures { get; }
-
-    /// <summary>The message alone, without the inner messages <see cref="AggregateException"/> would append.</summary>
-    public override string Message => _message;
 
     private static string FormatMessage(IReadOnlyList<TlsProfileException> failures, IReadOnlyList<string?>? sources)
     {

@@ -1,11 +1,11 @@
-namespace OpenSslTls.Configuration;
+namespace OpenSslTls.Errors;
 
 /// <summary>
 /// TLS configuration could not be read: every problem found is in <see cref="Errors"/> (readers collect all of a
 /// file's errors rather than stopping at the first), and the message lists them one per line in
 /// <c>file:line:column: message</c> form.
 /// </summary>
-public sealed class TlsConfigurationException : Exception
+public sealed class TlsConfigurationException : TlsException
 {
     /// <summary>Creates the exception for <paramref name="errors"/> (at least one).</summary>
     public TlsConfigurationException(IReadOnlyList<TlsConfigurationDiagnostic> errors)

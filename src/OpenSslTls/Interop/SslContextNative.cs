@@ -1,0 +1,176 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using static OpenSslTls.Interop.NativeMethods;
+
+namespace OpenSslTls.Interop;
+
+/// <summary>
+/// The <c>SSL_CTX</c> calls a profile's context is built from, one each: they return OpenSSL's verdict and leave its
+/// errors queued for the caller to drain (<see cref="ErrorQueue.Drain"/>). Which of them run, in which order and
+/// with which values is decided one layer up, from the profile's settings.
+/// </summary>
+internal static unsafe class SslContextNative
+{
+    /// <summary>A new context for a server or client method; throws <see cref="Errors.OpenSslException"/> when OpenSSL cannot make one.</summary>
+    internal static SafeSslContextHandle Create(bool server, string operation)
+    {
+        ErrorQueue.Clear();
+        SSL_METHOD* method = server ? Ssl.TLS_server_method() : Ssl.TLS_client_method();
+
+        // SSL_CTX_new returns the one reference the handle owns; connections up-ref it through SSL_new.
+        return SafeSslContextHandle.TakeOwnership(Ssl.SSL_CTX_new(method), operation);
+    }
+
+    internal static bool SetProtocolRange(SafeSslContextHandle context, int min, int max) =>
+        Ssl.SSL_CTX_set_min_proto_version(context.Pointer, min) == 1 && Ssl.SSL_CTX_set_max_proto_version(context.Pointer, max) == 1;
+
+    internal static int GetMinProtocol(SafeSslContextHandle context) => (int)Ssl.SSL_CTX_get_min_proto_version(context.Pointer);
+
+    /// <summary>Installs the key-log callback (<see cref="KeyLogWriter"/>) when key logging is enabled.</summary>
+    internal static void InstallKeyLog(SafeSslContextHandle context) => KeyLogWriter.Install(context.Pointer);
+
+    /// <summary>Installs the SNI callback that lets a server connection switch profile (<see cref="ServerNameSwitch"/>).</summary>
+    internal static void InstallServerNameSwitch(SafeSslContextHandle context) => ServerNameSwitch.Install(context.Pointer);
+
+    internal static bool UseCertificateChainFile(SafeSslContextHandle context, string path)
+    {
+        fixed (byte* file = Utf8Z.From(path))
+        {
+            return Ssl.SSL_CTX_use_certificate_chain_file(context.Pointer, (sbyte*)file) == 1;
+        }
+    }
+
+    internal static bool LoadVerifyLocations(SafeSslContextHandle context, string? file, string? directory)
+    {
+        fixed (byte* fileText = file is null ? null : Utf8Z.From(file))
+        fixed (byte* directoryText = directory is null ? null : Utf8Z.From(directory))
+        {
+            return Ssl.SSL_CTX_load_verify_locations(context.Pointer, (sbyte*)fileText, (sbyte*)directoryText) == 1;
+        }
+    }
+
+    /// <summary>Sets the CA names a server sends in its certificate request from <paramref name="file"/>; false when none could be read.</summary>
+    internal static bool SetClientCaListFromFile(SafeSslContextHandle context, string file)
+    {
+        fixed (byte* text = Utf8Z.From(file))
+        {
+            // SSL_load_client_CA_file returns a new stack; SSL_CTX_set_client_CA_list takes ownership of it (set0).
+            stack_st_X509_NAME* names = Ssl.SSL_load_client_CA_file((sbyte*)text);
+            if (names == null)
+            {
+                return false;
+            }
+
+            Ssl.SSL_CTX_set_client_CA_list(context.Pointer, names);
+            return true;
+        }
+    }
+
+    internal static bool LoadCrlLocations(SafeSslContextHandle context, string file)
+    {
+        fixed (byte* text = Utf8Z.From(file))
+        {
+            // Borrowed (get0): the store belongs to the context.
+            X509_STORE* store = Ssl.SSL_CTX_get_cert_store(context.Pointer);
+            return Crypto.X509_STORE_load_locations(store, (sbyte*)text, null) == 1;
+        }
+    }
+
+    /// <summary>Checks CRLs for every certificate of the chain (<c>X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL</c>).</summary>
+    internal static bool EnableCrlCheckAll(SafeSslContextHandle context)
+    {
+        // Borrowed (get0): the store belongs to the context.
+        X509_STORE* store = Ssl.SSL_CTX_get_cert_store(context.Pointer);
+        return Crypto.X509_STORE_set_flags(store, (nuint)(Crypto.X509_V_FLAG_CRL_CHECK | Crypto.X509_V_FLAG_CRL_CHECK_ALL)) == 1;
+    }
+
+    internal static bool SetCipherList(SafeSslContextHandle context, string list)
+    {
+        fixed (byte* text = Utf8Z.From(list))
+        {
+            return Ssl.SSL_CTX_set_cipher_list(context.Pointer, (sbyte*)text) == 1;
+        }
+    }
+
+    internal static bool SetCipherSuites(SafeSslContextHandle context, string suites)
+    {
+        fixed (byte* text = Utf8Z.From(suites))
+        {
+            return Ssl.SSL_CTX_set_ciphersuites(context.Pointer, (sbyte*)text) == 1;
+        }
+    }
+
+    internal static void EnableAutomaticDh(SafeSslContextHandle context) => Ssl.SSL_CTX_set_dh_auto(context.Pointer, 1);
+
+    /// <summary>How many ciphers a connection of the context could use (0 when none), or -1 when no connection can be made.</summary>
+    internal static int CountSupportedCiphers(SafeSslContextHandle context)
+    {
+        SSL* probe = Ssl.SSL_new(context.Pointer);
+        if (probe == null)
+        {
+            return -1;
+        }
+
+        try
+        {
+            // get1: a new stack (of borrowed cipher pointers) that we free; null when nothing is enabled.
+            var ciphers = (OPENSSL_STACK*)Ssl.SSL_get1_supported_ciphers(probe);
+            int usable = ciphers == null ? 0 : Crypto.OPENSSL_sk_num(ciphers);
+            Crypto.OPENSSL_sk_free(ciphers);
+            return usable;
+        }
+        finally
+        {
+            Ssl.SSL_free(probe);
+        }
+    }
+
+    internal static int GetSecurityLevel(SafeSslContextHandle context) => Ssl.SSL_CTX_get_security_level(context.Pointer);
+
+    /// <summary>Sets the verification mode and depth; <paramref name="acceptAnyCertificate"/> installs a callback that accepts every chain.</summary>
+    internal static void SetVerify(SafeSslContextHandle context, int mode, bool acceptAnyCertificate, int depth)
+    {
+        Ssl.SSL_CTX_set_verify(context.Pointer, mode, acceptAnyCertificate ? &AcceptAnyCertificate : null);
+        Ssl.SSL_CTX_set_verify_depth(context.Pointer, depth);
+    }
+
+    internal static void SetOptions(SafeSslContextHandle context, ulong options) => Ssl.SSL_CTX_set_options(context.Pointer, options);
+
+    internal static void ClearOptions(SafeSslContextHandle context, ulong options) => Ssl.SSL_CTX_clear_options(context.Pointer, options);
+
+    internal static bool SetSessionIdContext(SafeSslContextHandle context, string id)
+    {
+        byte[] text = Utf8Z.From(id);
+        fixed (byte* bytes = text)
+        {
+            return Ssl.SSL_CTX_set_session_id_context(context.Pointer, bytes, (uint)(text.Length - 1)) == 1;
+        }
+    }
+
+    internal static void SetSessionCacheMode(SafeSslContextHandle context, int mode) => Ssl.SSL_CTX_set_session_cache_mode(context.Pointer, mode);
+
+    internal static void SetTicketCount(SafeSslContextHandle context, nuint count) => Ssl.SSL_CTX_set_num_tickets(context.Pointer, count);
+
+    /// <summary>Gives the context the key; the context up-refs it on success, and on failure nothing changes hands.</summary>
+    internal static bool UsePrivateKey(SafeSslContextHandle context, SafeEvpPKeyHandle key) => Ssl.SSL_CTX_use_PrivateKey(context.Pointer, key.Pointer) == 1;
+
+    internal static bool CheckPrivateKey(SafeSslContextHandle context) => Ssl.SSL_CTX_check_private_key(context.Pointer) == 1;
+
+    internal static void SetMode(SafeSslContextHandle context, long mode) => Ssl.SSL_CTX_set_mode(context.Pointer, (nint)mode);
+
+    internal static void ClearMode(SafeSslContextHandle context, long mode) => Ssl.SSL_CTX_clear_mode(context.Pointer, (nint)mode);
+
+    internal static bool SetMaxSendFragment(SafeSslContextHandle context, int length) => Ssl.SSL_CTX_set_max_send_fragment(context.Pointer, length) == 1;
+
+    internal static void SetReadAhead(SafeSslContextHandle context, int readAhead) => Ssl.SSL_CTX_set_read_ahead(context.Pointer, readAhead);
+
+    /// <summary><c>SSL_verify_cb</c> for <c>verify_client = optional_no_ca</c>: every chain is accepted (under the guard, like every callback).</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int AcceptAnyCertificate(int preverifyOk, X509_STORE_CTX* store)
+    {
+        int accepted = 1;
+        return NativeCallback.Run("certificate verification callback", ref accepted, &Accept, 0);
+    }
+
+    private static int Accept(ref int accepted) => accepted;
+}
