@@ -16,33 +16,39 @@ namespace OpenSslTls.Connections;
 public sealed class TlsConnection : IDisposable
 {
     /// <summary>The largest plaintext one TLS record carries: the span size asked of the plaintext writer.</summary>
-    public const int MaxRecordPlaintext = 16384;
+    public const int MaxRecordPlaintext = SslEngine.MaxRecordPlaintext;
 
     private readonly Lock _lock = new();
     private readonly SslEngine _engine;
     private readonly ClearTextQueue _queue;
     private readonly string? _serverName;
     private readonly TlsProfile _initialProfile;
-    private readonly ServerNameSwitch.State? _serverNameSwitch;
+    private readonly ServerNameChoice? _serverNameChoice;
     private TlsConnectionState _state;
     private bool _wasEstablished;
     private TlsConnectionInfo? _info;
     private TlsConnectionRecord? _record;
 
-    internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession, TlsServerNameSelector? serverNameSelector)
+    internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession, TlsServerNameSelector? serverNameSelector, SslEngineOptions? engineOptions = null)
     {
         _initialProfile = profile;
         _serverName = profile.Role == TlsRole.Client ? serverName ?? profile.Settings.ServerName : null;
-        _serverNameSwitch = profile.Role == TlsRole.Server && serverNameSelector is not null
-            ? new ServerNameSwitch.State(profile, serverNameSelector)
+        _serverNameChoice = profile.Role == TlsRole.Server && serverNameSelector is not null
+            ? new ServerNameChoice(profile, serverNameSelector)
             : null;
         _queue = new ClearTextQueue(profile.Runtime);
-        _engine = new SslEngine(profile.Context, profile.Role == TlsRole.Server, _serverName, resumeSession?.Handle, _serverNameSwitch);
+        _engine = SslEngine.Create(
+            engineOptions ?? SslEngineOptions.Default,
+            profile.Context,
+            profile.Role == TlsRole.Server,
+            _serverName,
+            resumeSession?.Handle,
+            _serverNameChoice is null ? null : new ServerNameSwitch.State(_serverNameChoice));
         _state = profile.Role == TlsRole.Server ? TlsConnectionState.Handshaking : TlsConnectionState.New;
     }
 
     /// <summary>The profile in use: the one the connection was created from, or the one SNI switched it to.</summary>
-    public TlsProfile Profile => _serverNameSwitch?.Selected ?? _initialProfile;
+    public TlsProfile Profile => _serverNameChoice?.Selected ?? _initialProfile;
 
     /// <summary>Server or client.</summary>
     public TlsRole Role => Profile.Role;
@@ -59,8 +65,13 @@ public sealed class TlsConnection : IDisposable
         }
     }
 
-    /// <summary>Why the connection failed, once <see cref="State"/> is <see cref="TlsConnectionState.Failed"/>.</summary>
-    public OpenSslException? Failure { get; private set; }
+    /// <summary>
+    /// Why the connection failed, once <see cref="State"/> is <see cref="TlsConnectionState.Failed"/>: an
+    /// <see cref="OpenSslException"/> when OpenSSL reported the error, <see cref="TlsPeerClosedException"/> when the peer
+    /// closed during the handshake, <see cref="TlsCallbackException"/> when the SNI selector or the output buffer writer
+    /// threw, <see cref="TlsLowMemoryException"/> when I/O was refused for low memory.
+    /// </summary>
+    public TlsException? Failure { get; private set; }
 
     /// <summary>Plaintext bytes waiting for the handshake to complete.</summary>
     public int QueuedBytes
@@ -428,7 +439,7 @@ public sealed class TlsConnection : IDisposable
 
     private TlsResult FailLowMemory(TlsConnectionRecord record)
     {
-        Fail(new OpenSslException(
+        Fail(new TlsLowMemoryException(
             $"TLS I/O refused: available memory is below low_mem_threshold2 ({record.Module.Runtime.EffectiveThreshold2Kilobytes} KB)"));
         return new TlsResult(TlsStatus.Failed);
     }
@@ -468,27 +479,25 @@ public sealed class TlsConnection : IDisposable
     {
         if (step == SslStep.PeerClosed)
         {
-            Fail(new OpenSslException("TLS handshake failed: the peer closed the connection during the handshake"));
+            Fail(new TlsPeerClosedException("TLS handshake failed: the peer closed the connection during the handshake"));
             return new TlsResult(TlsStatus.Failed);
         }
 
-        OpenSslException error = _engine.LastError!;
-        if (_serverNameSwitch?.Error is { } selectorError)
-        {
-            error = new OpenSslException($"TLS handshake failed: the SNI profile selector threw {selectorError.GetType().Name}: {selectorError.Message}", selectorError);
-        }
-
+        // A failed callback (the SNI selector) is in LastError already: the engine asks NativeCallback after each step.
+        TlsException error = _engine.LastError!;
         long verify = _engine.VerifyResult;
         if (verify != TlsConnectionInfo.VerifyOk)
         {
-            error = new OpenSslException($"TLS handshake failed: peer certificate verification failed: {VerifyText(verify)}", error.Errors);
+            error = new OpenSslException(
+                $"TLS handshake failed: peer certificate verification failed: {VerifyText(verify)}",
+                error is OpenSslException openSsl ? openSsl.Errors : []);
         }
 
         Fail(error);
         return new TlsResult(TlsStatus.Failed);
     }
 
-    private void Fail(OpenSslException error)
+    private void Fail(TlsException error)
     {
         Failure = error;
         _state = TlsConnectionState.Failed;

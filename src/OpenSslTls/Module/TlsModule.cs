@@ -364,7 +364,7 @@ public sealed partial class TlsModule : IDisposable
         }
     }
 
-    internal void OnHandshakeFailed(TlsConnection connection, OpenSslException error)
+    internal void OnHandshakeFailed(TlsConnection connection, TlsException error)
     {
         TlsConnectionRecord record = connection.Record!;
         Metrics.HandshakeFailed(record.Age(Time.GetTimestamp()));

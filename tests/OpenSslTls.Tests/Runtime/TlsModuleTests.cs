@@ -233,6 +233,7 @@ public sealed class TlsModuleTests : NativeLeakCheck
         available = 1000;
         Assert.Equal(TlsStatus.Failed, pair.Server.Send("x"u8, new System.Buffers.ArrayBufferWriter<byte>()).Status);
         Assert.Contains("low_mem_threshold2", pair.Server.Failure!.Message, StringComparison.Ordinal);
+        Assert.IsType<TlsLowMemoryException>(pair.Server.Failure);
 
         module.Runtime.LowMemoryThreshold1 = 0;
         module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote).Dispose();
