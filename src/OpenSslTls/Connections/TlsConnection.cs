@@ -1,7 +1,6 @@
 using System.Buffers;
 using OpenSslTls.Interop;
 using OpenSslTls.Errors;
-using OpenSslTls.Module;
 using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Connections;
@@ -26,11 +25,12 @@ public sealed class TlsConnection : IDisposable
     private readonly ServerNameChoice? _serverNameChoice;
     private TlsConnectionState _state;
     private bool _wasEstablished;
+    private readonly IConnectionObserver _observer;
     private TlsConnectionInfo? _info;
-    private TlsConnectionRecord? _record;
 
-    internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession, TlsServerNameSelector? serverNameSelector, SslEngineOptions? engineOptions = null)
+    internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession, TlsServerNameSelector? serverNameSelector, IConnectionObserver observer, SslEngineOptions engineOptions)
     {
+        _observer = observer;
         _initialProfile = profile;
         _serverName = profile.Role == TlsRole.Client ? serverName ?? profile.Settings.ServerName : null;
         _serverNameChoice = profile.Role == TlsRole.Server && serverNameSelector is not null
@@ -38,7 +38,7 @@ public sealed class TlsConnection : IDisposable
             : null;
         _queue = new ClearTextQueue(profile.Runtime);
         _engine = SslEngine.Create(
-            engineOptions ?? SslEngineOptions.Default,
+            engineOptions,
             profile.Context,
             profile.Role == TlsRole.Server,
             _serverName,
@@ -85,14 +85,14 @@ public sealed class TlsConnection : IDisposable
         }
     }
 
-    /// <summary>The id a <see cref="TlsModule"/> gave this connection (for <c>tls.list</c>/<c>tls.kill</c>); 0 when made by a bare profile.</summary>
-    public long Id => _record?.Id ?? 0;
+    /// <summary>The id a <c>TlsModule</c> gave this connection (for <c>tls.list</c>/<c>tls.kill</c>); 0 when made by a bare profile.</summary>
+    public long Id => _observer.Id;
 
     /// <summary>The local endpoint the host reported when the module created the connection, if any.</summary>
-    public System.Net.IPEndPoint? LocalEndPoint => _record?.Local;
+    public System.Net.IPEndPoint? LocalEndPoint => _observer.LocalEndPoint;
 
     /// <summary>The remote endpoint the host reported when the module created the connection, if any.</summary>
-    public System.Net.IPEndPoint? RemoteEndPoint => _record?.Remote;
+    public System.Net.IPEndPoint? RemoteEndPoint => _observer.RemoteEndPoint;
 
     internal int QueueBlockCount
     {
@@ -103,12 +103,6 @@ public sealed class TlsConnection : IDisposable
                 return _queue.BlockCount;
             }
         }
-    }
-
-    internal TlsConnectionRecord? Record
-    {
-        get => _record;
-        set => _record = value;
     }
 
     /// <summary>
@@ -184,15 +178,6 @@ public sealed class TlsConnection : IDisposable
     private TlsResult ReceiveCore<TSink>(ReadOnlySpan<byte> ciphertext, ref TSink sink, IBufferWriter<byte> output, out int consumed)
         where TSink : IPlaintextSink, allows ref struct
     {
-        TlsConnectionRecord? record = _record;
-        if (record is null)
-        {
-            lock (_lock)
-            {
-                return ReceiveLocked(ciphertext, ref sink, output, out consumed);
-            }
-        }
-
         TlsResult result;
         bool wasHandshaking;
         lock (_lock)
@@ -200,18 +185,18 @@ public sealed class TlsConnection : IDisposable
             wasHandshaking = !_wasEstablished;
             long sentBefore = _engine.BytesWritten;
             consumed = 0;
-            result = record.Module.AllowIo(this) ? ReceiveLocked(ciphertext, ref sink, output, out consumed) : FailLowMemory(record);
-            record.OnActivity(consumed, _engine.BytesWritten - sentBefore);
+            result = _observer.AllowIo(out long threshold) ? ReceiveLocked(ciphertext, ref sink, output, out consumed) : FailLowMemory(threshold);
+            _observer.OnActivity(consumed, _engine.BytesWritten - sentBefore);
         }
 
         // Notify outside the lock: handlers may call back into this connection from any thread.
         if (result.HandshakeCompleted)
         {
-            record.Module.OnHandshakeCompleted(this);
+            _observer.OnHandshakeCompleted(this);
         }
         else if (wasHandshaking && result.Status == TlsStatus.Failed)
         {
-            record.Module.OnHandshakeFailed(this, Failure!);
+            _observer.OnHandshakeFailed(this, Failure!);
         }
 
         return result;
@@ -284,25 +269,16 @@ public sealed class TlsConnection : IDisposable
     public TlsResult Send(ReadOnlySpan<byte> plaintext, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        TlsConnectionRecord? record = _record;
-        if (record is null)
-        {
-            lock (_lock)
-            {
-                return SendLocked(plaintext, output);
-            }
-        }
-
         lock (_lock)
         {
-            if (!record.Module.AllowIo(this))
+            if (!_observer.AllowIo(out long threshold))
             {
-                return FailLowMemory(record);
+                return FailLowMemory(threshold);
             }
 
             long sentBefore = _engine.BytesWritten;
             TlsResult result = SendLocked(plaintext, output);
-            record.OnActivity(0, _engine.BytesWritten - sentBefore);
+            _observer.OnActivity(0, _engine.BytesWritten - sentBefore);
             return result;
         }
     }
@@ -421,7 +397,7 @@ public sealed class TlsConnection : IDisposable
             _engine.Dispose();
         }
 
-        _record?.Release(this);
+        _observer.OnReleased(this);
     }
 
     /// <summary>Closes the connection without sending anything (admin kill, idle expiry): later operations report Closed.</summary>
@@ -437,10 +413,10 @@ public sealed class TlsConnection : IDisposable
         }
     }
 
-    private TlsResult FailLowMemory(TlsConnectionRecord record)
+    private TlsResult FailLowMemory(long thresholdKilobytes)
     {
         Fail(new TlsLowMemoryException(
-            $"TLS I/O refused: available memory is below low_mem_threshold2 ({record.Module.Runtime.EffectiveThreshold2Kilobytes} KB)"));
+            $"TLS I/O refused: available memory is below low_mem_threshold2 ({thresholdKilobytes} KB)"));
         return new TlsResult(TlsStatus.Failed);
     }
 

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.Configuration;
-using OpenSslTls.Connections;
 using OpenSslTls.Errors;
 using OpenSslTls.OpenSsl;
 
@@ -239,7 +238,7 @@ public sealed class TlsProfileSet : IDisposable
 
     /// <summary>
     /// The SNI hook for connections accepted on <paramref name="local"/>: <see cref="SelectServerBySni"/> bound to that
-    /// address, for <see cref="TlsProfile.CreateConnection"/>. After the set is disposed it keeps every connection on
+    /// address, for <c>CreateConnection</c> (OpenSslTls.Connections). After the set is disposed it keeps every connection on
     /// its profile instead of failing handshakes.
     /// </summary>
     public TlsServerNameSelector ServerNameSelectorFor(IPEndPoint local)
@@ -247,21 +246,6 @@ public sealed class TlsProfileSet : IDisposable
         ArgumentNullException.ThrowIfNull(local);
         return (current, serverName) => Volatile.Read(ref _disposed) != 0 ? null : SelectServerBySni(current, local, serverName);
     }
-
-    /// <summary>
-    /// A server connection for a TCP connection accepted on <paramref name="local"/>: the profile comes from
-    /// <see cref="SelectServer"/>, and the client's SNI may switch it during the handshake (<see cref="SelectServerBySni"/>).
-    /// </summary>
-    public TlsConnection CreateServerConnection(IPEndPoint local) =>
-        SelectServer(local).CreateConnection(serverNameSelector: ServerNameSelectorFor(local));
-
-    /// <summary>
-    /// A client connection to <paramref name="remote"/> on the profile <see cref="SelectClient"/> picks;
-    /// <paramref name="serverName"/> is also sent as SNI (else the profile's server_name), and
-    /// <paramref name="resumeSession"/> offers a previous session.
-    /// </summary>
-    public TlsConnection CreateClientConnection(IPEndPoint remote, string? serverName = null, string? serverId = null, TlsSession? resumeSession = null) =>
-        SelectClient(remote, serverName, serverId).CreateConnection(serverName, resumeSession);
 
     /// <summary>Disposes every profile. Connections already made keep working; selection throws afterwards.</summary>
     public void Dispose()

@@ -198,7 +198,7 @@ public sealed class NativeIoShimTests : NativeLeakCheck
         Create(profile, new SslEngineOptions { Io = native ? SslEngineIo.Shim : SslEngineIo.Managed });
 
     private static TlsConnection Create(TlsProfile profile, SslEngineOptions engine) =>
-        new(profile, profile.Role == TlsRole.Client ? "localhost" : null, null, null, engine);
+        profile.CreateConnection(NoConnectionObserver.Instance, engine, profile.Role == TlsRole.Client ? "localhost" : null);
 
     private static byte[] Pattern(int length, int seed)
     {
