@@ -488,7 +488,7 @@ public sealed class TlsConnection : IDisposable
         _ => TlsStatus.Ok,
     };
 
-    private TlsConnectionInfo ReadInfo() => NativeConnectionFacts.Read(_engine, _serverName, Role == TlsRole.Server);
+    private TlsConnectionInfo ReadInfo() => TlsConnectionInfo.FromFacts(_engine.ReadFacts(_serverName, Role == TlsRole.Server));
 
-    private static string VerifyText(long code) => NativeConnectionFacts.VerifyText(code);
+    private static string VerifyText(long code) => SslEngine.VerifyText(code);
 }

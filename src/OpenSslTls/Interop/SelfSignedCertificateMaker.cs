@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using static OpenSslTls.Interop.NativeMethods;
 using OpenSslTls.Certificates;
-using OpenSslTls.Connections;
 using OpenSslTls.Errors;
 
 namespace OpenSslTls.Interop;
@@ -71,7 +70,7 @@ internal static unsafe class SelfSignedCertificateMaker
         // X509_sign returns the signature's length, 0 on failure.
         Check(Crypto.X509_sign(x509, key.Pointer, Crypto.EVP_sha256()) > 0, "X509_sign");
 
-        TlsCertificateInfo info = ConnectionInfoReader.ReadCertificate(x509);
+        TlsCertificateInfo info = TlsCertificateInfo.FromFacts(ConnectionInfoReader.ReadCertificate(x509));
         string keyPem = PrivateKeyPem(key.Pointer);
         return new SelfSignedCertificatePem(info.Pem, keyPem, info);
     }

@@ -126,6 +126,12 @@ internal abstract unsafe class SslEngine : IDisposable
     /// </summary>
     internal abstract void ShutdownQuietly();
 
+    /// <summary>The connection's facts (after the handshake); the caller holds a lease on <see cref="Handle"/>.</summary>
+    internal NativeConnectionFacts ReadFacts(string? sentServerName, bool isServer) => ConnectionInfoReader.Read(Pointer, sentServerName, isServer);
+
+    /// <summary>OpenSSL's text for a verify result (with the CRL rule where it is the cause).</summary>
+    internal static string VerifyText(long code) => ConnectionInfoReader.VerifyText(code);
+
     /// <summary>A new reference to the current session (<c>SSL_get1_session</c>), or null.</summary>
     internal SafeSslSessionHandle? GetSession()
     {
