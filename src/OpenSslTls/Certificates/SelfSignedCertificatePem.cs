@@ -1,5 +1,4 @@
 using System.Text;
-using OpenSslTls.Connections;
 
 namespace OpenSslTls.Certificates;
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using OpenSslTls.Interop;
 using OpenSslTls.Errors;
-using OpenSslTls.Module;
 using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Connections;
@@ -16,33 +15,40 @@ namespace OpenSslTls.Connections;
 public sealed class TlsConnection : IDisposable
 {
     /// <summary>The largest plaintext one TLS record carries: the span size asked of the plaintext writer.</summary>
-    public const int MaxRecordPlaintext = 16384;
+    public const int MaxRecordPlaintext = SslEngine.MaxRecordPlaintext;
 
     private readonly Lock _lock = new();
     private readonly SslEngine _engine;
     private readonly ClearTextQueue _queue;
     private readonly string? _serverName;
     private readonly TlsProfile _initialProfile;
-    private readonly ServerNameSwitch.State? _serverNameSwitch;
+    private readonly ServerNameChoice? _serverNameChoice;
     private TlsConnectionState _state;
     private bool _wasEstablished;
+    private readonly IConnectionObserver _observer;
     private TlsConnectionInfo? _info;
-    private TlsConnectionRecord? _record;
 
-    internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession, TlsServerNameSelector? serverNameSelector)
+    internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession, TlsServerNameSelector? serverNameSelector, IConnectionObserver observer, SslEngineOptions engineOptions)
     {
+        _observer = observer;
         _initialProfile = profile;
         _serverName = profile.Role == TlsRole.Client ? serverName ?? profile.Settings.ServerName : null;
-        _serverNameSwitch = profile.Role == TlsRole.Server && serverNameSelector is not null
-            ? new ServerNameSwitch.State(profile, serverNameSelector)
+        _serverNameChoice = profile.Role == TlsRole.Server && serverNameSelector is not null
+            ? new ServerNameChoice(profile, serverNameSelector)
             : null;
         _queue = new ClearTextQueue(profile.Runtime);
-        _engine = new SslEngine(profile.Context, profile.Role == TlsRole.Server, _serverName, resumeSession?.Handle, _serverNameSwitch);
+        _engine = SslEngine.Create(
+            engineOptions,
+            profile.Context,
+            profile.Role == TlsRole.Server,
+            _serverName,
+            resumeSession?.Handle,
+            _serverNameChoice is null ? null : new ServerNameSwitch.State(_serverNameChoice));
         _state = profile.Role == TlsRole.Server ? TlsConnectionState.Handshaking : TlsConnectionState.New;
     }
 
     /// <summary>The profile in use: the one the connection was created from, or the one SNI switched it to.</summary>
-    public TlsProfile Profile => _serverNameSwitch?.Selected ?? _initialProfile;
+    public TlsProfile Profile => _serverNameChoice?.Selected ?? _initialProfile;
 
     /// <summary>Server or client.</summary>
     public TlsRole Role => Profile.Role;
@@ -59,8 +65,13 @@ public sealed class TlsConnection : IDisposable
         }
     }
 
-    /// <summary>Why the connection failed, once <see cref="State"/> is <see cref="TlsConnectionState.Failed"/>.</summary>
-    public OpenSslException? Failure { get; private set; }
+    /// <summary>
+    /// Why the connection failed, once <see cref="State"/> is <see cref="TlsConnectionState.Failed"/>: an
+    /// <see cref="OpenSslException"/> when OpenSSL reported the error, <see cref="TlsPeerClosedException"/> when the peer
+    /// closed during the handshake, <see cref="TlsCallbackException"/> when the SNI selector or the output buffer writer
+    /// threw, <see cref="TlsLowMemoryException"/> when I/O was refused for low memory.
+    /// </summary>
+    public TlsException? Failure { get; private set; }
 
     /// <summary>Plaintext bytes waiting for the handshake to complete.</summary>
     public int QueuedBytes
@@ -74,14 +85,14 @@ public sealed class TlsConnection : IDisposable
         }
     }
 
-    /// <summary>The id a <see cref="TlsModule"/> gave this connection (for <c>tls.list</c>/<c>tls.kill</c>); 0 when made by a bare profile.</summary>
-    public long Id => _record?.Id ?? 0;
+    /// <summary>The id a <c>TlsModule</c> gave this connection (for <c>tls.list</c>/<c>tls.kill</c>); 0 when made by a bare profile.</summary>
+    public long Id => _observer.Id;
 
     /// <summary>The local endpoint the host reported when the module created the connection, if any.</summary>
-    public System.Net.IPEndPoint? LocalEndPoint => _record?.Local;
+    public System.Net.IPEndPoint? LocalEndPoint => _observer.LocalEndPoint;
 
     /// <summary>The remote endpoint the host reported when the module created the connection, if any.</summary>
-    public System.Net.IPEndPoint? RemoteEndPoint => _record?.Remote;
+    public System.Net.IPEndPoint? RemoteEndPoint => _observer.RemoteEndPoint;
 
     internal int QueueBlockCount
     {
@@ -92,12 +103,6 @@ public sealed class TlsConnection : IDisposable
                 return _queue.BlockCount;
             }
         }
-    }
-
-    internal TlsConnectionRecord? Record
-    {
-        get => _record;
-        set => _record = value;
     }
 
     /// <summary>
@@ -173,15 +178,6 @@ public sealed class TlsConnection : IDisposable
     private TlsResult ReceiveCore<TSink>(ReadOnlySpan<byte> ciphertext, ref TSink sink, IBufferWriter<byte> output, out int consumed)
         where TSink : IPlaintextSink, allows ref struct
     {
-        TlsConnectionRecord? record = _record;
-        if (record is null)
-        {
-            lock (_lock)
-            {
-                return ReceiveLocked(ciphertext, ref sink, output, out consumed);
-            }
-        }
-
         TlsResult result;
         bool wasHandshaking;
         lock (_lock)
@@ -189,18 +185,18 @@ public sealed class TlsConnection : IDisposable
             wasHandshaking = !_wasEstablished;
             long sentBefore = _engine.BytesWritten;
             consumed = 0;
-            result = record.Module.AllowIo(this) ? ReceiveLocked(ciphertext, ref sink, output, out consumed) : FailLowMemory(record);
-            record.OnActivity(consumed, _engine.BytesWritten - sentBefore);
+            result = _observer.AllowIo(out long threshold) ? ReceiveLocked(ciphertext, ref sink, output, out consumed) : FailLowMemory(threshold);
+            _observer.OnActivity(consumed, _engine.BytesWritten - sentBefore);
         }
 
         // Notify outside the lock: handlers may call back into this connection from any thread.
         if (result.HandshakeCompleted)
         {
-            record.Module.OnHandshakeCompleted(this);
+            _observer.OnHandshakeCompleted(this);
         }
         else if (wasHandshaking && result.Status == TlsStatus.Failed)
         {
-            record.Module.OnHandshakeFailed(this, Failure!);
+            _observer.OnHandshakeFailed(this, Failure!);
         }
 
         return result;
@@ -273,25 +269,16 @@ public sealed class TlsConnection : IDisposable
     public TlsResult Send(ReadOnlySpan<byte> plaintext, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        TlsConnectionRecord? record = _record;
-        if (record is null)
-        {
-            lock (_lock)
-            {
-                return SendLocked(plaintext, output);
-            }
-        }
-
         lock (_lock)
         {
-            if (!record.Module.AllowIo(this))
+            if (!_observer.AllowIo(out long threshold))
             {
-                return FailLowMemory(record);
+                return FailLowMemory(threshold);
             }
 
             long sentBefore = _engine.BytesWritten;
             TlsResult result = SendLocked(plaintext, output);
-            record.OnActivity(0, _engine.BytesWritten - sentBefore);
+            _observer.OnActivity(0, _engine.BytesWritten - sentBefore);
             return result;
         }
     }
@@ -410,7 +397,7 @@ public sealed class TlsConnection : IDisposable
             _engine.Dispose();
         }
 
-        _record?.Release(this);
+        _observer.OnReleased(this);
     }
 
     /// <summary>Closes the connection without sending anything (admin kill, idle expiry): later operations report Closed.</summary>
@@ -426,10 +413,10 @@ public sealed class TlsConnection : IDisposable
         }
     }
 
-    private TlsResult FailLowMemory(TlsConnectionRecord record)
+    private TlsResult FailLowMemory(long thresholdKilobytes)
     {
-        Fail(new OpenSslException(
-            $"TLS I/O refused: available memory is below low_mem_threshold2 ({record.Module.Runtime.EffectiveThreshold2Kilobytes} KB)"));
+        Fail(new TlsLowMemoryException(
+            $"TLS I/O refused: available memory is below low_mem_threshold2 ({thresholdKilobytes} KB)"));
         return new TlsResult(TlsStatus.Failed);
     }
 
@@ -468,27 +455,25 @@ public sealed class TlsConnection : IDisposable
     {
         if (step == SslStep.PeerClosed)
         {
-            Fail(new OpenSslException("TLS handshake failed: the peer closed the connection during the handshake"));
+            Fail(new TlsPeerClosedException("TLS handshake failed: the peer closed the connection during the handshake"));
             return new TlsResult(TlsStatus.Failed);
         }
 
-        OpenSslException error = _engine.LastError!;
-        if (_serverNameSwitch?.Error is { } selectorError)
-        {
-            error = new OpenSslException($"TLS handshake failed: the SNI profile selector threw {selectorError.GetType().Name}: {selectorError.Message}", selectorError);
-        }
-
+        // A failed callback (the SNI selector) is in LastError already: the engine asks NativeCallback after each step.
+        TlsException error = _engine.LastError!;
         long verify = _engine.VerifyResult;
         if (verify != TlsConnectionInfo.VerifyOk)
         {
-            error = new OpenSslException($"TLS handshake failed: peer certificate verification failed: {VerifyText(verify)}", error.Errors);
+            error = new OpenSslException(
+                $"TLS handshake failed: peer certificate verification failed: {VerifyText(verify)}",
+                error is OpenSslException openSsl ? openSsl.Errors : []);
         }
 
         Fail(error);
         return new TlsResult(TlsStatus.Failed);
     }
 
-    private void Fail(OpenSslException error)
+    private void Fail(TlsException error)
     {
         Failure = error;
         _state = TlsConnectionState.Failed;
@@ -503,7 +488,7 @@ public sealed class TlsConnection : IDisposable
         _ => TlsStatus.Ok,
     };
 
-    private TlsConnectionInfo ReadInfo() => NativeConnectionFacts.Read(_engine, _serverName, Role == TlsRole.Server);
+    private TlsConnectionInfo ReadInfo() => TlsConnectionInfo.FromFacts(_engine.ReadFacts(_serverName, Role == TlsRole.Server));
 
-    private static string VerifyText(long code) => NativeConnectionFacts.VerifyText(code);
+    private static string VerifyText(long code) => SslEngine.VerifyText(code);
 }

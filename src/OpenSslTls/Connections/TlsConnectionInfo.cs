@@ -1,3 +1,4 @@
+using OpenSslTls.Certificates;
 using OpenSslTls.Interop;
 
 namespace OpenSslTls.Connections;
@@ -55,4 +56,20 @@ public sealed record TlsConnectionInfo
 
     /// <summary>Peer certificate present and reported self-signed (<c>$tls_peer_selfsigned</c>).</summary>
     public bool PeerSelfSigned => PeerCertificate is not null && VerifyResult == NativeMethods.Crypto.X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
+
+    /// <summary>The public record of what the interop layer read from an established connection.</summary>
+    internal static TlsConnectionInfo FromFacts(NativeConnectionFacts facts) => new()
+    {
+        Protocol = facts.Protocol,
+        CipherName = facts.CipherName,
+        CipherBits = facts.CipherBits,
+        CipherDescription = facts.CipherDescription,
+        ServerName = facts.ServerName,
+        SessionReused = facts.SessionReused,
+        VerifyResult = facts.VerifyResult,
+        VerifyResultText = facts.VerifyResultText,
+        PeerCertificate = facts.PeerCertificate is { } peer ? TlsCertificateInfo.FromFacts(peer) : null,
+        LocalCertificate = facts.LocalCertificate is { } local ? TlsCertificateInfo.FromFacts(local) : null,
+        VerifiedChain = facts.VerifiedChain,
+    };
 }

@@ -3,7 +3,7 @@ using OpenSslTls.Profiles;
 namespace OpenSslTls.Connections;
 
 /// <summary>
-/// A TLS session a client can offer again to resume (<see cref="TlsProfile.CreateConnection"/>). Owns one native
+/// A TLS session a client can offer again to resume (<c>CreateConnection</c> of <see cref="TlsProfileConnectionExtensions"/>). Owns one native
 /// reference; dispose it when no longer needed.
 /// </summary>
 public sealed class TlsSession : IDisposable

@@ -108,45 +108,54 @@ internal static unsafe class CallerBufferBio
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Read(BIO* bio, sbyte* data, nuint length, nuint* read)
     {
-        Crypto.BIO_clear_retry_flags(bio);
-        var buffers = (BioBuffers*)Crypto.BIO_get_data(bio);
-        nint available = buffers == null || buffers->Input == null ? 0 : buffers->InputLength - buffers->InputOffset;
-        if (available <= 0)
+        try
         {
+            Crypto.BIO_clear_retry_flags(bio);
+            var buffers = (BioBuffers*)Crypto.BIO_get_data(bio);
+            nint available = buffers == null || buffers->Input == null ? 0 : buffers->InputLength - buffers->InputOffset;
+            if (available <= 0)
+            {
+                *read = 0;
+                Crypto.BIO_set_retry_read(bio);
+                return 0;
+            }
+
+            nint count = (nint)Math.Min((nuint)available, length);
+            Buffer.MemoryCopy(buffers->Input + buffers->InputOffset, data, (long)length, count);
+            buffers->InputOffset += count;
+            *read = (nuint)count;
+            return 1;
+        }
+        catch (Exception e)
+        {
+            NativeCallback.Record("caller-buffer BIO read", e);
             *read = 0;
-            Crypto.BIO_set_retry_read(bio);
             return 0;
         }
-
-        nint count = (nint)Math.Min((nuint)available, length);
-        Buffer.MemoryCopy(buffers->Input + buffers->InputOffset, data, (long)length, count);
-        buffers->InputOffset += count;
-        *read = (nuint)count;
-        return 1;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Write(BIO* bio, sbyte* data, nuint length, nuint* written)
     {
-        Crypto.BIO_clear_retry_flags(bio);
         *written = 0;
-        var buffers = (BioBuffers*)Crypto.BIO_get_data(bio);
-        if (buffers == null || buffers->Sink == IntPtr.Zero)
-        {
-            return 0;
-        }
-
-        var sink = (BioOutputSink)GCHandle.FromIntPtr(buffers->Sink).Target!;
-        IBufferWriter<byte>? writer = sink.Writer;
-        if (writer is null)
-        {
-            // No operation is running (e.g. an alert while the connection is being freed): nowhere to send.
-            Crypto.BIO_set_retry_write(bio);
-            return 0;
-        }
-
         try
         {
+            Crypto.BIO_clear_retry_flags(bio);
+            var buffers = (BioBuffers*)Crypto.BIO_get_data(bio);
+            if (buffers == null || buffers->Sink == IntPtr.Zero)
+            {
+                return 0;
+            }
+
+            var sink = (BioOutputSink)GCHandle.FromIntPtr(buffers->Sink).Target!;
+            IBufferWriter<byte>? writer = sink.Writer;
+            if (writer is null)
+            {
+                // No operation is running (e.g. an alert while the connection is being freed): nowhere to send.
+                Crypto.BIO_set_retry_write(bio);
+                return 0;
+            }
+
             int count = checked((int)length);
             var source = new ReadOnlySpan<byte>(data, count);
             source.CopyTo(writer.GetSpan(count));
@@ -155,10 +164,10 @@ internal static unsafe class CallerBufferBio
             *written = length;
             return 1;
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
             // Never let an exception cross into OpenSSL: remember it and fail the write (the operation reports it).
-            sink.Error = e;
+            NativeCallback.Record("output buffer writer", e);
             return 0;
         }
     }
@@ -166,21 +175,29 @@ internal static unsafe class CallerBufferBio
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnDestroy(BIO* bio)
     {
-        var buffers = (BioBuffers*)Crypto.BIO_get_data(bio);
-        if (buffers != null)
+        try
         {
-            Crypto.BIO_set_data(bio, null);
-            if (buffers->Sink != IntPtr.Zero)
+            var buffers = (BioBuffers*)Crypto.BIO_get_data(bio);
+            if (buffers != null)
             {
-                GCHandle.FromIntPtr(buffers->Sink).Free();
+                Crypto.BIO_set_data(bio, null);
+                if (buffers->Sink != IntPtr.Zero)
+                {
+                    GCHandle.FromIntPtr(buffers->Sink).Free();
+                }
+
+                // The shim's spill buffer comes from malloc/realloc; NativeMemory.Free is free() on Unix, the shim's only platform.
+                NativeMemory.Free(buffers->Spill);
+                NativeMemory.Free(buffers);
             }
 
-            // The shim's spill buffer comes from malloc/realloc; NativeMemory.Free is free() on Unix, the shim's only platform.
-            NativeMemory.Free(buffers->Spill);
-            NativeMemory.Free(buffers);
+            return 1;
         }
-
-        return 1;
+        catch (Exception e)
+        {
+            NativeCallback.Record("caller-buffer BIO destroy", e);
+            return 0;
+        }
     }
 }
 
@@ -210,6 +227,5 @@ internal unsafe struct BioBuffers
 internal sealed class BioOutputSink
 {
     public IBufferWriter<byte>? Writer;
-    public Exception? Error;
     public long BytesWritten;
 }

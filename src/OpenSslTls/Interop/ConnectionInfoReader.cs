@@ -3,15 +3,13 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
 using static OpenSslTls.Interop.NativeMethods;
-using OpenSslTls.Connections;
-using OpenSslTls.Errors;
 
 namespace OpenSslTls.Interop;
 
-/// <summary>Reads the facts of an established <c>SSL</c> into managed records (called once per connection, lazily).</summary>
+/// <summary>Reads the facts of an established <c>SSL</c> and of certificates as raw values (called once per connection, lazily).</summary>
 internal static unsafe class ConnectionInfoReader
 {
-    internal static TlsConnectionInfo Read(SSL* ssl, string? sentServerName, bool isServer)
+    internal static NativeConnectionFacts Read(SSL* ssl, string? sentServerName, bool isServer)
     {
         SSL_CIPHER* cipher = Ssl.SSL_get_current_cipher(ssl);
         byte* description = stackalloc byte[256];
@@ -28,23 +26,31 @@ internal static unsafe class ConnectionInfoReader
             ? Utf8Z.ToString(Ssl.SSL_get_servername(ssl, Ssl.TLSEXT_NAMETYPE_host_name))
             : sentServerName;
 
-        return new TlsConnectionInfo
-        {
-            Protocol = Utf8Z.ToString(Ssl.SSL_get_version(ssl)) ?? "unknown",
-            CipherName = cipher == null ? "(none)" : Utf8Z.ToString(Ssl.SSL_CIPHER_get_name(cipher)) ?? "(none)",
-            CipherBits = cipher == null ? 0 : Ssl.SSL_CIPHER_get_bits(cipher, null),
-            CipherDescription = cipher == null ? string.Empty : (Utf8Z.ToString(Ssl.SSL_CIPHER_description(cipher, (sbyte*)description, 256)) ?? string.Empty).TrimEnd('\n'),
-            ServerName = serverName,
-            SessionReused = Ssl.SSL_session_reused(ssl) == 1,
-            VerifyResult = verify,
-            VerifyResultText = Utf8Z.ToString(Crypto.X509_verify_cert_error_string((nint)verify)) ?? verify.ToString(CultureInfo.InvariantCulture),
-            PeerCertificate = peer is null ? null : ReadCertificate(peer.Pointer),
-            LocalCertificate = local == null ? null : ReadCertificate(local),
-            VerifiedChain = ReadChain(Ssl.SSL_get0_verified_chain(ssl)),
-        };
+        return new NativeConnectionFacts(
+            Protocol: Utf8Z.ToString(Ssl.SSL_get_version(ssl)) ?? "unknown",
+            CipherName: cipher == null ? "(none)" : Utf8Z.ToString(Ssl.SSL_CIPHER_get_name(cipher)) ?? "(none)",
+            CipherBits: cipher == null ? 0 : Ssl.SSL_CIPHER_get_bits(cipher, null),
+            CipherDescription: cipher == null ? string.Empty : (Utf8Z.ToString(Ssl.SSL_CIPHER_description(cipher, (sbyte*)description, 256)) ?? string.Empty).TrimEnd('\n'),
+            ServerName: serverName,
+            SessionReused: Ssl.SSL_session_reused(ssl) == 1,
+            VerifyResult: verify,
+            VerifyResultText: Utf8Z.ToString(Crypto.X509_verify_cert_error_string((nint)verify)) ?? verify.ToString(CultureInfo.InvariantCulture),
+            PeerCertificate: peer is null ? null : ReadCertificate(peer.Pointer),
+            LocalCertificate: local == null ? null : ReadCertificate(local),
+            VerifiedChain: ReadChain(Ssl.SSL_get0_verified_chain(ssl)));
     }
 
-    internal static TlsCertificateInfo ReadCertificate(X509* certificate)
+    /// <summary>OpenSSL's text for a verify result, with the CRL rule spelled out where it is the cause.</summary>
+    internal static string VerifyText(long code)
+    {
+        string text = Utf8Z.ToString(Crypto.X509_verify_cert_error_string((nint)code)) ?? "unknown";
+        string described = $"{text} (X509_V_ERR {code.ToString(CultureInfo.InvariantCulture)})";
+        return code == Crypto.X509_V_ERR_UNABLE_TO_GET_CRL
+            ? described + "; with 'crl' set, OpenSSL checks the whole chain, so the CRL file must hold a current CRL from every CA of the chain"
+            : described;
+    }
+
+    internal static NativeCertificateFacts ReadCertificate(X509* certificate)
     {
         string notBefore = TimeText(Crypto.X509_get0_notBefore(certificate));
         string notAfter = TimeText(Crypto.X509_get0_notAfter(certificate));
@@ -53,26 +59,22 @@ internal static unsafe class ConnectionInfoReader
         var emails = new List<string>();
         var ips = new List<string>();
         ReadAlternativeNames(certificate, dns, uris, emails, ips);
-        return new TlsCertificateInfo
-        {
-            Subject = ReadName(Crypto.X509_get_subject_name(certificate)),
-            Issuer = ReadName(Crypto.X509_get_issuer_name(certificate)),
-            SerialNumber = SerialText(Crypto.X509_get_serialNumber(certificate)),
-            Version = (int)Crypto.X509_get_version(certificate),
-            NotBefore = ParseTime(notBefore),
-            NotAfter = ParseTime(notAfter),
-            NotBeforeText = notBefore,
-            NotAfterText = notAfter,
-            DnsNames = dns,
-            Uris = uris,
-            Emails = emails,
-            IpAddresses = ips,
-            Pem = Pem(certificate),
-        };
+        return new NativeCertificateFacts(
+            Subject: ReadName(Crypto.X509_get_subject_name(certificate)),
+            Issuer: ReadName(Crypto.X509_get_issuer_name(certificate)),
+            SerialNumber: SerialText(Crypto.X509_get_serialNumber(certificate)),
+            Version: (int)Crypto.X509_get_version(certificate),
+            NotBeforeText: notBefore,
+            NotAfterText: notAfter,
+            DnsNames: dns,
+            Uris: uris,
+            Emails: emails,
+            IpAddresses: ips,
+            Pem: Pem(certificate));
     }
 
-    /// <summary>The first certificate of <paramref name="pem"/>; throws <see cref="OpenSslException"/> when there is none.</summary>
-    internal static TlsCertificateInfo ReadPem(string pem)
+    /// <summary>The first certificate of <paramref name="pem"/>; throws <c>OpenSslException</c> when there is none.</summary>
+    internal static NativeCertificateFacts ReadPem(string pem)
     {
         ErrorQueue.Clear();
         byte[] bytes = Encoding.UTF8.GetBytes(pem);
@@ -112,10 +114,10 @@ internal static unsafe class ConnectionInfoReader
         return pems;
     }
 
-    private static TlsDistinguishedName ReadName(X509_NAME* name)
+    private static NativeNameFacts ReadName(X509_NAME* name)
     {
         byte* line = stackalloc byte[4096];
-        return new TlsDistinguishedName(
+        return new NativeNameFacts(
             Line: Utf8Z.ToString(Crypto.X509_NAME_oneline(name, (sbyte*)line, 4096)) ?? string.Empty,
             CommonName: Component(name, Crypto.NID_commonName),
             Locality: Component(name, Crypto.NID_localityName),
@@ -230,16 +232,6 @@ internal static unsafe class ConnectionInfoReader
     {
         BIO* bio = NewMemoryBio();
         return TakeText(bio, Crypto.ASN1_TIME_print(bio, time) == 1);
-    }
-
-    /// <summary>Parses <c>ASN1_TIME_print</c>'s <c>Mon DD hh:mm:ss YYYY GMT</c> (day padded with a space).</summary>
-    private static DateTimeOffset ParseTime(string text)
-    {
-        string compact = string.Join(' ', text.Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        return DateTimeOffset.TryParseExact(compact, "MMM d HH:mm:ss yyyy 'GMT'", CultureInfo.InvariantCulture,
-            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset value)
-            ? value
-            : DateTimeOffset.MinValue;
     }
 
     private static BIO* NewMemoryBio()

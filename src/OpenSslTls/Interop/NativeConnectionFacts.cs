@@ -1,22 +1,43 @@
-using System.Globalization;
-using static OpenSslTls.Interop.NativeMethods;
-using OpenSslTls.Connections;
-
 namespace OpenSslTls.Interop;
 
-/// <summary>Safe entry points for connection facts; the caller holds a lease on the engine's handle.</summary>
-internal static unsafe class NativeConnectionFacts
-{
-    internal static TlsConnectionInfo Read(SslEngine engine, string? sentServerName, bool isServer) =>
-        ConnectionInfoReader.Read(engine.Pointer, sentServerName, isServer);
+/// <summary>
+/// The facts of an established <c>SSL</c> as OpenSSL reports them (<see cref="ConnectionInfoReader.Read"/>); the
+/// public connection record is built from them one layer up.
+/// </summary>
+internal sealed record NativeConnectionFacts(
+    string Protocol,
+    string CipherName,
+    int CipherBits,
+    string CipherDescription,
+    string? ServerName,
+    bool SessionReused,
+    long VerifyResult,
+    string VerifyResultText,
+    NativeCertificateFacts? PeerCertificate,
+    NativeCertificateFacts? LocalCertificate,
+    IReadOnlyList<string> VerifiedChain);
 
-    /// <summary>OpenSSL's text for a verify result, with the CRL rule spelled out where it is the cause.</summary>
-    internal static string VerifyText(long code)
-    {
-        string text = Utf8Z.ToString(Crypto.X509_verify_cert_error_string((nint)code)) ?? "unknown";
-        string described = $"{text} (X509_V_ERR {code.ToString(CultureInfo.InvariantCulture)})";
-        return code == Crypto.X509_V_ERR_UNABLE_TO_GET_CRL
-            ? described + "; with 'crl' set, OpenSSL checks the whole chain, so the CRL file must hold a current CRL from every CA of the chain"
-            : described;
-    }
-}
+/// <summary>One certificate's fields as OpenSSL prints them (validity as <c>ASN1_TIME_print</c> text).</summary>
+internal sealed record NativeCertificateFacts(
+    NativeNameFacts Subject,
+    NativeNameFacts Issuer,
+    string SerialNumber,
+    int Version,
+    string NotBeforeText,
+    string NotAfterText,
+    IReadOnlyList<string> DnsNames,
+    IReadOnlyList<string> Uris,
+    IReadOnlyList<string> Emails,
+    IReadOnlyList<string> IpAddresses,
+    string Pem);
+
+/// <summary>A subject or issuer: OpenSSL's one-line form and the components read by NID.</summary>
+internal sealed record NativeNameFacts(
+    string Line,
+    string? CommonName,
+    string? Locality,
+    string? Country,
+    string? State,
+    string? Organization,
+    string? OrganizationalUnit,
+    string? UserId);

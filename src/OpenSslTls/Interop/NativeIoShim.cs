@@ -17,11 +17,11 @@ internal static unsafe class NativeIoShim
 
     private static readonly Lazy<Functions?> s_functions = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>For tests: makes new connections use the managed BIO even when the shim is loaded.</summary>
-    internal static bool ForceManaged { get; set; }
-
-    /// <summary>The shim's functions, or null when new connections use the managed BIO.</summary>
-    internal static Functions? Active => ForceManaged ? null : s_functions.Value;
+    /// <summary>
+    /// The shim's functions, or null when it is absent or turned off: then every engine uses the managed BIO
+    /// (<see cref="SslEngineIo"/> chooses per connection when it is loaded).
+    /// </summary>
+    internal static Functions? Loaded => s_functions.Value;
 
     /// <summary>The shim's live BIO states (0 without the shim): every native-path connection holds one until SSL_free.</summary>
     internal static long LiveIoBlocks => s_functions.Value?.LiveIoBlocks ?? 0;

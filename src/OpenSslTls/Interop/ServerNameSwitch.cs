@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static OpenSslTls.Interop.NativeMethods;
-using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Interop;
 
@@ -9,27 +8,25 @@ namespace OpenSslTls.Interop;
 /// Server-side SNI profile switching. Every server <c>SSL_CTX</c> gets a ClientHello callback, which reads the SNI
 /// and switches before OpenSSL chooses the protocol version, so the chosen profile's <c>method</c> applies too; the
 /// servername callback only acknowledges the name. A connection created
-/// with a <see cref="TlsServerNameSelector"/> stores its state in the <c>SSL</c>'s ex_data through a GCHandle that the
+/// with an <see cref="IServerNameChooser"/> stores its state in the <c>SSL</c>'s ex_data through a GCHandle that the
 /// ex_data free callback releases when <c>SSL_free</c> runs, so native code never keeps it alive longer than the SSL.
+/// A chooser that throws fails the handshake with an alert; the exception goes to <see cref="NativeCallback"/>.
 /// </summary>
 internal static unsafe class ServerNameSwitch
 {
     private static readonly Lock Gate = new();
     private static int s_index = -1;
 
-    /// <summary>Per-connection switching state; references profiles and the selector, never the connection.</summary>
-    internal sealed class State(TlsProfile initial, TlsServerNameSelector selector)
+    /// <summary>The callback name a chooser's exception is reported under.</summary>
+    internal const string CallbackName = "SNI profile selector";
+
+    /// <summary>Per-connection switching state; references the chooser, never the connection.</summary>
+    internal sealed class State(IServerNameChooser chooser)
     {
-        public TlsProfile Initial { get; } = initial;
+        public IServerNameChooser Chooser { get; } = chooser;
 
-        public TlsServerNameSelector Selector { get; } = selector;
-
-        public TlsProfile? Selected { get; set; }
-
-        /// <summary>True once the ClientHello callback ran the selector (OpenSSL may call it again after a HelloRetryRequest).</summary>
+        /// <summary>True once the ClientHello callback ran the chooser (OpenSSL may call it again after a HelloRetryRequest).</summary>
         public bool Decided { get; set; }
-
-        public Exception? Error { get; set; }
     }
 
     /// <summary>Installs the servername callback on a server context.</summary>
@@ -75,55 +72,56 @@ internal static unsafe class ServerNameSwitch
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void FreeState(void* parent, void* pointer, CRYPTO_EX_DATA* data, int index, nint argl, void* argp)
     {
-        if (pointer != null)
+        try
         {
-            GCHandle.FromIntPtr((IntPtr)pointer).Free();
+            if (pointer != null)
+            {
+                GCHandle.FromIntPtr((IntPtr)pointer).Free();
+            }
+        }
+        catch (Exception e)
+        {
+            NativeCallback.Record("SNI state release", e);
         }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnClientHello(SSL* ssl, int* alert, void* argument)
     {
-        void* pointer = s_index < 0 ? null : Ssl.SSL_get_ex_data(ssl, s_index);
-        if (pointer == null)
-        {
-            return Ssl.SSL_CLIENT_HELLO_SUCCESS;
-        }
-
-        var state = (State)GCHandle.FromIntPtr((IntPtr)pointer).Target!;
-        if (state.Decided)
-        {
-            return Ssl.SSL_CLIENT_HELLO_SUCCESS;
-        }
-
-        byte* extension = null;
-        nuint length = 0;
-        if (Ssl.SSL_client_hello_get0_ext(ssl, Ssl.TLSEXT_TYPE_server_name, &extension, &length) != 1
-            || !TryReadHostName(new ReadOnlySpan<byte>(extension, checked((int)length)), out string? name))
-        {
-            return Ssl.SSL_CLIENT_HELLO_SUCCESS; // no usable SNI: keep the address-selected profile
-        }
-
         try
         {
-            state.Decided = true;
-            TlsProfile? chosen = state.Selector(state.Initial, name);
-            if (chosen is not null && !ReferenceEquals(chosen, state.Initial))
+            void* pointer = s_index < 0 ? null : Ssl.SSL_get_ex_data(ssl, s_index);
+            if (pointer == null)
             {
-                if (chosen.Role != TlsRole.Server)
-                {
-                    throw new InvalidOperationException($"SNI selector returned client profile {chosen.Label}");
-                }
+                return Ssl.SSL_CLIENT_HELLO_SUCCESS;
+            }
 
+            var state = (State)GCHandle.FromIntPtr((IntPtr)pointer).Target!;
+            if (state.Decided)
+            {
+                return Ssl.SSL_CLIENT_HELLO_SUCCESS;
+            }
+
+            byte* extension = null;
+            nuint length = 0;
+            if (Ssl.SSL_client_hello_get0_ext(ssl, Ssl.TLSEXT_TYPE_server_name, &extension, &length) != 1
+                || !TryReadHostName(new ReadOnlySpan<byte>(extension, checked((int)length)), out string? name))
+            {
+                return Ssl.SSL_CLIENT_HELLO_SUCCESS; // no usable SNI: keep the address-selected profile
+            }
+
+            state.Decided = true;
+            if (state.Chooser.Choose(name) is { } chosen)
+            {
                 SwitchTo(ssl, chosen);
-                state.Selected = chosen;
             }
 
             return Ssl.SSL_CLIENT_HELLO_SUCCESS;
         }
         catch (Exception e)
         {
-            state.Error = e;
+            // Never let an exception cross into OpenSSL: fail this handshake with an alert, the connection reports it.
+            NativeCallback.Record(CallbackName, e);
             *alert = Ssl.SSL_AD_INTERNAL_ERROR;
             return Ssl.SSL_CLIENT_HELLO_ERROR;
         }
@@ -162,45 +160,32 @@ internal static unsafe class ServerNameSwitch
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnServerName(SSL* ssl, int* alert, void* argument)
     {
-        if (s_index < 0)
-        {
-            return Ssl.SSL_TLSEXT_ERR_NOACK;
-        }
-
-        void* pointer = Ssl.SSL_get_ex_data(ssl, s_index);
-        string? name = Utf8Z.ToString(Ssl.SSL_get_servername(ssl, Ssl.TLSEXT_NAMETYPE_host_name));
-        if (pointer == null || string.IsNullOrEmpty(name))
-        {
-            return Ssl.SSL_TLSEXT_ERR_NOACK;
-        }
-
-        var state = (State)GCHandle.FromIntPtr((IntPtr)pointer).Target!;
-        if (state.Decided)
-        {
-            return Ssl.SSL_TLSEXT_ERR_OK;
-        }
-
         try
         {
-            TlsProfile? chosen = state.Selector(state.Initial, name);
-            if (chosen is null || ReferenceEquals(chosen, state.Initial))
+            if (s_index < 0)
             {
-                return Ssl.SSL_TLSEXT_ERR_OK;
+                return Ssl.SSL_TLSEXT_ERR_NOACK;
             }
 
-            if (chosen.Role != TlsRole.Server)
+            void* pointer = Ssl.SSL_get_ex_data(ssl, s_index);
+            string? name = Utf8Z.ToString(Ssl.SSL_get_servername(ssl, Ssl.TLSEXT_NAMETYPE_host_name));
+            if (pointer == null || string.IsNullOrEmpty(name))
             {
-                throw new InvalidOperationException($"SNI selector returned client profile {chosen.Label}");
+                return Ssl.SSL_TLSEXT_ERR_NOACK;
             }
 
-            SwitchTo(ssl, chosen);
-            state.Selected = chosen;
+            var state = (State)GCHandle.FromIntPtr((IntPtr)pointer).Target!;
+            if (!state.Decided && state.Chooser.Choose(name) is { } chosen)
+            {
+                SwitchTo(ssl, chosen);
+            }
+
             return Ssl.SSL_TLSEXT_ERR_OK;
         }
         catch (Exception e)
         {
             // Never let an exception cross into OpenSSL: fail this handshake with an alert, the connection reports it.
-            state.Error = e;
+            NativeCallback.Record(CallbackName, e);
             *alert = Ssl.SSL_AD_INTERNAL_ERROR;
             return Ssl.SSL_TLSEXT_ERR_ALERT_FATAL;
         }
@@ -210,12 +195,12 @@ internal static unsafe class ServerNameSwitch
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     internal static int KeepVerdict(int preverifyOk, X509_STORE_CTX* store) => preverifyOk;
 
-    private static void SwitchTo(SSL* ssl, TlsProfile profile)
+    private static void SwitchTo(SSL* ssl, SafeSslContextHandle context)
     {
-        var lease = new HandleLease(profile.Context);
+        var lease = new HandleLease(context);
         try
         {
-            SSL_CTX* ctx = profile.Context.Pointer;
+            SSL_CTX* ctx = context.Pointer;
 
             // SSL_set_SSL_CTX up-refs the new context and drops the SSL's reference to the old one; it swaps the
             // certificates but not the verification settings or options, so copy those: a switch must never leave the

@@ -7,7 +7,7 @@ namespace OpenSslTls.Module;
 public sealed class TlsConnectionEventArgs : EventArgs
 {
     /// <summary>Creates the event data.</summary>
-    public TlsConnectionEventArgs(TlsConnection connection, string eventName, OpenSslException? error = null)
+    public TlsConnectionEventArgs(TlsConnection connection, string eventName, TlsException? error = null)
     {
         Connection = connection;
         EventName = eventName;
@@ -21,5 +21,5 @@ public sealed class TlsConnectionEventArgs : EventArgs
     public string EventName { get; }
 
     /// <summary>Why a handshake failed; null for other events.</summary>
-    public OpenSslException? Error { get; }
+    public TlsException? Error { get; }
 }

@@ -1,85 +1,87 @@
-using System.Diagnostics;
 using System.Net;
 using OpenSslTls.Connections;
+using OpenSslTls.Errors;
 
 namespace OpenSslTls.Module;
 
 /// <summary>
-/// What a <see cref="TlsModule"/> knows about one of its connections: identity, endpoints, generation, activity and
-/// byte counts. The connection calls it around every operation; it never references the host's socket.
+/// What a <see cref="TlsModule"/> knows about one of its connections: identity, endpoints, generation and activity.
+/// It is the connection's observer: the connection calls it around every operation; it never references the host's
+/// socket.
 /// </summary>
-internal sealed class TlsConnectionRecord
+internal sealed class TlsConnectionRecord : IConnectionObserver
 {
+    private readonly TlsModule _module;
     private long _lastActivity;
-    private long _bytesIn;
-    private long _bytesOut;
+    private int _released;
+    private TlsConnection? _connection;
 
     internal TlsConnectionRecord(TlsModule module, long id, TlsProfileGeneration generation, IPEndPoint? local, IPEndPoint? remote, long now)
     {
-        Module = module;
+        _module = module;
         Id = id;
         Generation = generation;
-        Local = local;
-        Remote = remote;
+        LocalEndPoint = local;
+        RemoteEndPoint = remote;
         Created = now;
         _lastActivity = now;
     }
 
-    internal TlsModule Module { get; }
+    public long Id { get; }
 
-    internal long Id { get; }
+    public IPEndPoint? LocalEndPoint { get; }
+
+    public IPEndPoint? RemoteEndPoint { get; }
 
     internal TlsProfileGeneration Generation { get; }
 
-    internal IPEndPoint? Local { get; }
-
-    internal IPEndPoint? Remote { get; }
+    /// <summary>The connection this record watches; set once, right after the connection is created with it.</summary>
+    internal TlsConnection Connection
+    {
+        get => _connection ?? throw new InvalidOperationException("the record's connection is not created yet");
+        set => _connection = value;
+    }
 
     internal long Created { get; }
 
     internal long LastActivity => Interlocked.Read(ref _lastActivity);
 
-    internal long BytesIn => Interlocked.Read(ref _bytesIn);
-
-    internal long BytesOut => Interlocked.Read(ref _bytesOut);
-
     internal bool Killed { get; set; }
 
-    internal bool Released { get; private set; }
-
-    internal void OnActivity(long received, long sent)
+    public bool AllowIo(out long thresholdKilobytes)
     {
-        Interlocked.Exchange(ref _lastActivity, Module.Time.GetTimestamp());
-        if (received > 0)
+        if (Killed)
         {
-            Interlocked.Add(ref _bytesIn, received);
+            thresholdKilobytes = 0;
+            return true; // state is Closed already; the connection reports it
         }
 
-        if (sent > 0)
-        {
-            Interlocked.Add(ref _bytesOut, sent);
-        }
-
-        Module.Metrics.RecordBytes(received, sent);
+        return _module.AllowIo(out thresholdKilobytes);
     }
 
-    /// <summary>Runs once, when the connection is disposed: unregisters and releases the generation.</summary>
-    internal void Release(TlsConnection connection)
+    public void OnActivity(long received, long sent)
     {
-        if (Released)
+        Interlocked.Exchange(ref _lastActivity, _module.Time.GetTimestamp());
+        _module.Metrics.RecordBytes(received, sent);
+    }
+
+    public void OnHandshakeCompleted(TlsConnection connection) => _module.OnHandshakeCompleted(this, connection);
+
+    public void OnHandshakeFailed(TlsConnection connection, TlsException error) => _module.OnHandshakeFailed(this, connection, error);
+
+    /// <summary>Acts once however many threads dispose the connection: unregisters and releases the generation.</summary>
+    public void OnReleased(TlsConnection connection)
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
         {
             return;
         }
 
-        Released = true;
-        Module.Unregister(this, connection);
+        _module.Unregister(this);
         Generation.Release();
     }
 
-    internal TimeSpan Age(long now) => Module.Time.GetElapsedTime(Created, now);
+    internal TimeSpan Age(long now) => _module.Time.GetElapsedTime(Created, now);
 
-    internal TimeSpan Idle(long now) => Module.Time.GetElapsedTime(LastActivity, now);
-
-    [Conditional("DEBUG")]
-    internal void AssertAlive() => Debug.Assert(!Released, "connection record used after release");
+    internal TimeSpan Idle(long now) => _module.Time.GetElapsedTime(LastActivity, now);
 }

@@ -22,7 +22,7 @@ public sealed partial class TlsModule : IDisposable
     public const string ConnectionOutEvent = "tls:connection-out";
 
     private readonly Lock _reloadGate = new();
-    private readonly ConcurrentDictionary<long, TlsConnection> _connections = new();
+    private readonly ConcurrentDictionary<long, TlsConnectionRecord> _connections = new();
     private readonly ConcurrentDictionary<TlsProfileGeneration, byte> _liveGenerations = new();
     private readonly TlsModuleOptions _options;
     private readonly ILogger _logger;
@@ -143,11 +143,11 @@ public sealed partial class TlsModule : IDisposable
     {
         ArgumentNullException.ThrowIfNull(local);
         ArgumentNullException.ThrowIfNull(remote);
-        return Register(generation =>
+        return Register((generation, record) =>
         {
             TlsProfileSet set = generation.Profiles;
             TlsProfile profile = set.SelectServer(local);
-            return profile.CreateConnection(serverNameSelector: set.ServerNameSelectorFor(local));
+            return profile.CreateConnection(record, SslEngineOptions.Default, serverNameSelector: set.ServerNameSelectorFor(local));
         }, local, remote);
     }
 
@@ -159,7 +159,10 @@ public sealed partial class TlsModule : IDisposable
     public TlsConnection OpenConnection(IPEndPoint remote, string? serverName = null, string? serverId = null, IPEndPoint? local = null, TlsSession? resumeSession = null)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        return Register(generation => generation.Profiles.SelectClient(remote, serverName, serverId).CreateConnection(serverName, resumeSession), local, remote);
+        return Register(
+            (generation, record) => generation.Profiles.SelectClient(remote, serverName, serverId).CreateConnection(record, SslEngineOptions.Default, serverName, resumeSession),
+            local,
+            remote);
     }
 
     /// <summary>
@@ -216,21 +219,16 @@ public sealed partial class TlsModule : IDisposable
         long now = Time.GetTimestamp();
         int timeout = Runtime.ConnectionTimeout;
         var rows = new List<TlsConnectionSummary>(_connections.Count);
-        foreach (TlsConnection connection in _connections.Values.OrderBy(c => c.Id))
+        foreach (TlsConnectionRecord record in _connections.Values.OrderBy(r => r.Id))
         {
-            TlsConnectionRecord? record = connection.Record;
-            if (record is null)
-            {
-                continue;
-            }
-
+            TlsConnection connection = record.Connection;
             TlsConnectionInfo? info = connection.State is TlsConnectionState.Established or TlsConnectionState.PeerClosed ? connection.Info : null;
             long remaining = timeout < 0 ? -1 : Math.Max(0, timeout - (long)record.Idle(now).TotalSeconds);
             rows.Add(new TlsConnectionSummary(
                 record.Id,
                 remaining,
-                record.Remote?.ToString(),
-                record.Local?.ToString(),
+                record.RemoteEndPoint?.ToString(),
+                record.LocalEndPoint?.ToString(),
                 info?.CipherDescription ?? string.Empty,
                 info?.Protocol ?? string.Empty,
                 connection.State,
@@ -263,12 +261,13 @@ public sealed partial class TlsModule : IDisposable
     /// <summary><c>tls.kill</c>: closes connection <paramref name="id"/> (nothing is sent) and raises <see cref="ConnectionKilled"/>; false when unknown.</summary>
     public bool Kill(long id)
     {
-        if (!_connections.TryGetValue(id, out TlsConnection? connection))
+        if (!_connections.TryGetValue(id, out TlsConnectionRecord? record))
         {
             return false;
         }
 
-        connection.Record!.Killed = true;
+        TlsConnection connection = record.Connection;
+        record.Killed = true;
         connection.Abort();
         ConnectionKilled?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:killed"));
         return true;
@@ -288,10 +287,11 @@ public sealed partial class TlsModule : IDisposable
 
         long now = Time.GetTimestamp();
         var expired = new List<TlsConnection>();
-        foreach (TlsConnection connection in _connections.Values)
+        foreach (TlsConnectionRecord record in _connections.Values)
         {
-            if (connection.Record is { } record && record.Idle(now) >= TimeSpan.FromSeconds(timeout))
+            if (record.Idle(now) >= TimeSpan.FromSeconds(timeout))
             {
+                TlsConnection connection = record.Connection;
                 connection.Abort();
                 expired.Add(connection);
                 ConnectionExpired?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:expired"));
@@ -324,14 +324,9 @@ public sealed partial class TlsModule : IDisposable
         }
     }
 
-    internal bool AllowIo(TlsConnection connection)
+    internal bool AllowIo(out long thresholdKilobytes)
     {
-        if (connection.Record is { Killed: true })
-        {
-            return true; // state is Closed already; the connection reports it
-        }
-
-        long threshold = Runtime.EffectiveThreshold2Kilobytes;
+        long threshold = thresholdKilobytes = Runtime.EffectiveThreshold2Kilobytes;
         if (threshold == 0 || AvailableKilobytes() >= threshold)
         {
             return true;
@@ -341,15 +336,14 @@ public sealed partial class TlsModule : IDisposable
         return false;
     }
 
-    internal void OnHandshakeCompleted(TlsConnection connection)
+    internal void OnHandshakeCompleted(TlsConnectionRecord record, TlsConnection connection)
     {
-        TlsConnectionRecord record = connection.Record!;
         TlsConnectionInfo? info = connection.Info;
         Metrics.HandshakeCompleted(info?.Protocol ?? "unknown", record.Age(Time.GetTimestamp()));
         LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
         if (info is not null && _logger.IsEnabled(level))
         {
-            LogEstablished(_logger, level, record.Id, connection.Role, record.Remote?.ToString(), info.Protocol, info.CipherName, info.CipherBits,
+            LogEstablished(_logger, level, record.Id, connection.Role, record.RemoteEndPoint?.ToString(), info.Protocol, info.CipherName, info.CipherBits,
                 info.ServerName, info.PeerCertificate?.Subject.Line, info.PeerCertificate?.Issuer.Line, info.VerifyResultText);
         }
 
@@ -364,28 +358,27 @@ public sealed partial class TlsModule : IDisposable
         }
     }
 
-    internal void OnHandshakeFailed(TlsConnection connection, OpenSslException error)
+    internal void OnHandshakeFailed(TlsConnectionRecord record, TlsConnection connection, TlsException error)
     {
-        TlsConnectionRecord record = connection.Record!;
         Metrics.HandshakeFailed(record.Age(Time.GetTimestamp()));
         LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
         if (_logger.IsEnabled(level))
         {
-            LogHandshakeFailed(_logger, level, record.Id, connection.Role, record.Remote?.ToString(), error.Message);
+            LogHandshakeFailed(_logger, level, record.Id, connection.Role, record.RemoteEndPoint?.ToString(), error.Message);
         }
 
         HandshakeFailed?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:handshake-failed", error));
     }
 
-    internal void Unregister(TlsConnectionRecord record, TlsConnection connection)
+    internal void Unregister(TlsConnectionRecord record)
     {
-        if (_connections.TryRemove(new KeyValuePair<long, TlsConnection>(record.Id, connection)))
+        if (_connections.TryRemove(new KeyValuePair<long, TlsConnectionRecord>(record.Id, record)))
         {
             Metrics.ConnectionClosed();
             LogLevel debug = KamailioLogLevels.ToLogLevel(Runtime.DebugLevel);
             if (_logger.IsEnabled(debug))
             {
-                LogTrace(_logger, debug, record.Id, "released", connection.Profile.Label, record.Generation.Number);
+                LogTrace(_logger, debug, record.Id, "released", record.Connection.Profile.Label, record.Generation.Number);
             }
         }
 
@@ -426,7 +419,7 @@ public sealed partial class TlsModule : IDisposable
         }
     }
 
-    private TlsConnection Register(Func<TlsProfileGeneration, TlsConnection> create, IPEndPoint? local, IPEndPoint? remote)
+    private TlsConnection Register(Func<TlsProfileGeneration, TlsConnectionRecord, TlsConnection> create, IPEndPoint? local, IPEndPoint? remote)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long threshold = Runtime.EffectiveThreshold1Kilobytes;
@@ -437,10 +430,11 @@ public sealed partial class TlsModule : IDisposable
         }
 
         TlsProfileGeneration generation = AcquireCurrent();
+        var record = new TlsConnectionRecord(this, Interlocked.Increment(ref _nextId), generation, local, remote, Time.GetTimestamp());
         TlsConnection connection;
         try
         {
-            connection = create(generation);
+            connection = create(generation, record);
         }
         catch
         {
@@ -448,9 +442,8 @@ public sealed partial class TlsModule : IDisposable
             throw;
         }
 
-        var record = new TlsConnectionRecord(this, Interlocked.Increment(ref _nextId), generation, local, remote, Time.GetTimestamp());
-        connection.Record = record;
-        _connections[record.Id] = connection;
+        record.Connection = connection;
+        _connections[record.Id] = record;
         Metrics.ConnectionOpened();
         LogLevel debug = KamailioLogLevels.ToLogLevel(Runtime.DebugLevel);
         if (_logger.IsEnabled(debug))

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using OpenSslTls.Interop;
-using OpenSslTls.Connections;
 using OpenSslTls.Errors;
 using OpenSslTls.OpenSsl;
 
@@ -76,15 +75,6 @@ public sealed class TlsProfile : IDisposable
         SafeSslContextHandle context = new ProfileContextBuilder(label, role, settings, tuning, logger, engine).Build();
         return new TlsProfile(label, role, settings, tuning, runtime ?? new TlsRuntimeParameters(), context, logger);
     }
-
-    /// <summary>
-    /// Creates a connection of this profile's role. For clients, <paramref name="serverName"/> is sent as SNI
-    /// (else the profile's <c>server_name</c>), and <paramref name="resumeSession"/> offers a previous session.
-    /// For servers, <paramref name="serverNameSelector"/> may switch the connection to another server profile when
-    /// the client's SNI asks for it (certificate, CAs, verification and options all come from the chosen profile).
-    /// </summary>
-    public TlsConnection CreateConnection(string? serverName = null, TlsSession? resumeSession = null, TlsServerNameSelector? serverNameSelector = null) =>
-        new(this, serverName, resumeSession, serverNameSelector);
 
     /// <summary>Releases this profile's reference to the context; live connections keep their own.</summary>
     public void Dispose() => _context.Dispose();

@@ -3,6 +3,7 @@ using System.Text;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
 using OpenSslTls.Connections;
+using OpenSslTls.Errors;
 using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Connections;
@@ -173,7 +174,7 @@ public sealed class InMemoryConnectionTests : NativeLeakCheck
         Assert.Equal(TlsStatus.Failed, result.Status);
         Assert.Equal(TlsConnectionState.Failed, connection.State);
         Assert.NotNull(connection.Failure);
-        Assert.NotEmpty(connection.Failure!.Errors);
+        Assert.NotEmpty(Assert.IsType<OpenSslException>(connection.Failure).Errors);
         Assert.Equal(TlsStatus.Failed, connection.Receive(input, new ArrayBufferWriter<byte>(), output).Status);
     }
 
@@ -192,7 +193,7 @@ public sealed class InMemoryConnectionTests : NativeLeakCheck
         TlsResult result = pair.Server.Receive(tampered, new ArrayBufferWriter<byte>(), new ArrayBufferWriter<byte>());
 
         Assert.Equal(TlsStatus.Failed, result.Status);
-        Assert.Contains(pair.Server.Failure!.Errors, e => e.Reason.Contains("bad record mac", StringComparison.OrdinalIgnoreCase)
+        Assert.Contains(Assert.IsType<OpenSslException>(pair.Server.Failure).Errors, e => e.Reason.Contains("bad record mac", StringComparison.OrdinalIgnoreCase)
             || e.Reason.Contains("decryption failed", StringComparison.OrdinalIgnoreCase));
     }
 

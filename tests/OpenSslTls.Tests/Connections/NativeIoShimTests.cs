@@ -3,6 +3,7 @@ using OpenSslTls.Interop;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
 using OpenSslTls.Connections;
+using OpenSslTls.Errors;
 using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Connections;
@@ -24,10 +25,10 @@ public sealed class NativeIoShimTests : NativeLeakCheck
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "the C shim is built for Linux only");
         Skip.If(Environment.GetEnvironmentVariable(NativeIoShim.Variable) is "off" or "0" or "false", $"{NativeIoShim.Variable} turns the shim off for this run");
-        Assert.True(NativeIoShim.Active is not null, NativeIoShim.Status);
+        Assert.True(NativeIoShim.Loaded is not null, NativeIoShim.Status);
         using TlsProfile server = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings());
         using TlsConnection connection = server.CreateConnection();
-        Assert.True(connection.Engine.UsesNativeIo);
+        Assert.IsType<ShimSslEngine>(connection.Engine);
     }
 
     [SkippableTheory]
@@ -39,13 +40,13 @@ public sealed class NativeIoShimTests : NativeLeakCheck
     [InlineData(true, false, TlsMethod.TLSv1_2)]
     public void Managed_and_native_BIOs_interoperate(bool nativeServer, bool nativeClient, TlsMethod method)
     {
-        Skip.IfNot(NativeIoShim.Active is not null || (!nativeServer && !nativeClient), NativeIoShim.Status);
+        Skip.IfNot(NativeIoShim.Loaded is not null || (!nativeServer && !nativeClient), NativeIoShim.Status);
         using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(method), runtime: s_closeNotify);
         using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(method), runtime: s_closeNotify);
         using TlsConnection server = Create(serverProfile, nativeServer);
         using TlsConnection client = Create(clientProfile, nativeClient);
-        Assert.Equal(nativeServer, server.Engine.UsesNativeIo);
-        Assert.Equal(nativeClient, client.Engine.UsesNativeIo);
+        Assert.Equal(nativeServer, server.Engine is ShimSslEngine);
+        Assert.Equal(nativeClient, client.Engine is ShimSslEngine);
 
         var pump = new Pump(server, client, exactSpans: false);
         pump.HandshakeAndExchange();
@@ -57,33 +58,29 @@ public sealed class NativeIoShimTests : NativeLeakCheck
     [InlineData(TlsMethod.TLSv1_2)]
     public void Output_beyond_the_room_given_spills_and_arrives_whole(TlsMethod method)
     {
-        Skip.IfNot(NativeIoShim.Active is not null, NativeIoShim.Status);
-        (int handshake, int read, int shutdown, int overhead) = (SslEngine.HandshakeScratchBytes, SslEngine.ReadScratchBytes, SslEngine.ShutdownRoomBytes, SslEngine.WriteOverheadBytes);
-        try
-        {
-            // Every writer hands out exactly the room asked for, and we ask for almost none: nearly every flight, record
-            // and alert goes through the shim's spill buffer and must still arrive whole and in order.
-            SslEngine.HandshakeScratchBytes = 7;
-            SslEngine.ReadScratchBytes = 3;
-            SslEngine.ShutdownRoomBytes = 5;
-            SslEngine.WriteOverheadBytes = -16384;
+        Skip.IfNot(NativeIoShim.Loaded is not null, NativeIoShim.Status);
 
-            using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(method) with
-            {
-                Certificate = Pki.ServerRsaCertificate,
-                PrivateKey = Pki.ServerRsaKey,
-            }, runtime: s_closeNotify);
-            using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(method), runtime: s_closeNotify);
-            using TlsConnection server = Create(serverProfile, native: true);
-            using TlsConnection client = Create(clientProfile, native: true);
-            var pump = new Pump(server, client, exactSpans: true);
-            pump.HandshakeAndExchange();
-            pump.CloseBothWays();
-        }
-        finally
+        // Every writer hands out exactly the room asked for, and we ask for almost none: nearly every flight, record
+        // and alert goes through the shim's spill buffer and must still arrive whole and in order.
+        var tiny = new SslEngineOptions
         {
-            (SslEngine.HandshakeScratchBytes, SslEngine.ReadScratchBytes, SslEngine.ShutdownRoomBytes, SslEngine.WriteOverheadBytes) = (handshake, read, shutdown, overhead);
-        }
+            Io = SslEngineIo.Shim,
+            HandshakeScratchBytes = 7,
+            ReadScratchBytes = 3,
+            ShutdownRoomBytes = 5,
+            WriteOverheadBytes = -16384,
+        };
+        using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(method) with
+        {
+            Certificate = Pki.ServerRsaCertificate,
+            PrivateKey = Pki.ServerRsaKey,
+        }, runtime: s_closeNotify);
+        using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(method), runtime: s_closeNotify);
+        using TlsConnection server = Create(serverProfile, tiny);
+        using TlsConnection client = Create(clientProfile, tiny);
+        var pump = new Pump(server, client, exactSpans: true);
+        pump.HandshakeAndExchange();
+        pump.CloseBothWays();
     }
 
     [SkippableTheory]
@@ -91,7 +88,7 @@ public sealed class NativeIoShimTests : NativeLeakCheck
     [InlineData(true)]
     public void A_small_plaintext_span_is_filled_across_calls_with_nothing_lost(bool native)
     {
-        Skip.IfNot(NativeIoShim.Active is not null || !native, NativeIoShim.Status);
+        Skip.IfNot(NativeIoShim.Loaded is not null || !native, NativeIoShim.Status);
         using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings());
         using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings());
         using TlsConnection server = Create(serverProfile, native);
@@ -123,10 +120,39 @@ public sealed class NativeIoShimTests : NativeLeakCheck
         Assert.True(ciphertext.IsEmpty);
     }
 
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_output_writer_that_throws_fails_the_connection_and_nothing_stale_is_sent_later(bool native)
+    {
+        Skip.IfNot(NativeIoShim.Loaded is not null || !native, NativeIoShim.Status);
+
+        // On the shim path the room asked for is one byte short per record, so the record spills and the writer is
+        // called a second time for the spill: that call throws, after libssl has already encrypted the record.
+        var engine = new SslEngineOptions { Io = native ? SslEngineIo.Shim : SslEngineIo.Managed, WriteOverheadBytes = -16384 };
+        using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings());
+        using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings());
+        using TlsConnection server = Create(serverProfile, engine);
+        using TlsConnection client = Create(clientProfile, engine);
+        new Pump(server, client, exactSpans: false).Handshake();
+
+        var refusing = new RefusingWriter(native ? 1 : 0);
+        Assert.Equal(TlsStatus.Failed, client.Send(Pattern(3000, seed: 9), refusing).Status);
+        var failure = Assert.IsType<TlsCallbackException>(client.Failure);
+        Assert.Equal("output buffer writer", failure.Callback);
+        Assert.Same(refusing.Thrown, failure.InnerException);
+        Assert.StartsWith("encrypting failed: the output buffer writer threw InvalidOperationException", failure.Message, StringComparison.Ordinal);
+
+        var later = new ArrayBufferWriter<byte>();
+        Assert.Equal(TlsStatus.Failed, client.Send("after"u8, later).Status);
+        client.Close(later);
+        Assert.Equal(0, later.WrittenCount);
+    }
+
     [SkippableFact]
     public void Native_connections_free_their_BIO_state_however_they_end()
     {
-        Skip.IfNot(NativeIoShim.Active is not null, NativeIoShim.Status);
+        Skip.IfNot(NativeIoShim.Loaded is not null, NativeIoShim.Status);
         long before = NativeIoShim.LiveIoBlocks;
         using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(), runtime: s_closeNotify);
         using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(), runtime: s_closeNotify);
@@ -168,19 +194,11 @@ public sealed class NativeIoShimTests : NativeLeakCheck
         Assert.Equal(before, NativeIoShim.LiveIoBlocks);
     }
 
-    private static TlsConnection Create(TlsProfile profile, bool native)
-    {
-        bool before = NativeIoShim.ForceManaged;
-        NativeIoShim.ForceManaged = !native;
-        try
-        {
-            return profile.CreateConnection(profile.Role == TlsRole.Client ? "localhost" : null);
-        }
-        finally
-        {
-            NativeIoShim.ForceManaged = before;
-        }
-    }
+    private static TlsConnection Create(TlsProfile profile, bool native) =>
+        Create(profile, new SslEngineOptions { Io = native ? SslEngineIo.Shim : SslEngineIo.Managed });
+
+    private static TlsConnection Create(TlsProfile profile, SslEngineOptions engine) =>
+        profile.CreateConnection(NoConnectionObserver.Instance, engine, profile.Role == TlsRole.Client ? "localhost" : null);
 
     private static byte[] Pattern(int length, int seed)
     {
@@ -276,6 +294,22 @@ public sealed class NativeIoShimTests : NativeLeakCheck
                     throw new InvalidOperationException();
             }
         }
+    }
+
+    /// <summary>Gives exactly the room asked for <paramref name="allowed"/> times, then throws.</summary>
+    private sealed class RefusingWriter(int allowed) : IBufferWriter<byte>
+    {
+        private int _calls;
+
+        public Exception Thrown { get; } = new InvalidOperationException("the socket buffer is gone");
+
+        public void Advance(int count)
+        {
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _calls++ < allowed ? new byte[Math.Max(1, sizeHint)] : throw Thrown;
+
+        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
     }
 
     /// <summary>An <see cref="IBufferWriter{T}"/> that never gives more room than asked for (at least one byte).</summary>

@@ -51,7 +51,7 @@ public sealed class OpenSslServerSideInteropTests : NativeLeakCheck
             else
             {
                 Assert.Equal(TlsConnectionState.Failed, peer.Connection.State);
-                Assert.Contains(peer.Connection.Failure!.Errors, e => e.Reason.Contains("unsupported protocol", StringComparison.Ordinal));
+                Assert.Contains(Assert.IsType<OpenSslException>(peer.Connection.Failure).Errors, e => e.Reason.Contains("unsupported protocol", StringComparison.Ordinal));
             }
         }
     }
@@ -224,7 +224,7 @@ public sealed class OpenSslServerSideInteropTests : NativeLeakCheck
         using (peer)
         {
             Assert.False(peer.WaitForHandshake(Timeout));
-            Assert.Contains(peer.Connection.Failure!.Errors, e => e.Reason.Contains("no shared cipher", StringComparison.Ordinal));
+            Assert.Contains(Assert.IsType<OpenSslException>(peer.Connection.Failure).Errors, e => e.Reason.Contains("no shared cipher", StringComparison.Ordinal));
         }
     }
 

@@ -1,6 +1,7 @@
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
 using OpenSslTls.Connections;
+using OpenSslTls.Errors;
 using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Connections;
@@ -109,5 +110,8 @@ public sealed class ServerNameSwitchTests : NativeLeakCheck
 
         Assert.False(pair.Handshake());
         Assert.Contains("profile store unavailable", pair.Server.Failure!.Message, StringComparison.Ordinal);
+        var failure = Assert.IsType<TlsCallbackException>(pair.Server.Failure);
+        Assert.Equal("SNI profile selector", failure.Callback);
+        Assert.IsType<InvalidOperationException>(failure.InnerException);
     }
 }

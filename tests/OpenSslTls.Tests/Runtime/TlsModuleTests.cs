@@ -25,6 +25,31 @@ public sealed class TlsModuleTests : NativeLeakCheck
     }
 
     [Fact]
+    public void Concurrent_disposes_of_one_connection_release_its_generation_once()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        for (int round = 0; round < 50; round++)
+        {
+            TlsConnection connection = module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote);
+            using var start = new Barrier(4);
+            Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+            {
+                start.SignalAndWait();
+                connection.Dispose();
+            });
+
+            // A second release would have dropped the current generation's last reference and freed its profiles.
+            Assert.Equal(0, module.Info().OpenedConnections);
+            Assert.Equal(1, module.Info().LiveGenerations);
+        }
+
+        using TlsPair pair = Connect(module);
+        Assert.Equal(TlsConnectionState.Established, pair.Server.State);
+    }
+
+    [Fact]
     public void Reload_serves_the_new_certificate_while_an_older_connection_keeps_working()
     {
         using var config = new TlsConfigFile();
@@ -233,6 +258,7 @@ public sealed class TlsModuleTests : NativeLeakCheck
         available = 1000;
         Assert.Equal(TlsStatus.Failed, pair.Server.Send("x"u8, new System.Buffers.ArrayBufferWriter<byte>()).Status);
         Assert.Contains("low_mem_threshold2", pair.Server.Failure!.Message, StringComparison.Ordinal);
+        Assert.IsType<TlsLowMemoryException>(pair.Server.Failure);
 
         module.Runtime.LowMemoryThreshold1 = 0;
         module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote).Dispose();

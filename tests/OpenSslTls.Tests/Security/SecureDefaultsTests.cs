@@ -5,6 +5,7 @@ using OpenSslTls.Tests.Support;
 using static OpenSslTls.Interop.NativeMethods;
 using OpenSslTls.Configuration;
 using OpenSslTls.Connections;
+using OpenSslTls.Errors;
 using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Security;
@@ -83,7 +84,7 @@ public sealed unsafe class SecureDefaultsTests : NativeLeakCheck
             {
                 Assert.False(peer.WaitForHandshake(Timeout), client.Output);
                 Assert.Equal(TlsConnectionState.Failed, peer.Connection.State);
-                Assert.Contains(peer.Connection.Failure!.Errors, e => e.Reason.Contains("unsupported protocol", StringComparison.Ordinal));
+                Assert.Contains(Assert.IsType<OpenSslException>(peer.Connection.Failure).Errors, e => e.Reason.Contains("unsupported protocol", StringComparison.Ordinal));
                 Assert.True(client.WaitForOutput(OpenSslOutput.ClientNoHandshake, Timeout), client.Output);
             }
         }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using OpenSslTls.SipEndpoint.Certificates;
 using OpenSslTls.Tests.Configuration;
 using OpenSslTls.Tests.Support;
+using OpenSslTls.Certificates;
 using OpenSslTls.Connections;
 using OpenSslTls.Profiles;
 

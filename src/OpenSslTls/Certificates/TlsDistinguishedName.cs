@@ -1,4 +1,6 @@
-namespace OpenSslTls.Connections;
+using OpenSslTls.Interop;
+
+namespace OpenSslTls.Certificates;
 
 /// <summary>A certificate subject or issuer: the one-line form and the components Kamailio exposes.</summary>
 /// <param name="Line">OpenSSL's one-line form, e.g. <c>/C=DE/O=Example/CN=sip.example.com</c> (<c>$tls_peer_subject</c>).</param>
@@ -21,4 +23,8 @@ public sealed record TlsDistinguishedName(
 {
     /// <inheritdoc />
     public override string ToString() => Line;
+
+    /// <summary>The public record of a name the interop layer read.</summary>
+    internal static TlsDistinguishedName FromFacts(NativeNameFacts facts) => new(
+        facts.Line, facts.CommonName, facts.Locality, facts.Country, facts.State, facts.Organization, facts.OrganizationalUnit, facts.UserId);
 }

@@ -1,8 +1,9 @@
+using System.Globalization;
 using OpenSslTls.Errors;
 using OpenSslTls.Interop;
 using OpenSslTls.OpenSsl;
 
-namespace OpenSslTls.Connections;
+namespace OpenSslTls.Certificates;
 
 /// <summary>What a connection knows about one certificate (the peer's or its own): Kamailio's <c>$tls_peer_*</c>/<c>$tls_my_*</c>.</summary>
 public sealed record TlsCertificateInfo
@@ -58,6 +59,34 @@ public sealed record TlsCertificateInfo
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(pem);
         OpenSslRuntime.EnsureInitialized();
-        return ConnectionInfoReader.ReadPem(pem);
+        return FromFacts(ConnectionInfoReader.ReadPem(pem));
+    }
+
+    /// <summary>The public record of what the interop layer read from a certificate.</summary>
+    internal static TlsCertificateInfo FromFacts(NativeCertificateFacts facts) => new()
+    {
+        Subject = TlsDistinguishedName.FromFacts(facts.Subject),
+        Issuer = TlsDistinguishedName.FromFacts(facts.Issuer),
+        SerialNumber = facts.SerialNumber,
+        Version = facts.Version,
+        NotBefore = ParseTime(facts.NotBeforeText),
+        NotAfter = ParseTime(facts.NotAfterText),
+        NotBeforeText = facts.NotBeforeText,
+        NotAfterText = facts.NotAfterText,
+        DnsNames = facts.DnsNames,
+        Uris = facts.Uris,
+        Emails = facts.Emails,
+        IpAddresses = facts.IpAddresses,
+        Pem = facts.Pem,
+    };
+
+    /// <summary>Parses <c>ASN1_TIME_print</c>'s <c>Mon DD hh:mm:ss YYYY GMT</c> (day padded with a space).</summary>
+    private static DateTimeOffset ParseTime(string text)
+    {
+        string compact = string.Join(' ', text.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        return DateTimeOffset.TryParseExact(compact, "MMM d HH:mm:ss yyyy 'GMT'", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset value)
+            ? value
+            : DateTimeOffset.MinValue;
     }
 }

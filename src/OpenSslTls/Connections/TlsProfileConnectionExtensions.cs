@@ -1,0 +1,56 @@
+using System.Net;
+using OpenSslTls.Interop;
+using OpenSslTls.Profiles;
+
+namespace OpenSslTls.Connections;
+
+/// <summary>
+/// Creating connections from profiles and profile sets. Connections are made in this layer, above the profiles
+/// they use, so a profile never depends on its connections.
+/// </summary>
+public static class TlsProfileConnectionExtensions
+{
+    /// <summary>
+    /// Creates a connection of <paramref name="profile"/>'s role. For clients, <paramref name="serverName"/> is sent as
+    /// SNI (else the profile's <c>server_name</c>), and <paramref name="resumeSession"/> offers a previous session.
+    /// For servers, <paramref name="serverNameSelector"/> may switch the connection to another server profile when
+    /// the client's SNI asks for it (certificate, CAs, verification and options all come from the chosen profile).
+    /// </summary>
+    public static TlsConnection CreateConnection(this TlsProfile profile, string? serverName = null, TlsSession? resumeSession = null, TlsServerNameSelector? serverNameSelector = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return new TlsConnection(profile, serverName, resumeSession, serverNameSelector, NoConnectionObserver.Instance, SslEngineOptions.Default);
+    }
+
+    /// <summary>
+    /// A server connection for a TCP connection accepted on <paramref name="local"/>: the profile comes from
+    /// <see cref="TlsProfileSet.SelectServer"/>, and the client's SNI may switch it during the handshake
+    /// (<see cref="TlsProfileSet.SelectServerBySni"/>).
+    /// </summary>
+    public static TlsConnection CreateServerConnection(this TlsProfileSet profiles, IPEndPoint local)
+    {
+        ArgumentNullException.ThrowIfNull(profiles);
+        return profiles.SelectServer(local).CreateConnection(serverNameSelector: profiles.ServerNameSelectorFor(local));
+    }
+
+    /// <summary>
+    /// A client connection to <paramref name="remote"/> on the profile <see cref="TlsProfileSet.SelectClient"/> picks;
+    /// <paramref name="serverName"/> is also sent as SNI (else the profile's server_name), and
+    /// <paramref name="resumeSession"/> offers a previous session.
+    /// </summary>
+    public static TlsConnection CreateClientConnection(this TlsProfileSet profiles, IPEndPoint remote, string? serverName = null, string? serverId = null, TlsSession? resumeSession = null)
+    {
+        ArgumentNullException.ThrowIfNull(profiles);
+        return profiles.SelectClient(remote, serverName, serverId).CreateConnection(serverName, resumeSession);
+    }
+
+    /// <summary>As the public overload, watched by <paramref name="observer"/>, on the engine <paramref name="engine"/> describes.</summary>
+    internal static TlsConnection CreateConnection(
+        this TlsProfile profile,
+        IConnectionObserver observer,
+        SslEngineOptions engine,
+        string? serverName = null,
+        TlsSession? resumeSession = null,
+        TlsServerNameSelector? serverNameSelector = null) =>
+        new(profile, serverName, resumeSession, serverNameSelector, observer, engine);
+}
