@@ -32,9 +32,9 @@ namespace OpenSslTls.Connections;
 /// side can no longer write (the engine has no half-close), and after <see cref="ShutdownAsync"/> reads return 0.
 /// </para>
 /// <para>
-/// Errors: a failed handshake throws the connection's <see cref="TlsConnection.Failure"/> (an
-/// <see cref="OpenSslException"/>) after any alert was sent; a TLS failure during a read or write throws an
-/// <see cref="IOException"/> whose inner exception is that <see cref="OpenSslException"/>. A write that fails or is
+/// Errors: a failed handshake throws the connection's <see cref="TlsConnection.Failure"/> (a
+/// <see cref="TlsException"/>, usually an <see cref="OpenSslException"/>) after any alert was sent; a TLS failure
+/// during a read or write throws an <see cref="IOException"/> whose inner exception is that failure. A write that fails or is
 /// canceled part-way leaves the record stream broken: later writes throw <see cref="IOException"/>.
 /// </para>
 /// </summary>

@@ -149,6 +149,48 @@ public sealed class NativeIoShimTests : NativeLeakCheck
         Assert.Equal(0, later.WrittenCount);
     }
 
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_message_sent_and_received_allocates_nothing(bool native)
+    {
+        Skip.IfNot(NativeIoShim.Loaded is not null || !native, NativeIoShim.Status);
+        using TlsProfile serverProfile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings());
+        using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings());
+        using TlsConnection server = Create(serverProfile, native);
+        using TlsConnection client = Create(clientProfile, native);
+        new Pump(server, client, exactSpans: false).Handshake();
+
+        byte[] message = Pattern(512, seed: 5);
+        var wire = new ArrayBufferWriter<byte>(4096);
+        var plain = new ArrayBufferWriter<byte>(4096);
+        var back = new ArrayBufferWriter<byte>(4096);
+        void RoundTrip()
+        {
+            wire.ResetWrittenCount();
+            plain.ResetWrittenCount();
+            // Plain checks: xunit's Assert.Equal allocates a comparer per call.
+            if (client.Send(message, wire).Status != TlsStatus.Ok || server.Receive(wire.WrittenSpan, plain, back).Status != TlsStatus.Ok)
+            {
+                throw new InvalidOperationException($"round trip failed: {client.Failure?.Message} {server.Failure?.Message}");
+            }
+        }
+
+        for (int i = 0; i < 50; i++)
+        {
+            RoundTrip();
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++)
+        {
+            RoundTrip();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(message, plain.WrittenSpan.ToArray());
+    }
+
     [SkippableFact]
     public void Native_connections_free_their_BIO_state_however_they_end()
     {
