@@ -168,6 +168,27 @@ public sealed class NativeIoShimTests : NativeLeakCheck
         Assert.Equal(before, NativeIoShim.LiveIoBlocks);
     }
 
+    [SkippableFact]
+    public void Each_native_connection_counts_one_BIO_state_to_its_handle()
+    {
+        Skip.IfNot(NativeIoShim.Active is not null, NativeIoShim.Status);
+        NativeObjectCounter.Scope scope = NativeObjectCounter.CurrentScope!;
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings());
+        using (TlsConnection native = Create(profile, native: true))
+        using (TlsConnection managed = Create(profile, native: false))
+        {
+            Assert.Equal(1, scope.IoStateConnections);
+            Assert.Equal(2, scope.Get(NativeObjectKind.Ssl));
+
+            // This collection runs alone, so the process-wide balance holds at once.
+            Assert.True(NativeObjectCounter.TryReadIoStateBalance(() => NativeIoShim.LiveIoBlocks, out long connections, out long states));
+            Assert.Equal(connections, states);
+            Assert.True(states >= 1);
+        }
+
+        Assert.Equal(0, scope.IoStateConnections);
+    }
+
     private static TlsConnection Create(TlsProfile profile, bool native)
     {
         bool before = NativeIoShim.ForceManaged;
