@@ -5,10 +5,13 @@ using OpenSslTls.Configuration;
 using OpenSslTls.Interop;
 using OpenSslTls.OpenSsl;
 using OpenSslTls.Profiles;
+using OpenSslTls.Tests.Support;
 
 namespace OpenSslTls.Tests.Configuration;
 
 /// <summary>TlsModuleOptions from appsettings.json and environment variables, its checks, and where its values go.</summary>
+// Process-wide: sets environment variables, which every process another test starts meanwhile would inherit.
+[Collection(ProcessWideCollection.Name)]
 public sealed class ModuleOptionsBindingTests
 {
     private static IConfigurationRoot Json(string json) =>

@@ -12,6 +12,10 @@ namespace OpenSslTls.Tests.Connections;
 /// and talk to each other; output that does not fit the room asked for (the shim's spill buffer) must lose nothing.
 /// The rest of the suite runs on the shim, so these tests also pin that it is really loaded.
 /// </summary>
+// Process-wide: the static test hooks NativeIoShim.ForceManaged and SslEngine.HandshakeScratchBytes & co. switch
+// every connection made meanwhile (until the engine factory replaces them), and the BIO-state test counts the shim's
+// process-wide live states.
+[Collection(ProcessWideCollection.Name)]
 public sealed class NativeIoShimTests : NativeLeakCheck
 {
     private static readonly int[] s_messageSizes = [1, 1400, 16384, 40000];

@@ -13,6 +13,9 @@ using OpenSslTls.Module;
 
 namespace OpenSslTls.Tests.Runtime;
 
+// Process-wide: the key log (KeyLogWriter) is set for the process by every TlsModule.Create, so a module made by a
+// parallel test would switch it off under the key-log test; the thousand-reloads test bounds the managed heap.
+[Collection(ProcessWideCollection.Name)]
 public sealed class TlsModuleTests : NativeLeakCheck
 {
     private static TestPki Pki => TestPki.Instance;
