@@ -14,4 +14,10 @@ internal unsafe interface IOpenSslObject<TSelf>
 
     /// <summary>Drops one reference, freeing the object when it was the last.</summary>
     static abstract void Free(TSelf* pointer);
+
+    /// <summary>
+    /// Whether a newly owned object holds a native I/O shim BIO state (freed in C with the object), so the leak checks
+    /// can balance the shim's count against handles. Only connections made by the shim do.
+    /// </summary>
+    static virtual bool HoldsNativeIoState(TSelf* pointer) => false;
 }

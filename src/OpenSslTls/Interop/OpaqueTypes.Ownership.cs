@@ -16,6 +16,10 @@ internal unsafe partial struct SSL : IOpenSslObject<SSL>
     public static NativeObjectKind Kind => NativeObjectKind.Ssl;
     public static int UpRef(SSL* pointer) => Ssl.SSL_up_ref(pointer);
     public static void Free(SSL* pointer) => Ssl.SSL_free(pointer);
+
+    // Only the shim's connection_new hands over an SSL with its BIO already attached (the managed path attaches its
+    // BIO after taking ownership), and that BIO carries the shim's state until SSL_free frees it.
+    public static bool HoldsNativeIoState(SSL* pointer) => Ssl.SSL_get_rbio(pointer) != null;
 }
 
 internal unsafe partial struct SSL_SESSION : IOpenSslObject<SSL_SESSION>

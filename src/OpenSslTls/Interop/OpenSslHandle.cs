@@ -4,7 +4,9 @@ namespace OpenSslTls.Interop;
 
 /// <summary>
 /// Owns exactly one reference to a native OpenSSL object. A null pointer is invalid; every handle that owns a
-/// reference is counted in <see cref="NativeObjectCounter"/>, and release drops that reference with the type's free.
+/// reference is counted in <see cref="NativeObjectCounter"/>, process-wide and in the counter scope current where the
+/// handle was made (kept here, so a release on any thread or in the finalizer decrements that same scope), and release
+/// drops that reference with the type's free.
 /// </summary>
 /// <remarks>
 /// Callers that pass <see cref="Pointer"/> to native code keep the handle alive for the duration of the call
@@ -14,13 +16,17 @@ namespace OpenSslTls.Interop;
 internal sealed unsafe class OpenSslHandle<T> : SafeHandle
     where T : unmanaged, IOpenSslObject<T>
 {
-    private OpenSslHandle(T* pointer)
+    private readonly NativeObjectCounter.Scope? _scope;
+    private readonly bool _holdsIoState;
+
+    private OpenSslHandle(T* pointer, bool holdsIoState)
         : base(IntPtr.Zero, ownsHandle: true)
     {
         if (pointer != null)
         {
             SetHandle((IntPtr)pointer);
-            NativeObjectCounter.Increment(T.Kind);
+            _holdsIoState = holdsIoState;
+            _scope = NativeObjectCounter.Increment(T.Kind, holdsIoState);
         }
     }
 
@@ -39,7 +45,7 @@ internal sealed unsafe class OpenSslHandle<T> : SafeHandle
             throw ErrorQueue.Drain(operation);
         }
 
-        return new OpenSslHandle<T>(pointer);
+        return new OpenSslHandle<T>(pointer, T.HoldsNativeIoState(pointer));
     }
 
     /// <summary>
@@ -53,7 +59,8 @@ internal sealed unsafe class OpenSslHandle<T> : SafeHandle
             throw ErrorQueue.Drain(operation);
         }
 
-        return new OpenSslHandle<T>(pointer);
+        // A second reference: the object's native I/O state (if any) is already counted with the first owner's handle.
+        return new OpenSslHandle<T>(pointer, holdsIoState: false);
     }
 
     /// <summary>
@@ -65,14 +72,24 @@ internal sealed unsafe class OpenSslHandle<T> : SafeHandle
         if (!IsInvalid)
         {
             SetHandleAsInvalid();
-            NativeObjectCounter.Decrement(T.Kind);
+            NativeObjectCounter.Decrement(T.Kind, _scope, _holdsIoState);
         }
     }
 
     protected override bool ReleaseHandle()
     {
+        if (_holdsIoState)
+        {
+            // The shim's state count drops inside the free, ours after it: bracketed, so a balance check can tell.
+            NativeObjectCounter.IoReleaseStarting();
+            T.Free((T*)handle);
+            NativeObjectCounter.Decrement(T.Kind, _scope, _holdsIoState);
+            NativeObjectCounter.IoReleaseFinished();
+            return true;
+        }
+
         T.Free((T*)handle);
-        NativeObjectCounter.Decrement(T.Kind);
+        NativeObjectCounter.Decrement(T.Kind, _scope, _holdsIoState);
         return true;
     }
 }

@@ -6,10 +6,13 @@ using OpenSslTls.Interop;
 using OpenSslTls.OpenSsl;
 using OpenSslTls.Profiles;
 using OpenSslTls.Errors;
+using OpenSslTls.Tests.Support;
 
 namespace OpenSslTls.Tests.Configuration;
 
 /// <summary>TlsModuleOptions from appsettings.json and environment variables, its checks, and where its values go.</summary>
+// Process-wide: sets environment variables, which every process another test starts meanwhile would inherit.
+[Collection(ProcessWideCollection.Name)]
 public sealed class ModuleOptionsBindingTests
 {
     private static IConfigurationRoot Json(string json) =>

@@ -13,6 +13,9 @@ namespace OpenSslTls.Tests.Connections;
 /// and talk to each other; output that does not fit the room asked for (the shim's spill buffer) must lose nothing.
 /// The rest of the suite runs on the shim, so these tests also pin that it is really loaded.
 /// </summary>
+// Process-wide: the BIO-state test compares the shim's process-wide count of live states with the SSL handles holding
+// one, which holds at once only while no other test creates or frees connections.
+[Collection(ProcessWideCollection.Name)]
 public sealed class NativeIoShimTests : NativeLeakCheck
 {
     private static readonly int[] s_messageSizes = [1, 1400, 16384, 40000];
@@ -234,6 +237,27 @@ public sealed class NativeIoShimTests : NativeLeakCheck
         }
 
         Assert.Equal(before, NativeIoShim.LiveIoBlocks);
+    }
+
+    [SkippableFact]
+    public void Each_native_connection_counts_one_BIO_state_to_its_handle()
+    {
+        Skip.IfNot(NativeIoShim.Loaded is not null, NativeIoShim.Status);
+        NativeObjectCounter.Scope scope = NativeObjectCounter.CurrentScope!;
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings());
+        using (TlsConnection native = Create(profile, native: true))
+        using (TlsConnection managed = Create(profile, native: false))
+        {
+            Assert.Equal(1, scope.IoStateConnections);
+            Assert.Equal(2, scope.Get(NativeObjectKind.Ssl));
+
+            // This collection runs alone, so the process-wide balance holds at once.
+            Assert.True(NativeObjectCounter.TryReadIoStateBalance(() => NativeIoShim.LiveIoBlocks, out long connections, out long states));
+            Assert.Equal(connections, states);
+            Assert.True(states >= 1);
+        }
+
+        Assert.Equal(0, scope.IoStateConnections);
     }
 
     private static TlsConnection Create(TlsProfile profile, bool native) =>

@@ -11,6 +11,9 @@ namespace OpenSslTls.Tests.Engines;
 /// <c>rand_engine</c> on OpenSSL 3. The DRBG names are checked in scratch library contexts (the process's own DRBG
 /// runs long before this test, since other tests build profiles), and ordering against the running DRBG.
 /// </summary>
+// Process-wide: rand_engine configures the process's one RAND front end and DRBG, which every TlsModule.Create
+// configures too.
+[Collection(ProcessWideCollection.Name)]
 public sealed class RandomGeneratorTests : NativeLeakCheck
 {
     [Theory]

@@ -41,32 +41,32 @@ public sealed unsafe class NativeHandleTests : NativeLeakCheck
 
         foreach (NativeObjectKind kind in Enum.GetValues<NativeObjectKind>())
         {
-            Assert.True(NativeObjectCounter.Get(kind) >= created.Count(c => c.Kind == kind), $"{kind} not counted");
+            Assert.True(LiveInThisTest(kind) >= created.Count(c => c.Kind == kind), $"{kind} not counted");
         }
 
         Assert.Equal(Enum.GetValues<NativeObjectKind>().Length, created.Select(c => c.Kind).Distinct().Count());
-        long sslBefore = NativeObjectCounter.Get(NativeObjectKind.Ssl);
+        long sslBefore = LiveInThisTest(NativeObjectKind.Ssl);
         pair.Dispose();
-        Assert.Equal(sslBefore - 2, NativeObjectCounter.Get(NativeObjectKind.Ssl));
+        Assert.Equal(sslBefore - 2, LiveInThisTest(NativeObjectKind.Ssl));
         foreach ((NativeObjectKind _, IDisposable handle) in created)
         {
             handle.Dispose();
         }
 
-        // The base class asserts every counter is back where it was before the test.
+        // The base class asserts every object this test made is freed.
     }
 
     [Fact]
     public void Add_reference_owns_a_new_reference_and_the_original_survives_its_release()
     {
         using OpenSslHandle<X509> original = ReadPem(Pki.RootCaCertificate, static bio => OpenSslHandle<X509>.TakeOwnership(Crypto.PEM_read_bio_X509((BIO*)bio, null, null, null), "PEM_read_bio_X509"));
-        long before = NativeObjectCounter.Get(NativeObjectKind.X509);
+        long before = LiveInThisTest(NativeObjectKind.X509);
 
         OpenSslHandle<X509> extra = OpenSslHandle<X509>.AddReference(original.Pointer, "X509_up_ref");
-        Assert.Equal(before + 1, NativeObjectCounter.Get(NativeObjectKind.X509));
+        Assert.Equal(before + 1, LiveInThisTest(NativeObjectKind.X509));
         extra.Dispose();
 
-        Assert.Equal(before, NativeObjectCounter.Get(NativeObjectKind.X509));
+        Assert.Equal(before, LiveInThisTest(NativeObjectKind.X509));
         Assert.Equal(2, (int)Crypto.X509_get_version(original.Pointer)); // still usable: v3 certificate
     }
 
@@ -75,13 +75,37 @@ public sealed unsafe class NativeHandleTests : NativeLeakCheck
     {
         OpenSslHandle<BIO> bio = OpenSslHandle<BIO>.TakeOwnership(Crypto.BIO_new(Crypto.BIO_s_mem()), "BIO_new");
         BIO* pointer = bio.Pointer;
-        long before = NativeObjectCounter.Get(NativeObjectKind.Bio);
+        long before = LiveInThisTest(NativeObjectKind.Bio);
 
         bio.TransferOwnership();
         bio.Dispose();
 
-        Assert.Equal(before - 1, NativeObjectCounter.Get(NativeObjectKind.Bio));
+        Assert.Equal(before - 1, LiveInThisTest(NativeObjectKind.Bio));
         Assert.Equal(1, Crypto.BIO_free(pointer)); // still alive: the new owner frees it
+    }
+
+    [Fact]
+    public void A_handle_counts_to_the_scope_current_where_it_was_made_whichever_thread_frees_it()
+    {
+        // UnsafeStart flows no ExecutionContext, so no scope is current on that thread: the handle belongs to no test.
+        using OpenSslHandle<BIO> outside = OnThread(NewMemoryBio, flowContext: false);
+        Assert.Equal(0, LiveInThisTest(NativeObjectKind.Bio));
+
+        NativeObjectCounter.Scope inner;
+        OpenSslHandle<BIO> made;
+        using (inner = NativeObjectCounter.OpenScope())
+        {
+            // Start flows the ExecutionContext, and with it the scope, like tasks and timers do.
+            made = OnThread(NewMemoryBio, flowContext: true);
+            Assert.Equal(1, inner.Get(NativeObjectKind.Bio));
+        }
+
+        Assert.NotSame(inner, NativeObjectCounter.CurrentScope);
+        Assert.Equal(0, LiveInThisTest(NativeObjectKind.Bio)); // scopes do not nest
+
+        // Freed on a thread outside every scope: still uncounted from the scope it was made in.
+        OnThread(() => { made.Dispose(); return 0; }, flowContext: false);
+        Assert.Equal(0, inner.Get(NativeObjectKind.Bio));
     }
 
     [Fact]
@@ -92,6 +116,25 @@ public sealed unsafe class NativeHandleTests : NativeLeakCheck
 
         Assert.StartsWith("reading a certificate from a key file failed: ", error.Message, StringComparison.Ordinal);
         Assert.Contains(error.Errors, e => e.Reason.Contains("no start line", StringComparison.Ordinal));
+    }
+
+    private static OpenSslHandle<BIO> NewMemoryBio() => OpenSslHandle<BIO>.TakeOwnership(Crypto.BIO_new(Crypto.BIO_s_mem()), "BIO_new");
+
+    private static T OnThread<T>(Func<T> work, bool flowContext)
+    {
+        T result = default!;
+        var thread = new Thread(() => result = work());
+        if (flowContext)
+        {
+            thread.Start();
+        }
+        else
+        {
+            thread.UnsafeStart();
+        }
+
+        thread.Join();
+        return result;
     }
 
     private static OpenSslHandle<EVP_PKEY_CTX> NewKeyContext()

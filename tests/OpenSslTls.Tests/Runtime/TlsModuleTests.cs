@@ -13,6 +13,9 @@ using OpenSslTls.Module;
 
 namespace OpenSslTls.Tests.Runtime;
 
+// Process-wide: the key log (KeyLogWriter) is set for the process by every TlsModule.Create, so a module made by a
+// parallel test would switch it off under the key-log test; the thousand-reloads test bounds the managed heap.
+[Collection(ProcessWideCollection.Name)]
 public sealed class TlsModuleTests : NativeLeakCheck
 {
     private static TestPki Pki => TestPki.Instance;
@@ -113,7 +116,7 @@ public sealed class TlsModuleTests : NativeLeakCheck
         using TlsModule module = TlsModule.Create(config.Options());
         var open = Enumerable.Range(0, 3).Select(_ => Connect(module)).ToList();
         Assert.True(module.Reload().Succeeded);
-        long contextsAfterFirstReload = NativeObjectCounter.Get(NativeObjectKind.SslContext);
+        long contextsAfterFirstReload = LiveInThisTest(NativeObjectKind.SslContext);
         long managedBefore = GC.GetTotalMemory(forceFullCollection: true);
 
         for (int i = 0; i < 1000; i++)
@@ -121,7 +124,7 @@ public sealed class TlsModuleTests : NativeLeakCheck
             Assert.True(module.Reload().Succeeded);
         }
 
-        Assert.Equal(contextsAfterFirstReload, NativeObjectCounter.Get(NativeObjectKind.SslContext));
+        Assert.Equal(contextsAfterFirstReload, LiveInThisTest(NativeObjectKind.SslContext));
         Assert.Equal(2, module.Info().LiveGenerations); // the current one and the one the open connections use
         long managedAfter = GC.GetTotalMemory(forceFullCollection: true);
         Assert.True(managedAfter - managedBefore < 2 * 1024 * 1024, $"managed heap grew by {managedAfter - managedBefore} bytes");
@@ -129,7 +132,7 @@ public sealed class TlsModuleTests : NativeLeakCheck
         // Closing the last connections of generation 1 frees its two contexts at once (no reload needed).
         open.ForEach(pair => pair.Dispose());
         Assert.Equal(1, module.Info().LiveGenerations);
-        Assert.Equal(contextsAfterFirstReload - 2, NativeObjectCounter.Get(NativeObjectKind.SslContext));
+        Assert.Equal(contextsAfterFirstReload - 2, LiveInThisTest(NativeObjectKind.SslContext));
     }
 
     [Fact]

@@ -24,6 +24,9 @@ namespace OpenSslTls.Tests.SipEndpoint;
 /// Sizes come from <see cref="HostileScale"/>: seconds and hundreds of connections by default,
 /// <c>OPENSSLTLS_HOSTILE_SCALE=full</c> for minutes and thousands (docs/reliability.md, "Hostile peers against serve").
 /// </summary>
+// Process-wide: three tests bound the managed heap and resident memory of the test process while under attack, which
+// parallel tests would inflate; all seven load the machine and time the server's timeouts.
+[Collection(ProcessWideCollection.Name)]
 public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
 {
     /// <summary>Short, so attacks are reaped many times within one test; long enough for a good handshake on a loaded 2-core machine.</summary>

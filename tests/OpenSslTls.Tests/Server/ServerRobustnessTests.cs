@@ -12,6 +12,9 @@ using OpenSslTls.Profiles;
 namespace OpenSslTls.Tests.SipEndpoint;
 
 /// <summary>Bad peers lose their own connection only; timeouts really close sockets; stopping closes politely.</summary>
+// Serial: its timeouts are checked to a second or so; in a parallel run on a loaded 2-core machine the dripped-message
+// test's 1.5 s message clock fired only after the 6 s idle timer had.
+[Collection(ProcessWideCollection.Name)]
 public sealed class ServerRobustnessTests : NativeLeakCheck
 {
     private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(20);
