@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Text;
 using OpenSslTls.SipEndpoint.Sip;
@@ -114,7 +115,7 @@ public class SipResponderTests
         Assert.Equal("SIP/2.0", head.Version);
         Assert.Equal("c", head.First(SipHeaderNames.CallId));
         Assert.Equal("5", head.First(SipHeaderNames.ContentLength));
-        string reply = _responder.Respond(head)!;
+        string reply = ReplyText(head)!;
         Assert.DoesNotContain('\n', reply.Replace("\r\n", string.Empty, StringComparison.Ordinal));
         Assert.Contains("\r\nCall-ID: c\r\n", reply, StringComparison.Ordinal);
     }
@@ -146,11 +147,11 @@ public class SipResponderTests
     {
         const string header = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
         byte[] bytes = Encoding.ASCII.GetBytes(header);
-        string? missing = _responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.MissingContentLength));
+        string? missing = LastWordText(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.MissingContentLength));
         Assert.StartsWith("SIP/2.0 400 Missing Content-Length\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\n", missing, StringComparison.Ordinal);
-        string? large = _responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.BodyTooLarge));
+        string? large = LastWordText(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.BodyTooLarge));
         Assert.StartsWith("SIP/2.0 413 Request Entity Too Large\r\n", large, StringComparison.Ordinal);
-        Assert.Null(_responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, ReadOnlyMemory<byte>.Empty, 0, SipFramingError.HeaderTooLarge)));
+        Assert.Null(LastWordText(new SipFrame(SipFrameKind.Invalid, ReadOnlyMemory<byte>.Empty, 0, SipFramingError.HeaderTooLarge)));
     }
 
     [Theory]
@@ -171,7 +172,7 @@ public class SipResponderTests
     public void Only_the_top_Via_header_is_changed_in_a_reply()
     {
         byte[] request = Encoding.ASCII.GetBytes("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS c.example;rport;branch=z9hG4bK2\r\nVia: SIP/2.0/TLS p.example;rport;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
-        string reply = _responder.Respond(SipMessageHead.TryParse(request, out _)!, new IPEndPoint(IPAddress.Loopback, 5070))!;
+        string reply = ReplyText(SipMessageHead.TryParse(request, out _)!, new IPEndPoint(IPAddress.Loopback, 5070))!;
         Assert.Contains("\r\nVia: SIP/2.0/TLS c.example;rport=5070;branch=z9hG4bK2;received=127.0.0.1\r\nVia: SIP/2.0/TLS p.example;rport;branch=z9hG4bK1\r\n", reply, StringComparison.Ordinal);
     }
 
@@ -180,6 +181,23 @@ public class SipResponderTests
         byte[] bytes = Encoding.UTF8.GetBytes(request.ReplaceLineEndings("\r\n"));
         SipMessageHead? head = SipMessageHead.TryParse(bytes, out string? problem);
         Assert.True(head is not null, problem);
-        return _responder.Respond(head);
+        return ReplyText(head);
+    }
+
+    /// <summary>The reply the responder writes, as text; null when it writes none (and then it must write nothing).</summary>
+    private string? ReplyText(SipMessageHead head, IPEndPoint? source = null)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        bool replied = _responder.Respond(head, output, source);
+        Assert.Equal(replied, output.WrittenCount > 0);
+        return replied ? Encoding.UTF8.GetString(output.WrittenSpan) : null;
+    }
+
+    private string? LastWordText(SipFrame invalid)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        bool replied = _responder.RespondToUnframable(invalid, output);
+        Assert.Equal(replied, output.WrittenCount > 0);
+        return replied ? Encoding.UTF8.GetString(output.WrittenSpan) : null;
     }
 }
