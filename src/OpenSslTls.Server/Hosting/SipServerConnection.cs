@@ -371,13 +371,15 @@ internal sealed class SipServerConnection
         }
     }
 
-    private static string Describe(SipFramingError error) => error switch
+    private string Describe(SipFramingError error) => error switch
     {
         SipFramingError.Malformed => "bytes that are not SIP",
         SipFramingError.HeaderTooLarge => "header section too large",
         SipFramingError.MissingContentLength => "no Content-Length (mandatory over TLS, RFC 3261 §18.3)",
         SipFramingError.InvalidContentLength => "bad Content-Length",
         SipFramingError.BodyTooLarge => "body too large",
+        SipFramingError.TooManyHeaderFields => $"more than {_options.Framing.MaxHeaderFields} header fields (MaxHeaderFields)",
+        SipFramingError.TooManyContinuationLines => $"a header folded over more than {_options.Framing.MaxContinuationLines} continuation lines (MaxContinuationLines)",
         _ => error.ToString(),
     };
 

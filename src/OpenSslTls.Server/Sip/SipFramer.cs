@@ -207,6 +207,13 @@ internal sealed class SipFramer : IDisposable
                 return true;
             }
 
+            SipFramingError tooMany = SipHeaderCounts.Check(data[..headerLength], _limits);
+            if (tooMany != SipFramingError.None)
+            {
+                frame = Fail(tooMany, 0);
+                return true;
+            }
+
             ContentLength contentLength = SipContentLength.Find(data[..headerLength]);
             SipFramingError error = contentLength.Status switch
             {

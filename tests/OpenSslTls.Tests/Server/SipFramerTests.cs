@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using OpenSslTls.SipEndpoint.Sip;
 
@@ -274,6 +275,28 @@ public class SipFramerTests
         framer.Append(Encoding.ASCII.GetBytes(stream));
         Assert.True(framer.TryRead(out SipFrame frame), "expected a frame");
         return (frame.Kind, frame.Error);
+    }
+
+    [Theory]
+    [InlineData(3, 64, 3, 0, nameof(SipFramingError.None))]
+    [InlineData(3, 64, 4, 0, nameof(SipFramingError.TooManyHeaderFields))]
+    [InlineData(256, 2, 1, 2, nameof(SipFramingError.None))]
+    [InlineData(256, 2, 1, 3, nameof(SipFramingError.TooManyContinuationLines))]
+    public void Header_fields_and_continuation_lines_over_their_caps_end_the_stream(int maxFields, int maxContinuations, int fields, int continuations, string expectedError)
+    {
+        SipFramingError expected = Enum.Parse<SipFramingError>(expectedError);
+        // The fields include Content-Length; the continuations fold the first field, before it.
+        var header = new StringBuilder("OPTIONS sip:a@b SIP/2.0\r\nSubject: a\r\n");
+        header.Insert(header.Length, " b\r\n", continuations);
+        for (int i = 2; i < fields; i++)
+        {
+            header.Append(CultureInfo.InvariantCulture, $"X-{i}: {i}\r\n");
+        }
+
+        string message = header.Append("l: 0\r\n\r\n").ToString();
+        (SipFrameKind kind, SipFramingError error) = FirstFrame(message, new SipFramingLimits { MaxHeaderFields = maxFields, MaxContinuationLines = maxContinuations });
+        Assert.Equal(expected, error);
+        Assert.Equal(expected == SipFramingError.None ? SipFrameKind.Message : SipFrameKind.Invalid, kind);
     }
 
     [Fact]

@@ -134,6 +134,42 @@ public class SipResponderTests
         Assert.Contains(where, problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Subject: a\r\n b\r\n\tc", "a b c")]
+    [InlineData("Subject:\r\n  b", "b")]
+    [InlineData("Subject: a\r\n   \r\n b", "a b")]
+    [InlineData("Subject: a  \r\n \t b  \r\n", "a b")]
+    public void Folded_values_are_unfolded_to_single_spaces(string header, string value)
+    {
+        SipMessageHead head = SipMessageHead.TryParse(Encoding.ASCII.GetBytes($"OPTIONS sip:a SIP/2.0\r\n{header}\r\nl: 0\r\n\r\n"), out string? problem)!;
+        Assert.Null(problem);
+        Assert.Equal(value, head.First("Subject"));
+        Assert.Equal("0", head.First(SipHeaderNames.ContentLength));
+    }
+
+    [Fact]
+    public void A_64_KiB_header_of_continuation_lines_unfolds_whole_when_the_cap_allows_and_is_refused_by_name_when_not()
+    {
+        string folds = string.Concat(Enumerable.Repeat(" b\n", 21_800));
+        byte[] section = Encoding.ASCII.GetBytes($"OPTIONS sip:a SIP/2.0\r\nSubject: a\n{folds}l: 0\r\n\r\n");
+        SipMessageHead head = SipMessageHead.TryParse(section, out string? problem, new SipFramingLimits { MaxContinuationLines = int.MaxValue })!;
+        Assert.Null(problem);
+        Assert.Equal(1 + (2 * 21_800), head.First("Subject")!.Length);
+
+        Assert.Null(SipMessageHead.TryParse(section, out problem));
+        Assert.Contains($"more than {SipFramingLimits.DefaultMaxContinuationLines} continuation lines (MaxContinuationLines)", problem, StringComparison.Ordinal);
+        Assert.Contains("Subject", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void More_header_fields_than_the_cap_make_the_message_unparsable_naming_the_limit()
+    {
+        var limits = new SipFramingLimits { MaxHeaderFields = 3 };
+        Assert.NotNull(SipMessageHead.TryParse("OPTIONS sip:a SIP/2.0\r\na: 1\r\nb: 2\r\nl: 0\r\n\r\n"u8, out _, limits));
+        Assert.Null(SipMessageHead.TryParse("OPTIONS sip:a SIP/2.0\r\na: 1\r\nb: 2\r\nc: 3\r\nl: 0\r\n\r\n"u8, out string? problem, limits));
+        Assert.Equal("more than 3 header fields (MaxHeaderFields)", problem);
+    }
+
     [Fact]
     public void A_tab_inside_a_header_value_is_kept()
     {
