@@ -12,7 +12,7 @@ namespace OpenSslTls.Benchmarks;
 /// length) and <c>--process-warmup-ms MS</c> (the children's start-up warm-up per kind of operation; 3000 by default).
 /// <c>--profile IMPL SCENARIO SECONDS</c> runs one operation alone for a profiler. <c>--serve IMPL PKI WARMUP_MS</c> (one managed
 /// implementation sampled on request) and <c>--idle-child IMPL SCENARIO PKI N</c> are the internal modes the quick
-/// suite and the idle-memory runner start.
+/// suite and the idle-memory runner start. <c>--sip-parse</c> times the SIP parser on a folded 64 KiB header section.
 /// </summary>
 internal static class Program
 {
@@ -29,6 +29,11 @@ internal static class Program
         if (args.Length == 4 && args[0] == "--serve")
         {
             return ServeMode.Run(Enum.Parse<Implementation>(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+        }
+
+        if (args.Length == 1 && args[0] == "--sip-parse")
+        {
+            return SipParseMode.Run();
         }
 
         if (args.Length == 4 && args[0] == "--profile")

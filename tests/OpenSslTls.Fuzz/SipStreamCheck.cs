@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Net;
-using System.Text;
 using OpenSslTls.SipEndpoint.Sip;
 
 namespace OpenSslTls.Fuzz;
@@ -67,17 +67,27 @@ internal static class SipStreamCheck
                 Require(frame.Body.Length <= Limits.MaxBodyBytes, $"body of {frame.Body.Length} bytes over the limit");
                 SipMessageHead? head = SipMessageHead.TryParse(header, out string? problem);
                 Require(head is not null || problem is not null, "unparsable message without a problem");
-                if (head is not null && responder.Respond(head, s_source) is { } reply)
+                var reply = new ArrayBufferWriter<byte>();
+                if (head is not null && responder.Respond(head, reply, s_source))
                 {
-                    CheckReply(reply);
+                    CheckReply(reply.WrittenSpan);
+                }
+                else
+                {
+                    Require(reply.WrittenCount == 0, "no reply due, but bytes written");
                 }
 
                 return false;
             case SipFrameKind.Invalid:
                 Require(frame.Error != SipFramingError.None && frame.Error == framer.Error, $"invalid frame with error {frame.Error}, framer {framer.Error}");
-                if (responder.RespondToUnframable(frame, s_source) is { } last)
+                var last = new ArrayBufferWriter<byte>();
+                if (responder.RespondToUnframable(frame, last, s_source))
                 {
-                    CheckReply(last);
+                    CheckReply(last.WrittenSpan);
+                }
+                else
+                {
+                    Require(last.WrittenCount == 0, "no last reply due, but bytes written");
                 }
 
                 Require(!framer.TryRead(out _), "a frame after the Invalid one");
@@ -91,9 +101,8 @@ internal static class SipStreamCheck
     /// A reply must itself be one well-framed response: a peer's framer (the client side of this same code) must cut
     /// exactly the whole reply as one message with no body, or what the server wrote would desync the peer.
     /// </summary>
-    private static void CheckReply(string reply)
+    private static void CheckReply(ReadOnlySpan<byte> bytes)
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(reply);
         using var peer = new SipFramer(new SipFramingLimits { KeepAliveRole = SipKeepAliveRole.SendsPings });
         peer.Append(bytes);
         Require(peer.TryRead(out SipFrame frame), "reply not complete for a peer's framer");

@@ -22,8 +22,8 @@ internal sealed class LoadClient : IDisposable
     private readonly Socket _socket;
     private readonly TlsConnection _tls;
     private readonly SipFramer _framer = new(new SipFramingLimits { KeepAliveRole = SipKeepAliveRole.SendsPings });
-    private readonly PooledBufferWriter _plaintext = new();
-    private readonly PooledBufferWriter _output = new();
+    private readonly PooledByteBuffer _plaintext = new(clearOnRelease: true);
+    private readonly PooledByteBuffer _output = new(clearOnRelease: false);
     private readonly byte[] _receiveBuffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
     private bool _disposed;
 
@@ -119,8 +119,8 @@ internal sealed class LoadClient : IDisposable
         _socket.Dispose();
         _tls.Dispose();
         _framer.Dispose();
-        _plaintext.Dispose();
-        _output.Dispose();
+        _plaintext.Release();
+        _output.Release();
         ArrayPool<byte>.Shared.Return(_receiveBuffer);
     }
 
@@ -154,9 +154,9 @@ internal sealed class LoadClient : IDisposable
             throw new IOException("TLS failed: " + (_tls.Failure?.Message ?? "unknown"));
         }
 
-        if (_plaintext.WrittenCount > 0)
+        if (!_plaintext.IsEmpty)
         {
-            _framer.Append(_plaintext.WrittenSpan);
+            _framer.Append(_plaintext.Data.Span);
             _plaintext.Release();
         }
 
@@ -167,7 +167,7 @@ internal sealed class LoadClient : IDisposable
     {
         try
         {
-            ReadOnlyMemory<byte> pending = _output.WrittenMemory;
+            ReadOnlyMemory<byte> pending = _output.Data;
             BytesSent += pending.Length;
             while (!pending.IsEmpty)
             {

@@ -7,6 +7,7 @@ using System.Text;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.SipEndpoint.Sip;
 using OpenSslTls.Configuration;
+using OpenSslTls.Connections;
 
 namespace OpenSslTls.SocketBench.SslStreamServer;
 
@@ -15,7 +16,7 @@ namespace OpenSslTls.SocketBench.SslStreamServer;
 /// the TLS layer swapped for <see cref="SslStream"/>. Everything else is kept as serve does it, so the comparison is
 /// of the TLS layers: a zero-byte read to wait without a buffer, a pooled receive chunk of the same size, the same
 /// <see cref="SipFramer"/>, <see cref="SipMessageHead"/> parse and <see cref="SipResponder"/> reply, replies gathered in
-/// a <see cref="PooledBufferWriter"/> and written once per read, the same handshake and idle deadlines re-armed per read.
+/// a pooled buffer and written once per read, the same handshake and idle deadlines re-armed per read.
 /// Only logging is left out: serve runs at warning level in the benchmark, where it logs nothing per connection.
 /// </summary>
 internal sealed class SslStreamSipConnection
@@ -31,7 +32,7 @@ internal sealed class SslStreamSipConnection
     private readonly SipResponder _responder;
     private readonly SipTlsServerOptions _limits;
     private readonly SipFramer _framer;
-    private readonly PooledBufferWriter _replies = new();
+    private readonly PooledByteBuffer _replies = new(clearOnRelease: true);
     private readonly IPEndPoint? _remote;
 
     public SslStreamSipConnection(Socket socket, SslServerAuthenticationOptions options, SipResponder responder, SipTlsServerOptions limits)
@@ -65,7 +66,7 @@ internal sealed class SslStreamSipConnection
             await stream.DisposeAsync().ConfigureAwait(false);
             _socket.Dispose();
             _framer.Dispose();
-            _replies.Dispose();
+            _replies.Release();
         }
     }
 
@@ -94,11 +95,11 @@ internal sealed class SslStreamSipConnection
 
             deadline.CancelAfter(s_idleTimeout);
             SipFramingError framingError = AnswerFrames();
-            if (_replies.WrittenCount > 0)
+            if (!_replies.IsEmpty)
             {
                 try
                 {
-                    await stream.WriteAsync(_replies.WrittenMemory, token).ConfigureAwait(false);
+                    await stream.WriteAsync(_replies.Data, token).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -126,17 +127,14 @@ internal sealed class SslStreamSipConnection
                     break;
                 case SipFrameKind.Message:
                     SipMessageHead? head = SipMessageHead.TryParse(frame.Header.Span, out _);
-                    if (head is not null && _responder.Respond(head, _remote) is { } reply)
+                    if (head is not null)
                     {
-                        WriteUtf8(reply);
+                        _responder.Respond(head, _replies, _remote);
                     }
 
                     break;
                 case SipFrameKind.Invalid:
-                    if (_responder.RespondToUnframable(frame, _remote) is { } last)
-                    {
-                        WriteUtf8(last);
-                    }
+                    _responder.RespondToUnframable(frame, _replies, _remote);
 
                     return frame.Error;
                 default:
@@ -145,11 +143,5 @@ internal sealed class SslStreamSipConnection
         }
 
         return SipFramingError.None;
-    }
-
-    private void WriteUtf8(string text)
-    {
-        Span<byte> target = _replies.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
-        _replies.Advance(Encoding.UTF8.GetBytes(text, target));
     }
 }

@@ -43,4 +43,7 @@ internal static partial class CommandLog
 
     [LoggerMessage(113, LogLevel.Information, "{Line}")]
     public static partial void EventCallback(ILogger logger, string line);
+
+    [LoggerMessage(114, LogLevel.Warning, "control socket: refused a connection from uid {Uid} (pid {Pid}): only root and the server's own uid {OwnUid} may use it")]
+    public static partial void ControlRefused(ILogger logger, string uid, string pid, uint ownUid);
 }

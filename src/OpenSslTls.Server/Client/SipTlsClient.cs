@@ -21,8 +21,8 @@ internal sealed class SipTlsClient : IAsyncDisposable
     private readonly Socket _socket;
     private readonly TlsConnection _tls;
     private readonly SipFramer _framer;
-    private readonly PooledBufferWriter _plaintext = new();
-    private readonly PooledBufferWriter _output = new();
+    private readonly PooledByteBuffer _plaintext = new(clearOnRelease: true);
+    private readonly PooledByteBuffer _output = new(clearOnRelease: false);
     private readonly byte[] _receiveBuffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
     private bool _ended;
     private bool _disposed;
@@ -136,27 +136,8 @@ internal sealed class SipTlsClient : IAsyncDisposable
                 return null;
             }
 
-            _framer.Append(_plaintext.WrittenSpan);
+            _framer.Append(_plaintext.Data.Span);
             _plaintext.Release();
-        }
-    }
-
-    /// <summary>Raw plaintext as it arrives, bypassing SIP framing (for looking at exact bytes); empty once the server has closed.</summary>
-    public async Task<byte[]> ReadRawAsync(CancellationToken cancellation)
-    {
-        while (true)
-        {
-            if (!await ReceiveAsync(cancellation).ConfigureAwait(false))
-            {
-                return [];
-            }
-
-            byte[] bytes = _plaintext.WrittenSpan.ToArray();
-            _plaintext.Release();
-            if (bytes.Length > 0)
-            {
-                return bytes;
-            }
         }
     }
 
@@ -183,8 +164,8 @@ internal sealed class SipTlsClient : IAsyncDisposable
             _socket.Dispose();
             _tls.Dispose();
             _framer.Dispose();
-            _plaintext.Dispose();
-            _output.Dispose();
+            _plaintext.Release();
+            _output.Release();
             ArrayPool<byte>.Shared.Return(_receiveBuffer);
         }
 
@@ -203,7 +184,7 @@ internal sealed class SipTlsClient : IAsyncDisposable
             }
         }
 
-        _framer.Append(_plaintext.WrittenSpan);
+        _framer.Append(_plaintext.Data.Span);
         _plaintext.Release();
     }
 
@@ -243,7 +224,7 @@ internal sealed class SipTlsClient : IAsyncDisposable
     {
         try
         {
-            ReadOnlyMemory<byte> pending = _output.WrittenMemory;
+            ReadOnlyMemory<byte> pending = _output.Data;
             while (!pending.IsEmpty)
             {
                 int sent = await _socket.SendAsync(pending, SocketFlags.None, cancellation).ConfigureAwait(false);

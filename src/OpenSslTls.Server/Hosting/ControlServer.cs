@@ -1,18 +1,27 @@
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.Module;
+using OpenSslTls.SipEndpoint.Cli;
 
 namespace OpenSslTls.SipEndpoint.Hosting;
 
 /// <summary>
-/// The local admin channel of <c>serve</c>: a Unix domain socket (mode 0600) where each client sends one line —
+/// The local admin channel of <c>serve</c>: a Unix domain socket (mode 0600, never bound with a looser one, and on
+/// Linux open only to root and the server's own uid, checked with SO_PEERCRED) where each client sends one line —
 /// <c>[json ]COMMAND [ARGUMENT]</c> — and gets a status line (<c>ok</c> or <c>error</c>) and the reply, then the
 /// connection closes.
 /// </summary>
 internal sealed class ControlServer : IAsyncDisposable
 {
     private const int MaxLine = 1024;
+
+    // getsockopt(SOL_SOCKET, SO_PEERCRED) on Linux: the connecting process's pid, uid and gid.
+    private const int SolSocket = 1;
+    private const int SoPeerCred = 17;
+
+    private static readonly Lazy<uint> s_ownUid = new(ReadOwnUid);
 
     private readonly Socket _listener;
     private readonly TlsModule _module;
@@ -50,23 +59,88 @@ internal sealed class ControlServer : IAsyncDisposable
         }
 
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        string? staging = null;
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(full));
-            if (!OperatingSystem.IsWindows())
+            if (OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                listener.Bind(new UnixDomainSocketEndPoint(full));
+                listener.Listen(16);
             }
-
-            listener.Listen(16);
+            else
+            {
+                // bind() creates the file with the process umask (often 0755 or 0777 for a socket): bound in place, it
+                // would be reachable by every user until the chmod. So bind inside a fresh 0700 directory beside the
+                // target, chmod there, listen, and only then rename the socket into place, already 0600.
+                staging = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".ctl-{Environment.ProcessId}-{Random.Shared.Next():x}");
+                Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                string staged = System.IO.Path.Combine(staging, "s");
+                listener.Bind(new UnixDomainSocketEndPoint(staged));
+                File.SetUnixFileMode(staged, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                listener.Listen(16);
+                File.Move(staged, full);
+            }
         }
         catch
         {
             listener.Dispose();
             throw;
         }
+        finally
+        {
+            if (staging is not null)
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
 
         return new ControlServer(listener, full, module, logger);
+    }
+
+    /// <summary>
+    /// Whether the peer of <paramref name="client"/> may use the socket: on Linux its uid (SO_PEERCRED) must be root's
+    /// or this process's effective uid, whatever the socket file's mode became. Elsewhere the file mode alone guards it.
+    /// </summary>
+    private bool PeerAllowed(Socket client)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return true;
+        }
+
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }, in host byte order.
+        Span<byte> credentials = stackalloc byte[12];
+        int length = client.GetRawSocketOption(SolSocket, SoPeerCred, credentials);
+        if (length < 12)
+        {
+            CommandLog.ControlRefused(_logger, "unknown", "unknown", s_ownUid.Value);
+            return false;
+        }
+
+        int pid = BitConverter.ToInt32(credentials[..4]);
+        uint uid = BitConverter.ToUInt32(credentials[4..8]);
+        if (uid == 0 || uid == s_ownUid.Value)
+        {
+            return true;
+        }
+
+        CommandLog.ControlRefused(_logger, uid.ToString(CultureInfo.InvariantCulture), pid.ToString(CultureInfo.InvariantCulture), s_ownUid.Value);
+        return false;
+    }
+
+    /// <summary>This process's effective uid, from the second field of the <c>Uid:</c> line of /proc/self/status.</summary>
+    private static uint ReadOwnUid()
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("Uid:", StringComparison.Ordinal))
+            {
+                string[] ids = line[4..].Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+                return uint.Parse(ids[1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException("no Uid line in /proc/self/status");
     }
 
     /// <summary>Whether a server listens on the socket file <paramref name="path"/> (else it is stale).</summary>
@@ -128,6 +202,11 @@ internal sealed class ControlServer : IAsyncDisposable
     {
         using (client)
         {
+            if (!PeerAllowed(client))
+            {
+                return;
+            }
+
             try
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(token);

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.SipEndpoint.Sip;
 using OpenSslTls.Connections;
@@ -20,6 +19,12 @@ internal sealed class SipServerConnection
     /// <summary>Ciphertext read per receive: one full TLS record and its overhead.</summary>
     private const int ReceiveBufferSize = 16 * 1024 + 512;
 
+    /// <summary>
+    /// Free framer space asked for per decrypt: a small SIP message fits at once; a larger record is taken out of
+    /// OpenSSL in slices of this size rather than making every connection's framer buffer a whole record's size.
+    /// </summary>
+    private const int PlaintextSlice = 4096;
+
     /// <summary>How long a closing connection may take to send its last bytes (close_notify, a final 400).</summary>
     private static readonly TimeSpan s_closeSendTimeout = TimeSpan.FromSeconds(2);
 
@@ -32,11 +37,14 @@ internal sealed class SipServerConnection
     private readonly SipResponder _responder;
     private readonly SipTlsServerOptions _options;
     private readonly ILogger _logger;
-    private readonly PooledBufferWriter _plaintext = new();
-    private readonly PooledBufferWriter _output = new();
-    private readonly PooledBufferWriter _replies = new();
+    private readonly PooledByteBuffer _output = new(clearOnRelease: false);
+    private readonly PooledByteBuffer _replies = new(clearOnRelease: true);
     private bool _established;
     private long _messageStartedAt; // Stopwatch timestamp of the first bytes of the frame waiting in the framer; 0: none
+
+    // Whether the deadline armed last is the message-read one (not the idle one). Asked instead of the clock when the
+    // deadline fires: CancelAfter rounds to whole milliseconds and may fire just before the message-read time is up.
+    private bool _messageDeadlineArmed;
 
     public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger)
     {
@@ -79,7 +87,7 @@ internal sealed class SipServerConnection
             }
             catch (OperationCanceledException)
             {
-                if (_established && MessageReadExpired())
+                if (_established && _messageDeadlineArmed)
                 {
                     ServerLog.MessageReadTimedOut(_logger, Id, Remote, _options.MessageReadTimeout.TotalSeconds);
                     ending = new Ending("SIP message read timeout", SayGoodbye: true);
@@ -111,9 +119,8 @@ internal sealed class SipServerConnection
             _socket.Dispose();
             _tls.Dispose();
             _framer.Dispose();
-            _plaintext.Dispose();
-            _output.Dispose();
-            _replies.Dispose();
+            _output.Release();
+            _replies.Release();
             ServerLog.Closed(_logger, Id, Remote, ending.Reason);
         }
     }
@@ -126,7 +133,7 @@ internal sealed class SipServerConnection
             // Wait for readability without a buffer, so thousands of idle connections pin no memory.
             await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
             byte[] chunk = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-            TlsResult result;
+            Received result;
             try
             {
                 int count = await _socket.ReceiveAsync(chunk.AsMemory(), SocketFlags.None, token).ConfigureAwait(false);
@@ -135,7 +142,7 @@ internal sealed class SipServerConnection
                     return new Ending("peer closed the TCP connection", SayGoodbye: false);
                 }
 
-                result = _tls.Receive(chunk.AsSpan(0, count), _plaintext, _output);
+                result = DecryptAndAnswer(chunk.AsSpan(0, count));
             }
             finally
             {
@@ -155,6 +162,7 @@ internal sealed class SipServerConnection
             {
                 int idleSeconds = _tls.Profile.Runtime.ConnectionTimeout;
                 deadline.CancelAfter(idleSeconds < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(idleSeconds));
+                _messageDeadlineArmed = false;
             }
 
             if (result.Status == TlsStatus.Failed)
@@ -165,13 +173,11 @@ internal sealed class SipServerConnection
                 return new Ending("TLS failure", SayGoodbye: false);
             }
 
-            _framer.Append(_plaintext.WrittenSpan);
-            _plaintext.Release();
-            SipFramingError framingError = AnswerFrames(out int frames);
-            TrackPartialMessage(frames, deadline);
-            if (_replies.WrittenCount > 0)
+            SipFramingError framingError = result.FramingError;
+            TrackPartialMessage(result.Frames, deadline);
+            if (!_replies.IsEmpty)
             {
-                TlsResult sent = _tls.Send(_replies.WrittenSpan, _output);
+                TlsResult sent = _tls.Send(_replies.Data.Span, _output);
                 _replies.Release();
                 if (!sent.IsSuccess)
                 {
@@ -190,6 +196,40 @@ internal sealed class SipServerConnection
             if (result.Status == TlsStatus.PeerClosed)
             {
                 return new Ending("peer sent close_notify", SayGoodbye: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Decrypts <paramref name="ciphertext"/> straight into the framer's free space and answers every frame completed
+    /// (replies go to <see cref="_replies"/>). When the free space fills up, the frames are answered (which frees it)
+    /// and decrypting goes on with the ciphertext not yet consumed and what OpenSSL holds of a record it already read.
+    /// No plaintext is decrypted during the handshake, so no framer buffer is rented for it.
+    /// </summary>
+    private Received DecryptAndAnswer(ReadOnlySpan<byte> ciphertext)
+    {
+        bool completed = false;
+        int frames = 0;
+        while (true)
+        {
+            Span<byte> free = _tls.State == TlsConnectionState.Established ? _framer.GetAppendSpan(PlaintextSlice) : [];
+            TlsResult result = _tls.Receive(ciphertext, free, _output, out int consumed, out int written);
+            completed |= result.HandshakeCompleted;
+            ciphertext = ciphertext[consumed..];
+            if (result.Status == TlsStatus.Failed)
+            {
+                // As before this loop existed: nothing of a read that failed is answered.
+                _replies.Release();
+                return new Received(result.Status, completed, frames, SipFramingError.None);
+            }
+
+            _framer.CommitAppend(written);
+            SipFramingError error = AnswerFrames(ref frames);
+            bool progressed = consumed > 0 || written > 0 || result.HandshakeCompleted;
+            bool more = written == free.Length || !ciphertext.IsEmpty;
+            if (error != SipFramingError.None || result.Status != TlsStatus.Ok || !progressed || !more)
+            {
+                return new Received(result.Status, completed, frames, error);
             }
         }
     }
@@ -223,19 +263,14 @@ internal sealed class SipServerConnection
         if (idleSeconds < 0 || left < TimeSpan.FromSeconds(idleSeconds))
         {
             deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            _messageDeadlineArmed = true;
         }
     }
 
-    private bool MessageReadExpired() =>
-        _messageStartedAt != 0
-        && _options.MessageReadTimeout != Timeout.InfiniteTimeSpan
-        && Stopwatch.GetElapsedTime(_messageStartedAt) >= _options.MessageReadTimeout;
-
-    /// <summary>Answers every complete frame into the reply buffer; returns the framing error that ends the stream, if any.</summary>
-    private SipFramingError AnswerFrames(out int frames)
+    /// <summary>Answers every complete frame into the reply buffer, counting them in <paramref name="frames"/>; returns the framing error that ends the stream, if any.</summary>
+    private SipFramingError AnswerFrames(ref int frames)
     {
         int messages = 0;
-        frames = 0;
         while (_framer.TryRead(out SipFrame frame))
         {
             frames++;
@@ -247,25 +282,19 @@ internal sealed class SipServerConnection
                 case SipFrameKind.Message:
                     messages++;
                     SipMessageHead? head = SipMessageHead.TryParse(frame.Header.Span, out string? problem);
-                    string? reply = head is null ? null : _responder.Respond(head, Remote as IPEndPoint);
                     if (head is null)
                     {
                         // Framed correctly but unparsable: nothing to address a reply to, and the stream is still in sync.
                         ServerLog.Exchanged(_logger, Id, Remote, "ignored a message: " + problem);
                     }
-
-                    if (reply is not null)
+                    else
                     {
-                        WriteUtf8(_replies, reply);
+                        _responder.Respond(head, _replies, Remote as IPEndPoint);
                     }
 
                     break;
                 case SipFrameKind.Invalid:
-                    if (_responder.RespondToUnframable(frame, Remote as IPEndPoint) is { } last)
-                    {
-                        WriteUtf8(_replies, last);
-                    }
-
+                    _responder.RespondToUnframable(frame, _replies, Remote as IPEndPoint);
                     return frame.Error;
                 default:
                     break;
@@ -282,14 +311,14 @@ internal sealed class SipServerConnection
 
     private async Task SendOutputAsync(CancellationToken token)
     {
-        if (_output.WrittenCount == 0)
+        if (_output.IsEmpty)
         {
             return;
         }
 
         try
         {
-            ReadOnlyMemory<byte> pending = _output.WrittenMemory;
+            ReadOnlyMemory<byte> pending = _output.Data;
             while (!pending.IsEmpty)
             {
                 int sent = await _socket.SendAsync(pending, SocketFlags.None, token).ConfigureAwait(false);
@@ -342,21 +371,20 @@ internal sealed class SipServerConnection
         }
     }
 
-    private static void WriteUtf8(PooledBufferWriter writer, string text)
-    {
-        Span<byte> target = writer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
-        writer.Advance(Encoding.UTF8.GetBytes(text, target));
-    }
-
-    private static string Describe(SipFramingError error) => error switch
+    private string Describe(SipFramingError error) => error switch
     {
         SipFramingError.Malformed => "bytes that are not SIP",
         SipFramingError.HeaderTooLarge => "header section too large",
         SipFramingError.MissingContentLength => "no Content-Length (mandatory over TLS, RFC 3261 §18.3)",
         SipFramingError.InvalidContentLength => "bad Content-Length",
         SipFramingError.BodyTooLarge => "body too large",
+        SipFramingError.TooManyHeaderFields => $"more than {_options.Framing.MaxHeaderFields} header fields (MaxHeaderFields)",
+        SipFramingError.TooManyContinuationLines => $"a header folded over more than {_options.Framing.MaxContinuationLines} continuation lines (MaxContinuationLines)",
         _ => error.ToString(),
     };
+
+    /// <summary>What one received chunk gave: the TLS status, whether it completed the handshake, the frames answered and the framing error that ends the stream.</summary>
+    private readonly record struct Received(TlsStatus Status, bool HandshakeCompleted, int Frames, SipFramingError FramingError);
 
     /// <summary>Why the loop ended, whether to close the TLS layer politely (close_notify when enabled), and whether to drain unread input first.</summary>
     private readonly record struct Ending(string Reason, bool SayGoodbye, bool Drain = false);

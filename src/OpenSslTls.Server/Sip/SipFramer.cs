@@ -13,7 +13,7 @@ namespace OpenSslTls.SipEndpoint.Sip;
 /// </para>
 /// <para>
 /// Memory: the buffer comes from an <see cref="ArrayPool{T}"/> and goes back whenever everything buffered has been
-/// framed, so an idle connection holds none. Scanning resumes where it stopped, so a header section that trickles
+/// framed, so an idle connection holds none; it is cleared first, as it held plaintext. Scanning resumes where it stopped, so a header section that trickles
 /// in byte by byte costs linear, not quadratic, time.
 /// </para>
 /// </summary>
@@ -65,19 +65,42 @@ internal sealed class SipFramer : IDisposable
             return;
         }
 
+        data.CopyTo(GetAppendSpan(data.Length));
+        _end += data.Length;
+    }
+
+    /// <summary>
+    /// The free space after the buffered bytes, at least <paramref name="minimumFree"/> long, for writing received bytes
+    /// in place (the server decrypts straight into it); then <see cref="CommitAppend"/> what was written. Invalidates
+    /// frames returned before. Empty once the framer has failed: nothing more is read.
+    /// </summary>
+    public Span<byte> GetAppendSpan(int minimumFree)
+    {
+        ObjectDisposedException.ThrowIf(_start < 0, this);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumFree);
+        if (_error != SipFramingError.None)
+        {
+            return [];
+        }
+
         int buffered = _end - _start;
         if (_buffer is null)
         {
-            _buffer = _pool.Rent(Math.Max(MinimumBufferSize, data.Length));
+            _buffer = _pool.Rent(Math.Max(MinimumBufferSize, minimumFree));
         }
-        else if (_buffer.Length - _end < data.Length)
+        else if (_buffer.Length - _end < minimumFree)
         {
             // Move the unframed tail to the front, into a bigger array if it still does not fit.
-            byte[] target = _buffer.Length - buffered >= data.Length ? _buffer : _pool.Rent(Math.Max(_buffer.Length * 2, buffered + data.Length));
+            byte[] target = _buffer.Length - buffered >= minimumFree ? _buffer : _pool.Rent(Math.Max(_buffer.Length * 2, checked(buffered + minimumFree)));
             _buffer.AsSpan(_start, buffered).CopyTo(target);
-            if (!ReferenceEquals(target, _buffer))
+            if (ReferenceEquals(target, _buffer))
             {
-                _pool.Return(_buffer);
+                // The slid-over bytes past the new end are plaintext of framed messages: clear them like a released buffer.
+                _buffer.AsSpan(buffered, _end - buffered).Clear();
+            }
+            else
+            {
+                ReturnBuffer(_end);
                 _buffer = target;
             }
 
@@ -85,8 +108,24 @@ internal sealed class SipFramer : IDisposable
             _end = buffered;
         }
 
-        data.CopyTo(_buffer.AsSpan(_end));
-        _end += data.Length;
+        return _buffer.AsSpan(_end);
+    }
+
+    /// <summary>Adds the first <paramref name="count"/> bytes of the span <see cref="GetAppendSpan"/> handed out.</summary>
+    public void CommitAppend(int count)
+    {
+        ObjectDisposedException.ThrowIf(_start < 0, this);
+        if (count == 0)
+        {
+            return;
+        }
+
+        if (count < 0 || _buffer is null || count > _buffer.Length - _end)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, "Committed past the span that was handed out.");
+        }
+
+        _end += count;
     }
 
     /// <summary>
@@ -165,6 +204,13 @@ internal sealed class SipFramer : IDisposable
             if (headerLength > _limits.MaxHeaderBytes)
             {
                 frame = Fail(SipFramingError.HeaderTooLarge, 0);
+                return true;
+            }
+
+            SipFramingError tooMany = SipHeaderCounts.Check(data[..headerLength], _limits);
+            if (tooMany != SipFramingError.None)
+            {
+                frame = Fail(tooMany, 0);
                 return true;
             }
 
@@ -294,12 +340,19 @@ internal sealed class SipFramer : IDisposable
     {
         if (_buffer is not null)
         {
-            _pool.Return(_buffer);
+            ReturnBuffer(_end);
             _buffer = null;
         }
 
         _start = 0;
         _end = 0;
         _scanned = 0;
+    }
+
+    /// <summary>Clears the bytes ever used (SIP plaintext, which the pool's next user must not see) and returns the array.</summary>
+    private void ReturnBuffer(int used)
+    {
+        _buffer.AsSpan(0, used).Clear();
+        _pool.Return(_buffer!);
     }
 }

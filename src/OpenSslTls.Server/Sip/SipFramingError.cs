@@ -20,4 +20,10 @@ internal enum SipFramingError
 
     /// <summary>A Content-Length above <see cref="SipFramingLimits.MaxBodyBytes"/>.</summary>
     BodyTooLarge,
+
+    /// <summary>More header fields than <see cref="SipFramingLimits.MaxHeaderFields"/>.</summary>
+    TooManyHeaderFields,
+
+    /// <summary>A header field folded over more continuation lines than <see cref="SipFramingLimits.MaxContinuationLines"/>.</summary>
+    TooManyContinuationLines,
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -24,103 +26,89 @@ internal sealed class SipResponder
     }
 
     /// <summary>
-    /// The response to a well-framed message, or null when none is due. With <paramref name="source"/> (the peer's
-    /// address) the top Via gets its received/rport parameters, as RFC 3261 §18.2.1 and RFC 3581 require.
+    /// Writes the response to a well-framed message into <paramref name="output"/> as UTF-8; false, with nothing written,
+    /// when none is due. With <paramref name="source"/> (the peer's address) the top Via gets its received/rport
+    /// parameters, as RFC 3261 §18.2.1 and RFC 3581 require.
     /// </summary>
-    public string? Respond(SipMessageHead message, IPEndPoint? source = null)
+    public bool Respond(SipMessageHead message, IBufferWriter<byte> output, IPEndPoint? source = null)
     {
         ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(output);
         if (!message.IsRequest || message.Method == "ACK")
         {
-            return null;
+            return false;
         }
 
         if (!string.Equals(message.Version, "SIP/2.0", StringComparison.OrdinalIgnoreCase))
         {
-            return Build(message, 505, "Version Not Supported", source: source);
+            Build(message, 505, "Version Not Supported"u8, output, source: source);
+            return true;
         }
 
         foreach (string required in (ReadOnlySpan<string>)[SipHeaderNames.Via, SipHeaderNames.From, SipHeaderNames.To, SipHeaderNames.CallId, SipHeaderNames.CSeq])
         {
             if (message.First(required) is null)
             {
-                return Build(message, 400, $"Missing {required} Header", source: source);
+                Build(message, 400, "Missing "u8, output, reasonName: required, source: source);
+                return true;
             }
         }
 
         if (!CSeqMatches(message.First(SipHeaderNames.CSeq)!, message.Method!))
         {
-            return Build(message, 400, "Bad CSeq", source: source);
+            Build(message, 400, "Bad CSeq"u8, output, source: source);
+            return true;
         }
 
-        return message.Method switch
+        switch (message.Method)
         {
-            "OPTIONS" => Build(message, 200, "OK", withAllow: true, source),
-            "REGISTER" => Build(message, 200, "OK", source: source),
-            _ => Build(message, 501, "Not Implemented", withAllow: true, source),
-        };
+            case "OPTIONS":
+                Build(message, 200, "OK"u8, output, withAllow: true, source: source);
+                break;
+            case "REGISTER":
+                Build(message, 200, "OK"u8, output, source: source);
+                break;
+            default:
+                Build(message, 501, "Not Implemented"u8, output, withAllow: true, source: source);
+                break;
+        }
+
+        return true;
     }
 
     /// <summary>
     /// The last word on a stream that could not be framed, when its header section arrived and was a request:
-    /// 400 for a missing or bad Content-Length, 413 for a body over the limit. Null when nothing can be answered.
+    /// 400 for a missing or bad Content-Length, 413 for a body over the limit, written into <paramref name="output"/>.
+    /// False, with nothing written, when nothing can be answered.
     /// </summary>
-    public string? RespondToUnframable(SipFrame invalid, IPEndPoint? source = null)
+    public bool RespondToUnframable(SipFrame invalid, IBufferWriter<byte> output, IPEndPoint? source = null)
     {
+        ArgumentNullException.ThrowIfNull(output);
         if (invalid.Kind != SipFrameKind.Invalid || invalid.HeaderLength == 0)
         {
-            return null;
+            return false;
         }
 
         SipMessageHead? message = SipMessageHead.TryParse(invalid.Header.Span, out _);
         if (message is null || !message.IsRequest || message.Method == "ACK")
         {
-            return null;
+            return false;
         }
 
-        return invalid.Error switch
+        switch (invalid.Error)
         {
-            SipFramingError.MissingContentLength => Build(message, 400, "Missing Content-Length", source: source),
-            SipFramingError.InvalidContentLength => Build(message, 400, "Bad Content-Length", source: source),
-            SipFramingError.BodyTooLarge => Build(message, 413, "Request Entity Too Large", source: source),
-            _ => null,
-        };
-    }
-
-    /// <summary>A response to <paramref name="request"/> built from its headers; <paramref name="source"/> as in <see cref="Respond"/>.</summary>
-    public string Build(SipMessageHead request, int statusCode, string reason, bool withAllow = false, IPEndPoint? source = null)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var text = new StringBuilder(512);
-        text.Append(CultureInfo.InvariantCulture, $"SIP/2.0 {statusCode} {reason}\r\n");
-        bool top = true;
-        foreach (SipHeaderField via in request.All(SipHeaderNames.Via))
-        {
-            AppendHeader(text, SipHeaderNames.Via, top && source is not null ? ViaSourceParameters.Apply(via.Value, source) : via.Value);
-            top = false;
+            case SipFramingError.MissingContentLength:
+                Build(message, 400, "Missing Content-Length"u8, output, source: source);
+                return true;
+            case SipFramingError.InvalidContentLength:
+                Build(message, 400, "Bad Content-Length"u8, output, source: source);
+                return true;
+            case SipFramingError.BodyTooLarge:
+                Build(message, 413, "Request Entity Too Large"u8, output, source: source);
+                return true;
+            default:
+                return false;
         }
-
-        string? from = request.First(SipHeaderNames.From);
-        string? to = request.First(SipHeaderNames.To);
-        string? callId = request.First(SipHeaderNames.CallId);
-        string? cseq = request.First(SipHeaderNames.CSeq);
-        AppendHeader(text, SipHeaderNames.From, from);
-        if (to is not null && !HasTag(to))
-        {
-            to += ";tag=" + _tags.TagFor(callId, from, cseq, request.First(SipHeaderNames.Via));
-        }
-
-        AppendHeader(text, SipHeaderNames.To, to);
-        AppendHeader(text, SipHeaderNames.CallId, callId);
-        AppendHeader(text, SipHeaderNames.CSeq, cseq);
-        if (withAllow)
-        {
-            AppendHeader(text, "Allow", AllowedMethods);
-        }
-
-        AppendHeader(text, "Server", ProductName);
-        text.Append("Content-Length: 0\r\n\r\n");
-        return text.ToString();
     }
 
     /// <summary>Whether a From/To value carries a <c>tag</c> parameter (parameters inside &lt;…&gt; belong to the URI, not the header).</summary>
@@ -151,11 +139,79 @@ internal sealed class SipResponder
             && parts[1] == method;
     }
 
-    private static void AppendHeader(StringBuilder text, string name, string? value)
+    /// <summary>
+    /// Writes a response to <paramref name="request"/> built from its headers straight into <paramref name="output"/>
+    /// (no reply string is built). The reason phrase is <paramref name="reason"/>, then, when given,
+    /// <paramref name="reasonName"/> and " Header".
+    /// </summary>
+    private void Build(SipMessageHead request, int statusCode, ReadOnlySpan<byte> reason, IBufferWriter<byte> output, string? reasonName = null, bool withAllow = false, IPEndPoint? source = null)
+    {
+        output.Write("SIP/2.0 "u8);
+        if (!statusCode.TryFormat(output.GetSpan(11), out int digits, provider: CultureInfo.InvariantCulture))
+        {
+            throw new UnreachableException("an int takes at most 11 bytes");
+        }
+
+        output.Advance(digits);
+        output.Write(" "u8);
+        output.Write(reason);
+        if (reasonName is not null)
+        {
+            Write(output, reasonName);
+            output.Write(" Header"u8);
+        }
+
+        output.Write("\r\n"u8);
+        bool top = true;
+        foreach (SipHeaderField header in request.Headers)
+        {
+            if (header.Name == SipHeaderNames.Via)
+            {
+                WriteHeader(output, SipHeaderNames.Via, top && source is not null ? ViaSourceParameters.Apply(header.Value, source) : header.Value);
+                top = false;
+            }
+        }
+
+        string? from = request.First(SipHeaderNames.From);
+        string? to = request.First(SipHeaderNames.To);
+        string? callId = request.First(SipHeaderNames.CallId);
+        string? cseq = request.First(SipHeaderNames.CSeq);
+        WriteHeader(output, SipHeaderNames.From, from);
+        if (to is not null)
+        {
+            Write(output, SipHeaderNames.To);
+            output.Write(": "u8);
+            Write(output, to);
+            if (!HasTag(to))
+            {
+                output.Write(";tag="u8);
+                Write(output, _tags.TagFor(callId, from, cseq, request.First(SipHeaderNames.Via)));
+            }
+
+            output.Write("\r\n"u8);
+        }
+
+        WriteHeader(output, SipHeaderNames.CallId, callId);
+        WriteHeader(output, SipHeaderNames.CSeq, cseq);
+        if (withAllow)
+        {
+            WriteHeader(output, "Allow", AllowedMethods);
+        }
+
+        WriteHeader(output, "Server", ProductName);
+        output.Write("Content-Length: 0\r\n\r\n"u8);
+    }
+
+    private static void WriteHeader(IBufferWriter<byte> output, string name, string? value)
     {
         if (value is not null)
         {
-            text.Append(name).Append(": ").Append(value).Append("\r\n");
+            Write(output, name);
+            output.Write(": "u8);
+            Write(output, value);
+            output.Write("\r\n"u8);
         }
     }
+
+    private static void Write(IBufferWriter<byte> output, string text) => Encoding.UTF8.GetBytes(text, output);
 }

@@ -136,6 +136,43 @@ public sealed partial class AdminCommandTests : IDisposable
     }
 
     [SkippableFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task The_control_socket_refuses_another_uid_even_when_its_file_mode_would_let_it_in()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "SO_PEERCRED is Linux's");
+        Skip.IfNot(Environment.UserName == "root" && File.Exists("/usr/bin/setpriv") && File.Exists("/usr/bin/python3"), "needs root, setpriv and python3 to connect as nobody");
+        await using var serve = await InProcessServe.StartAsync(_directory);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(serve.ControlSocket));
+        (int exit, _, string errors) = await serve.CtlAsync("tls.info");
+        Assert.True(exit == ExitCodes.Success, errors);
+
+        // An operator's mistake opens the file to everyone: the uid check still turns nobody away.
+        File.SetUnixFileMode(_directory, (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(serve.ControlSocket, (UnixFileMode)0b110_110_110);
+        var nobody = new System.Diagnostics.ProcessStartInfo("/usr/bin/setpriv")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string argument in (string[])["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+            "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.sendall(b'tls.info\\n')\ntry:\n r=s.recv(100).decode()\nexcept ConnectionResetError:\n r=''\nprint('reply:'+r)", serve.ControlSocket])
+        {
+            nobody.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(nobody)!;
+        string output = await process.StandardOutput.ReadToEndAsync();
+        string stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, stderr);
+        Assert.Equal("reply:", output.Trim());
+
+        // Refused without a word (the reason goes to serve's log, on its console); root is still served.
+        (exit, _, errors) = await serve.CtlAsync("tls.info");
+        Assert.True(exit == ExitCodes.Success, errors);
+    }
+
+    [SkippableFact]
     public async Task Ctl_talks_to_serve_lists_kills_and_reloads_a_changed_certificate()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "Unix domain socket permissions");

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using OpenSslTls.SipEndpoint.Sip;
 
@@ -276,11 +277,90 @@ public class SipFramerTests
         return (frame.Kind, frame.Error);
     }
 
+    [Theory]
+    [InlineData(3, 64, 3, 0, nameof(SipFramingError.None))]
+    [InlineData(3, 64, 4, 0, nameof(SipFramingError.TooManyHeaderFields))]
+    [InlineData(256, 2, 1, 2, nameof(SipFramingError.None))]
+    [InlineData(256, 2, 1, 3, nameof(SipFramingError.TooManyContinuationLines))]
+    public void Header_fields_and_continuation_lines_over_their_caps_end_the_stream(int maxFields, int maxContinuations, int fields, int continuations, string expectedError)
+    {
+        SipFramingError expected = Enum.Parse<SipFramingError>(expectedError);
+        // The fields include Content-Length; the continuations fold the first field, before it.
+        var header = new StringBuilder("OPTIONS sip:a@b SIP/2.0\r\nSubject: a\r\n");
+        header.Insert(header.Length, " b\r\n", continuations);
+        for (int i = 2; i < fields; i++)
+        {
+            header.Append(CultureInfo.InvariantCulture, $"X-{i}: {i}\r\n");
+        }
+
+        string message = header.Append("l: 0\r\n\r\n").ToString();
+        (SipFrameKind kind, SipFramingError error) = FirstFrame(message, new SipFramingLimits { MaxHeaderFields = maxFields, MaxContinuationLines = maxContinuations });
+        Assert.Equal(expected, error);
+        Assert.Equal(expected == SipFramingError.None ? SipFrameKind.Message : SipFrameKind.Invalid, kind);
+    }
+
+    [Fact]
+    public void Bytes_written_in_place_frame_like_appended_ones_in_any_split()
+    {
+        string stream = Options + "\r\n\r\n" + Options;
+        byte[] bytes = Encoding.ASCII.GetBytes(stream);
+        foreach (int split in (int[])[1, 7, Options.Length, bytes.Length])
+        {
+            using var framer = new SipFramer(new SipFramingLimits());
+            var frames = new List<(SipFrameKind, string)>();
+            for (int offset = 0; offset < bytes.Length; offset += split)
+            {
+                int count = Math.Min(split, bytes.Length - offset);
+                Span<byte> free = framer.GetAppendSpan(count);
+                Assert.True(free.Length >= count);
+                bytes.AsSpan(offset, count).CopyTo(free);
+                framer.CommitAppend(count);
+                while (framer.TryRead(out SipFrame frame))
+                {
+                    frames.Add((frame.Kind, Encoding.ASCII.GetString(frame.Bytes.Span)));
+                }
+            }
+
+            Assert.Equal([(SipFrameKind.Message, Options), (SipFrameKind.Ping, string.Empty), (SipFrameKind.Message, Options)], frames);
+        }
+    }
+
+    [Fact]
+    public void Committing_more_than_the_free_space_throws_and_a_failed_framer_offers_none()
+    {
+        using var framer = new SipFramer(new SipFramingLimits());
+        int free = framer.GetAppendSpan(10).Length;
+        Assert.Throws<ArgumentOutOfRangeException>(() => framer.CommitAppend(free + 1));
+        framer.Append("\u0001"u8);
+        Assert.True(framer.TryRead(out SipFrame frame));
+        Assert.Equal(SipFrameKind.Invalid, frame.Kind);
+        Assert.True(framer.GetAppendSpan(10).IsEmpty);
+    }
+
+    [Fact]
+    public void Plaintext_is_cleared_before_the_buffer_goes_back_to_the_pool_when_it_grows_and_when_it_empties()
+    {
+        var pool = new CountingPool();
+        using var framer = new SipFramer(new SipFramingLimits(), pool);
+        byte[] large = Encoding.ASCII.GetBytes(Options + "MESSAGE sip:a@b SIP/2.0\r\nl: 9000\r\n\r\n");
+        framer.Append(large);
+        framer.Append(Enumerable.Repeat((byte)'x', 9000).ToArray());
+        while (framer.TryRead(out _))
+        {
+        }
+
+        Assert.False(framer.HoldsBuffer);
+        Assert.Equal(2, pool.ReturnedArrays.Count);
+        Assert.All(pool.ReturnedArrays, array => Assert.True(array.AsSpan().IndexOfAnyExcept((byte)0) < 0, "plaintext left in a pooled array"));
+    }
+
     private sealed class CountingPool : ArrayPool<byte>
     {
         public int Rented { get; private set; }
 
-        public int Returned { get; private set; }
+        public int Returned => ReturnedArrays.Count;
+
+        public List<byte[]> ReturnedArrays { get; } = [];
 
         public override byte[] Rent(int minimumLength)
         {
@@ -288,6 +368,6 @@ public class SipFramerTests
             return new byte[minimumLength];
         }
 
-        public override void Return(byte[] array, bool clearArray = false) => Returned++;
+        public override void Return(byte[] array, bool clearArray = false) => ReturnedArrays.Add(array);
     }
 }

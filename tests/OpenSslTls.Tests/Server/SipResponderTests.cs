@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Text;
 using OpenSslTls.SipEndpoint.Sip;
@@ -114,7 +115,7 @@ public class SipResponderTests
         Assert.Equal("SIP/2.0", head.Version);
         Assert.Equal("c", head.First(SipHeaderNames.CallId));
         Assert.Equal("5", head.First(SipHeaderNames.ContentLength));
-        string reply = _responder.Respond(head)!;
+        string reply = ReplyText(head)!;
         Assert.DoesNotContain('\n', reply.Replace("\r\n", string.Empty, StringComparison.Ordinal));
         Assert.Contains("\r\nCall-ID: c\r\n", reply, StringComparison.Ordinal);
     }
@@ -133,6 +134,42 @@ public class SipResponderTests
         Assert.Contains(where, problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Subject: a\r\n b\r\n\tc", "a b c")]
+    [InlineData("Subject:\r\n  b", "b")]
+    [InlineData("Subject: a\r\n   \r\n b", "a b")]
+    [InlineData("Subject: a  \r\n \t b  \r\n", "a b")]
+    public void Folded_values_are_unfolded_to_single_spaces(string header, string value)
+    {
+        SipMessageHead head = SipMessageHead.TryParse(Encoding.ASCII.GetBytes($"OPTIONS sip:a SIP/2.0\r\n{header}\r\nl: 0\r\n\r\n"), out string? problem)!;
+        Assert.Null(problem);
+        Assert.Equal(value, head.First("Subject"));
+        Assert.Equal("0", head.First(SipHeaderNames.ContentLength));
+    }
+
+    [Fact]
+    public void A_64_KiB_header_of_continuation_lines_unfolds_whole_when_the_cap_allows_and_is_refused_by_name_when_not()
+    {
+        string folds = string.Concat(Enumerable.Repeat(" b\n", 21_800));
+        byte[] section = Encoding.ASCII.GetBytes($"OPTIONS sip:a SIP/2.0\r\nSubject: a\n{folds}l: 0\r\n\r\n");
+        SipMessageHead head = SipMessageHead.TryParse(section, out string? problem, new SipFramingLimits { MaxContinuationLines = int.MaxValue })!;
+        Assert.Null(problem);
+        Assert.Equal(1 + (2 * 21_800), head.First("Subject")!.Length);
+
+        Assert.Null(SipMessageHead.TryParse(section, out problem));
+        Assert.Contains($"more than {SipFramingLimits.DefaultMaxContinuationLines} continuation lines (MaxContinuationLines)", problem, StringComparison.Ordinal);
+        Assert.Contains("Subject", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void More_header_fields_than_the_cap_make_the_message_unparsable_naming_the_limit()
+    {
+        var limits = new SipFramingLimits { MaxHeaderFields = 3 };
+        Assert.NotNull(SipMessageHead.TryParse("OPTIONS sip:a SIP/2.0\r\na: 1\r\nb: 2\r\nl: 0\r\n\r\n"u8, out _, limits));
+        Assert.Null(SipMessageHead.TryParse("OPTIONS sip:a SIP/2.0\r\na: 1\r\nb: 2\r\nc: 3\r\nl: 0\r\n\r\n"u8, out string? problem, limits));
+        Assert.Equal("more than 3 header fields (MaxHeaderFields)", problem);
+    }
+
     [Fact]
     public void A_tab_inside_a_header_value_is_kept()
     {
@@ -146,11 +183,11 @@ public class SipResponderTests
     {
         const string header = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
         byte[] bytes = Encoding.ASCII.GetBytes(header);
-        string? missing = _responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.MissingContentLength));
+        string? missing = LastWordText(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.MissingContentLength));
         Assert.StartsWith("SIP/2.0 400 Missing Content-Length\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\n", missing, StringComparison.Ordinal);
-        string? large = _responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.BodyTooLarge));
+        string? large = LastWordText(new SipFrame(SipFrameKind.Invalid, bytes, bytes.Length, SipFramingError.BodyTooLarge));
         Assert.StartsWith("SIP/2.0 413 Request Entity Too Large\r\n", large, StringComparison.Ordinal);
-        Assert.Null(_responder.RespondToUnframable(new SipFrame(SipFrameKind.Invalid, ReadOnlyMemory<byte>.Empty, 0, SipFramingError.HeaderTooLarge)));
+        Assert.Null(LastWordText(new SipFrame(SipFrameKind.Invalid, ReadOnlyMemory<byte>.Empty, 0, SipFramingError.HeaderTooLarge)));
     }
 
     [Theory]
@@ -171,7 +208,7 @@ public class SipResponderTests
     public void Only_the_top_Via_header_is_changed_in_a_reply()
     {
         byte[] request = Encoding.ASCII.GetBytes("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS c.example;rport;branch=z9hG4bK2\r\nVia: SIP/2.0/TLS p.example;rport;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
-        string reply = _responder.Respond(SipMessageHead.TryParse(request, out _)!, new IPEndPoint(IPAddress.Loopback, 5070))!;
+        string reply = ReplyText(SipMessageHead.TryParse(request, out _)!, new IPEndPoint(IPAddress.Loopback, 5070))!;
         Assert.Contains("\r\nVia: SIP/2.0/TLS c.example;rport=5070;branch=z9hG4bK2;received=127.0.0.1\r\nVia: SIP/2.0/TLS p.example;rport;branch=z9hG4bK1\r\n", reply, StringComparison.Ordinal);
     }
 
@@ -180,6 +217,23 @@ public class SipResponderTests
         byte[] bytes = Encoding.UTF8.GetBytes(request.ReplaceLineEndings("\r\n"));
         SipMessageHead? head = SipMessageHead.TryParse(bytes, out string? problem);
         Assert.True(head is not null, problem);
-        return _responder.Respond(head);
+        return ReplyText(head);
+    }
+
+    /// <summary>The reply the responder writes, as text; null when it writes none (and then it must write nothing).</summary>
+    private string? ReplyText(SipMessageHead head, IPEndPoint? source = null)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        bool replied = _responder.Respond(head, output, source);
+        Assert.Equal(replied, output.WrittenCount > 0);
+        return replied ? Encoding.UTF8.GetString(output.WrittenSpan) : null;
+    }
+
+    private string? LastWordText(SipFrame invalid)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        bool replied = _responder.RespondToUnframable(invalid, output);
+        Assert.Equal(replied, output.WrittenCount > 0);
+        return replied ? Encoding.UTF8.GetString(output.WrittenSpan) : null;
     }
 }
