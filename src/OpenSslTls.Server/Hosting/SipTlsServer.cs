@@ -188,17 +188,15 @@ internal sealed class SipTlsServer : IAsyncDisposable
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _lastConnectionId);
             ServerLog.Accepted(_logger, id, socket.RemoteEndPoint);
-            Task run = RunConnectionAsync(id, socket, token);
-            _connections[id] = run;
-            if (run.IsCompleted)
-            {
-                // It ended before it was registered, so its own removal found nothing.
-                _connections.TryRemove(id, out _);
-            }
+            // Registered before it starts: the connection may answer its first message (and a test or tls.list may
+            // count it) before this loop runs again.
+            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _connections[id] = ended.Task;
+            _ = RunConnectionAsync(id, socket, ended, token);
         }
     }
 
-    private async Task RunConnectionAsync(long id, Socket socket, CancellationToken stopping)
+    private async Task RunConnectionAsync(long id, Socket socket, TaskCompletionSource ended, CancellationToken stopping)
     {
         EndPoint? remote = socket.RemoteEndPoint;
         TlsConnection? tls = null;
@@ -234,6 +232,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
             }
 
             _connections.TryRemove(id, out _);
+            ended.TrySetResult();
         }
     }
 
