@@ -258,7 +258,15 @@ public sealed class TlsModuleOptions
         SessionCache = SessionCache,
         SessionId = SessionId,
         Renegotiation = Renegotiation,
+        KeyLogFile = KeyLogPath,
     };
+
+    /// <summary>
+    /// The resolved <c>keylog_file</c> when <c>keylog_mode</c> has bits 1 (install the callback) and 8 (append to the
+    /// file), as in Kamailio; else null.
+    /// </summary>
+    public string? KeyLogPath =>
+        KeylogFile is { Length: > 0 } file && (KeylogMode & 1) != 0 && (KeylogMode & 8) != 0 ? ResolvePath(file) : null;
 
     /// <summary>New runtime parameters holding <c>connection_timeout</c>, <c>send_close_notify</c> and the queue limits.</summary>
     public TlsRuntimeParameters CreateRuntimeParameters()

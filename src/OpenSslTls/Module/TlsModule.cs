@@ -107,11 +107,8 @@ public sealed partial class TlsModule : IDisposable
         // rand_engine must be chosen before anything draws random bytes; the engine before any /engine: key is read.
         OpenSslRandom.Configure(options.RandEngine);
         OpenSslEngine? engine = OpenSslEngine.Load(options.ToEngineOptions(), logger);
-        // keylog_mode bits 1 (install the callback) and 8 (append to keylog_file), as Kamailio.
-        string? keylog = options.KeylogFile is { Length: > 0 } file && (options.KeylogMode & 1) != 0 && (options.KeylogMode & 8) != 0
-            ? options.ResolvePath(file)
-            : null;
-        KeyLogWriter.Configure(keylog);
+        // The key log is this module's own: every context of its profile sets logs to options.KeyLogPath (TlsTuning).
+        string? keylog = options.KeyLogPath;
         TlsProfileSet profiles;
         try
         {

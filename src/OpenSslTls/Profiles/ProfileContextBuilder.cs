@@ -42,7 +42,7 @@ internal sealed partial class ProfileContextBuilder
         {
             SafeSslContextHandle ctx = context;
             SetProtocolRange(ctx);
-            SslContextNative.InstallKeyLog(ctx);
+            InstallKeyLog(ctx);
             if (_role == TlsRole.Server)
             {
                 SslContextNative.InstallServerNameSwitch(ctx);
@@ -455,6 +455,24 @@ internal sealed partial class ProfileContextBuilder
     }
 
     /// <summary>A step OpenSSL refused: the failure carries what OpenSSL queued for it.</summary>
+    /// <summary>keylog_file: every context of a module appends to the module's own file (none: no callback at all).</summary>
+    private void InstallKeyLog(SafeSslContextHandle ctx)
+    {
+        if (_tuning.KeyLogFile is not { Length: > 0 } path)
+        {
+            return;
+        }
+
+        try
+        {
+            SslContextNative.InstallKeyLog(ctx, path, KeyLogFileOpener.Open);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Invalid("keylog_file", $"cannot use '{path}': {e.Message}");
+        }
+    }
+
     private TlsProfileException Fail(string parameter, string problem) =>
         new(_label, parameter, problem, ErrorQueue.Drain($"profile {_label}: {parameter}"));
 

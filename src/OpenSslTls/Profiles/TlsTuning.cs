@@ -38,6 +38,13 @@ public sealed record TlsTuning
     /// <summary><c>renegotiation</c>: allow client-initiated renegotiation on TLS ≤ 1.2. Off: refused with a no_renegotiation alert.</summary>
     public bool Renegotiation { get; init; }
 
+    /// <summary>
+    /// The NSS key log file every context built with this tuning appends its session secrets to (Kamailio's
+    /// <c>keylog_file</c> with <c>keylog_mode</c> bits 1 and 8), or null for none. Created with mode 0600; a profile fails
+    /// to build when the file exists as a symbolic link, with group or other permission bits, or owned by another user.
+    /// </summary>
+    public string? KeyLogFile { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first parameter outside its range.</summary>
     public void Validate()
     {

@@ -13,8 +13,7 @@ using OpenSslTls.Module;
 
 namespace OpenSslTls.Tests.Runtime;
 
-// Process-wide: the key log (KeyLogWriter) is set for the process by every TlsModule.Create, so a module made by a
-// parallel test would switch it off under the key-log test; the thousand-reloads test bounds the managed heap.
+// Process-wide: the thousand-reloads test bounds the managed heap, which parallel tests would grow.
 [Collection(ProcessWideCollection.Name)]
 public sealed class TlsModuleTests : NativeLeakCheck
 {
@@ -449,21 +448,14 @@ public sealed class TlsModuleTests : NativeLeakCheck
         using var config = new TlsConfigFile();
         config.WriteDefault();
         string keylog = Path.Combine(config.Directory, "keys.log");
-        try
+        using (TlsModule module = TlsModule.Create(config.Options(o => { o.KeylogMode = 1 | 8; o.KeylogFile = keylog; })))
+        using (Connect(module))
         {
-            using TlsModule module = TlsModule.Create(config.Options(o => { o.KeylogMode = 1 | 8; o.KeylogFile = keylog; }));
-            using (Connect(module))
-            {
-            }
+        }
 
-            string[] lines = File.ReadAllLines(keylog);
-            Assert.Contains(lines, line => line.StartsWith("CLIENT_HANDSHAKE_TRAFFIC_SECRET ", StringComparison.Ordinal));
-            Assert.Contains(lines, line => line.StartsWith("SERVER_TRAFFIC_SECRET_0 ", StringComparison.Ordinal));
-        }
-        finally
-        {
-            KeyLogWriter.Configure(null);
-        }
+        string[] lines = File.ReadAllLines(keylog);
+        Assert.Contains(lines, line => line.StartsWith("CLIENT_HANDSHAKE_TRAFFIC_SECRET ", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.StartsWith("SERVER_TRAFFIC_SECRET_0 ", StringComparison.Ordinal));
     }
 
     [Fact]
