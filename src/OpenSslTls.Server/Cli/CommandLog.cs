@@ -43,4 +43,7 @@ internal static partial class CommandLog
 
     [LoggerMessage(113, LogLevel.Information, "{Line}")]
     public static partial void EventCallback(ILogger logger, string line);
+
+    [LoggerMessage(114, LogLevel.Debug, "the failure in full: {Detail}")]
+    public static partial void FailureDetail(ILogger logger, string detail);
 }
