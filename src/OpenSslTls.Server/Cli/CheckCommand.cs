@@ -157,6 +157,8 @@ internal static partial class CheckCommand
                 ("verify_depth", s.VerifyDepth.ToString(CultureInfo.InvariantCulture)),
                 ("verify_client", definition.Role == TlsRole.Server ? s.VerifyClient.ToString() : null),
                 ("cipher_list", s.CipherList),
+                ("cipher_suites", s.CipherSuites),
+                ("groups", s.Groups),
                 ("server_name", s.ServerName),
                 ("server_id", s.ServerId),
             })
