@@ -10,6 +10,12 @@ internal static class Program
     {
         string verb = args.Length == 0 ? string.Empty : args[0];
         string[] rest = args.Length == 0 ? [] : args[1..];
+        if (UsageText.For(verb) is { } commandHelp && UsageText.AsksForHelp(rest))
+        {
+            await Console.Out.WriteLineAsync(commandHelp).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
         switch (verb)
         {
             case "serve":
@@ -34,7 +40,13 @@ internal static class Program
                 }
 
             case "help" or "--help" or "-h":
-                await Console.Out.WriteLineAsync(UsageText.Text).ConfigureAwait(false);
+                if (rest.Length > 0 && UsageText.For(rest[0]) is null)
+                {
+                    await Console.Error.WriteLineAsync($"openssltls help: unknown command '{rest[0]}': use {CommandLineArguments.Words(UsageText.Commands)}").ConfigureAwait(false);
+                    return ExitCodes.Usage;
+                }
+
+                await Console.Out.WriteLineAsync(rest.Length > 0 ? UsageText.For(rest[0]) : UsageText.Text).ConfigureAwait(false);
                 return ExitCodes.Success;
 
             case "version" or "--version":
@@ -43,7 +55,7 @@ internal static class Program
                 return ExitCodes.Success;
 
             default:
-                await Console.Error.WriteLineAsync(verb.Length == 0 ? UsageText.Text : $"openssltls: unknown command '{verb}'{Environment.NewLine}{UsageText.Text}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(verb.Length == 0 ? UsageText.Text : $"openssltls: unknown command '{verb}': use {CommandLineArguments.Words(UsageText.Commands)}{Environment.NewLine}{UsageText.Text}").ConfigureAwait(false);
                 return ExitCodes.Usage;
         }
     }

@@ -40,7 +40,7 @@ internal static partial class CheckCommand
         }
         catch (CommandLineException e)
         {
-            await errors.WriteLineAsync($"openssltls check: {e.Message}").ConfigureAwait(false);
+            await errors.WriteLineAsync($"openssltls check: {e.Message} {UsageText.Hint("check")}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -85,11 +85,11 @@ internal static partial class CheckCommand
                 await PrintProfilesAsync([.. document.Profiles.Select(profile => profile.WithBuiltInDefaults(options.MainConfigDirectory))], output).ConfigureAwait(false);
             }
 
-            problems.AddRange(e.Failures.Select(failure => failure.Message));
+            problems.AddRange(ErrorText.Lines(e));
         }
         catch (Exception e) when (e is OpenSslException or IOException or UnauthorizedAccessException or InvalidOperationException or DllNotFoundException or TlsEngineException)
         {
-            problems.Add($"{file}: {e.Message}");
+            problems.Add($"{file}: {ErrorText.Short(e)}");
         }
 
         foreach (string problem in problems)
@@ -157,6 +157,8 @@ internal static partial class CheckCommand
                 ("verify_depth", s.VerifyDepth.ToString(CultureInfo.InvariantCulture)),
                 ("verify_client", definition.Role == TlsRole.Server ? s.VerifyClient.ToString() : null),
                 ("cipher_list", s.CipherList),
+                ("cipher_suites", s.CipherSuites),
+                ("groups", s.Groups),
                 ("server_name", s.ServerName),
                 ("server_id", s.ServerId),
             })

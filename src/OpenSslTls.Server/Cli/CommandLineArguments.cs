@@ -3,7 +3,8 @@ namespace OpenSslTls.SipEndpoint.Cli;
 /// <summary>
 /// A command's arguments split into options and positionals. Options are <c>--name value</c> or <c>--name=value</c>;
 /// flags stand alone; options in <c>optionalValues</c> take a value only when the next argument is one of their
-/// allowed words (so <c>--verify-client</c> alone means its default). <c>--</c> ends the options.
+/// allowed words (so <c>--verify-client</c> alone means its default; any other word after it is refused with the valid
+/// ones). <c>--</c> ends the options.
 /// </summary>
 internal sealed class CommandLineArguments
 {
@@ -62,6 +63,17 @@ internal sealed class CommandLineArguments
                 {
                     inline = args[++i];
                 }
+                else if (inline is null && i + 1 < args.Count && !args[i + 1].StartsWith('-'))
+                {
+                    // Not one of its words and not the next option: a mistyped value (the commands using optional
+                    // values take no positionals), so name it and the valid words instead of "unexpected argument".
+                    throw new CommandLineException($"{name} '{args[i + 1]}': use {Words(words)}");
+                }
+
+                if (inline is not null && !words.Contains(inline))
+                {
+                    throw new CommandLineException($"{name} '{inline}': use {Words(words)}");
+                }
 
                 parsed.Add(name, inline ?? string.Empty);
             }
@@ -106,6 +118,10 @@ internal sealed class CommandLineArguments
             _ => throw new CommandLineException($"{option} may be given only once"),
         };
     }
+
+    /// <summary>"a, b, c or d".</summary>
+    internal static string Words(IReadOnlyCollection<string> words) =>
+        words.Count <= 1 ? string.Join(string.Empty, words) : $"{string.Join(", ", words.SkipLast(1))} or {words.Last()}";
 
     private void Add(string name, string value)
     {

@@ -46,4 +46,7 @@ internal static partial class CommandLog
 
     [LoggerMessage(114, LogLevel.Warning, "control socket: refused a connection from uid {Uid} (pid {Pid}): only root and the server's own uid {OwnUid} may use it")]
     public static partial void ControlRefused(ILogger logger, string uid, string pid, uint ownUid);
+
+    [LoggerMessage(115, LogLevel.Debug, "the failure in full: {Detail}")]
+    public static partial void FailureDetail(ILogger logger, string detail);
 }

@@ -49,7 +49,7 @@ internal static class CtlCommand
         }
         catch (CommandLineException e)
         {
-            await errors.WriteLineAsync($"openssltls ctl: {e.Message}").ConfigureAwait(false);
+            await errors.WriteLineAsync($"openssltls ctl: {e.Message} {UsageText.Hint("ctl")}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -68,6 +68,15 @@ internal static class CtlCommand
             }
 
             await errors.WriteAsync(("openssltls ctl: " + body).ReplaceLineEndings(Environment.NewLine)).ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused or SocketError.AccessDenied || !File.Exists(path))
+        {
+            // A missing socket file reads "Cannot assign requested address", a stale one "Connection refused": both mean no serve.
+            string reason = e.SocketErrorCode == SocketError.AccessDenied
+                ? "permission denied (the socket is the serving user's, mode 0600)"
+                : "no server listens on this socket path (is openssltls serve running? its socket is DATA-DIR/control.sock or --control-socket)";
+            await errors.WriteLineAsync($"openssltls ctl: cannot talk to the server at {path}: {reason}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)

@@ -27,7 +27,7 @@ internal static class SendCommand
         }
         catch (CommandLineException e)
         {
-            await errors.WriteLineAsync($"openssltls send: {e.Message}").ConfigureAwait(false);
+            await errors.WriteLineAsync($"openssltls send: {e.Message} {UsageText.Hint("send")}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -42,17 +42,26 @@ internal static class SendCommand
         }
         catch (TlsProfileSetException e)
         {
-            await errors.WriteLineAsync("openssltls send: " + string.Join(Environment.NewLine, e.Failures.Select(failure => failure.Message))).ConfigureAwait(false);
+            foreach (string line in ErrorText.Lines(e))
+            {
+                await errors.WriteLineAsync("openssltls send: " + line).ConfigureAwait(false);
+            }
+
             return ExitCodes.Failure;
         }
-        catch (Exception e) when (e is SipClientException or SocketException or OpenSslException or DllNotFoundException or TlsEngineException or TlsLowMemoryException or IOException)
+        catch (SocketException e)
         {
-            await errors.WriteLineAsync($"openssltls send: {e.Message}").ConfigureAwait(false);
+            await errors.WriteLineAsync($"openssltls send: {Target(settings)}: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is SipClientException or OpenSslException or DllNotFoundException or TlsEngineException or TlsLowMemoryException or IOException)
+        {
+            await errors.WriteLineAsync($"openssltls send: {ErrorText.Short(e)}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
         catch (OperationCanceledException) when (!stop.IsCancellationRequested)
         {
-            await errors.WriteLineAsync($"openssltls send: no answer from {settings.Host}:{settings.Port} within {settings.Timeout.TotalSeconds} s").ConfigureAwait(false);
+            await errors.WriteLineAsync($"openssltls send: no answer from {Target(settings)} within {settings.Timeout.TotalSeconds} s").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
         catch (OperationCanceledException)
@@ -94,6 +103,11 @@ internal static class SendCommand
             using var connectLimit = CancellationTokenSource.CreateLinkedTokenSource(stop);
             connectLimit.CancelAfter(settings.Timeout);
             client = await SipTlsClient.ConnectAsync(endpoint, remote => module.OpenConnection(remote, serverName, settings.ServerId), connectLimit.Token).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            // The socket's own text ("Connection refused") does not say which address was tried.
+            throw new SipClientException($"cannot connect to {Target(settings)}: {e.Message}", e);
         }
         finally
         {
@@ -179,6 +193,12 @@ internal static class SendCommand
 
         return options;
     }
+
+    /// <summary>HOST:PORT as given, with an IPv6 address in brackets.</summary>
+    private static string Target(SendSettings settings) =>
+        IPAddress.TryParse(settings.Host, out IPAddress? address) && address.AddressFamily == AddressFamily.InterNetworkV6
+            ? string.Create(CultureInfo.InvariantCulture, $"[{settings.Host}]:{settings.Port}")
+            : string.Create(CultureInfo.InvariantCulture, $"{settings.Host}:{settings.Port}");
 
     /// <summary>The next message, skipping keep-alive pongs; null when the server closed.</summary>
     private static async Task<SipReceivedFrame?> ReadReplyAsync(SipTlsClient client, CancellationToken cancellation)

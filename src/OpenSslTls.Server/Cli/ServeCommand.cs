@@ -24,7 +24,7 @@ internal static class ServeCommand
         }
         catch (CommandLineException e)
         {
-            await errors.WriteLineAsync($"openssltls serve: {e.Message}").ConfigureAwait(false);
+            await errors.WriteLineAsync($"openssltls serve: {e.Message} {UsageText.Hint("serve")}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -47,12 +47,19 @@ internal static class ServeCommand
         }
         catch (TlsProfileSetException e)
         {
-            CommandLog.CannotStart(log, string.Join(Environment.NewLine, e.Failures.Select(failure => failure.Message)));
+            // One short line per distinct failure; OpenSSL's whole queue (with its source file:line) at debug level.
+            foreach (string line in ErrorText.Lines(e))
+            {
+                CommandLog.CannotStart(log, line);
+            }
+
+            CommandLog.FailureDetail(log, e.Message);
             return ExitCodes.Failure;
         }
         catch (Exception e) when (e is OpenSslException or InvalidOperationException or IOException or UnauthorizedAccessException or DllNotFoundException or TlsEngineException)
         {
-            CommandLog.CannotStart(log, e.Message);
+            CommandLog.CannotStart(log, ErrorText.Short(e));
+            CommandLog.FailureDetail(log, e.Message);
             return ExitCodes.Failure;
         }
 

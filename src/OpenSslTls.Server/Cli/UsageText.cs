@@ -1,56 +1,135 @@
 namespace OpenSslTls.SipEndpoint.Cli;
 
-/// <summary>The help text.</summary>
+/// <summary>The help texts: <c>openssltls --help</c> lists the commands, <c>openssltls COMMAND --help</c> shows one command's options.</summary>
 internal static class UsageText
 {
+    /// <summary>The commands <see cref="For"/> has a text for.</summary>
+    public static readonly IReadOnlyList<string> Commands = ["serve", "send", "check", "ctl"];
+
+    /// <summary><c>openssltls --help</c>: every command in one line, then the common facts.</summary>
     public const string Text = """
         usage: openssltls <command> [options]
 
         commands:
-          serve   listen for SIP over TLS and answer OPTIONS/REGISTER with 200, anything else with 501
-            --listen ADDR:PORT        where to listen (repeatable; IPv6 as [::1]:5061; port 0 picks one); default 127.0.0.1:5061
-            --certificate FILE        PEM certificate (and chain); with --private-key. Default: a self-signed
-            --private-key FILE        certificate for localhost, made on first start in the data directory
-            --ca-list FILE            PEM bundle of CAs that client certificates must chain to
-            --verify-client [MODE]    ask for client certificates: on (the default when MODE is left out), optional,
-                                      optional_no_ca or off
-            --send-close-notify       send a TLS close_notify when closing a connection (Kamailio send_close_notify)
-            --data-dir DIR            default $XDG_DATA_HOME/openssltls or ~/.local/share/openssltls
-            --log-level LEVEL         trace, debug, information (default), warning or error
-            --modparams FILE          Kamailio modparam("tls", ...) lines: the module parameters
-            --appsettings FILE        JSON whose section "Tls" holds the module parameters (Kamailio names)
-            --tls-cfg FILE|DIR        a tls.cfg (sets config): per-address/SNI server and client profiles
-                                      (none of the three: the self-signed default certificate; --certificate,
-                                      --private-key, --ca-list, --verify-client override the files)
-            --control-socket PATH     the admin socket for ctl (mode 0600); default DATA-DIR/control.sock
-            --sweep-interval SECONDS  how often idle connections past connection_timeout are closed (default 5)
-
+          serve              listen for SIP over TLS and answer OPTIONS/REGISTER with 200, anything else with 501
           send HOST[:PORT]   open a TLS connection, send OPTIONS, print the replies and the TLS facts
-            --count N                 how many OPTIONS to send, one after another (default 1)
-            --server-name NAME        SNI to send (default: HOST when it is a name, none for an IP address)
-            --certificate FILE        client certificate; with --private-key
-            --private-key FILE
-            --ca-list FILE            CAs the server's certificate must chain to (with --verify)
-            --verify                  fail unless the server's certificate verifies against --ca-list
-            --timeout SECONDS         for connecting and for each reply (default 10)
-            --server-id ID            choose the [client:...] profile with this server_id
-            --modparams FILE, --appsettings FILE, --tls-cfg FILE|DIR   as for serve (client profiles; a tls.cfg
-                                      needs no [server:default] here)
-
-          check FILE   validate a tls.cfg, modparam file or appsettings.json like kamailio -c: print the resolved
-                       profiles and every error (file:line:column: message); exit code 1 on any error
-            --as KIND                 tls-cfg, modparams or appsettings (default: by name and content)
-
+          check FILE         validate a tls.cfg, modparam file or appsettings.json like kamailio -c
           ctl COMMAND [ID]   ask a running serve: tls.info, tls.list, tls.options, tls.reload, tls.kill ID
-            --socket PATH             the control socket (default DATA-DIR/control.sock)
-            --data-dir DIR            where the default control socket is
-            --json                    print JSON instead of key: value lines
-
-          help    this text
+          help [COMMAND]     this text, or a command's options (also: openssltls COMMAND --help or -h)
+          version            the program's version
 
         event_callback: the one handler name openssltls knows is ksr_tls_event (Kamailio's documented example); it logs
         each outgoing connection's TLS facts (tls:connection-out). Any other name is a configuration error.
 
         exit codes: 0 success, 1 failure, 2 bad command line
         """;
+
+    private const string Serve = """
+        usage: openssltls serve [options]
+
+        listen for SIP over TLS and answer OPTIONS/REGISTER with 200, anything else with 501; stop with Ctrl-C or SIGTERM
+
+        options:
+          --listen ADDR:PORT        where to listen (repeatable; IPv6 as [::1]:5061; port 0 picks one); default 127.0.0.1:5061
+          --certificate FILE        PEM certificate (and chain); with --private-key. Default: a self-signed
+          --private-key FILE        certificate for localhost, made on first start in the data directory
+          --ca-list FILE            PEM bundle of CAs that client certificates must chain to
+          --verify-client [MODE]    ask for client certificates: on (the default when MODE is left out), optional,
+                                    optional_no_ca or off
+          --send-close-notify       send a TLS close_notify when closing a connection (Kamailio send_close_notify)
+          --data-dir DIR            default $XDG_DATA_HOME/openssltls or ~/.local/share/openssltls
+          --log-level LEVEL         trace, debug, information (default), warning or error
+          --modparams FILE          Kamailio modparam("tls", ...) lines: the module parameters
+          --appsettings FILE        JSON whose section "Tls" holds the module parameters (Kamailio names)
+          --tls-cfg FILE|DIR        a tls.cfg (sets config): per-address/SNI server and client profiles
+                                    (none of the three: the self-signed default certificate; --certificate,
+                                    --private-key, --ca-list, --verify-client override the files)
+          --control-socket PATH     the admin socket for ctl (mode 0600); default DATA-DIR/control.sock
+          --sweep-interval SECONDS  how often idle connections past connection_timeout are closed (default 5)
+          -h, --help                this text
+
+        exit codes: 0 stopped, 1 could not start (configuration, certificate, port), 2 bad command line
+        """;
+
+    private const string Send = """
+        usage: openssltls send HOST[:PORT] [options]
+
+        open a TLS connection, send OPTIONS, print the replies and the TLS facts (PORT defaults to 5061)
+
+        options:
+          --count N                 how many OPTIONS to send, one after another (default 1)
+          --server-name NAME        SNI to send (default: HOST when it is a name, none for an IP address)
+          --certificate FILE        client certificate; with --private-key
+          --private-key FILE
+          --ca-list FILE            CAs the server's certificate must chain to (with --verify)
+          --verify                  fail unless the server's certificate verifies against --ca-list
+          --timeout SECONDS         for connecting and for each reply (default 10)
+          --server-id ID            choose the [client:...] profile with this server_id
+          --modparams FILE, --appsettings FILE, --tls-cfg FILE|DIR   as for serve (client profiles; a tls.cfg
+                                    needs no [server:default] here)
+          -h, --help                this text
+
+        exit codes: 0 every reply was 2xx, 1 failure (TLS, network, files, a non-2xx reply), 2 bad command line
+        """;
+
+    private const string Check = """
+        usage: openssltls check FILE [options]
+
+        validate a tls.cfg, modparam file or appsettings.json like kamailio -c: print the resolved profiles and every
+        error (file:line:column: message)
+
+        options:
+          --as KIND                 tls-cfg, modparams or appsettings (default: by name and content)
+          -h, --help                this text
+
+        exit codes: 0 configuration OK, 1 any error, 2 bad command line
+        """;
+
+    private const string Ctl = """
+        usage: openssltls ctl COMMAND [ID] [options]
+
+        ask a running serve over its control socket; COMMAND is tls.info, tls.list, tls.options, tls.reload or
+        tls.kill ID (the connection id from tls.list)
+
+        options:
+          --socket PATH             the control socket (default DATA-DIR/control.sock)
+          --data-dir DIR            where the default control socket is
+          --json                    print JSON instead of key: value lines
+          -h, --help                this text
+
+        exit codes: 0 the server answered ok, 1 it answered an error or no server listens, 2 bad command line
+        """;
+
+    /// <summary>The help of <paramref name="command"/>, or null when there is no such command.</summary>
+    public static string? For(string command) => command switch
+    {
+        "serve" => Serve,
+        "send" => Send,
+        "check" => Check,
+        "ctl" => Ctl,
+        _ => null,
+    };
+
+    /// <summary>Whether <paramref name="args"/> (a command's arguments) ask for its help: <c>-h</c> or <c>--help</c> before any <c>--</c>.</summary>
+    public static bool AsksForHelp(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        foreach (string arg in args)
+        {
+            if (arg == "--")
+            {
+                return false;
+            }
+
+            if (arg is "-h" or "--help")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The hint appended to a bad command line: where the options of <paramref name="command"/> are listed.</summary>
+    public static string Hint(string command) => $"(see: openssltls {command} --help)";
 }

@@ -93,6 +93,7 @@ internal static class AdminCommands
                 ("dst_ip", row.Destination ?? string.Empty),
                 ("cipher", row.CipherDescription),
                 ("version", row.Version),
+                ("group", row.KeyExchangeGroup ?? string.Empty),
                 ("state", row.State.ToString()),
                 ("profile", row.Profile),
                 ("server_name", row.ServerName ?? string.Empty),

@@ -7,7 +7,7 @@ namespace OpenSslTls.SipEndpoint.Hosting;
 /// <summary>One-line rendering of a connection's TLS facts, shared by the server log and the <c>send</c> output.</summary>
 internal static class TlsFactsText
 {
-    /// <summary>e.g. <c>TLSv1.3 TLS_AES_256_GCM_SHA384 (256 bits), sni=localhost, peer=/CN=alice, verified=yes, resumed=no</c>.</summary>
+    /// <summary>e.g. <c>TLSv1.3 TLS_AES_256_GCM_SHA384 (256 bits), sni=localhost, peer=/CN=alice, verified=yes, resumed=no, group=X25519</c>.</summary>
     public static string Format(TlsConnectionInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
@@ -22,6 +22,7 @@ internal static class TlsFactsText
         }
 
         text.Append(", resumed=").Append(info.SessionReused ? "yes" : "no");
+        text.Append(", group=").Append(info.KeyExchangeGroup ?? "-");
         return text.ToString();
     }
 }

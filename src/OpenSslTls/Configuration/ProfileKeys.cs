@@ -136,6 +136,7 @@ internal static class ProfileKeys
         Add(new ProfileKey("crl", ProfileKeyType.Path, (s, v) => s with { Crl = (string?)v }));
         Add(new ProfileKey("cipher_list", ProfileKeyType.Text, (s, v) => s with { CipherList = (string?)v }));
         Add(new ProfileKey("cipher_suites", ProfileKeyType.Text, (s, v) => s with { CipherSuites = (string?)v }));
+        Add(new ProfileKey("groups", ProfileKeyType.Text, (s, v) => s with { Groups = (string?)v }));
         Add(new ProfileKey("server_name", ProfileKeyType.Text, (s, v) => s with { ServerName = (string?)v }));
         Add(new ProfileKey("server_name_mode", ProfileKeyType.Integer, (s, v) => s with { ServerNameMode = (ServerNameMode)(int)v! },
             v => v is >= 0 and <= 2 ? null : $"server_name_mode must be 0 (exact), 1 (domain and subdomains) or 2 (subdomains only), not {v}"));

@@ -39,6 +39,7 @@ public static class TlsConfigWriter
             Key(text, "crl", settings.Crl);
             Key(text, "cipher_list", settings.CipherList);
             Key(text, "cipher_suites", settings.CipherSuites);
+            Key(text, "groups", settings.Groups);
             Key(text, "server_name", settings.ServerName);
             Key(text, "server_name_mode", settings.ServerNameMode == defaults.ServerNameMode ? null : ((int)settings.ServerNameMode).ToString(CultureInfo.InvariantCulture));
             Key(text, "server_id", settings.ServerId);

@@ -24,6 +24,12 @@ public sealed record TlsConnectionInfo
     /// <summary><c>SSL_CIPHER_description</c> (<c>$tls_description</c>).</summary>
     public required string CipherDescription { get; init; }
 
+    /// <summary>
+    /// The negotiated key exchange group, e.g. <c>X25519</c>, <c>secp256r1</c> or <c>X25519MLKEM768</c>
+    /// (<c>SSL_get_negotiated_group</c>); null when the handshake used none (TLS 1.2 RSA key exchange).
+    /// </summary>
+    public string? KeyExchangeGroup { get; init; }
+
     /// <summary>SNI: received (server) or sent (client); null when none (<c>$tls_peer_server_name</c>).</summary>
     public string? ServerName { get; init; }
 
@@ -64,6 +70,7 @@ public sealed record TlsConnectionInfo
         CipherName = facts.CipherName,
         CipherBits = facts.CipherBits,
         CipherDescription = facts.CipherDescription,
+        KeyExchangeGroup = facts.Group,
         ServerName = facts.ServerName,
         SessionReused = facts.SessionReused,
         VerifyResult = facts.VerifyResult,

@@ -37,7 +37,20 @@ internal static unsafe class ConnectionInfoReader
             VerifyResultText: Utf8Z.ToString(Crypto.X509_verify_cert_error_string((nint)verify)) ?? verify.ToString(CultureInfo.InvariantCulture),
             PeerCertificate: peer is null ? null : ReadCertificate(peer.Pointer),
             LocalCertificate: local == null ? null : ReadCertificate(local),
-            VerifiedChain: ReadChain(Ssl.SSL_get0_verified_chain(ssl)));
+            VerifiedChain: ReadChain(Ssl.SSL_get0_verified_chain(ssl)))
+        {
+            Group = ReadGroup(ssl),
+        };
+    }
+
+    /// <summary>
+    /// The negotiated group's name: an NID (or <c>TLSEXT_nid_unknown | id</c> for a provider's group) that
+    /// SSL_group_to_name turns into the name; 0 when no (EC)DHE ran, e.g. TLS 1.2 RSA key exchange.
+    /// </summary>
+    private static string? ReadGroup(SSL* ssl)
+    {
+        int group = Ssl.SSL_get_negotiated_group(ssl);
+        return group == 0 ? null : Utf8Z.ToString(Ssl.SSL_group_to_name(ssl, group)) ?? group.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>OpenSSL's text for a verify result, with the CRL rule spelled out where it is the cause.</summary>

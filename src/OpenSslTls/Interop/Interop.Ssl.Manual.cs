@@ -8,6 +8,12 @@ internal static unsafe partial class NativeMethods
 {
     internal static partial class Ssl
     {
+        [NativeTypeName("#define SSL_CTX_set1_groups_list(ctx, s) SSL_CTX_ctrl(ctx,SSL_CTRL_SET_GROUPS_LIST,0,(char *)(s))")]
+        internal static nint SSL_CTX_set1_groups_list(SSL_CTX* ctx, sbyte* list) => SSL_CTX_ctrl(ctx, SSL_CTRL_SET_GROUPS_LIST, 0, list);
+
+        [NativeTypeName("#define SSL_get_negotiated_group(s) SSL_ctrl(s,SSL_CTRL_GET_NEGOTIATED_GROUP,0,NULL)")]
+        internal static int SSL_get_negotiated_group(SSL* s) => (int)SSL_ctrl(s, SSL_CTRL_GET_NEGOTIATED_GROUP, 0, null);
+
         [NativeTypeName("#define SSL_CTX_set_mode(ctx,op) SSL_CTX_ctrl((ctx),SSL_CTRL_MODE,(op),NULL)")]
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static nint SSL_CTX_set_mode(SSL_CTX* ctx, nint mode) => SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, mode, null);

@@ -15,7 +15,11 @@ internal sealed record NativeConnectionFacts(
     string VerifyResultText,
     NativeCertificateFacts? PeerCertificate,
     NativeCertificateFacts? LocalCertificate,
-    IReadOnlyList<string> VerifiedChain);
+    IReadOnlyList<string> VerifiedChain)
+{
+    /// <summary>The negotiated key exchange group (<c>SSL_get_negotiated_group</c>), or null when none was used.</summary>
+    public string? Group { get; init; }
+}
 
 /// <summary>One certificate's fields as OpenSSL prints them (validity as <c>ASN1_TIME_print</c> text).</summary>
 internal sealed record NativeCertificateFacts(

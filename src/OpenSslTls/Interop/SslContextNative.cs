@@ -96,6 +96,15 @@ internal static unsafe class SslContextNative
         }
     }
 
+    /// <summary><c>SSL_CTX_set1_groups_list</c>: the key exchange groups offered/accepted, in preference order.</summary>
+    internal static bool SetGroupsList(SafeSslContextHandle context, string groups)
+    {
+        fixed (byte* text = Utf8Z.From(groups))
+        {
+            return Ssl.SSL_CTX_set1_groups_list(context.Pointer, (sbyte*)text) == 1;
+        }
+    }
+
     internal static bool SetCipherSuites(SafeSslContextHandle context, string suites)
     {
         fixed (byte* text = Utf8Z.From(suites))

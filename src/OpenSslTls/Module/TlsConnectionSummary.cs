@@ -14,6 +14,7 @@ namespace OpenSslTls.Module;
 /// <param name="ServerName">The SNI name, if any.</param>
 /// <param name="QueuedBytes">Plaintext waiting for the handshake.</param>
 /// <param name="Generation">The profile-set generation the connection belongs to.</param>
+/// <param name="KeyExchangeGroup">The negotiated key exchange group (e.g. <c>X25519</c>); null before the handshake or when none was used.</param>
 public sealed record TlsConnectionSummary(
     long Id,
     long TimeoutSeconds,
@@ -25,4 +26,5 @@ public sealed record TlsConnectionSummary(
     string Profile,
     string? ServerName,
     int QueuedBytes,
-    long Generation);
+    long Generation,
+    string? KeyExchangeGroup);

@@ -232,7 +232,8 @@ public sealed partial class TlsModule : IDisposable
                 connection.Profile.Label,
                 info?.ServerName,
                 connection.QueuedBytes,
-                record.Generation.Number));
+                record.Generation.Number,
+                info?.KeyExchangeGroup));
         }
 
         return rows;

@@ -53,6 +53,7 @@ internal sealed partial class ProfileContextBuilder
             LoadCertificateAuthorities(ctx);
             LoadCrl(ctx);
             SetCiphers(ctx);
+            SetGroups(ctx);
             EnsureProtocolUsable(ctx);
             SetVerification(ctx);
             SetOptions(ctx);
@@ -228,6 +229,24 @@ internal sealed partial class ProfileContextBuilder
                 throw Fail("cipher_suites", $"'{suites}' names no TLS 1.3 cipher suite OpenSSL accepts");
             }
         }
+    }
+
+    private void SetGroups(SafeSslContextHandle ctx)
+    {
+        if (_settings.Groups is not { } groups || SslContextNative.SetGroupsList(ctx, groups))
+        {
+            return;
+        }
+
+        // OpenSSL refuses the whole list without saying which name it does not know: try each alone to name it.
+        ErrorQueue.Clear();
+        string[] unknown = [.. groups.Split([':', '/'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(group => group.TrimStart('?', '*', '-'))
+            .Where(group => group.Length > 0 && !SslContextNative.SetGroupsList(ctx, group))];
+        ErrorQueue.Clear();
+        throw Invalid("groups", unknown.Length > 0
+            ? $"the loaded OpenSSL {OpenSslRuntime.Version} knows no group {string.Join(", ", unknown.Select(group => $"'{group}'"))} (in '{groups}')"
+            : $"'{groups}' is not a group list OpenSSL accepts (names separated by ':')");
     }
 
     /// <summary>

@@ -62,6 +62,13 @@ public sealed record TlsProfileSettings
     /// <summary><c>cipher_suites</c> (an addition): TLS 1.3 suites, e.g. <c>TLS_AES_128_GCM_SHA256</c>.</summary>
     public string? CipherSuites { get; init; }
 
+    /// <summary>
+    /// <c>groups</c> (an addition): the key exchange groups, colon-separated in preference order, as
+    /// <c>SSL_CTX_set1_groups_list</c> takes them (e.g. <c>X25519:P-256</c>, or <c>X25519MLKEM768:X25519</c> on OpenSSL
+    /// 3.5+); groups left out are refused. <see langword="null"/> keeps OpenSSL's default.
+    /// </summary>
+    public string? Groups { get; init; }
+
     /// <summary><c>server_name</c>: the SNI name this profile serves (server) or sends (client).</summary>
     public string? ServerName { get; init; }
 
@@ -88,7 +95,7 @@ public sealed record TlsProfileSettings
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"CaList = {CaList}, CaPath = {CaPath}, Crl = {Crl}, VerifyCertificate = {VerifyCertificate}, RequireCertificate = {RequireCertificate}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
-            $"VerifyClient = {VerifyClient}, VerifyDepth = {VerifyDepth}, CipherList = {CipherList}, CipherSuites = {CipherSuites}, ");
+            $"VerifyClient = {VerifyClient}, VerifyDepth = {VerifyDepth}, CipherList = {CipherList}, CipherSuites = {CipherSuites}, Groups = {Groups}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"ServerName = {ServerName}, ServerNameMode = {ServerNameMode}, ServerId = {ServerId}");
         return true;
