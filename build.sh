@@ -22,7 +22,21 @@ shift || true
 # (gcc, make, libc6-dev), the openssl CLI the tests talk to, the PKCS#11 engine tests (softhsm2,
 # libengine-pkcs11-openssl, opensc), git (the regeneration check diffs the checkout), procps (process tests), and
 # debootstrap for the OpenSSL 3.5 run when running as root. run: libssl3 through openssl, and the shim's compiler.
+# Both also name what the .NET SDK itself needs from the system when it was installed without Debian's packages
+# (a tarball, a bind mount): ICU (its package name carries the release's ICU version) and ca-certificates (NuGet).
+dotnet_packages() {
+  local codename=""
+  if [ -f /etc/os-release ]; then codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}"); fi
+  case "$codename" in
+    bullseye) echo "ca-certificates libicu67" ;;
+    bookworm) echo "ca-certificates libicu72" ;;
+    trixie) echo "ca-certificates libicu76" ;;
+    *) echo "ca-certificates" ;;
+  esac
+}
+
 packages_for() {
+  dotnet_packages
   case "$1" in
     test)
       echo "openssl libssl-dev clang gcc make libc6-dev softhsm2 libengine-pkcs11-openssl opensc git procps"
