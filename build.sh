@@ -9,8 +9,9 @@
 #   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam, record or sip (see docs/reliability.md)
 #   test-openssl35 [dotnet test args]  the built tests once more against OpenSSL 3.5 in a Debian 13 root (root only;
 #                    part of `test` when run as root with debootstrap; OPENSSLTLS_OPENSSL35=0 leaves it out)
-# test, run and bench install the Debian packages they need when run as root with apt-get (once: nothing happens when
-# all are present); otherwise they print the apt-get line to run and stop.
+#   setup [test|run|bench]  install (root with apt-get) or name the Debian packages that verb needs (default: test)
+# test, run and bench do that setup themselves: once, quietly (nothing happens when all are present); without root
+# or apt-get they print the apt-get line to run and stop.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -79,11 +80,17 @@ ensure_prerequisites() {
     exit 2
   fi
   echo "installing: ${missing[*]}" >&2
-  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
-         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
-    echo "error: apt-get could not install ${missing[*]} (see its messages above); the command was: $line" >&2
+  # apt's own chatter (debconf notes and the like) only when it fails.
+  local log
+  log=$(mktemp)
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    rm -f "$log"
+    echo "error: apt-get could not install ${missing[*]}; the command was: $line" >&2
     exit 2
   fi
+  rm -f "$log"
 }
 
 regen() {
@@ -94,7 +101,10 @@ regen() {
 header_version() {
   local h=/usr/include/openssl/opensslv.h
   [ -f "$h" ] || return 0
-  awk '/# *define OPENSSL_VERSION_MAJOR/ { ma = $3 } /# *define OPENSSL_VERSION_MINOR/ { mi = $3 } END { if (ma != "") print ma "." mi }' "$h"
+  local major minor
+  major=$(sed -n 's/^# *define OPENSSL_VERSION_MAJOR *\([0-9]*\).*/\1/p' "$h")
+  minor=$(sed -n 's/^# *define OPENSSL_VERSION_MINOR *\([0-9]*\).*/\1/p' "$h")
+  if [ -n "$major" ]; then echo "$major.$minor"; fi
 }
 
 regen_check() {
@@ -186,6 +196,10 @@ case "$verb" in
   test-openssl35)
     bash .ci/trixie.sh test "$@"
     ;;
+  setup)
+    case "${1:-test}" in test|run|bench) ensure_prerequisites "${1:-test}" ;; *) echo "usage: ./build.sh setup [test|run|bench]" >&2; exit 2 ;; esac
+    echo "setup ${1:-test}: every package is installed"
+    ;;
   regen)
     if [ "${1:-}" = "--check" ]; then regen_check; else regen "$@"; fi
     ;;
@@ -260,7 +274,7 @@ case "$verb" in
     echo "fuzz $target: ${seconds}s, crashes: $crashes, hangs: $hangs (inputs in $findings/default/crashes and hangs)"
     ;;
   *)
-    echo "usage: ./build.sh {build|test|test-openssl35|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]}" >&2
+    echo "usage: ./build.sh {build|test|test-openssl35|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]}" >&2
     exit 2
     ;;
 esac
