@@ -104,7 +104,11 @@ function Invoke-Tests([string[]]$Arguments) {
     }
     $hostStatus = $status
     # The OpenSSL 3.5 run (Debian 13 root), as in build.sh: Linux, root, debootstrap, not switched off.
-    $run35 = $IsLinux -and $env:OPENSSLTLS_OPENSSL35 -ne '0' -and (Test-Command 'debootstrap') -and (Test-Command 'id') -and ((& id -u) -eq '0')
+    $run35 = $false
+    if ($IsLinux -and $env:OPENSSLTLS_OPENSSL35 -ne '0' -and (Test-Command 'debootstrap') -and ((& id -u) -eq '0')) {
+        & bash .ci/trixie.sh can-run
+        $run35 = $LASTEXITCODE -eq 0
+    }
     $status35 = 0
     if ($run35) {
         $watch = [System.Diagnostics.Stopwatch]::StartNew()

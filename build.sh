@@ -166,7 +166,8 @@ run_tests() {
   local host_status=$status
   # The same build against OpenSSL 3.5 (Debian 13 root) when this can make one: root, debootstrap, and not switched off.
   local openssl35=0
-  if [ "${OPENSSLTLS_OPENSSL35:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null 2>&1; then
+  if [ "${OPENSSLTLS_OPENSSL35:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null 2>&1 &&
+    bash .ci/trixie.sh can-run; then
     openssl35=1
     local started=$SECONDS status35=0
     bash .ci/trixie.sh test "$@" || status35=$?

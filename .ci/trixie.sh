@@ -5,6 +5,7 @@
 #   .ci/trixie.sh test [ARGS...]     dotnet test --no-build of tests/OpenSslTls.Tests inside the root (ARGS go to
 #                                    dotnet test, e.g. --filter ...); results in artifacts/test-results/openssl35
 #   .ci/trixie.sh exec CMD [ARGS...] any command inside the root, checkout as the working directory
+#   .ci/trixie.sh can-run            exit 0 when this machine can do the above, else say why (exit 3)
 #
 # Needs root (chroot, mounts), debootstrap and the Debian mirror this machine's apt sources name (override with
 # OPENSSLTLS_DEBIAN_MIRROR). The build must already have happened on the host (./build.sh build or test): the root
@@ -53,9 +54,17 @@ debian_mirror() {
   echo "http://deb.debian.org/debian"
 }
 
-make_root() {
+# Root, debootstrap, and a private mount namespace: not inside a chroot, whose "/" is no mount point (there the
+# mounts could only be made shared with the host's, and would outlive the run).
+can_run() {
   [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot and mounts)"
   command -v debootstrap >/dev/null || die "debootstrap not found: apt-get install -y debootstrap"
+  unshare --mount --propagation private true 2>/dev/null ||
+    die "cannot make a private mount namespace here (inside a chroot?): the OpenSSL 3.5 run needs one"
+}
+
+make_root() {
+  can_run
   local mirror
   mirror=$(debian_mirror)
   mkdir -p "$(dirname "$root")"
@@ -115,6 +124,9 @@ in_root() {
 verb="${1:-}"
 shift || true
 case "$verb" in
+  can-run)
+    can_run
+    ;;
   root)
     make_root
     echo "openssl35: root ready: $root ($(chroot "$root" openssl version))"
