@@ -78,4 +78,23 @@ public static class OpenSslOutput
     /// <summary>Whether <paramref name="output"/> names <paramref name="attribute"/> = <paramref name="value"/> in either spelling (<see cref="NamePattern"/>).</summary>
     public static bool HasName(string output, string attribute, string value) =>
         Regex.IsMatch(output, NamePattern(attribute, value), RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// A regular expression for s_client's "Peer signature type: ..." line of a key type: 3.0 names the type
+    /// (<c>ECDSA</c>, <c>RSA-PSS</c>, <c>RSA</c>), 3.5 the TLS signature scheme (<c>ecdsa_secp256r1_sha256</c>,
+    /// <c>rsa_pss_rsae_sha256</c>, <c>rsa_pkcs1_sha256</c>). Either must name the whole value of the line.
+    /// </summary>
+    public static string PeerSignaturePattern(string type)
+    {
+        string scheme = type switch
+        {
+            "ECDSA" => @"ecdsa_\w+",
+            "RSA-PSS" => @"rsa_pss_(?:rsae|pss)_\w+",
+            "RSA" => @"rsa_pkcs1_\w+",
+            "Ed25519" => "ed25519",
+            "Ed448" => "ed448",
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, "no TLS signature scheme known for this type"),
+        };
+        return $@"Peer signature type: (?:{Regex.Escape(type)}|{scheme})\r?$";
+    }
 }
