@@ -7,6 +7,11 @@
 #   bench-sockets    serve vs an SslStream server over loopback: OPTIONS/s and new connections/s (docs/benchmarks.md)
 #   run              the main job (see README: what exists)
 #   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam, record or sip (see docs/reliability.md)
+#   test-openssl35 [dotnet test args]  the built tests once more against OpenSSL 3.5 in a Debian 13 root (root only;
+#                    part of `test` when run as root with debootstrap; OPENSSLTLS_OPENSSL35=0 leaves it out)
+#   setup [test|run|bench]  install (root with apt-get) or name the Debian packages that verb needs (default: test)
+# test, run and bench do that setup themselves: once, quietly (nothing happens when all are present); without root
+# or apt-get they print the apt-get line to run and stop.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -14,11 +19,105 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 verb="${1:-build}"
 shift || true
 
+# Debian packages per verb. test: the bindings check (clang, libssl-dev), the I/O shim and the constant self-check
+# (gcc, make, libc6-dev), the openssl CLI the tests talk to, the PKCS#11 engine tests (softhsm2,
+# libengine-pkcs11-openssl, opensc), git (the regeneration check diffs the checkout), procps (process tests), and
+# debootstrap for the OpenSSL 3.5 run when running as root. run: libssl3 through openssl, and the shim's compiler.
+# Both also name what the .NET SDK itself needs from the system when it was installed without Debian's packages
+# (a tarball, a bind mount): ICU (its package name carries the release's ICU version) and ca-certificates (NuGet).
+dotnet_packages() {
+  local codename=""
+  if [ -f /etc/os-release ]; then codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}"); fi
+  case "$codename" in
+    bullseye) echo "ca-certificates libicu67" ;;
+    bookworm) echo "ca-certificates libicu72" ;;
+    trixie) echo "ca-certificates libicu76" ;;
+    *) echo "ca-certificates" ;;
+  esac
+}
+
+packages_for() {
+  dotnet_packages
+  case "$1" in
+    test)
+      echo "openssl libssl-dev clang gcc make libc6-dev softhsm2 libengine-pkcs11-openssl opensc git procps"
+      if [ "$(id -u)" = 0 ] && [ "${OPENSSLTLS_OPENSSL35:-1}" != 0 ]; then echo "debootstrap"; fi
+      ;;
+    run) echo "openssl gcc make libc6-dev" ;;
+    bench) echo "openssl libssl-dev gcc make libc6-dev util-linux" ;;
+  esac
+}
+
+# Installs (root with apt-get) or names (anyone else) the Debian packages a verb needs that are not installed.
+# Quiet and quick when everything is there: one dpkg-query, no apt-get.
+ensure_prerequisites() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "error: the .NET SDK 10 (dotnet) is not on PATH: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2
+    exit 2
+  fi
+  local -a wanted missing=()
+  read -r -a wanted <<<"$(packages_for "$1" | tr '\n' ' ')"
+  [ "${#wanted[@]}" -gt 0 ] || return 0
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    # Not Debian: only the commands can be checked; the names are Debian's, the equivalents are the user's to pick.
+    local tool
+    for tool in openssl gcc make clang; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+    if [ "${#missing[@]}" -gt 0 ]; then
+      echo "error: ./build.sh $1 needs ${missing[*]} and the OpenSSL 3 development headers; install them with your package manager" >&2
+      exit 2
+    fi
+    return 0
+  fi
+  local pkg
+  for pkg in "${wanted[@]}"; do
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  local line="apt-get install -y --no-install-recommends ${missing[*]}"
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: ./build.sh $1 needs Debian packages that are not installed: ${missing[*]}" >&2
+    echo "run as root:  apt-get update && $line" >&2
+    exit 2
+  fi
+  echo "installing: ${missing[*]}" >&2
+  # apt's own chatter (debconf notes and the like) only when it fails.
+  local log
+  log=$(mktemp)
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    rm -f "$log"
+    echo "error: apt-get could not install ${missing[*]}; the command was: $line" >&2
+    exit 2
+  fi
+  rm -f "$log"
+}
+
 regen() {
   bash interop/regen.sh "$@"
 }
 
+# The major.minor of the installed OpenSSL headers (opensslv.h), e.g. 3.0; empty without headers.
+header_version() {
+  local h=/usr/include/openssl/opensslv.h
+  [ -f "$h" ] || return 0
+  local major minor
+  major=$(sed -n 's/^# *define OPENSSL_VERSION_MAJOR *\([0-9]*\).*/\1/p' "$h")
+  minor=$(sed -n 's/^# *define OPENSSL_VERSION_MINOR *\([0-9]*\).*/\1/p' "$h")
+  if [ -n "$major" ]; then echo "$major.$minor"; fi
+}
+
 regen_check() {
+  # The bindings are pinned to the OpenSSL 3.0 headers (the oldest release the library supports, so it calls nothing
+  # a 3.0 runtime lacks). Newer system headers would regenerate different files without anything being wrong: the
+  # check then needs a 3.0 header tree (interop/regen.sh --include-root) and is skipped with a note.
+  local hv
+  hv=$(header_version)
+  if [ -n "$hv" ] && [ "$hv" != "3.0" ]; then
+    echo "bindings: the installed headers are OpenSSL $hv, the bindings are generated from 3.0: regeneration check skipped" \
+      "(bash interop/regen.sh --check --include-root DIR with OpenSSL 3.0 headers in DIR)" >&2
+    return 0
+  fi
   regen
   if ! git diff --quiet --exit-code -- src/OpenSslTls/Interop/Generated native/constcheck; then
     echo "error: regenerating the bindings changed committed files:" >&2
@@ -33,6 +132,25 @@ regen_check() {
   echo "bindings: regeneration is byte-identical"
 }
 
+# Adds one run's trx counters to passed/failed/skipped (the caller's locals) and prints them with a label. A missing
+# trx of a run whose command failed counts as one failure: the run did not get to report.
+count_run() {
+  local label="$1" trx="$2" run_status="$3" p=0 f=0 n=0
+  if [ -f "$trx" ]; then
+    local counters e t
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+    p=${p:-0}; f=${f:-0}; n=$(( ${t:-0} - ${e:-0} ))
+  elif [ "$run_status" -ne 0 ]; then
+    f=1
+  fi
+  echo "  ${label}: ${p} passed, ${f} failed, ${n} skipped"
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + n))
+}
+
 run_tests() {
   local results="artifacts/test-results"
   rm -rf "$results"
@@ -45,19 +163,23 @@ run_tests() {
   # The connection tests once more on the managed BIO, the fallback where the C I/O shim (native/io) is absent.
   OPENSSLTLS_IO_SHIM=off dotnet test tests/OpenSslTls.Tests -c Release --no-build --filter "FullyQualifiedName~.Connections." \
     --logger "trx;LogFileName=managed-bio.trx" --results-directory "$results" || status=$?
-  local passed=0 failed=0 skipped=0 trx
-  for trx in "$results"/*.trx; do
-    [ -f "$trx" ] || continue
-    local counters
-    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
-    local p f n e t
-    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
-    f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-    e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
-    t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
-    n=$(( ${t:-0} - ${e:-0} ))
-    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + n))
-  done
+  local host_status=$status
+  # The same build against OpenSSL 3.5 (Debian 13 root) when this can make one: root, debootstrap, and not switched off.
+  local openssl35=0
+  if [ "${OPENSSLTLS_OPENSSL35:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null 2>&1 &&
+    bash .ci/trixie.sh can-run; then
+    openssl35=1
+    local started=$SECONDS status35=0
+    bash .ci/trixie.sh test "$@" || status35=$?
+    echo "OpenSSL 3.5 run: $((SECONDS - started)) s" >&2
+    if [ "$status35" -ne 0 ]; then status=$status35; fi
+  fi
+  local passed=0 failed=0 skipped=0
+  count_run "host, OpenSSL $(openssl version 2>/dev/null | awk '{ print $2 }')" "$results/tests.trx" "$host_status"
+  count_run "host, managed BIO (connection tests)" "$results/managed-bio.trx" "$host_status"
+  if [ "$openssl35" = 1 ]; then
+    count_run "Debian 13 root, OpenSSL 3.5" "$results/openssl35/openssl35.trx" "$status35"
+  fi
   if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
   echo "${passed} passed, ${failed} failed, ${skipped} skipped"
   return "$status"
@@ -68,8 +190,16 @@ case "$verb" in
     dotnet build OpenSslTls.sln -c Release "$@"
     ;;
   test)
+    ensure_prerequisites test
     regen_check
     run_tests "$@"
+    ;;
+  test-openssl35)
+    bash .ci/trixie.sh test "$@"
+    ;;
+  setup)
+    case "${1:-test}" in test|run|bench) ensure_prerequisites "${1:-test}" ;; *) echo "usage: ./build.sh setup [test|run|bench]" >&2; exit 2 ;; esac
+    echo "setup ${1:-test}: every package is installed"
     ;;
   regen)
     if [ "${1:-}" = "--check" ]; then regen_check; else regen "$@"; fi
@@ -80,6 +210,7 @@ case "$verb" in
     # Every process of the run is pinned to one CPU (OPENSSLTLS_BENCH_CPU, default 0; "none" to not pin): on this
     # kind of virtual machine the two vCPUs run at different and changing speeds, and C and C# sampled in turns on
     # different vCPUs compared the vCPUs, not the code (docs/benchmarks.md, "Pinned to one CPU").
+    ensure_prerequisites bench
     make -s -C native/bench
     dotnet build bench/OpenSslTls.Benchmarks -c Release -v quiet -nologo
     pin=()
@@ -96,6 +227,7 @@ case "$verb" in
   run)
     # openssltls serve in the foreground; with no options: 127.0.0.1:5061 and a self-signed localhost certificate
     # made on first start in the data directory. Extra arguments go to serve, e.g. ./build.sh run --listen [::1]:5061
+    ensure_prerequisites run
     exec dotnet run --project src/OpenSslTls.Server -c Release -- serve "$@"
     ;;
   fuzz)
@@ -143,7 +275,7 @@ case "$verb" in
     echo "fuzz $target: ${seconds}s, crashes: $crashes, hangs: $hangs (inputs in $findings/default/crashes and hangs)"
     ;;
   *)
-    echo "usage: ./build.sh {build|test|regen [--check]|bench [--quick]|bench-sockets|run}" >&2
+    echo "usage: ./build.sh {build|test|test-openssl35|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]}" >&2
     exit 2
     ;;
 esac

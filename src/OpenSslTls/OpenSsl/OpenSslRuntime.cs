@@ -32,7 +32,7 @@ public static class OpenSslRuntime
 
     /// <summary>
     /// Loads OpenSSL with <paramref name="options"/>, checks its version against <see cref="BindingsVersion"/> and
-    /// initialises libssl. Idempotent: a second call does nothing. Throws <see cref="OpenSslException"/> when the
+    /// initialises libssl. Idempotent: a second call does nothing. Throws <see cref="OpenSslVersionException"/> when the
     /// version is refused and <see cref="DllNotFoundException"/> when the libraries cannot be found.
     /// </summary>
     public static void Initialize(OpenSslRuntimeOptions? options = null)

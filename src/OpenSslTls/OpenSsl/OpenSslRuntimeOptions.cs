@@ -12,8 +12,8 @@ public sealed class OpenSslRuntimeOptions
     public string? LibCryptoPath { get; set; }
 
     /// <summary>
-    /// Kamailio's <c>tls_force_run</c>: start even when the loaded OpenSSL's major.minor differs from the version the
-    /// bindings were generated from (a warning is logged). Off by default: a mismatch refuses to start.
+    /// Kamailio's <c>tls_force_run</c>: start even when the loaded OpenSSL is not one the bindings support (another
+    /// major, or a minor older than the bindings'; a warning is logged). Off by default: such a version refuses to start.
     /// </summary>
     public bool ForceRun { get; set; }
 

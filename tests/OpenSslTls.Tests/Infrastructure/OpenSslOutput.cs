@@ -1,10 +1,12 @@
+using System.Text.RegularExpressions;
 using OpenSslTls.Interop;
 
 namespace OpenSslTls.Tests.Infrastructure;
 
 /// <summary>
-/// Text that OpenSSL 3.0's s_server and s_client print, for <see cref="OpenSslProcess.WaitForOutput(string, TimeSpan)"/>.
-/// Seen with OpenSSL 3.0.22. Mind the caveats: s_client prints its summary, "Verification: OK" included,
+/// Text that OpenSSL 3's s_server and s_client print, for <see cref="OpenSslProcess.WaitForOutput(string, TimeSpan)"/>.
+/// Seen with OpenSSL 3.0.22 and 3.5.9; where the two differ (distinguished names: "CN = alice" in 3.0, "CN=alice"
+/// from 3.2 on), match with <see cref="HasName"/> or <see cref="NamePattern"/>, never with one spelling. Mind the caveats: s_client prints its summary, "Verification: OK" included,
 /// even when no handshake happened at all, and in TLS 1.3 it reports success before the server has
 /// judged the client certificate; the surest proof of a working connection is application data that
 /// arrives at the other side.
@@ -64,4 +66,35 @@ public static class OpenSslOutput
 
     /// <summary>s_client, stderr: it is quitting (stdin EOF or a line starting with "Q").</summary>
     public const string ClientDone = "DONE";
+
+    /// <summary>
+    /// A regular expression for one attribute of a distinguished name as the CLI prints it (x509 -text, s_client's
+    /// "subject=" and CA-name lines, s_server's client certificate): <c>CN = alice</c> (3.0) or <c>CN=alice</c>
+    /// (3.2 on). The value is matched exactly: it must end where the name ends, at a comma, a line end or the end.
+    /// </summary>
+    public static string NamePattern(string attribute, string value) =>
+        $@"(?<![A-Za-z]){Regex.Escape(attribute)} ?= ?{Regex.Escape(value)}(?=[,\r\n]|\z)";
+
+    /// <summary>Whether <paramref name="output"/> names <paramref name="attribute"/> = <paramref name="value"/> in either spelling (<see cref="NamePattern"/>).</summary>
+    public static bool HasName(string output, string attribute, string value) =>
+        Regex.IsMatch(output, NamePattern(attribute, value), RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// A regular expression for s_client's "Peer signature type: ..." line of a key type: 3.0 names the type
+    /// (<c>ECDSA</c>, <c>RSA-PSS</c>, <c>RSA</c>), 3.5 the TLS signature scheme (<c>ecdsa_secp256r1_sha256</c>,
+    /// <c>rsa_pss_rsae_sha256</c>, <c>rsa_pkcs1_sha256</c>). Either must name the whole value of the line.
+    /// </summary>
+    public static string PeerSignaturePattern(string type)
+    {
+        string scheme = type switch
+        {
+            "ECDSA" => @"ecdsa_\w+",
+            "RSA-PSS" => @"rsa_pss_(?:rsae|pss)_\w+",
+            "RSA" => @"rsa_pkcs1_\w+",
+            "Ed25519" => "ed25519",
+            "Ed448" => "ed448",
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, "no TLS signature scheme known for this type"),
+        };
+        return $@"Peer signature type: (?:{Regex.Escape(type)}|{scheme})\r?$";
+    }
 }
