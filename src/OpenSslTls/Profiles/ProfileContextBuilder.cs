@@ -308,7 +308,7 @@ internal sealed partial class ProfileContextBuilder
 
     private void SetSessionCache(SafeSslContextHandle ctx)
     {
-        if (!SslContextNative.SetSessionIdContext(ctx, _tuning.SessionId))
+        if (!SslContextNative.SetSessionIdContext(ctx, SessionIdContextFor(_label, _role, _settings, _tuning)))
         {
             throw Fail("session_id", $"'{_tuning.SessionId}' is not accepted as a session id context");
         }
@@ -331,6 +331,24 @@ internal sealed partial class ProfileContextBuilder
             SslContextNative.SetOptions(ctx, Ssl.SSL_OP_NO_TICKET);
             SslContextNative.SetTicketCount(ctx, 0);
         }
+    }
+
+    /// <summary>
+    /// The profile's own session id context: SHA-256 (32 bytes, OpenSSL's maximum) of the module's session_id, the
+    /// profile's identity (role, label, certificates) and everything that decides whether a peer is accepted
+    /// (verification, CAs, CRL, protocol range). Kamailio gives every profile the same session_id, so after an SNI
+    /// switch a session made on a profile that asked for no client certificate resumed on one that requires it.
+    /// OpenSSL resumes a session or ticket only under the context it was issued with.
+    /// </summary>
+    internal static byte[] SessionIdContextFor(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning)
+    {
+        string identity = string.Join('\n',
+            tuning.SessionId, role.ToString(), label, settings.Certificate, settings.Certificate2, settings.Method.ToString(),
+            VerifyModeFor(settings).ToString(System.Globalization.CultureInfo.InvariantCulture), settings.VerifyClient.ToString(),
+            settings.VerifyCertificate ? "verify" : "-", settings.RequireCertificate ? "require" : "-",
+            settings.VerifyDepth.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            settings.CaList, settings.CaPath, settings.Crl, settings.ServerName, settings.ServerNameMode.ToString());
+        return System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity));
     }
 
     private void UsePrivateKey(SafeSslContextHandle ctx, string? path, string? password, string? certificate, string parameter, bool checkPair)
