@@ -35,6 +35,8 @@ public sealed class TlsProfileSetTests : NativeLeakCheck
         server_name = {TestPki.SniServerName}
         certificate = {Pki.SniServerCertificate}
         private_key = {Pki.SniServerKey}
+        verify_client = optional
+        ca_list = {Pki.RootCaCertificate}
 
         [client:any]
         server_name = peer.example
