@@ -213,13 +213,14 @@ public sealed class TlsProfileSet : IDisposable
 
     /// <summary>
     /// The SNI hook for connections accepted on <paramref name="local"/>: <see cref="SelectServerBySni"/> bound to that
-    /// address, for <c>TlsProfile.CreateConnection</c>. After the set is disposed it keeps every connection on
-    /// its profile instead of failing handshakes.
+    /// address, for <c>TlsProfile.CreateConnection</c>. After the set is disposed it throws
+    /// <see cref="ObjectDisposedException"/>, which fails the handshake: a set is disposed only once none of its
+    /// connections should be running, so going on with the address profile would skip the SNI profile's rules (fail open).
     /// </summary>
     public TlsServerNameSelector ServerNameSelectorFor(IPEndPoint local)
     {
         ArgumentNullException.ThrowIfNull(local);
-        return (current, serverName) => Volatile.Read(ref _disposed) != 0 ? null : SelectServerBySni(current, local, serverName);
+        return (current, serverName) => SelectServerBySni(current, local, serverName);
     }
 
     /// <summary>Disposes every profile. Connections already made keep working; selection throws afterwards.</summary>
