@@ -207,6 +207,20 @@ internal static unsafe class ServerNameSwitch
             // weaker verify mode of the address-selected profile in place.
             Ssl.SSL_set_SSL_CTX(ssl, ctx);
 
+            // Each profile has its own session id context; the switched connection takes the chosen one's, so a session
+            // or ticket issued under another profile (looked up in, or decrypted with, the first context's cache and
+            // keys, which SSL_set_SSL_CTX keeps) does not match and the handshake is a full one under this profile's rules.
+            if (SslContextNative.SessionIdContextOf(context) is { } id)
+            {
+                fixed (byte* bytes = id)
+                {
+                    if (Ssl.SSL_set_session_id_context(ssl, bytes, (uint)id.Length) != 1)
+                    {
+                        throw ErrorQueue.Drain("SNI switch: SSL_set_session_id_context");
+                    }
+                }
+            }
+
             // SSL_set_verify ignores a NULL callback and keeps the old one: switching from an optional_no_ca profile
             // (whose callback accepts every certificate) to one without a callback would keep accepting anything.
             // A callback that returns OpenSSL's own verdict is what "no callback" means, so it stands in for NULL.

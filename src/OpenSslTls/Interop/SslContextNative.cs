@@ -160,6 +160,31 @@ internal static unsafe class SslContextNative
         }
     }
 
+    /// <summary>
+    /// Sets the context's session id context (at most 32 bytes) and remembers it, so that an SNI switch to this context
+    /// can give the connection the same one (<see cref="SessionIdContextOf"/>). Sessions and tickets carry it, and
+    /// OpenSSL resumes only those whose context equals the connection's.
+    /// </summary>
+    internal static bool SetSessionIdContext(SafeSslContextHandle context, ReadOnlySpan<byte> id)
+    {
+        fixed (byte* bytes = id)
+        {
+            if (Ssl.SSL_CTX_set_session_id_context(context.Pointer, bytes, (uint)id.Length) != 1)
+            {
+                return false;
+            }
+        }
+
+        s_sessionIdContexts.AddOrUpdate(context, id.ToArray());
+        return true;
+    }
+
+    /// <summary>The session id context <see cref="SetSessionIdContext(SafeSslContextHandle, ReadOnlySpan{byte})"/> gave <paramref name="context"/>, or null.</summary>
+    internal static byte[]? SessionIdContextOf(SafeSslContextHandle context) =>
+        s_sessionIdContexts.TryGetValue(context, out byte[]? id) ? id : null;
+
+    private static readonly ConditionalWeakTable<SafeSslContextHandle, byte[]> s_sessionIdContexts = new();
+
     internal static void SetSessionCacheMode(SafeSslContextHandle context, int mode) => Ssl.SSL_CTX_set_session_cache_mode(context.Pointer, mode);
 
     internal static void SetTicketCount(SafeSslContextHandle context, nuint count) => Ssl.SSL_CTX_set_num_tickets(context.Pointer, count);

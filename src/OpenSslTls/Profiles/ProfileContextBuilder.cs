@@ -284,18 +284,28 @@ internal sealed partial class ProfileContextBuilder
 
     private void SetVerification(SafeSslContextHandle ctx)
     {
-        SslContextNative.SetVerify(ctx, VerifyModeFor(_settings), _settings.VerifyClient == VerifyClientMode.OptionalNoCa, _settings.VerifyDepth);
+        // optional_no_ca's accept-anything callback is for client certificates: on a client profile (in modparam mode
+        // the same template builds [client:default]) it would switch off the check of every server certificate.
+        bool acceptAny = _role == TlsRole.Server && _settings.VerifyClient == VerifyClientMode.OptionalNoCa;
+        SslContextNative.SetVerify(ctx, VerifyModeFor(_settings, _role), acceptAny, _settings.VerifyDepth);
     }
 
-    /// <summary>Kamailio's verification matrix (spec §2.2), evaluated in its order.</summary>
-    internal static int VerifyModeFor(TlsProfileSettings settings)
+    /// <summary>
+    /// Kamailio's verification matrix (spec §2.2), evaluated in its order. On a client profile
+    /// <c>verify_client = optional_no_ca</c> counts for nothing (it neither verifies nor, see <see cref="SetVerification"/>,
+    /// accepts every server certificate), while <c>on</c> and <c>optional</c> still make the client verify, as in Kamailio.
+    /// </summary>
+    internal static int VerifyModeFor(TlsProfileSettings settings, TlsRole role)
     {
-        if (settings.RequireCertificate || settings.VerifyClient == VerifyClientMode.On)
+        VerifyClientMode verifyClient = role == TlsRole.Client && settings.VerifyClient == VerifyClientMode.OptionalNoCa
+            ? VerifyClientMode.Off
+            : settings.VerifyClient;
+        if (settings.RequireCertificate || verifyClient == VerifyClientMode.On)
         {
             return Ssl.SSL_VERIFY_PEER | Ssl.SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
         }
 
-        if (settings.VerifyCertificate || settings.VerifyClient is VerifyClientMode.Optional or VerifyClientMode.OptionalNoCa)
+        if (settings.VerifyCertificate || verifyClient is VerifyClientMode.Optional or VerifyClientMode.OptionalNoCa)
         {
             return Ssl.SSL_VERIFY_PEER;
         }
@@ -327,7 +337,7 @@ internal sealed partial class ProfileContextBuilder
 
     private void SetSessionCache(SafeSslContextHandle ctx)
     {
-        if (!SslContextNative.SetSessionIdContext(ctx, _tuning.SessionId))
+        if (!SslContextNative.SetSessionIdContext(ctx, SessionIdContextFor(_label, _role, _settings, _tuning)))
         {
             throw Fail("session_id", $"'{_tuning.SessionId}' is not accepted as a session id context");
         }
@@ -350,6 +360,24 @@ internal sealed partial class ProfileContextBuilder
             SslContextNative.SetOptions(ctx, Ssl.SSL_OP_NO_TICKET);
             SslContextNative.SetTicketCount(ctx, 0);
         }
+    }
+
+    /// <summary>
+    /// The profile's own session id context: SHA-256 (32 bytes, OpenSSL's maximum) of the module's session_id, the
+    /// profile's identity (role, label, certificates) and everything that decides whether a peer is accepted
+    /// (verification, CAs, CRL, protocol range). Kamailio gives every profile the same session_id, so after an SNI
+    /// switch a session made on a profile that asked for no client certificate resumed on one that requires it.
+    /// OpenSSL resumes a session or ticket only under the context it was issued with.
+    /// </summary>
+    internal static byte[] SessionIdContextFor(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning)
+    {
+        string identity = string.Join('\n',
+            tuning.SessionId, role.ToString(), label, settings.Certificate, settings.Certificate2, settings.Method.ToString(),
+            VerifyModeFor(settings, role).ToString(System.Globalization.CultureInfo.InvariantCulture), settings.VerifyClient.ToString(),
+            settings.VerifyCertificate ? "verify" : "-", settings.RequireCertificate ? "require" : "-",
+            settings.VerifyDepth.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            settings.CaList, settings.CaPath, settings.Crl, settings.ServerName, settings.ServerNameMode.ToString());
+        return System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity));
     }
 
     private void UsePrivateKey(SafeSslContextHandle ctx, string? path, string? password, string? certificate, string parameter, bool checkPair)

@@ -42,6 +42,12 @@ public sealed class TlsProfile : IDisposable
 
     internal ILogger? Logger { get; }
 
+    /// <summary>
+    /// The definition a profile set built this profile from (null for a profile made on its own): SNI selection reads
+    /// its scope and settings also after a reload, when the profile no longer belongs to the current set.
+    /// </summary>
+    internal TlsProfileDefinition? Definition { get; set; }
+
     internal SafeSslContextHandle Context => _context;
 
     /// <summary>

@@ -40,7 +40,73 @@ internal static class TlsProfileSelector
     /// address (Kamailio: the address of the step A profile, so connections on the default only reach <c>any</c>
     /// profiles), and a mismatch keeps the profile instead of falling to <c>[server:default]</c>.
     /// </summary>
-    internal static int SelectServerBySni(IReadOnlyList<TlsProfileDefinition> profiles, int current, IPEndPoint local, string? serverName)
+    internal static int SelectServerBySni(IReadOnlyList<TlsProfileDefinition> profiles, int current, IPEndPoint local, string? serverName) =>
+        SelectServerBySni(profiles, current, current >= 0 ? profiles[current] : null, local, serverName);
+
+    /// <summary>
+    /// <see cref="SelectServerBySni(IReadOnlyList{TlsProfileDefinition}, int, IPEndPoint, string?)"/>, then the guard of
+    /// an address profile: when the connection started on a <c>[server:ip:port]</c> profile (<paramref name="initial"/>,
+    /// which may belong to an earlier set), the SNI choice is refused (-1: keep the address profile) if it would lower
+    /// what that profile demands (<see cref="Lowers"/>), unless the chosen profile is itself defined for the
+    /// connection's address: an operator who writes a named <c>[server:ip:port]</c> section says explicitly what that
+    /// name gets on that address. <c>any</c> profiles and <c>[server:default]</c> never loosen an address profile.
+    /// Connections that started on <c>[server:default]</c> switch freely (name-based virtual hosting).
+    /// </summary>
+    internal static int SelectServerBySni(IReadOnlyList<TlsProfileDefinition> profiles, int current, TlsProfileDefinition? initial, IPEndPoint local, string? serverName)
+    {
+        int selected = LookUpServerBySni(profiles, current, local, serverName);
+        if (selected < 0 || initial is not { Scope: TlsProfileScope.Address } || ReferenceEquals(profiles[selected], initial))
+        {
+            return selected;
+        }
+
+        TlsProfileDefinition chosen = profiles[selected];
+        bool definedForThisAddress = AddressMatches(chosen, local);
+        return definedForThisAddress || !Lowers(chosen.Settings, initial.Settings) ? selected : -1;
+    }
+
+    /// <summary>
+    /// Whether serving a connection with <paramref name="candidate"/> instead of <paramref name="initial"/> would accept
+    /// a peer that <paramref name="initial"/> refuses: a client certificate no longer required, or no longer verified
+    /// (off, or optional_no_ca's accept-anything), a lower minimum protocol version, or, where <paramref name="initial"/>
+    /// verifies, any other CA list, CA directory or CRL (a different trust anchor is not comparable, so it counts as lower).
+    /// </summary>
+    internal static bool Lowers(TlsProfileSettings candidate, TlsProfileSettings initial)
+    {
+        int had = ProfileContextBuilder.VerifyModeFor(initial, TlsRole.Server);
+        int gets = ProfileContextBuilder.VerifyModeFor(candidate, TlsRole.Server);
+        bool hadRequired = (had & Interop.NativeMethods.Ssl.SSL_VERIFY_FAIL_IF_NO_PEER_CERT) != 0;
+        bool getsRequired = (gets & Interop.NativeMethods.Ssl.SSL_VERIFY_FAIL_IF_NO_PEER_CERT) != 0;
+        bool hadVerified = had != Interop.NativeMethods.Ssl.SSL_VERIFY_NONE && initial.VerifyClient != VerifyClientMode.OptionalNoCa;
+        bool getsVerified = gets != Interop.NativeMethods.Ssl.SSL_VERIFY_NONE && candidate.VerifyClient != VerifyClientMode.OptionalNoCa;
+        if ((hadRequired && !getsRequired) || (hadVerified && !getsVerified))
+        {
+            return true;
+        }
+
+        if (MinimumVersion(candidate.Method) < MinimumVersion(initial.Method))
+        {
+            return true;
+        }
+
+        return hadVerified && (!string.Equals(candidate.CaList, initial.CaList, StringComparison.Ordinal)
+            || !string.Equals(candidate.CaPath, initial.CaPath, StringComparison.Ordinal)
+            || !string.Equals(candidate.Crl, initial.Crl, StringComparison.Ordinal));
+    }
+
+    /// <summary>The lowest protocol version a method allows (0 for SSLv23: OpenSSL's own floor, the lowest of all).</summary>
+    private static int MinimumVersion(TlsMethod method) => method switch
+    {
+        TlsMethod.SSLv2 => 0x0200,
+        TlsMethod.SSLv3 => Interop.NativeMethods.Ssl.SSL3_VERSION,
+        TlsMethod.TLSv1 or TlsMethod.TLSv1Plus => Interop.NativeMethods.Ssl.TLS1_VERSION,
+        TlsMethod.TLSv1_1 or TlsMethod.TLSv1_1Plus => Interop.NativeMethods.Ssl.TLS1_1_VERSION,
+        TlsMethod.TLSv1_2 or TlsMethod.TLSv1_2Plus => Interop.NativeMethods.Ssl.TLS1_2_VERSION,
+        TlsMethod.TLSv1_3 or TlsMethod.TLSv1_3Plus => Interop.NativeMethods.Ssl.TLS1_3_VERSION,
+        _ => 0,
+    };
+
+    private static int LookUpServerBySni(IReadOnlyList<TlsProfileDefinition> profiles, int current, IPEndPoint local, string? serverName)
     {
         if (string.IsNullOrEmpty(serverName))
         {

@@ -121,6 +121,7 @@ public sealed class TlsProfileSet : IDisposable
             try
             {
                 profiles[i] = TlsProfile.Create(definition.Role, definition.Settings, tuning, runtime, logger, definition.Label, engine);
+                profiles[i]!.Definition = definition;
             }
             catch (TlsProfileException e)
             {
@@ -172,7 +173,11 @@ public sealed class TlsProfileSet : IDisposable
     /// last-declared first. On a mismatch a connection on a named profile moves to an unnamed profile of the same
     /// address if one exists. Deviations from Kamailio: every server profile can switch (Kamailio only the default
     /// and named ones), the connection's own address is used (Kamailio uses the step-A profile's, so connections on
-    /// the default only see <c>any</c> profiles), and a mismatch never falls back to <c>[server:default]</c>.
+    /// the default only see <c>any</c> profiles), and a mismatch never falls back to <c>[server:default]</c>. A connection
+    /// that started on a <c>[server:ip:port]</c> profile is never switched to a profile that lowers its client-certificate
+    /// requirement or verification, its minimum protocol version, or (when it verifies) its CA list or CRL, unless that
+    /// profile is itself a named <c>[server:ip:port]</c> section for the connection's address (the operator's explicit
+    /// choice); such a switch is refused and the address profile kept.
     /// <paramref name="current"/> may belong to an earlier set: after a reload Kamailio looks SNI up in the current
     /// configuration, also for connections accepted before it (the unnamed-profile fallback then does not apply).
     /// </summary>
@@ -187,7 +192,7 @@ public sealed class TlsProfileSet : IDisposable
         }
 
         int index = _indexOf.TryGetValue(current, out int own) ? own : -1;
-        int selected = TlsProfileSelector.SelectServerBySni(_definitions, index, local, serverName);
+        int selected = TlsProfileSelector.SelectServerBySni(_definitions, index, index >= 0 ? _definitions[index] : current.Definition, local, serverName);
         return selected < 0 ? null : _profiles[selected];
     }
 
@@ -208,13 +213,14 @@ public sealed class TlsProfileSet : IDisposable
 
     /// <summary>
     /// The SNI hook for connections accepted on <paramref name="local"/>: <see cref="SelectServerBySni"/> bound to that
-    /// address, for <c>TlsProfile.CreateConnection</c>. After the set is disposed it keeps every connection on
-    /// its profile instead of failing handshakes.
+    /// address, for <c>TlsProfile.CreateConnection</c>. After the set is disposed it throws
+    /// <see cref="ObjectDisposedException"/>, which fails the handshake: a set is disposed only once none of its
+    /// connections should be running, so going on with the address profile would skip the SNI profile's rules (fail open).
     /// </summary>
     public TlsServerNameSelector ServerNameSelectorFor(IPEndPoint local)
     {
         ArgumentNullException.ThrowIfNull(local);
-        return (current, serverName) => Volatile.Read(ref _disposed) != 0 ? null : SelectServerBySni(current, local, serverName);
+        return (current, serverName) => SelectServerBySni(current, local, serverName);
     }
 
     /// <summary>Disposes every profile. Connections already made keep working; selection throws afterwards.</summary>

@@ -35,6 +35,8 @@ public sealed class TlsProfileSetTests : NativeLeakCheck
         server_name = {TestPki.SniServerName}
         certificate = {Pki.SniServerCertificate}
         private_key = {Pki.SniServerKey}
+        verify_client = optional
+        ca_list = {Pki.RootCaCertificate}
 
         [client:any]
         server_name = peer.example
@@ -147,15 +149,17 @@ public sealed class TlsProfileSetTests : NativeLeakCheck
     }
 
     [Fact]
-    public void The_sni_hook_of_a_disposed_set_keeps_connections_on_their_profile()
+    public void The_sni_hook_of_a_disposed_set_fails_instead_of_keeping_the_address_profile()
     {
+        // Issue 15 item 6: it used to return null, and the handshake went on with the address profile (fail open).
         TlsProfileSet set = TlsProfileSet.Build(TlsConfigReader.Parse(SampleConfig, "tls.cfg").Profiles);
         TlsServerNameSelector selector = set.ServerNameSelectorFor(At("127.0.0.1:5061"));
         TlsProfile current = set.SelectServer(At("127.0.0.1:5061"));
 
         set.Dispose();
 
-        Assert.Null(selector(current, TestPki.SniServerName));
+        Assert.Throws<ObjectDisposedException>(() => selector(current, TestPki.SniServerName));
+        Assert.Throws<ObjectDisposedException>(() => selector(current, "unknown.example"));
     }
 
     [Fact]
