@@ -43,4 +43,7 @@ internal static partial class CommandLog
 
     [LoggerMessage(113, LogLevel.Information, "{Line}")]
     public static partial void EventCallback(ILogger logger, string line);
+
+    [LoggerMessage(114, LogLevel.Information, "OpenSslTls {LibraryVersion} on {OpenSsl} ({LibSsl}); connection I/O: {Io}")]
+    public static partial void Library(ILogger logger, string libraryVersion, string openSsl, string libSsl, string io);
 }
