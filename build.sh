@@ -142,6 +142,16 @@ case "$verb" in
     hangs=$(find "$findings/default/hangs" -type f -name 'id:*' 2>/dev/null | wc -l)
     echo "fuzz $target: ${seconds}s, crashes: $crashes, hangs: $hangs (inputs in $findings/default/crashes and hangs)"
     ;;
+  pack)
+    # Every package into artifacts/packages/: OpenSslTls (with libopenssltls_io.so under runtimes/linux-x64/native/) and
+    # the OpenSslTls.Cli tool (command openssltls), each with its .snupkg. Extra arguments go to dotnet pack, e.g.
+    # ./build.sh pack -p:VersionSuffix=rc.1 (the version itself is VersionPrefix in Directory.Build.props).
+    rm -rf artifacts/packages
+    for project in src/OpenSslTls/OpenSslTls.csproj src/OpenSslTls.Server/OpenSslTls.Server.csproj; do
+      dotnet pack "$project" -c Release -nologo -v quiet -o artifacts/packages "$@"
+    done
+    ls -1 artifacts/packages
+    ;;
   *)
     echo "usage: ./build.sh {build|test|regen [--check]|bench [--quick]|bench-sockets|run}" >&2
     exit 2
