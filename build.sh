@@ -9,6 +9,7 @@
 #   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam, record or sip (see docs/reliability.md)
 #   test-openssl35 [dotnet test args]  the built tests once more against OpenSSL 3.5 in a Debian 13 root (root only;
 #                    part of `test` when run as root with debootstrap; OPENSSLTLS_OPENSSL35=0 leaves it out)
+#   pack [dotnet pack args]  the NuGet packages (OpenSslTls, the OpenSslTls.Cli tool) into artifacts/packages/
 #   setup [test|run|bench]  install (root with apt-get) or name the Debian packages that verb needs (default: test)
 # test, run and bench do that setup themselves: once, quietly (nothing happens when all are present); without root
 # or apt-get they print the apt-get line to run and stop.
@@ -274,8 +275,18 @@ case "$verb" in
     hangs=$(find "$findings/default/hangs" -type f -name 'id:*' 2>/dev/null | wc -l)
     echo "fuzz $target: ${seconds}s, crashes: $crashes, hangs: $hangs (inputs in $findings/default/crashes and hangs)"
     ;;
+  pack)
+    # Every package into artifacts/packages/: OpenSslTls (with libopenssltls_io.so under runtimes/linux-x64/native/) and
+    # the OpenSslTls.Cli tool (command openssltls), each with its .snupkg. Extra arguments go to dotnet pack, e.g.
+    # ./build.sh pack -p:VersionSuffix=rc.1 (the version itself is VersionPrefix in Directory.Build.props).
+    rm -rf artifacts/packages
+    for project in src/OpenSslTls/OpenSslTls.csproj src/OpenSslTls.Server/OpenSslTls.Server.csproj; do
+      dotnet pack "$project" -c Release -nologo -v quiet -o artifacts/packages "$@"
+    done
+    ls -1 artifacts/packages
+    ;;
   *)
-    echo "usage: ./build.sh {build|test|test-openssl35|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]}" >&2
+    echo "usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]}" >&2
     exit 2
     ;;
 esac

@@ -49,4 +49,7 @@ internal static partial class CommandLog
 
     [LoggerMessage(115, LogLevel.Debug, "the failure in full: {Detail}")]
     public static partial void FailureDetail(ILogger logger, string detail);
+
+    [LoggerMessage(116, LogLevel.Information, "OpenSslTls {LibraryVersion} on {OpenSsl} ({LibSsl}); connection I/O: {Io}")]
+    public static partial void Library(ILogger logger, string libraryVersion, string openSsl, string libSsl, string io);
 }

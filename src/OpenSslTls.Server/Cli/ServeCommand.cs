@@ -65,6 +65,8 @@ internal static class ServeCommand
 
         using (module)
         {
+            TlsLibraryInfo library = TlsLibraryInfo.Describe();
+            CommandLog.Library(log, library.LibraryVersion, library.OpenSslVersionText, library.LibSslPath, library.IoShimInUse ? $"C shim {library.IoShimPath}" : $"managed BIO, {library.IoShimStatus}");
             CommandLog.Configuration(log, settings.Sources.Describe(), module.Profiles.Profiles.Count);
             TlsProfile serverDefault = module.Profiles.ServerDefault;
             CommandLog.TlsPolicy(log, KamailioName(serverDefault.Settings.VerifyClient), serverDefault.Settings.CaList ?? "-", module.Runtime.SendCloseNotify ? "on" : "off");

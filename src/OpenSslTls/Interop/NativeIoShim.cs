@@ -3,23 +3,25 @@ using System.Runtime.InteropServices;
 namespace OpenSslTls.Interop;
 
 /// <summary>
-/// The optional C half of the caller-buffer BIO (<c>native/io</c>, <c>libopenssltls_io.so</c> next to
-/// <c>OpenSslTls.dll</c>): BIO read/write callbacks and the per-operation libssl loops in C, so a record-path operation
-/// crosses between managed and native code once instead of four to six times (docs/benchmarks.md). When the library
-/// is missing, has another ABI version, or <c>OPENSSLTLS_IO_SHIM=off</c>, connections use the managed BIO instead;
-/// both paths behave the same and the tests run both.
+/// The optional C half of the caller-buffer BIO (<c>native/io</c>, <c>libopenssltls_io.so</c>): BIO read/write
+/// callbacks and the per-operation libssl loops in C, so a record-path operation crosses between managed and native
+/// code once instead of four to six times (docs/benchmarks.md). When the library is missing, has another ABI version,
+/// or <c>OPENSSLTLS_IO_SHIM=off</c>, connections use the managed BIO instead; both paths behave the same and the tests
+/// run both. <c>OPENSSLTLS_IO_SHIM=required</c> turns a missing shim into an error instead (<see cref="Loaded"/> throws).
 /// </summary>
 internal static unsafe class NativeIoShim
 {
     internal const string LibraryFileName = "libopenssltls_io.so";
     internal const string Variable = "OPENSSLTLS_IO_SHIM";
+    internal const string RequiredSetting = "required";
     private const int AbiVersion = 4;
 
     private static readonly Lazy<Functions?> s_functions = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>
     /// The shim's functions, or null when it is absent or turned off: then every engine uses the managed BIO
-    /// (<see cref="SslEngineIo"/> chooses per connection when it is loaded).
+    /// (<see cref="SslEngineIo"/> chooses per connection when it is loaded). With <c>OPENSSLTLS_IO_SHIM=required</c>
+    /// a shim that cannot be loaded throws <see cref="InvalidOperationException"/> naming every path tried, on every call.
     /// </summary>
     internal static Functions? Loaded => s_functions.Value;
 
@@ -28,6 +30,12 @@ internal static unsafe class NativeIoShim
 
     /// <summary>Where the shim was loaded from, or why not (for diagnostics and tests).</summary>
     internal static string Status { get; private set; } = "not loaded yet";
+
+    /// <summary>The file the shim was loaded from; null when it is not loaded.</summary>
+    internal static string? LoadedPath { get; private set; }
+
+    /// <summary>Whether <c>OPENSSLTLS_IO_SHIM=required</c>: start-up fails when the shim cannot be loaded.</summary>
+    internal static bool IsRequired => string.Equals(Environment.GetEnvironmentVariable(Variable), RequiredSetting, StringComparison.OrdinalIgnoreCase);
 
     private static Functions? Load()
     {
@@ -38,26 +46,174 @@ internal static unsafe class NativeIoShim
             return null;
         }
 
-        string path = string.IsNullOrEmpty(setting) || setting is "on" or "1" or "true"
-            ? Path.Combine(AppContext.BaseDirectory, LibraryFileName)
-            : setting;
-        if (!OperatingSystem.IsLinux() || !NativeLibrary.TryLoad(path, out IntPtr shim))
+        bool required = string.Equals(setting, RequiredSetting, StringComparison.OrdinalIgnoreCase);
+        bool search = required || string.IsNullOrEmpty(setting) || setting is "on" or "1" or "true";
+        var tried = new List<string>();
+        Functions? functions = null;
+        if (!OperatingSystem.IsLinux())
         {
-            Status = $"not found at '{path}': using the managed BIO";
+            tried.Add($"none: {LibraryFileName} is built for Linux only");
+        }
+        else if (!search)
+        {
+            // Any other value is the shim's path, and only that file is tried.
+            functions = TryLoadFile(setting!, tried);
+        }
+        else
+        {
+            foreach (string path in CandidatePaths())
+            {
+                functions = TryLoadFile(path, tried);
+                if (functions is not null)
+                {
+                    break;
+                }
+            }
+
+            functions ??= TryLoadByName(tried);
+        }
+
+        if (functions is not null)
+        {
+            return functions;
+        }
+
+        Status = $"not loaded, tried {string.Join("; ", tried)}: using the managed BIO";
+        if (required)
+        {
+            throw new InvalidOperationException(
+                $"{Variable}={setting}, but the C I/O shim {LibraryFileName} could not be loaded; tried: {string.Join("; ", tried)}. " +
+                $"Install or copy {LibraryFileName} beside OpenSslTls.dll (or unset {Variable} to use the managed BIO).");
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Where the shim may be, in order: the native asset directories of the app's deps.json for this runtime
+    /// (<c>NATIVE_DLL_SEARCH_DIRECTORIES</c>: where the SDK puts a package's <c>runtimes/linux-x64/native/</c> files,
+    /// e.g. <c>bin/.../runtimes/linux-x64/native/</c>), then the directory of OpenSslTls.dll, then the app's base directory.
+    /// </summary>
+    internal static IReadOnlyList<string> CandidatePaths()
+    {
+        var paths = new List<string>();
+        void Add(string? directory)
+        {
+            if (string.IsNullOrWhiteSpace(directory))
+            {
+                return;
+            }
+
+            string path = Path.GetFullPath(Path.Combine(directory.Trim(), LibraryFileName));
+            if (!paths.Contains(path, StringComparer.Ordinal))
+            {
+                paths.Add(path);
+            }
+        }
+
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string directories)
+        {
+            // The list starts with the shared framework's own directory, where no app's library is.
+            string framework = Path.GetFullPath(RuntimeEnvironment.GetRuntimeDirectory());
+            foreach (string directory in directories.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!string.Equals(Path.GetFullPath(Path.Combine(directory.Trim(), ".")).TrimEnd('/') + "/", framework.TrimEnd('/') + "/", StringComparison.Ordinal))
+                {
+                    Add(directory);
+                }
+            }
+        }
+
+        // Empty for an assembly loaded from bytes or bundled into a single-file app; the base directory covers those.
+#pragma warning disable IL3000 // An empty Location is handled: Add skips it.
+        Add(Path.GetDirectoryName(typeof(NativeIoShim).Assembly.Location));
+#pragma warning restore IL3000
+        Add(AppContext.BaseDirectory);
+        return paths;
+    }
+
+    private static Functions? TryLoadFile(string path, List<string> tried)
+    {
+        if (!File.Exists(path))
+        {
+            tried.Add($"'{path}' (absent)");
             return null;
         }
 
-        var version = (delegate* unmanaged[Cdecl]<int>)NativeLibrary.GetExport(shim, "otls_version");
+        IntPtr shim;
+        try
+        {
+            shim = NativeLibrary.Load(path);
+        }
+        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+        {
+            tried.Add($"'{path}' ({e.Message})");
+            return null;
+        }
+
+        return Initialize(shim, path, tried);
+    }
+
+    // Last: the runtime's own search for a library of OpenSslTls.dll (an AssemblyLoadContext's resolver, the
+    // deps.json directories, the assembly directory, then the system's dlopen search such as LD_LIBRARY_PATH).
+    private static Functions? TryLoadByName(List<string> tried)
+    {
+        if (!NativeLibrary.TryLoad(LibraryFileName, typeof(NativeIoShim).Assembly, DllImportSearchPath.AssemblyDirectory, out IntPtr shim))
+        {
+            tried.Add($"'{LibraryFileName}' by the runtime's library search (not found)");
+            return null;
+        }
+
+        string path = MappedPath(LibraryFileName) ?? LibraryFileName;
+        return Initialize(shim, path, tried);
+    }
+
+    /// <summary>The file of a loaded library named <paramref name="fileName"/> in this process's memory map, if any.</summary>
+    private static string? MappedPath(string fileName)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/maps"))
+            {
+                int slash = line.IndexOf('/', StringComparison.Ordinal);
+                if (slash >= 0 && line.EndsWith("/" + fileName, StringComparison.Ordinal))
+                {
+                    return line[slash..];
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
+    private static Functions? Initialize(IntPtr shim, string path, List<string> tried)
+    {
+        if (!NativeLibrary.TryGetExport(shim, "otls_version", out IntPtr versionExport))
+        {
+            tried.Add($"'{path}' (not the OpenSslTls I/O shim: no otls_version)");
+            NativeLibrary.Free(shim);
+            return null;
+        }
+
+        var version = (delegate* unmanaged[Cdecl]<int>)versionExport;
         if (version() != AbiVersion)
         {
-            Status = $"'{path}' has ABI version {version()}, expected {AbiVersion}: using the managed BIO";
+            tried.Add($"'{path}' (ABI version {version()}, expected {AbiVersion})");
+            NativeLibrary.Free(shim);
             return null;
         }
 
         var ioSize = (delegate* unmanaged[Cdecl]<nuint>)NativeLibrary.GetExport(shim, "otls_io_size");
         if (ioSize() != (nuint)sizeof(BioBuffers))
         {
-            Status = $"'{path}' has another BioBuffers layout ({ioSize()} bytes, expected {sizeof(BioBuffers)}): using the managed BIO";
+            tried.Add($"'{path}' (another BioBuffers layout: {ioSize()} bytes, expected {sizeof(BioBuffers)})");
+            NativeLibrary.Free(shim);
             return null;
         }
 
@@ -90,11 +246,13 @@ internal static unsafe class NativeIoShim
         var init = (delegate* unmanaged[Cdecl]<Api*, nuint, int>)NativeLibrary.GetExport(shim, "otls_init");
         if (init(&api, (nuint)sizeof(Api)) != 1)
         {
-            Status = $"'{path}' refused its function table: using the managed BIO";
+            tried.Add($"'{path}' (refused its function table)");
+            NativeLibrary.Free(shim);
             return null;
         }
 
         Status = $"loaded from '{path}'";
+        LoadedPath = path;
         return new Functions(
             (delegate* unmanaged[Cdecl]<BIO*, sbyte*, nuint, nuint*, int>)NativeLibrary.GetExport(shim, "otls_bio_read"),
             (delegate* unmanaged[Cdecl]<BIO*, sbyte*, nuint, nuint*, int>)NativeLibrary.GetExport(shim, "otls_bio_write"),

@@ -33,7 +33,8 @@ public static class OpenSslRuntime
     /// <summary>
     /// Loads OpenSSL with <paramref name="options"/>, checks its version against <see cref="BindingsVersion"/> and
     /// initialises libssl. Idempotent: a second call does nothing. Throws <see cref="OpenSslVersionException"/> when the
-    /// version is refused and <see cref="DllNotFoundException"/> when the libraries cannot be found.
+    /// version is refused, <see cref="DllNotFoundException"/> when the libraries cannot be found, and
+    /// <see cref="InvalidOperationException"/> when <c>OPENSSLTLS_IO_SHIM=required</c> and the C I/O shim cannot be loaded.
     /// </summary>
     public static void Initialize(OpenSslRuntimeOptions? options = null)
     {
@@ -56,6 +57,12 @@ public static class OpenSslRuntime
             VersionGate.Check(runtime, BindingsVersion, options.ForceRun, options.Logger);
 
             OpenSslLibrary.InitSsl();
+
+            // OPENSSLTLS_IO_SHIM=required: fail here, at start-up, rather than fall back to the managed BIO unseen.
+            if (NativeIoShim.IsRequired)
+            {
+                _ = NativeIoShim.Loaded;
+            }
 
             s_version = runtime;
             s_initialized = true;
