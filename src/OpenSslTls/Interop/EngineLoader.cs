@@ -181,6 +181,35 @@ internal static unsafe class EngineLoader
     }
 
     /// <summary>
+    /// Whether the engine offers an RSA or EC method now (<c>ENGINE_get_RSA</c>, <c>ENGINE_get_EC</c>; diagnostics and
+    /// tests). <c>ENGINE_set_default_string</c> registers only the methods an engine offers when it is called, and
+    /// libp11 0.4.13 adds its RSA and EC methods only when it first loads a key.
+    /// </summary>
+    internal static bool OffersMethod(SafeEngineHandle handle, uint method)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+
+            // Both borrowed: the methods belong to the engine.
+            return method switch
+            {
+                Crypto.ENGINE_METHOD_RSA => Crypto.ENGINE_get_RSA(handle.Pointer) != null,
+                Crypto.ENGINE_METHOD_EC => Crypto.ENGINE_get_EC(handle.Pointer) != null,
+                _ => throw new ArgumentOutOfRangeException(nameof(method)),
+            };
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
     /// Diagnostics for the private key of <paramref name="context"/>: whether OpenSSL holds its private material in
     /// this process's memory (false for a key whose operations run in a token), and the name of the method performing
     /// its operations when that is not OpenSSL's own (for example libp11's RSA method).
