@@ -37,8 +37,29 @@ internal static unsafe class EngineLoader
             {
                 throw SecretRedaction.DrainScrubbed("ENGINE_init", secrets);
             }
+
+            // The first initialisation of an engine takes one more functional reference, kept until the process
+            // exits, so the engine's finish function never runs while the process may still hold its keys. libp11
+            // 0.4.13 frees its RSA and EC methods when its engine is finished (the last functional reference goes,
+            // at OpenSslEngine.Dispose), although keys it made still point at them; freeing such a key later (a
+            // disposed profile's SSL_CTX_free) then calls through freed memory. Engines stay loaded for the life of
+            // the process anyway (EngineSetup keeps them in OpenSSL's list).
+            ENGINE* engine = handle.Pointer;
+            if (!KeptInitialised.Contains((nint)engine))
+            {
+                if (Crypto.ENGINE_init(engine) != 1)
+                {
+                    Crypto.ENGINE_finish(engine);
+                    throw SecretRedaction.DrainScrubbed("ENGINE_init", secrets);
+                }
+
+                KeptInitialised.Add((nint)engine);
+            }
         }
     }
+
+    // The engines (ENGINE objects, under Gate) holding the process-lifetime functional reference Init takes once.
+    private static readonly HashSet<nint> KeptInitialised = [];
 
     /// <summary>Makes the engine the process-wide default for <paramref name="list"/> (<c>ENGINE_set_default_string</c>).</summary>
     internal static void SetDefaultString(SafeEngineHandle handle, string list)
@@ -177,6 +198,35 @@ internal static unsafe class EngineLoader
             string? id = Utf8Z.ToString(Crypto.ENGINE_get_id(engine));
             Crypto.ENGINE_finish(engine);
             return id;
+        }
+    }
+
+    /// <summary>
+    /// Whether the engine offers an RSA or EC method now (<c>ENGINE_get_RSA</c>, <c>ENGINE_get_EC</c>; diagnostics and
+    /// tests). <c>ENGINE_set_default_string</c> registers only the methods an engine offers when it is called, and
+    /// libp11 0.4.13 adds its RSA and EC methods only when it first loads a key.
+    /// </summary>
+    internal static bool OffersMethod(SafeEngineHandle handle, uint method)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+
+            // Both borrowed: the methods belong to the engine.
+            return method switch
+            {
+                Crypto.ENGINE_METHOD_RSA => Crypto.ENGINE_get_RSA(handle.Pointer) != null,
+                Crypto.ENGINE_METHOD_EC => Crypto.ENGINE_get_EC(handle.Pointer) != null,
+                _ => throw new ArgumentOutOfRangeException(nameof(method)),
+            };
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
         }
     }
 

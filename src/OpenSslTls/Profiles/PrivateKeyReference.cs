@@ -93,7 +93,8 @@ internal static class PrivateKeyReference
 
     private static string DescribeStoreOpen(string uri, string shown, IReadOnlyList<OpenSslError> errors)
     {
-        if (errors.Any(e => e.Reason.Contains("unregistered scheme", StringComparison.OrdinalIgnoreCase)))
+        // Before the system-error test: 3.5 follows its "no loader" error with the failure of opening the URI as a file.
+        if (errors.Any(e => ErrorCodes.IsStoreSchemeWithoutLoader(e.Code)))
         {
             int colon = uri.IndexOf(':', StringComparison.Ordinal);
             string scheme = colon > 0 ? uri[..colon] : uri;

@@ -1,6 +1,7 @@
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
 using OpenSslTls.Errors;
+using OpenSslTls.Interop;
 using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Tests.Engines;
@@ -71,6 +72,21 @@ public sealed class StoreUriKeyTests : NativeLeakCheck
         Assert.Contains("no OpenSSL store loader handles the scheme 'pkcs11'", error.Message, StringComparison.Ordinal);
         Assert.Contains("pin-value=(hidden)", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("5555-secret", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(106u, true)] // OpenSSL 3.0: OSSL_STORE_R_UNREGISTERED_SCHEME
+    [InlineData(0x8010Cu, true)] // OpenSSL 3.5: ERR_R_UNSUPPORTED from the loader fetch ("No store loader found")
+    [InlineData(0xC0102u, false)] // ERR_R_PASSED_NULL_PARAMETER: another store failure
+    public void Both_forms_of_a_scheme_without_a_loader_are_recognised(uint reason, bool expected)
+    {
+        ulong store = ((ulong)NativeMethods.Crypto.ERR_LIB_OSSL_STORE << 23) | reason;
+
+        Assert.Equal(expected, ErrorCodes.IsStoreSchemeWithoutLoader(store));
+
+        // Neither the same reason from another library, nor the system error ("No such file") 3.5 queues after it.
+        Assert.False(ErrorCodes.IsStoreSchemeWithoutLoader(((ulong)NativeMethods.Crypto.ERR_LIB_PEM << 23) | reason));
+        Assert.False(ErrorCodes.IsStoreSchemeWithoutLoader((1UL << 31) | 2));
     }
 
     [Fact]
