@@ -266,6 +266,13 @@ internal sealed partial class ProfileContextBuilder
     private void SetVerification(SafeSslContextHandle ctx)
     {
         SslContextNative.SetVerify(ctx, VerifyModeFor(_settings), _settings.VerifyClient == VerifyClientMode.OptionalNoCa, _settings.VerifyDepth);
+
+        // Clients check the server's name (verify_hostname) and run the validation callback from here; what each
+        // connection checks is set on its SSL when it is created.
+        if (_role == TlsRole.Client)
+        {
+            SslContextNative.InstallServerCertificateCheck(ctx);
+        }
     }
 
     /// <summary>Kamailio's verification matrix (spec §2.2), evaluated in its order.</summary>
