@@ -239,7 +239,7 @@ case "$verb" in
     # findings go to artifacts/fuzz/<target>. See docs/reliability.md.
     target="${1:-}"
     seconds="${2:-60}"
-    case "$target" in tlscfg|modparam|record|sip) ;; *) echo "usage: ./build.sh fuzz {tlscfg|modparam|record|sip} [seconds]" >&2; exit 2 ;; esac
+    case "$target" in tlscfg|modparam|record|sip|x509) ;; *) echo "usage: ./build.sh fuzz {tlscfg|modparam|record|sip|x509} [seconds]" >&2; exit 2 ;; esac
     command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install -y afl++" >&2; exit 2; }
     tools="artifacts/tools"
     # Each target gets its own publish directory, so two targets can fuzz at once; the publish itself is serialized

@@ -14,7 +14,7 @@ namespace OpenSslTls.Fuzz;
 /// SharpFuzz entry point. <c>OpenSslTls.Fuzz &lt;target&gt;</c> runs the target under AFL++ (afl-fuzz starts it; see
 /// <c>./build.sh fuzz</c>). <c>OpenSslTls.Fuzz &lt;target&gt; --replay &lt;file or directory&gt;...</c> runs inputs once each
 /// without AFL (to check a corpus or reproduce a crash). <c>OpenSslTls.Fuzz seeds &lt;corpus directory&gt;</c> writes the
-/// seed ClientHellos of the record target. Targets: <c>tlscfg</c>, <c>modparam</c>, <c>record</c>, <c>sip</c>.
+/// seed ClientHellos of the record target. Targets: <c>tlscfg</c>, <c>modparam</c>, <c>record</c>, <c>sip</c>, <c>x509</c>.
 /// </summary>
 internal static class Program
 {
@@ -57,6 +57,7 @@ internal static class Program
         "modparam" => new ModparamTarget(),
         "record" => new RecordTarget(),
         "sip" => new SipTarget(),
+        "x509" => new X509Target(),
         _ => null,
     };
 
@@ -81,7 +82,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: OpenSslTls.Fuzz {tlscfg|modparam|record|sip} [--replay <file|dir>...] | seeds <dir>");
+        Console.Error.WriteLine("usage: OpenSslTls.Fuzz {tlscfg|modparam|record|sip|x509} [--replay <file|dir>...] | seeds <dir>");
         return 2;
     }
 }
@@ -190,6 +191,31 @@ internal sealed class RecordTarget : ITarget
     {
         _server?.Dispose();
         _pki.Dispose();
+    }
+}
+
+/// <summary>
+/// A DER certificate, read as a peer's certificate is (<see cref="Certificates.TlsCertificateInfo.FromPem"/>: names,
+/// subjectAltNames of every type, serial, validity, PEM). An <see cref="OpenSslException"/> (no certificate in the
+/// input) is the only allowed failure.
+/// </summary>
+internal sealed class X509Target : ITarget
+{
+    public void Run(ReadOnlySpan<byte> input)
+    {
+        string pem = "-----BEGIN CERTIFICATE-----\n" + Convert.ToBase64String(input, Base64FormattingOptions.InsertLineBreaks) + "\n-----END CERTIFICATE-----\n";
+        try
+        {
+            Certificates.TlsCertificateInfo info = Certificates.TlsCertificateInfo.FromPem(pem);
+            _ = info.Subject.Line.Length + info.Issuer.Line.Length + info.DnsNames.Count + info.Uris.Count + info.OtherAlternativeNames.Count;
+        }
+        catch (OpenSslException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
     }
 }
 

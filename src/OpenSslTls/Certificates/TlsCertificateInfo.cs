@@ -44,6 +44,12 @@ public sealed record TlsCertificateInfo
     /// <summary>Subject alternative names of type IP address, as text.</summary>
     public required IReadOnlyList<string> IpAddresses { get; init; }
 
+    /// <summary>
+    /// Subject alternative names of the kinds not read as text (otherName such as a Microsoft UPN, dirName, RID,
+    /// x400Address, ediPartyName, an IP entry of invalid length), by type name as OpenSSL prints it, e.g. <c>othername</c>.
+    /// </summary>
+    public IReadOnlyList<string> OtherAlternativeNames { get; init; } = [];
+
     /// <summary>The certificate in PEM.</summary>
     public required string Pem { get; init; }
 
@@ -77,6 +83,7 @@ public sealed record TlsCertificateInfo
         Uris = facts.Uris,
         Emails = facts.Emails,
         IpAddresses = facts.IpAddresses,
+        OtherAlternativeNames = facts.OtherAlternativeNames,
         Pem = facts.Pem,
     };
 

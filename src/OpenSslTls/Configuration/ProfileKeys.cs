@@ -127,6 +127,7 @@ internal static class ProfileKeys
         Add(new ProfileKey("verify_depth", ProfileKeyType.Integer, (s, v) => s with { VerifyDepth = (int)v! },
             v => v is >= 0 and <= 100 ? null : $"verify_depth must be 0..100, not {v}"));
         Add(new ProfileKey("require_certificate", ProfileKeyType.Boolean, (s, v) => s with { RequireCertificate = (bool)v! }), "require_cert");
+        Add(new ProfileKey("verify_hostname", ProfileKeyType.Boolean, (s, v) => s with { VerifyHostname = (bool)v! }));
         Add(new ProfileKey("verify_client", ProfileKeyType.VerifyClient, (s, v) => s with { VerifyClient = (VerifyClientMode)v! }));
         Add(new ProfileKey("certificate", ProfileKeyType.Path, (s, v) => s with { Certificate = (string?)v }), "cert_file");
         Add(new ProfileKey("private_key", ProfileKeyType.Path, (s, v) => s with { PrivateKey = (string?)v }), "pkey_file");

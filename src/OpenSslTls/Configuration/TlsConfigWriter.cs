@@ -29,6 +29,7 @@ public static class TlsConfigWriter
             Key(text, "method", settings.Method == defaults.Method ? null : TlsMethodNames.ToName(settings.Method));
             Key(text, "verify_certificate", settings.VerifyCertificate ? "yes" : null);
             Key(text, "require_certificate", settings.RequireCertificate ? "yes" : null);
+            Key(text, "verify_hostname", settings.VerifyHostname ? null : "no");
             Key(text, "verify_client", settings.VerifyClient == defaults.VerifyClient ? null : ConfigValues.VerifyClientName(settings.VerifyClient));
             Key(text, "verify_depth", settings.VerifyDepth == defaults.VerifyDepth ? null : settings.VerifyDepth.ToString(CultureInfo.InvariantCulture));
             Key(text, "certificate", settings.Certificate);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using OpenSslTls.Certificates;
 using OpenSslTls.Interop;
 using OpenSslTls.Errors;
 using OpenSslTls.Profiles;
@@ -28,7 +29,14 @@ public sealed class TlsConnection : IDisposable
     private readonly IConnectionObserver _observer;
     private TlsConnectionInfo? _info;
 
-    internal TlsConnection(TlsProfile profile, string? serverName, TlsSession? resumeSession, TlsServerNameSelector? serverNameSelector, IConnectionObserver observer, SslEngineOptions engineOptions)
+    internal TlsConnection(
+        TlsProfile profile,
+        string? serverName,
+        TlsSession? resumeSession,
+        TlsServerNameSelector? serverNameSelector,
+        IConnectionObserver observer,
+        SslEngineOptions engineOptions,
+        TlsCertificateValidationCallback? certificateValidation = null)
     {
         _observer = observer;
         _initialProfile = profile;
@@ -43,8 +51,30 @@ public sealed class TlsConnection : IDisposable
             profile.Role == TlsRole.Server,
             _serverName,
             resumeSession?.Handle,
-            _serverNameChoice is null ? null : new ServerNameSwitch.State(_serverNameChoice));
+            _serverNameChoice is null ? null : new ServerNameSwitch.State(_serverNameChoice),
+            ExpectedServerName(profile, _serverName, observer),
+            (certificateValidation ?? profile.Settings.CertificateValidation) is { } validation && profile.Role == TlsRole.Client ? new CertificateValidator(validation) : null);
         _state = profile.Role == TlsRole.Server ? TlsConnectionState.Handshaking : TlsConnectionState.New;
+    }
+
+    /// <summary>
+    /// The name a client checks the server's certificate against (verify_hostname): the server name, else the IP
+    /// address the module opened the connection to; null for servers, with verify_hostname off, or when none is known.
+    /// </summary>
+    private static string? ExpectedServerName(TlsProfile profile, string? serverName, IConnectionObserver observer)
+    {
+        if (profile.Role != TlsRole.Client || !profile.Settings.VerifyHostname)
+        {
+            return null;
+        }
+
+        if (!string.IsNullOrEmpty(serverName))
+        {
+            return serverName;
+        }
+
+        System.Net.IPAddress? address = observer.RemoteEndPoint?.Address;
+        return address is null ? null : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
     }
 
     /// <summary>The profile in use: the one the connection was created from, or the one SNI switched it to.</summary>
@@ -459,13 +489,14 @@ public sealed class TlsConnection : IDisposable
             return new TlsResult(TlsStatus.Failed);
         }
 
-        // A failed callback (the SNI selector) is in LastError already: the engine asks NativeCallback after each step.
+        // A failed callback (the SNI selector, the certificate validation callback) is in LastError already: the
+        // engine asks NativeCallback after each step, and that exception is the failure.
         TlsException error = _engine.LastError!;
         long verify = _engine.VerifyResult;
-        if (verify != TlsConnectionInfo.VerifyOk)
+        if (verify != TlsConnectionInfo.VerifyOk && error is not TlsCallbackException)
         {
             error = new OpenSslException(
-                $"TLS handshake failed: peer certificate verification failed: {VerifyText(verify)}",
+                $"TLS handshake failed: peer certificate verification failed: {_engine.DescribeVerifyFailure(verify)}",
                 error is OpenSslException openSsl ? openSsl.Errors : []);
         }
 
@@ -489,6 +520,4 @@ public sealed class TlsConnection : IDisposable
     };
 
     private TlsConnectionInfo ReadInfo() => TlsConnectionInfo.FromFacts(_engine.ReadFacts(_serverName, Role == TlsRole.Server));
-
-    private static string VerifyText(long code) => SslEngine.VerifyText(code);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using OpenSslTls.Certificates;
 using OpenSslTls.Interop;
 using OpenSslTls.Profiles;
 
@@ -15,11 +16,18 @@ public static class TlsProfileConnectionExtensions
     /// SNI (else the profile's <c>server_name</c>), and <paramref name="resumeSession"/> offers a previous session.
     /// For servers, <paramref name="serverNameSelector"/> may switch the connection to another server profile when
     /// the client's SNI asks for it (certificate, CAs, verification and options all come from the chosen profile).
+    /// A client checks the server's certificate against the server name (verify_hostname) and shows it to
+    /// <paramref name="certificateValidation"/> when given (else the profile's <c>CertificateValidation</c>).
     /// </summary>
-    public static TlsConnection CreateConnection(this TlsProfile profile, string? serverName = null, TlsSession? resumeSession = null, TlsServerNameSelector? serverNameSelector = null)
+    public static TlsConnection CreateConnection(
+        this TlsProfile profile,
+        string? serverName = null,
+        TlsSession? resumeSession = null,
+        TlsServerNameSelector? serverNameSelector = null,
+        TlsCertificateValidationCallback? certificateValidation = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        return new TlsConnection(profile, serverName, resumeSession, serverNameSelector, NoConnectionObserver.Instance, SslEngineOptions.Default);
+        return new TlsConnection(profile, serverName, resumeSession, serverNameSelector, NoConnectionObserver.Instance, SslEngineOptions.Default, certificateValidation);
     }
 
     /// <summary>
@@ -36,12 +44,19 @@ public static class TlsProfileConnectionExtensions
     /// <summary>
     /// A client connection to <paramref name="remote"/> on the profile <see cref="TlsProfileSet.SelectClient"/> picks;
     /// <paramref name="serverName"/> is also sent as SNI (else the profile's server_name), and
-    /// <paramref name="resumeSession"/> offers a previous session.
+    /// <paramref name="resumeSession"/> offers a previous session; <paramref name="certificateValidation"/> replaces the
+    /// profile's validation callback.
     /// </summary>
-    public static TlsConnection CreateClientConnection(this TlsProfileSet profiles, IPEndPoint remote, string? serverName = null, string? serverId = null, TlsSession? resumeSession = null)
+    public static TlsConnection CreateClientConnection(
+        this TlsProfileSet profiles,
+        IPEndPoint remote,
+        string? serverName = null,
+        string? serverId = null,
+        TlsSession? resumeSession = null,
+        TlsCertificateValidationCallback? certificateValidation = null)
     {
         ArgumentNullException.ThrowIfNull(profiles);
-        return profiles.SelectClient(remote, serverName, serverId).CreateConnection(serverName, resumeSession);
+        return profiles.SelectClient(remote, serverName, serverId).CreateConnection(serverName, resumeSession, certificateValidation: certificateValidation);
     }
 
     /// <summary>As the public overload, watched by <paramref name="observer"/>, on the engine <paramref name="engine"/> describes.</summary>
@@ -51,6 +66,7 @@ public static class TlsProfileConnectionExtensions
         SslEngineOptions engine,
         string? serverName = null,
         TlsSession? resumeSession = null,
-        TlsServerNameSelector? serverNameSelector = null) =>
-        new(profile, serverName, resumeSession, serverNameSelector, observer, engine);
+        TlsServerNameSelector? serverNameSelector = null,
+        TlsCertificateValidationCallback? certificateValidation = null) =>
+        new(profile, serverName, resumeSession, serverNameSelector, observer, engine, certificateValidation);
 }

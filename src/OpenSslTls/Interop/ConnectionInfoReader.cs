@@ -67,11 +67,8 @@ internal static unsafe class ConnectionInfoReader
     {
         string notBefore = TimeText(Crypto.X509_get0_notBefore(certificate));
         string notAfter = TimeText(Crypto.X509_get0_notAfter(certificate));
-        var dns = new List<string>();
-        var uris = new List<string>();
-        var emails = new List<string>();
-        var ips = new List<string>();
-        ReadAlternativeNames(certificate, dns, uris, emails, ips);
+        var names = new AlternativeNames();
+        ReadAlternativeNames(certificate, names);
         return new NativeCertificateFacts(
             Subject: ReadName(Crypto.X509_get_subject_name(certificate)),
             Issuer: ReadName(Crypto.X509_get_issuer_name(certificate)),
@@ -79,10 +76,11 @@ internal static unsafe class ConnectionInfoReader
             Version: (int)Crypto.X509_get_version(certificate),
             NotBeforeText: notBefore,
             NotAfterText: notAfter,
-            DnsNames: dns,
-            Uris: uris,
-            Emails: emails,
-            IpAddresses: ips,
+            DnsNames: names.Dns,
+            Uris: names.Uris,
+            Emails: names.Emails,
+            IpAddresses: names.Ips,
+            OtherAlternativeNames: names.Others,
             Pem: Pem(certificate));
     }
 
@@ -168,11 +166,11 @@ internal static unsafe class ConnectionInfoReader
         }
     }
 
-    private static void ReadAlternativeNames(X509* certificate, List<string> dns, List<string> uris, List<string> emails, List<string> ips)
+    private static void ReadAlternativeNames(X509* certificate, AlternativeNames names)
     {
         // X509_get_ext_d2i returns a new GENERAL_NAMES stack (or null when the extension is absent); freed below.
-        var names = (OPENSSL_STACK*)Crypto.X509_get_ext_d2i(certificate, Crypto.NID_subject_alt_name, null, null);
-        if (names == null)
+        var stack = (OPENSSL_STACK*)Crypto.X509_get_ext_d2i(certificate, Crypto.NID_subject_alt_name, null, null);
+        if (stack == null)
         {
             ErrorQueue.Clear();
             return;
@@ -180,38 +178,93 @@ internal static unsafe class ConnectionInfoReader
 
         try
         {
-            int count = Crypto.OPENSSL_sk_num(names);
+            int count = Crypto.OPENSSL_sk_num(stack);
             for (int i = 0; i < count; i++)
             {
-                int type = 0;
-                var value = (ASN1_STRING*)Crypto.GENERAL_NAME_get0_value((GENERAL_NAME*)Crypto.OPENSSL_sk_value(names, i), &type);
-                if (value == null)
+                var name = (GENERAL_NAME*)Crypto.OPENSSL_sk_value(stack, i);
+                if (name == null)
                 {
                     continue;
                 }
 
-                var bytes = new ReadOnlySpan<byte>(Crypto.ASN1_STRING_get0_data(value), Crypto.ASN1_STRING_length(value));
+                int type = 0;
+                void* value = Crypto.GENERAL_NAME_get0_value(name, &type);
+
+                // The type decides what the value points at: only DNS, URI, email and IP are ASN1_STRINGs read here.
+                // otherName (e.g. a Microsoft UPN), dirName, RID, x400Address and ediPartyName are other structures,
+                // whose first bytes read as a "length" would be pointer bits; they are reported by type name only.
                 switch (type)
                 {
                     case Crypto.GEN_DNS:
-                        dns.Add(System.Text.Encoding.UTF8.GetString(bytes));
+                        names.Dns.Add(StringText((ASN1_STRING*)value));
                         break;
                     case Crypto.GEN_URI:
-                        uris.Add(System.Text.Encoding.UTF8.GetString(bytes));
+                        names.Uris.Add(StringText((ASN1_STRING*)value));
                         break;
                     case Crypto.GEN_EMAIL:
-                        emails.Add(System.Text.Encoding.UTF8.GetString(bytes));
+                        names.Emails.Add(StringText((ASN1_STRING*)value));
                         break;
-                    case Crypto.GEN_IPADD when bytes.Length is 4 or 16:
-                        ips.Add(new IPAddress(bytes).ToString());
+                    case Crypto.GEN_IPADD:
+                        ReadOnlySpan<byte> address = StringBytes((ASN1_STRING*)value);
+                        if (address.Length is 4 or 16)
+                        {
+                            names.Ips.Add(new IPAddress(address).ToString());
+                        }
+                        else
+                        {
+                            names.Others.Add("IP Address (invalid length)");
+                        }
+
+                        break;
+                    default:
+                        names.Others.Add(GeneralNameTypeName(type));
                         break;
                 }
             }
         }
         finally
         {
-            Crypto.GENERAL_NAMES_free((GENERAL_NAMES*)names);
+            Crypto.GENERAL_NAMES_free((GENERAL_NAMES*)stack);
         }
+    }
+
+    /// <summary>The GENERAL_NAME type as OpenSSL's <c>X509V3_EXT_print</c> names it.</summary>
+    internal static string GeneralNameTypeName(int type) => type switch
+    {
+        Crypto.GEN_OTHERNAME => "othername",
+        Crypto.GEN_X400 => "X400Name",
+        Crypto.GEN_DIRNAME => "DirName",
+        Crypto.GEN_EDIPARTY => "EdiPartyName",
+        Crypto.GEN_RID => "Registered ID",
+        _ => "unknown type " + type.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static ReadOnlySpan<byte> StringBytes(ASN1_STRING* value)
+    {
+        if (value == null)
+        {
+            return default;
+        }
+
+        int length = Crypto.ASN1_STRING_length(value);
+        byte* data = Crypto.ASN1_STRING_get0_data(value);
+        return length <= 0 || data == null ? default : new ReadOnlySpan<byte>(data, length);
+    }
+
+    private static string StringText(ASN1_STRING* value) => System.Text.Encoding.UTF8.GetString(StringBytes(value));
+
+    /// <summary>The subjectAltName entries of one certificate, by kind.</summary>
+    private sealed class AlternativeNames
+    {
+        public List<string> Dns { get; } = [];
+
+        public List<string> Uris { get; } = [];
+
+        public List<string> Emails { get; } = [];
+
+        public List<string> Ips { get; } = [];
+
+        public List<string> Others { get; } = [];
     }
 
     private static string SerialText(ASN1_INTEGER* serial)

@@ -33,6 +33,7 @@ internal sealed record NativeCertificateFacts(
     IReadOnlyList<string> Uris,
     IReadOnlyList<string> Emails,
     IReadOnlyList<string> IpAddresses,
+    IReadOnlyList<string> OtherAlternativeNames,
     string Pem);
 
 /// <summary>A subject or issuer: OpenSSL's one-line form and the components read by NID.</summary>

@@ -147,6 +147,13 @@ internal static unsafe class SslContextNative
         Ssl.SSL_CTX_set_verify_depth(context.Pointer, depth);
     }
 
+    /// <summary>
+    /// Installs, on a client context, the verify callback that checks the server's name by RFC 5922 and runs the
+    /// connection's validation callback (<see cref="PeerCertificateCheck"/>); connections that check nothing see plain
+    /// <c>X509_verify_cert</c>.
+    /// </summary>
+    internal static void InstallServerCertificateCheck(SafeSslContextHandle context) => PeerCertificateCheck.Install(context.Pointer);
+
     internal static void SetOptions(SafeSslContextHandle context, ulong options) => Ssl.SSL_CTX_set_options(context.Pointer, options);
 
     internal static void ClearOptions(SafeSslContextHandle context, ulong options) => Ssl.SSL_CTX_clear_options(context.Pointer, options);

@@ -33,6 +33,7 @@ internal abstract unsafe class SslEngine : IDisposable
 
     private readonly SafeSslHandle _ssl;
     private readonly BioBuffers* _buffers;
+    private PeerCertificateCheck.State? _peerCheck;
 
     /// <summary>Takes <paramref name="ssl"/>, whose BIO state is <paramref name="buffers"/> (freed by the BIO with the SSL).</summary>
     private protected SslEngine(SafeSslHandle ssl, BioBuffers* buffers)
@@ -57,8 +58,9 @@ internal abstract unsafe class SslEngine : IDisposable
 
     /// <summary>
     /// Makes the engine <paramref name="options"/> asks for on a new <c>SSL</c> of <paramref name="context"/>: client
-    /// side with <paramref name="serverName"/> as SNI and <paramref name="resume"/> offered; server side with
-    /// <paramref name="serverNameSwitch"/> attached when given.
+    /// side with <paramref name="serverName"/> as SNI and <paramref name="resume"/> offered, the server's certificate
+    /// checked against <paramref name="expectedName"/> (when the context verifies it) and shown to
+    /// <paramref name="validator"/>; server side with <paramref name="serverNameSwitch"/> attached when given.
     /// </summary>
     internal static SslEngine Create(
         SslEngineOptions options,
@@ -66,7 +68,9 @@ internal abstract unsafe class SslEngine : IDisposable
         bool isServer,
         string? serverName,
         SafeSslSessionHandle? resume,
-        ServerNameSwitch.State? serverNameSwitch)
+        ServerNameSwitch.State? serverNameSwitch,
+        string? expectedName = null,
+        IPeerCertificateValidator? validator = null)
     {
         NativeIoShim.Functions? shim = options.Io switch
         {
@@ -95,6 +99,11 @@ internal abstract unsafe class SslEngine : IDisposable
         try
         {
             engine.Configure(isServer, serverName, resume, serverNameSwitch);
+            if (!isServer)
+            {
+                engine._peerCheck = PeerCertificateCheck.Attach(engine.Pointer, expectedName, validator);
+            }
+
             return engine;
         }
         catch
@@ -131,6 +140,26 @@ internal abstract unsafe class SslEngine : IDisposable
 
     /// <summary>OpenSSL's text for a verify result (with the CRL rule where it is the cause).</summary>
     internal static string VerifyText(long code) => ConnectionInfoReader.VerifyText(code);
+
+    /// <summary>
+    /// A failed verification for the handshake's failure message: OpenSSL's text, and for a name mismatch the expected
+    /// name and the certificate's names, or that the validation callback refused.
+    /// </summary>
+    internal string DescribeVerifyFailure(long code)
+    {
+        string text = VerifyText(code);
+        if (_peerCheck?.MismatchDetail is { } mismatch)
+        {
+            text += ": " + mismatch;
+        }
+
+        if (_peerCheck is { RefusedByValidator: true })
+        {
+            text += "; the certificate validation callback refused the certificate";
+        }
+
+        return text;
+    }
 
     /// <summary>A new reference to the current session (<c>SSL_get1_session</c>), or null.</summary>
     internal SafeSslSessionHandle? GetSession()

@@ -288,6 +288,13 @@ internal sealed partial class ProfileContextBuilder
         // the same template builds [client:default]) it would switch off the check of every server certificate.
         bool acceptAny = _role == TlsRole.Server && _settings.VerifyClient == VerifyClientMode.OptionalNoCa;
         SslContextNative.SetVerify(ctx, VerifyModeFor(_settings, _role), acceptAny, _settings.VerifyDepth);
+
+        // Clients check the server's name (verify_hostname) and run the validation callback from here; what each
+        // connection checks is set on its SSL when it is created.
+        if (_role == TlsRole.Client)
+        {
+            SslContextNative.InstallServerCertificateCheck(ctx);
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using OpenSslTls.Certificates;
 using OpenSslTls.Interop;
 
 namespace OpenSslTls.Profiles;
@@ -50,6 +51,24 @@ public sealed record TlsProfileSettings
     /// <summary><c>verify_client</c>: see <see cref="VerifyClientMode"/>.</summary>
     public VerifyClientMode VerifyClient { get; init; } = VerifyClientMode.Off;
 
+    /// <summary>
+    /// <c>verify_hostname</c> (an addition; Kamailio has no such check): a client connection that verifies the server's
+    /// certificate also checks that it names the server: the connection's server name, else this profile's
+    /// <see cref="ServerName"/>, else the IP address a module connection was opened to. Names match as RFC 5922 says
+    /// (subjectAltName DNS entries and <c>sip:</c> URIs, the CN only when there are neither; no partial wildcards such
+    /// as <c>s*.example.com</c>), IP addresses match IP subjectAltNames. Default on; off restores Kamailio's behaviour.
+    /// </summary>
+    public bool VerifyHostname { get; init; } = true;
+
+    /// <summary>
+    /// Client profiles: called during each handshake with OpenSSL's verdict on the server's certificate (chain, and the
+    /// name when <see cref="VerifyHostname"/> applies); returning true accepts the certificate whatever the verdict,
+    /// false refuses it, and an exception refuses it (the connection fails with a <c>TlsCallbackException</c>). With a
+    /// callback the chain is verified even when <see cref="VerifyCertificate"/> is off, so the callback decides. A
+    /// callback given for one connection replaces this one. Not a tls.cfg key.
+    /// </summary>
+    public TlsCertificateValidationCallback? CertificateValidation { get; init; }
+
     /// <summary><c>verify_depth</c>: maximum chain depth, 0..100.</summary>
     public int VerifyDepth { get; init; } = DefaultVerifyDepth;
 
@@ -94,6 +113,8 @@ public sealed record TlsProfileSettings
             $"Certificate2 = {Certificate2}, PrivateKey2 = {Reference(PrivateKey2)}, PrivateKeyPassword2 = {Secret(PrivateKeyPassword2)}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"CaList = {CaList}, CaPath = {CaPath}, Crl = {Crl}, VerifyCertificate = {VerifyCertificate}, RequireCertificate = {RequireCertificate}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"VerifyHostname = {VerifyHostname}, CertificateValidation = {(CertificateValidation is null ? "none" : "set")}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"VerifyClient = {VerifyClient}, VerifyDepth = {VerifyDepth}, CipherList = {CipherList}, CipherSuites = {CipherSuites}, Groups = {Groups}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,

@@ -18,7 +18,7 @@ namespace OpenSslTls.Tests.Reliability;
 /// </summary>
 public sealed class FuzzCorpusReplayTests : NativeLeakCheck
 {
-    public static TheoryData<string> Targets => new() { "tlscfg", "modparam", "record", "sip" };
+    public static TheoryData<string> Targets => new() { "tlscfg", "modparam", "record", "sip", "x509" };
 
     [Theory]
     [MemberData(nameof(Targets))]
@@ -41,10 +41,26 @@ public sealed class FuzzCorpusReplayTests : NativeLeakCheck
                 case "sip":
                     SipStreamCheck.Run(input, new SipResponder(new ToTagGenerator(0x5eed)));
                     break;
+                case "x509":
+                    ReadCertificate(input);
+                    break;
                 default:
                     FeedServer(input);
                     break;
             }
+        }
+    }
+
+    /// <summary>As the x509 target: DER in PEM armour, read as a peer certificate; OpenSSL may only refuse it.</summary>
+    internal static void ReadCertificate(byte[] input)
+    {
+        string pem = "-----BEGIN CERTIFICATE-----\n" + Convert.ToBase64String(input, Base64FormattingOptions.InsertLineBreaks) + "\n-----END CERTIFICATE-----\n";
+        try
+        {
+            Assert.NotNull(OpenSslTls.Certificates.TlsCertificateInfo.FromPem(pem).Subject);
+        }
+        catch (OpenSslException)
+        {
         }
     }
 

@@ -1,0 +1,314 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using static OpenSslTls.Interop.NativeMethods;
+
+namespace OpenSslTls.Interop;
+
+/// <summary>
+/// The server-certificate check of client connections: the expected name (RFC 5922: DNS and <c>sip:</c> URI
+/// subjectAltNames, the CN only when there are neither; an IP address against IP subjectAltNames) and the caller's
+/// validation callback. Every client <c>SSL_CTX</c> gets an application verify callback (<see cref="Install"/>) that
+/// wraps <c>X509_verify_cert</c>; a connection that checks anything attaches its <see cref="State"/> to its <c>SSL</c>
+/// (ex_data through a GCHandle released by the ex_data free callback, as <see cref="ServerNameSwitch"/> does). Without
+/// state the callback is exactly <c>X509_verify_cert</c>. Exceptions go to <see cref="NativeCallback"/> and refuse.
+/// </summary>
+internal static unsafe class PeerCertificateCheck
+{
+    /// <summary>The callback name a validator's exception is reported under.</summary>
+    internal const string CallbackName = "certificate validation callback";
+
+    private static readonly Lock Gate = new();
+    private static int s_index = -1;
+
+    /// <summary>What one connection checks, and what the check found (read after a failed handshake).</summary>
+    internal sealed class State(string? expectedName, bool expectedIsAddress, IPeerCertificateValidator? validator)
+    {
+        /// <summary>The host name or IP address the certificate must match; null when only the validator runs.</summary>
+        public string? ExpectedName { get; } = expectedName;
+
+        public bool ExpectedIsAddress { get; } = expectedIsAddress;
+
+        public IPeerCertificateValidator? Validator { get; } = validator;
+
+        /// <summary>After a name mismatch: the expected name and the certificate's names, for the failure message.</summary>
+        public string? MismatchDetail { get; set; }
+
+        /// <summary>True when the validator refused the certificate.</summary>
+        public bool RefusedByValidator { get; set; }
+    }
+
+    /// <summary>Installs the verify callback on a client context (it only adds work for connections with state).</summary>
+    internal static void Install(SSL_CTX* ctx) => Ssl.SSL_CTX_set_cert_verify_callback(ctx, &Verify, null);
+
+    /// <summary>
+    /// Sets up <paramref name="ssl"/> (a client): when it verifies the server and <paramref name="expectedName"/> is
+    /// known, the name goes into its verify parameters (<c>SSL_set1_host</c> with no partial wildcards, or the IP
+    /// address); with a <paramref name="validator"/>, the chain is verified whatever the profile's mode so the
+    /// validator decides. Returns the attached state, or null when there is nothing to check.
+    /// </summary>
+    internal static State? Attach(SSL* ssl, string? expectedName, IPeerCertificateValidator? validator)
+    {
+        bool verifies = Ssl.SSL_get_verify_mode(ssl) != Ssl.SSL_VERIFY_NONE;
+        string? name = verifies && !string.IsNullOrEmpty(expectedName) ? expectedName : null;
+        if (name is null && validator is null)
+        {
+            return null;
+        }
+
+        bool isAddress = name is not null && IsAddressLiteral(name);
+        if (name is not null)
+        {
+            fixed (byte* text = Utf8Z.From(name))
+            {
+                if (isAddress)
+                {
+                    // Borrowed (get0): the SSL's own verify parameters, copied into each verification.
+                    if (Crypto.X509_VERIFY_PARAM_set1_ip_asc(Ssl.SSL_get0_param(ssl), (sbyte*)text) != 1)
+                    {
+                        throw ErrorQueue.Drain($"setting the expected server address '{name}' (X509_VERIFY_PARAM_set1_ip_asc)");
+                    }
+                }
+                else
+                {
+                    if (Ssl.SSL_set1_host(ssl, (sbyte*)text) != 1)
+                    {
+                        throw ErrorQueue.Drain($"setting the expected server name '{name}' (SSL_set1_host)");
+                    }
+
+                    Ssl.SSL_set_hostflags(ssl, Crypto.X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+                }
+            }
+        }
+
+        if (validator is not null && !verifies)
+        {
+            // A NULL callback keeps the SSL's current one; with PEER the outcome of our verify callback counts.
+            Ssl.SSL_set_verify(ssl, Ssl.SSL_VERIFY_PEER, null);
+        }
+
+        var state = new State(name, isAddress, validator);
+        GCHandle handle = GCHandle.Alloc(state);
+        if (Ssl.SSL_set_ex_data(ssl, Index, (void*)GCHandle.ToIntPtr(handle)) != 1)
+        {
+            handle.Free();
+            throw ErrorQueue.Drain("attaching the certificate check (SSL_set_ex_data)");
+        }
+
+        return state;
+    }
+
+    /// <summary>An IPv4 dotted quad or an IPv6 address (brackets allowed): checked against IP subjectAltNames.</summary>
+    internal static bool IsAddressLiteral(string name)
+    {
+        string bare = name.Length > 2 && name[0] == '[' && name[^1] == ']' ? name[1..^1] : name;
+        return IPAddress.TryParse(bare, out IPAddress? address)
+            && (address.AddressFamily == AddressFamily.InterNetworkV6 ? bare.Contains(':', StringComparison.Ordinal) : bare.Count(c => c == '.') == 3);
+    }
+
+    /// <summary>
+    /// The host of a <c>sip:</c> URI (RFC 3261 §19.1: <c>sip:[user@]host[:port][;params][?headers]</c>), or null when
+    /// <paramref name="uri"/> is not one.
+    /// </summary>
+    internal static string? SipUriHost(string uri)
+    {
+        if (!uri.StartsWith("sip:", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        string rest = uri[4..];
+        int end = rest.IndexOfAny([';', '?']);
+        if (end >= 0)
+        {
+            rest = rest[..end];
+        }
+
+        int at = rest.LastIndexOf('@');
+        if (at >= 0)
+        {
+            rest = rest[(at + 1)..];
+        }
+
+        if (rest.StartsWith('['))
+        {
+            int close = rest.IndexOf(']', StringComparison.Ordinal);
+            return close < 0 ? null : rest[..(close + 1)];
+        }
+
+        int colon = rest.IndexOf(':', StringComparison.Ordinal);
+        string host = colon >= 0 ? rest[..colon] : rest;
+        return host.Length == 0 ? null : host;
+    }
+
+    /// <summary>Whether <paramref name="host"/> names <paramref name="expected"/> (DNS names compare case-insensitively; a final dot is ignored).</summary>
+    internal static bool SameHost(string host, string expected) =>
+        string.Equals(host.TrimEnd('.'), expected.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>"expected 'x'; the certificate names DNS:a, URI:sip:b, IP:c, CN=d".</summary>
+    internal static string DescribeMismatch(string expected, NativeCertificateFacts certificate)
+    {
+        var names = new List<string>();
+        names.AddRange(certificate.DnsNames.Select(n => "DNS:" + n));
+        names.AddRange(certificate.Uris.Select(n => "URI:" + n));
+        names.AddRange(certificate.IpAddresses.Select(n => "IP:" + n));
+        if (certificate.Subject.CommonName is { } commonName)
+        {
+            names.Add("CN=" + commonName);
+        }
+
+        string listed = names.Count == 0 ? "no name" : string.Join(", ", names);
+        return string.Create(CultureInfo.InvariantCulture, $"expected '{expected}', the certificate names {listed}");
+    }
+
+    private static int Index
+    {
+        get
+        {
+            if (s_index >= 0)
+            {
+                return s_index;
+            }
+
+            lock (Gate)
+            {
+                if (s_index < 0)
+                {
+                    int index = Crypto.CRYPTO_get_ex_new_index(Crypto.CRYPTO_EX_INDEX_SSL, 0, null, null, null, &FreeState);
+                    s_index = index >= 0 ? index : throw ErrorQueue.Drain("CRYPTO_get_ex_new_index(SSL)");
+                }
+
+                return s_index;
+            }
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void FreeState(void* parent, void* pointer, CRYPTO_EX_DATA* data, int index, nint argl, void* argp)
+    {
+        try
+        {
+            if (pointer != null)
+            {
+                GCHandle.FromIntPtr((IntPtr)pointer).Free();
+            }
+        }
+        catch (Exception e)
+        {
+            NativeCallback.Record("certificate check state release", e);
+        }
+    }
+
+    /// <summary><c>SSL_CTX_set_cert_verify_callback</c>: 1 accepts, 0 refuses (the store's error says why); never -1.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Verify(X509_STORE_CTX* store, void* argument)
+    {
+        try
+        {
+            return VerifyChecked(store);
+        }
+        catch (Exception e)
+        {
+            // Never let an exception cross into OpenSSL: the certificate is refused, the handshake reports the exception.
+            NativeCallback.Record(CallbackName, e);
+            Crypto.X509_STORE_CTX_set_error(store, Crypto.X509_V_ERR_APPLICATION_VERIFICATION);
+            return 0;
+        }
+    }
+
+    private static int VerifyChecked(X509_STORE_CTX* store)
+    {
+        State? state = StateOf(store);
+        X509* leaf = Crypto.X509_STORE_CTX_get0_cert(store);
+        if (state is null || leaf == null)
+        {
+            return Math.Max(0, Crypto.X509_verify_cert(store));
+        }
+
+        NativeCertificateFacts? facts = null;
+        if (state.ExpectedName is { } expected && !state.ExpectedIsAddress)
+        {
+            facts = ConnectionInfoReader.ReadCertificate(leaf);
+            ApplySipRule(store, expected, facts);
+        }
+
+        // Below 0 is an internal error (no certificate, bad arguments): a refusal like any other, as libssl treats it.
+        int ok = Math.Max(0, Crypto.X509_verify_cert(store));
+        int error = Crypto.X509_STORE_CTX_get_error(store);
+        if (state.ExpectedName is { } name && error is Crypto.X509_V_ERR_HOSTNAME_MISMATCH or Crypto.X509_V_ERR_IP_ADDRESS_MISMATCH)
+        {
+            facts ??= ConnectionInfoReader.ReadCertificate(leaf);
+            state.MismatchDetail = DescribeMismatch(name, facts);
+        }
+
+        if (state.Validator is not { } validator)
+        {
+            return ok;
+        }
+
+        facts ??= ConnectionInfoReader.ReadCertificate(leaf);
+        bool verified = ok == 1 && error == Crypto.X509_V_OK;
+        if (validator.Validate(new PeerCertificateVerdict(facts, verified, error, Utf8Z.ToString(Crypto.X509_verify_cert_error_string(error)) ?? string.Empty, state.ExpectedName)))
+        {
+            // The caller's decision stands, like RemoteCertificateValidationCallback returning true.
+            Crypto.X509_STORE_CTX_set_error(store, Crypto.X509_V_OK);
+            state.MismatchDetail = null;
+            return 1;
+        }
+
+        state.RefusedByValidator = true;
+        if (error == Crypto.X509_V_OK)
+        {
+            Crypto.X509_STORE_CTX_set_error(store, Crypto.X509_V_ERR_APPLICATION_VERIFICATION);
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// RFC 5922 §7.1 on top of OpenSSL's host check (DNS subjectAltNames, CN fallback): a <c>sip:</c> URI
+    /// subjectAltName whose host is the expected name matches, so the name check is done and only the chain is left
+    /// to OpenSSL; a certificate with <c>sip:</c> URIs but no DNS names never falls back to its CN. Both change only
+    /// this verification's copy of the parameters.
+    /// </summary>
+    private static void ApplySipRule(X509_STORE_CTX* store, string expected, NativeCertificateFacts facts)
+    {
+        bool hasSipUri = false;
+        foreach (string uri in facts.Uris)
+        {
+            if (SipUriHost(uri) is not { } host)
+            {
+                continue;
+            }
+
+            hasSipUri = true;
+            if (SameHost(host, expected))
+            {
+                // Borrowed (get0): the store context's own copy of the SSL's parameters.
+                Crypto.X509_VERIFY_PARAM_set1_host(Crypto.X509_STORE_CTX_get0_param(store), null, 0);
+                return;
+            }
+        }
+
+        if (hasSipUri && facts.DnsNames.Count == 0)
+        {
+            X509_VERIFY_PARAM* param = Crypto.X509_STORE_CTX_get0_param(store);
+            Crypto.X509_VERIFY_PARAM_set_hostflags(param, Crypto.X509_VERIFY_PARAM_get_hostflags(param) | Crypto.X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+        }
+    }
+
+    private static State? StateOf(X509_STORE_CTX* store)
+    {
+        if (s_index < 0)
+        {
+            return null;
+        }
+
+        // Borrowed: libssl stores the SSL being verified in the store context's ex_data.
+        var ssl = (SSL*)Crypto.X509_STORE_CTX_get_ex_data(store, Ssl.SSL_get_ex_data_X509_STORE_CTX_idx());
+        void* pointer = ssl == null ? null : Ssl.SSL_get_ex_data(ssl, s_index);
+        return pointer == null ? null : (State?)GCHandle.FromIntPtr((IntPtr)pointer).Target;
+    }
+}
