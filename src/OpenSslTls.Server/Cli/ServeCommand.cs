@@ -64,7 +64,7 @@ internal static class ServeCommand
             SipTlsServer server;
             try
             {
-                server = SipTlsServer.Start(module.AcceptConnection, new SipTlsServerOptions { ListenEndpoints = settings.Listen }, loggers);
+                server = SipTlsServer.Start(module.AcceptConnection, new SipTlsServerOptions { ListenEndpoints = settings.Listen, MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress }, loggers);
             }
             catch (SocketException e)
             {
@@ -184,6 +184,11 @@ internal static class ServeCommand
         if (settings.SendCloseNotify)
         {
             options.SendCloseNotify = true;
+        }
+
+        if (settings.MaxClientHelloBytes is { } maxClientHello)
+        {
+            options.MaxClientHelloBytes = maxClientHello;
         }
 
         return options;
