@@ -18,7 +18,7 @@ namespace OpenSslTls.Tests.Security;
 /// <summary>
 /// What a peer holds before the handshake (issue 15 item 7): a server connection makes no <c>SSL</c> until its first
 /// bytes pass the ClientHello gate (handshake record, plausible header, a ClientHello within MaxClientHelloBytes), and
-/// <c>serve</c> limits connections per address. Memory figures: docs/reliability.md §16, bench/prehandshake-rss.py.
+/// <c>serve</c> limits connections per address. Memory figures: docs/reliability.md §8, bench/prehandshake-rss.py.
 /// </summary>
 public sealed class PreHandshakeCostTests : NativeLeakCheck
 {
