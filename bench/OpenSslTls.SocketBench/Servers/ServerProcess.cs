@@ -158,6 +158,9 @@ internal sealed class ServerProcess : IDisposable
             "--data-dir", Path.Combine(workDirectory, "serve-data"),
             "--control-socket", Path.Combine(workDirectory, $"serve-{TlsPinning.Id(version)}.sock"),
             "--log-level", "warning",
+
+            // Every load connection comes from 127.0.0.1, like no real client population; SslStream's server has no such limit.
+            "--max-connections-per-address", "0",
         ];
     }
 

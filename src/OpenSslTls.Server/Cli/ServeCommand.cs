@@ -73,7 +73,7 @@ internal static class ServeCommand
             SipTlsServer server;
             try
             {
-                server = SipTlsServer.Start(module.AcceptConnection, new SipTlsServerOptions { ListenEndpoints = settings.Listen }, loggers);
+                server = SipTlsServer.Start(module.AcceptConnection, new SipTlsServerOptions { ListenEndpoints = settings.Listen, MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress }, loggers);
             }
             catch (SocketException e)
             {
@@ -193,6 +193,11 @@ internal static class ServeCommand
         if (settings.SendCloseNotify)
         {
             options.SendCloseNotify = true;
+        }
+
+        if (settings.MaxClientHelloBytes is { } maxClientHello)
+        {
+            options.MaxClientHelloBytes = maxClientHello;
         }
 
         return options;

@@ -9,7 +9,7 @@ namespace OpenSslTls.SipEndpoint.Cli;
 internal sealed record ServeSettings
 {
     private static readonly string[] s_valueOptions =
-        ["--listen", "--certificate", "--private-key", "--ca-list", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval"];
+        ["--listen", "--certificate", "--private-key", "--ca-list", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections-per-address", "--max-client-hello-bytes"];
 
     private static readonly string[] s_flags = ["--send-close-notify"];
 
@@ -46,6 +46,12 @@ internal sealed record ServeSettings
 
     /// <summary>How often idle connections are swept (--sweep-interval SECONDS; default 5 s).</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Connections one IP address may hold (--max-connections-per-address N; 0: no limit).</summary>
+    public int MaxConnectionsPerAddress { get; init; } = SipTlsServerOptions.DefaultMaxConnectionsPerAddress;
+
+    /// <summary>The longest ClientHello accepted (--max-client-hello-bytes N), or null for the configuration's.</summary>
+    public int? MaxClientHelloBytes { get; init; }
 
     /// <summary>Parses and checks the arguments after <c>serve</c>; throws <see cref="CommandLineException"/> with the reason.</summary>
     public static ServeSettings Parse(IReadOnlyList<string> args)
@@ -98,6 +104,15 @@ internal sealed record ServeSettings
                     ? seconds
                     : throw new CommandLineException($"--sweep-interval '{sweep}': expected a whole number from 1 to 3600"))
                 : TimeSpan.FromSeconds(5),
+            MaxConnectionsPerAddress = WholeNumber(parsed.Single("--max-connections-per-address"), "--max-connections-per-address", 0, 1_000_000)
+                ?? SipTlsServerOptions.DefaultMaxConnectionsPerAddress,
+            MaxClientHelloBytes = WholeNumber(parsed.Single("--max-client-hello-bytes"), "--max-client-hello-bytes", 512, 0xFFFFFF),
         };
     }
+
+    private static int? WholeNumber(string? text, string option, int min, int max) => text is null
+        ? null
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
+            ? value
+            : throw new CommandLineException($"{option} '{text}': expected a whole number from {min} to {max}");
 }

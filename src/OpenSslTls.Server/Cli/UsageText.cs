@@ -46,6 +46,8 @@ internal static class UsageText
                                     --private-key, --ca-list, --verify-client override the files)
           --control-socket PATH     the admin socket for ctl (mode 0600); default DATA-DIR/control.sock
           --sweep-interval SECONDS  how often idle connections past connection_timeout are closed (default 5)
+          --max-connections-per-address N  connections one IP address may hold (default 256; 0: no limit)
+          --max-client-hello-bytes N  longest ClientHello accepted, checked before TLS starts (default 16384)
           -h, --help                this text
 
         exit codes: 0 stopped, 1 could not start (configuration, certificate, port), 2 bad command line

@@ -36,6 +36,9 @@ internal static partial class ServerLog
     [LoggerMessage(9, LogLevel.Warning, "refused a connection from {Remote}: already {Max} connections")]
     public static partial void TooManyConnections(ILogger logger, EndPoint? remote, int max);
 
+    [LoggerMessage(18, LogLevel.Warning, "refusing connections from {Address}: already {Max} from that address (MaxConnectionsPerAddress; {Refused} refused since the last such line)")]
+    public static partial void TooManyFromAddress(ILogger logger, IPAddress address, int max, long refused);
+
     [LoggerMessage(10, LogLevel.Error, "accepting on {Endpoint} failed")]
     public static partial void AcceptFailed(ILogger logger, IPEndPoint endpoint, Exception exception);
 

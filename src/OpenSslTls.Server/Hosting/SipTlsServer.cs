@@ -29,6 +29,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private readonly List<Task> _acceptLoops = [];
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly AddressConnectionLimit _perAddress;
     private readonly Lock _stopLock = new();
     private Task? _stopped;
     private long _lastConnectionId;
@@ -38,6 +39,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
         _accept = accept;
         _options = options;
         _logger = logger;
+        _perAddress = new AddressConnectionLimit(options.MaxConnectionsPerAddress, options.PerAddressRefusalLogInterval);
     }
 
     /// <summary>The addresses actually bound, in the order of <see cref="SipTlsServerOptions.ListenEndpoints"/>.</summary>
@@ -74,6 +76,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
         }
 
         options.Framing.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxConnectionsPerAddress);
         var server = new SipTlsServer(accept, options, loggerFactory.CreateLogger("openssltls.server"));
         try
         {
@@ -185,6 +188,18 @@ internal sealed class SipTlsServer : IAsyncDisposable
                 continue;
             }
 
+            IPAddress? address = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+            if (address is not null && !_perAddress.TryAcquire(address, out long refused))
+            {
+                if (refused > 0)
+                {
+                    ServerLog.TooManyFromAddress(_logger, address, _options.MaxConnectionsPerAddress, refused);
+                }
+
+                socket.Dispose();
+                continue;
+            }
+
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _lastConnectionId);
             ServerLog.Accepted(_logger, id, socket.RemoteEndPoint);
@@ -192,11 +207,14 @@ internal sealed class SipTlsServer : IAsyncDisposable
             // count it) before this loop runs again.
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[id] = ended.Task;
-            _ = RunConnectionAsync(id, socket, ended, token);
+            _ = RunConnectionAsync(id, socket, address, ended, token);
         }
     }
 
-    private async Task RunConnectionAsync(long id, Socket socket, TaskCompletionSource ended, CancellationToken stopping)
+    /// <summary>Connections open from <paramref name="address"/>, as the per-address limit counts them (tests).</summary>
+    internal int ConnectionsFrom(IPAddress address) => _perAddress.CountOf(address);
+
+    private async Task RunConnectionAsync(long id, Socket socket, IPAddress? address, TaskCompletionSource ended, CancellationToken stopping)
     {
         EndPoint? remote = socket.RemoteEndPoint;
         TlsConnection? tls = null;
@@ -232,6 +250,10 @@ internal sealed class SipTlsServer : IAsyncDisposable
             }
 
             _connections.TryRemove(id, out _);
+            if (address is not null)
+            {
+                _perAddress.Release(address);
+            }
             ended.TrySetResult();
         }
     }

@@ -29,6 +29,18 @@ internal sealed record SipTlsServerOptions
     /// <summary>Connections beyond this many are closed right after accept (Kamailio's <c>tcp_max_connections</c> role).</summary>
     public int MaxConnections { get; init; } = 16384;
 
+    /// <summary>
+    /// Connections from one IP address beyond this many are closed right after accept (0: no limit), alongside
+    /// <see cref="MaxConnections"/>, so one peer cannot take every slot. 256 leaves room for many SIP phones behind one NAT.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; init; } = DefaultMaxConnectionsPerAddress;
+
+    /// <summary>The default of <see cref="MaxConnectionsPerAddress"/>.</summary>
+    public const int DefaultMaxConnectionsPerAddress = 256;
+
+    /// <summary>How often, at most, the refusals of one address by <see cref="MaxConnectionsPerAddress"/> are logged.</summary>
+    public TimeSpan PerAddressRefusalLogInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Header and body limits of the SIP framing.</summary>
     public SipFramingLimits Framing { get; init; } = new();
 

@@ -150,6 +150,12 @@ public sealed class TlsModuleOptions
     public bool Renegotiation { get; set; }
 
     /// <summary>
+    /// The longest ClientHello a server connection accepts (bytes; 512..16777215), checked before any <c>SSL</c> is made.
+    /// Default 16384. Not a Kamailio parameter (no modparam); <c>serve --max-client-hello-bytes</c> sets it.
+    /// </summary>
+    public int MaxClientHelloBytes { get; set; } = TlsTuning.DefaultMaxClientHelloBytes;
+
+    /// <summary>
     /// <c>config</c>: a tls.cfg file, or a directory of them. When set, profiles come from it and the profile
     /// parameters above are ignored (as Kamailio); global ones still apply. Default unset.
     /// </summary>
@@ -259,6 +265,7 @@ public sealed class TlsModuleOptions
         SessionId = SessionId,
         Renegotiation = Renegotiation,
         KeyLogFile = KeyLogPath,
+        MaxClientHelloBytes = MaxClientHelloBytes,
     };
 
     /// <summary>
@@ -363,6 +370,7 @@ public sealed class TlsModuleOptions
         SessionCache = source.SessionCache;
         SessionId = source.SessionId;
         Renegotiation = source.Renegotiation;
+        MaxClientHelloBytes = source.MaxClientHelloBytes;
         Config = source.Config;
         XavpConfig = source.XavpConfig;
         EventCallback = source.EventCallback;

@@ -11,7 +11,9 @@ namespace OpenSslTls.Connections;
 /// ciphertext to <see cref="Receive(ReadOnlySpan{byte}, IBufferWriter{byte}, IBufferWriter{byte})"/>, and sends whatever the output writer collects. Plaintext written before the
 /// handshake completes is queued (bounded by <c>con_ct_wq_max</c>/<c>ct_wq_max</c>) and encrypted, in order, as soon
 /// as it completes. Operations are serialised internally, so a reader and a writer thread may share a connection;
-/// <see cref="Dispose"/> may race with them safely.
+/// <see cref="Dispose"/> may race with them safely. A server connection makes its <c>SSL</c> only when the first
+/// bytes arrive and pass <see cref="ClientHelloGate"/> (as Kamailio does, and so a peer that sends nothing or an
+/// oversized hello costs little).
 /// </summary>
 public sealed class TlsConnection : IDisposable
 {
@@ -19,7 +21,16 @@ public sealed class TlsConnection : IDisposable
     public const int MaxRecordPlaintext = SslEngine.MaxRecordPlaintext;
 
     private readonly Lock _lock = new();
-    private readonly SslEngine _engine;
+    private readonly SslEngineOptions _engineOptions;
+    private readonly SafeSslSessionHandle? _resumeSession;
+    private readonly string? _expectedName;            // a client's server name to check (verify_hostname), or null
+    private readonly CertificateValidator? _validator; // a client's validation callback, or null
+    private SslEngine? _engine;
+
+    // A server connection's own reference to its context until the SSL is made (which takes one of its own), so a
+    // profile disposed before the first bytes arrive does not fail the connection: today's SSL_new kept it alive too.
+    private SafeSslContextHandle? _pendingContext;
+    private ClientHelloGate? _gate;
     private readonly ClearTextQueue _queue;
     private readonly string? _serverName;
     private readonly TlsProfile _initialProfile;
@@ -45,16 +56,24 @@ public sealed class TlsConnection : IDisposable
             ? new ServerNameChoice(profile, serverNameSelector)
             : null;
         _queue = new ClearTextQueue(profile.Runtime);
-        _engine = SslEngine.Create(
-            engineOptions,
-            profile.Context,
-            profile.Role == TlsRole.Server,
-            _serverName,
-            resumeSession?.Handle,
-            _serverNameChoice is null ? null : new ServerNameSwitch.State(_serverNameChoice),
-            ExpectedServerName(profile, _serverName, observer),
-            (certificateValidation ?? profile.Settings.CertificateValidation) is { } validation && profile.Role == TlsRole.Client ? new CertificateValidator(validation) : null);
-        _state = profile.Role == TlsRole.Server ? TlsConnectionState.Handshaking : TlsConnectionState.New;
+        _expectedName = ExpectedServerName(profile, _serverName, observer);
+        _validator = (certificateValidation ?? profile.Settings.CertificateValidation) is { } validation && profile.Role == TlsRole.Client
+            ? new CertificateValidator(validation)
+            : null;
+        _engineOptions = engineOptions;
+        if (profile.Role == TlsRole.Server)
+        {
+            // The SSL waits for the first bytes (CreateEngine); only a bad engine choice fails here, as it always did.
+            SslEngine.CheckOptions(engineOptions);
+            _pendingContext = profile.Context.NewReference("SSL_CTX_up_ref (connection waiting for its first bytes)");
+            _state = TlsConnectionState.Handshaking;
+        }
+        else
+        {
+            _resumeSession = resumeSession?.Handle;
+            _engine = CreateEngine();
+            _state = TlsConnectionState.New;
+        }
     }
 
     /// <summary>
@@ -145,7 +164,7 @@ public sealed class TlsConnection : IDisposable
         {
             lock (_lock)
             {
-                if (_info is null && _wasEstablished && !_engine.Handle.IsClosed)
+                if (_info is null && _wasEstablished && _engine is not null && !_engine.Handle.IsClosed)
                 {
                     using var lease = new HandleLease(_engine.Handle);
                     _info = ReadInfo();
@@ -167,14 +186,42 @@ public sealed class TlsConnection : IDisposable
                 return new TlsResult(StatusForState());
             }
 
-            using var lease = new HandleLease(_engine.Handle);
+            // Only a client is New, and a client's engine is made with it.
+            using var lease = new HandleLease(_engine!.Handle);
             ErrorQueue.Clear();
             return StartHandshake(output);
         }
     }
 
-    /// <summary>The unsafe half (tests and diagnostics).</summary>
-    internal SslEngine Engine => _engine;
+    /// <summary>The unsafe half (tests and diagnostics); a server connection's is made here if no bytes came yet.</summary>
+    internal SslEngine Engine
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_engine is null)
+                {
+                    _engine = CreateEngine();
+                    ReleasePendingContext();
+                }
+
+                return _engine;
+            }
+        }
+    }
+
+    /// <summary>Whether the <c>SSL</c> exists yet (a server connection makes it on its first accepted bytes).</summary>
+    internal bool HasEngine
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _engine is not null;
+            }
+        }
+    }
 
     /// <summary>
     /// Feeds ciphertext received from the peer: advances the handshake, then decrypts every complete record into
@@ -213,10 +260,10 @@ public sealed class TlsConnection : IDisposable
         lock (_lock)
         {
             wasHandshaking = !_wasEstablished;
-            long sentBefore = _engine.BytesWritten;
+            long sentBefore = _engine?.BytesWritten ?? 0;
             consumed = 0;
             result = _observer.AllowIo(out long threshold) ? ReceiveLocked(ciphertext, ref sink, output, out consumed) : FailLowMemory(threshold);
-            _observer.OnActivity(consumed, _engine.BytesWritten - sentBefore);
+            _observer.OnActivity(consumed, (_engine?.BytesWritten ?? 0) - sentBefore);
         }
 
         // Notify outside the lock: handlers may call back into this connection from any thread.
@@ -245,10 +292,24 @@ public sealed class TlsConnection : IDisposable
         // so the handle cannot be released under a running operation.
         ErrorQueue.Clear();
         bool completed = false;
+        if (_engine is null)
+        {
+            if (ciphertext.IsEmpty)
+            {
+                return new TlsResult(TlsStatus.Ok);
+            }
+
+            TlsResult? gated = PassGate(ciphertext, ref consumed, output);
+            if (gated is not null)
+            {
+                return gated.Value;
+            }
+        }
+
         if (_state != TlsConnectionState.Established)
         {
             _state = TlsConnectionState.Handshaking;
-            SslStep step = _engine.Handshake(ciphertext, ref consumed, output);
+            SslStep step = _engine!.Handshake(ciphertext, ref consumed, output);
             if (step != SslStep.Done)
             {
                 return step == SslStep.WantRead ? new TlsResult(TlsStatus.Ok) : FailHandshake(step);
@@ -269,7 +330,7 @@ public sealed class TlsConnection : IDisposable
                 return new TlsResult(TlsStatus.Ok, completed);
             }
 
-            SslStep step = _engine.Read(ciphertext, ref consumed, target, out int read, output);
+            SslStep step = _engine!.Read(ciphertext, ref consumed, target, out int read, output);
             if (read > 0)
             {
                 sink.Advance(read);
@@ -285,7 +346,7 @@ public sealed class TlsConnection : IDisposable
                     _state = TlsConnectionState.PeerClosed;
                     return new TlsResult(TlsStatus.PeerClosed, completed);
                 default:
-                    Fail(_engine.LastError!);
+                    Fail(_engine!.LastError!);
                     return new TlsResult(TlsStatus.Failed, completed);
             }
         }
@@ -306,9 +367,9 @@ public sealed class TlsConnection : IDisposable
                 return FailLowMemory(threshold);
             }
 
-            long sentBefore = _engine.BytesWritten;
+            long sentBefore = _engine?.BytesWritten ?? 0;
             TlsResult result = SendLocked(plaintext, output);
-            _observer.OnActivity(0, _engine.BytesWritten - sentBefore);
+            _observer.OnActivity(0, (_engine?.BytesWritten ?? 0) - sentBefore);
             return result;
         }
     }
@@ -320,7 +381,7 @@ public sealed class TlsConnection : IDisposable
             case TlsConnectionState.Established:
                 // Under _lock, like Dispose: no HandleLease needed (see ReceiveLocked).
                 ErrorQueue.Clear();
-                if (_engine.Write(plaintext, output) == SslStep.Done)
+                if (_engine!.Write(plaintext, output) == SslStep.Done)
                 {
                     return new TlsResult(TlsStatus.Ok);
                 }
@@ -337,7 +398,7 @@ public sealed class TlsConnection : IDisposable
 
                 if (_state == TlsConnectionState.New)
                 {
-                    using var lease = new HandleLease(_engine.Handle);
+                    using var lease = new HandleLease(_engine!.Handle);
                     ErrorQueue.Clear();
                     TlsResult started = StartHandshake(output);
                     if (!started.IsSuccess)
@@ -368,7 +429,7 @@ public sealed class TlsConnection : IDisposable
             }
 
             _queue.Clear();
-            if (!_engine.Handle.IsClosed)
+            if (_engine is not null && !_engine.Handle.IsClosed)
             {
                 using var lease = new HandleLease(_engine.Handle);
                 ErrorQueue.Clear();
@@ -395,7 +456,7 @@ public sealed class TlsConnection : IDisposable
     {
         lock (_lock)
         {
-            if (_engine.Handle.IsClosed)
+            if (_engine is null || _engine.Handle.IsClosed)
             {
                 return null;
             }
@@ -412,7 +473,7 @@ public sealed class TlsConnection : IDisposable
         lock (_lock)
         {
             _queue.Clear();
-            if (_state is TlsConnectionState.Established or TlsConnectionState.PeerClosed && !_engine.Handle.IsClosed)
+            if (_state is TlsConnectionState.Established or TlsConnectionState.PeerClosed && _engine is not null && !_engine.Handle.IsClosed)
             {
                 // Closed without Close(): still a clean end of a healthy connection, so keep its session resumable.
                 using var lease = new HandleLease(_engine.Handle);
@@ -424,7 +485,10 @@ public sealed class TlsConnection : IDisposable
                 _state = TlsConnectionState.Closed;
             }
 
-            _engine.Dispose();
+            _engine?.Dispose();
+            _pendingContext?.Dispose();
+            _pendingContext = null;
+            _gate = null;
         }
 
         _observer.OnReleased(this);
@@ -454,7 +518,7 @@ public sealed class TlsConnection : IDisposable
     {
         _state = TlsConnectionState.Handshaking;
         int consumed = 0;
-        SslStep step = _engine.Handshake(ReadOnlySpan<byte>.Empty, ref consumed, output);
+        SslStep step = _engine!.Handshake(ReadOnlySpan<byte>.Empty, ref consumed, output);
         return step switch
         {
             SslStep.WantRead => new TlsResult(TlsStatus.Ok),
@@ -472,10 +536,10 @@ public sealed class TlsConnection : IDisposable
             return true;
         }
 
-        bool flushed = _queue.Drain((Engine: _engine, Output: output), static (s, block) => s.Engine.Write(block.Span, s.Output) == SslStep.Done);
+        bool flushed = _queue.Drain((Engine: _engine!, Output: output), static (s, block) => s.Engine.Write(block.Span, s.Output) == SslStep.Done);
         if (!flushed)
         {
-            Fail(_engine.LastError!);
+            Fail(_engine!.LastError!);
         }
 
         return flushed;
@@ -491,7 +555,7 @@ public sealed class TlsConnection : IDisposable
 
         // A failed callback (the SNI selector, the certificate validation callback) is in LastError already: the
         // engine asks NativeCallback after each step, and that exception is the failure.
-        TlsException error = _engine.LastError!;
+        TlsException error = _engine!.LastError!;
         long verify = _engine.VerifyResult;
         if (verify != TlsConnectionInfo.VerifyOk && error is not TlsCallbackException)
         {
@@ -519,5 +583,79 @@ public sealed class TlsConnection : IDisposable
         _ => TlsStatus.Ok,
     };
 
-    private TlsConnectionInfo ReadInfo() => TlsConnectionInfo.FromFacts(_engine.ReadFacts(_serverName, Role == TlsRole.Server));
+    private TlsConnectionInfo ReadInfo() => TlsConnectionInfo.FromFacts(_engine!.ReadFacts(_serverName, Role == TlsRole.Server));
+
+    /// <summary>
+    /// A server connection's first bytes, before its SSL exists: null when the gate accepted them, the SSL was made and
+    /// the bytes kept from earlier calls were handed to it (the caller then feeds <paramref name="ciphertext"/> as
+    /// usual); otherwise the result to return: more bytes needed (all consumed and kept) or the connection failed.
+    /// </summary>
+    private TlsResult? PassGate(ReadOnlySpan<byte> ciphertext, ref int consumed, IBufferWriter<byte> output)
+    {
+        ReadOnlySpan<byte> kept = _gate is null ? [] : _gate.Kept;
+        switch (ClientHelloGate.Inspect(kept, ciphertext, _initialProfile.Tuning.MaxClientHelloBytes, out string? problem))
+        {
+            case ClientHelloGate.Verdict.NeedMore:
+                (_gate ??= new ClientHelloGate()).Keep(ciphertext);
+                consumed = ciphertext.Length;
+                return new TlsResult(TlsStatus.Ok);
+            case ClientHelloGate.Verdict.Refused:
+                _gate = null;
+                ReleasePendingContext();
+                Fail(new TlsClientHelloRejectedException(problem!));
+                return new TlsResult(TlsStatus.Failed);
+        }
+
+        try
+        {
+            _engine = CreateEngine();
+        }
+        catch (TlsException e)
+        {
+            ReleasePendingContext();
+            Fail(e);
+            return new TlsResult(TlsStatus.Failed);
+        }
+
+        ReleasePendingContext();
+        ClientHelloGate? gate = _gate;
+        _gate = null;
+        if (gate is null)
+        {
+            return null;
+        }
+
+        // Fewer bytes than one record header and a byte of it: OpenSSL takes them all and asks for more.
+        ReadOnlySpan<byte> prefix = gate.Kept;
+        int fed = 0;
+        SslStep step = _engine.Handshake(prefix, ref fed, output);
+        if (step != SslStep.WantRead)
+        {
+            return FailHandshake(step);
+        }
+
+        if (fed != prefix.Length)
+        {
+            Fail(new TlsException($"TLS handshake failed: OpenSSL left {prefix.Length - fed} of the first {prefix.Length} bytes unread"));
+            return new TlsResult(TlsStatus.Failed);
+        }
+
+        return null;
+    }
+
+    private void ReleasePendingContext()
+    {
+        _pendingContext?.Dispose();
+        _pendingContext = null;
+    }
+
+    private SslEngine CreateEngine() => SslEngine.Create(
+        _engineOptions,
+        _pendingContext ?? _initialProfile.Context,
+        _initialProfile.Role == TlsRole.Server,
+        _serverName,
+        _resumeSession,
+        _serverNameChoice is null ? null : new ServerNameSwitch.State(_serverNameChoice),
+        _expectedName,
+        _validator);
 }

@@ -64,6 +64,27 @@ internal sealed unsafe class OpenSslHandle<T> : SafeHandle
     }
 
     /// <summary>
+    /// A new handle owning one more reference (<c>*_up_ref</c>) to this handle's object, which stays valid when this
+    /// handle is disposed first (e.g. a connection waiting to make its <c>SSL</c> keeps its profile's context).
+    /// </summary>
+    internal OpenSslHandle<T> NewReference(string operation)
+    {
+        bool added = false;
+        DangerousAddRef(ref added);
+        try
+        {
+            return AddReference(Pointer, operation);
+        }
+        finally
+        {
+            if (added)
+            {
+                DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
     /// Gives the reference this handle owns to a native owner (an <c>add0</c>/<c>set0</c> call or <c>SSL_set_bio</c>)
     /// and invalidates the handle without freeing. Call only after the transferring call succeeded.
     /// </summary>

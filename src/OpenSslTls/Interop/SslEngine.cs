@@ -72,12 +72,7 @@ internal abstract unsafe class SslEngine : IDisposable
         string? expectedName = null,
         IPeerCertificateValidator? validator = null)
     {
-        NativeIoShim.Functions? shim = options.Io switch
-        {
-            SslEngineIo.Managed => null,
-            SslEngineIo.Shim => NativeIoShim.Loaded ?? throw new InvalidOperationException($"the C I/O shim is not loaded: {NativeIoShim.Status}"),
-            _ => NativeIoShim.Loaded,
-        };
+        NativeIoShim.Functions? shim = ChooseShim(options);
         ErrorQueue.Clear();
         bool added = false;
         context.DangerousAddRef(ref added);
@@ -112,6 +107,16 @@ internal abstract unsafe class SslEngine : IDisposable
             throw;
         }
     }
+
+    /// <summary>Throws what <see cref="Create"/> would for <paramref name="options"/> that cannot be met (the shim asked for but not loaded).</summary>
+    internal static void CheckOptions(SslEngineOptions options) => _ = ChooseShim(options);
+
+    private static NativeIoShim.Functions? ChooseShim(SslEngineOptions options) => options.Io switch
+    {
+        SslEngineIo.Managed => null,
+        SslEngineIo.Shim => NativeIoShim.Loaded ?? throw new InvalidOperationException($"the C I/O shim is not loaded: {NativeIoShim.Status}"),
+        _ => NativeIoShim.Loaded,
+    };
 
     /// <summary>Runs the handshake as far as <paramref name="input"/> allows; ciphertext to send goes to <paramref name="output"/>.</summary>
     internal abstract SslStep Handshake(ReadOnlySpan<byte> input, ref int consumed, IBufferWriter<byte> output);

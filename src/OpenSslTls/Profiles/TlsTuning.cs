@@ -35,6 +35,17 @@ public sealed record TlsTuning
     /// <summary><c>session_id</c>: the session id context, at most 32 bytes of UTF-8.</summary>
     public string SessionId { get; init; } = "openssltls";
 
+    /// <summary>
+    /// The longest ClientHello a server connection accepts, in bytes (the handshake message's declared length), checked
+    /// on the first bytes before any <c>SSL</c> is created, so a peer cannot make OpenSSL reserve a large buffer for a
+    /// hello it never sends. Default 16384: far above real hellos, post-quantum key shares included (~1.9 KB). Not a
+    /// Kamailio parameter. 512..16777215.
+    /// </summary>
+    public int MaxClientHelloBytes { get; init; } = DefaultMaxClientHelloBytes;
+
+    /// <summary>The default of <see cref="MaxClientHelloBytes"/>.</summary>
+    public const int DefaultMaxClientHelloBytes = 16384;
+
     /// <summary><c>renegotiation</c>: allow client-initiated renegotiation on TLS ≤ 1.2. Off: refused with a no_renegotiation alert.</summary>
     public bool Renegotiation { get; init; }
 
@@ -66,6 +77,11 @@ public sealed record TlsTuning
         if (ReadAhead is < -1 or > 1)
         {
             throw new ArgumentException($"ssl_read_ahead must be -1, 0 or 1, not {ReadAhead}");
+        }
+
+        if (MaxClientHelloBytes is < 512 or > 0xFFFFFF)
+        {
+            throw new ArgumentException($"max_client_hello_bytes must be 512..{0xFFFFFF}, not {MaxClientHelloBytes}");
         }
 
         if (SessionId is null || System.Text.Encoding.UTF8.GetByteCount(SessionId) > MaxSessionIdLength)

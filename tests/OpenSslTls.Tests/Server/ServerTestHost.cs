@@ -58,7 +58,7 @@ internal sealed class ServerTestHost : IAsyncDisposable
                 logger: loggers.CreateLogger("OpenSslTls"));
             SipTlsServer server = SipTlsServer.Start(
                 profile,
-                (options ?? new SipTlsServerOptions()) with { ListenEndpoints = listen ?? [new IPEndPoint(IPAddress.Loopback, 0)] },
+                (options ?? new SipTlsServerOptions { MaxConnectionsPerAddress = 0 }) with { ListenEndpoints = listen ?? [new IPEndPoint(IPAddress.Loopback, 0)] },
                 loggers);
             return new ServerTestHost(profile, server, loggers, provider.Collector);
         }
