@@ -97,6 +97,7 @@ internal sealed class ClearTextQueue
     {
         Count -= length;
         _limits.ReleaseQueueBytes(length);
-        ArrayPool<byte>.Shared.Return(block);
+        // Queued SIP plaintext must not reach the next renter of the shared pool.
+        ArrayPool<byte>.Shared.Return(block, clearArray: true);
     }
 }

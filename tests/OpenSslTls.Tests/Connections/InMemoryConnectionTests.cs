@@ -359,4 +359,28 @@ public sealed class InMemoryConnectionTests : NativeLeakCheck
             await writer.WaitAsync(TimeSpan.FromSeconds(10));
         }
     }
+
+    [Fact]
+    public void Queued_plaintext_is_cleared_before_its_block_goes_back_to_the_shared_pool()
+    {
+        using TlsProfile client = TlsProfile.Create(TlsRole.Client, ClientSettings());
+        byte[] secret = Encoding.ASCII.GetBytes("REGISTER sip:secret.example SIP/2.0 -- queued before the handshake");
+        var output = new ArrayBufferWriter<byte>();
+        int blockSize = client.Runtime.ClearTextQueueBlockSize;
+        using (TlsConnection connection = client.CreateConnection("localhost"))
+        {
+            Assert.Equal(TlsStatus.Queued, connection.Send(secret, output).Status);
+        } // Dispose drops the queue: its block goes back to ArrayPool<byte>.Shared on this thread.
+
+        // The pool hands the block just returned on this thread out first: it must hold no plaintext.
+        byte[] rented = ArrayPool<byte>.Shared.Rent(Math.Max(blockSize, secret.Length));
+        try
+        {
+            Assert.True(rented.AsSpan().IndexOf(secret.AsSpan(0, 16)) < 0, "the queue's block went back to the pool with its plaintext");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
 }
