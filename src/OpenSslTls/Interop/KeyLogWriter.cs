@@ -10,11 +10,11 @@ namespace OpenSslTls.Interop;
 /// callback releases when <c>SSL_CTX_free</c> runs, so the writer lives exactly as long as a context that may still
 /// log), and the file closes when the last such context is freed. Nothing is process-wide but the table of open files.
 /// </summary>
-internal sealed unsafe class KeyLogWriter
+internal sealed unsafe class KeyLogWriter : IExDataReleased
 {
     private static readonly Lock TableGate = new();
     private static readonly Dictionary<string, KeyLogWriter> Open = new(StringComparer.Ordinal);
-    private static int s_index = -1;
+    private static readonly ManagedExDataSlot Slot = new(Crypto.CRYPTO_EX_INDEX_SSL_CTX, "the key log");
 
     private readonly Lock _gate = new();
     private readonly string _path;
@@ -55,18 +55,22 @@ internal sealed unsafe class KeyLogWriter
             writer._references++;
         }
 
-        GCHandle handle = GCHandle.Alloc(writer);
-        int index = Index();
-        if (NativeMethods.Ssl.SSL_CTX_set_ex_data(context.Pointer, index, (void*)GCHandle.ToIntPtr(handle)) != 1)
+        try
         {
-            handle.Free();
+            Slot.Attach(context.Pointer, writer);
+        }
+        catch
+        {
             writer.Release();
-            throw ErrorQueue.Drain("attaching the key log (SSL_CTX_set_ex_data)");
+            throw;
         }
 
-        // From here SSL_CTX_free releases the reference (FreeWriter).
+        // From here SSL_CTX_free releases the reference (OnExDataReleased).
         NativeMethods.Ssl.SSL_CTX_set_keylog_callback(context.Pointer, &OnLine);
     }
+
+    /// <summary>The context holding this reference was freed.</summary>
+    public void OnExDataReleased() => Release();
 
     private void Release()
     {
@@ -102,44 +106,6 @@ internal sealed unsafe class KeyLogWriter
         }
     }
 
-    private static int Index()
-    {
-        if (Volatile.Read(ref s_index) >= 0)
-        {
-            return s_index;
-        }
-
-        lock (TableGate)
-        {
-            if (s_index < 0)
-            {
-                int index = Crypto.CRYPTO_get_ex_new_index(Crypto.CRYPTO_EX_INDEX_SSL_CTX, 0, null, null, null, &FreeWriter);
-                Volatile.Write(ref s_index, index >= 0 ? index : throw ErrorQueue.Drain("CRYPTO_get_ex_new_index(SSL_CTX)"));
-            }
-
-            return s_index;
-        }
-    }
-
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static void FreeWriter(void* parent, void* pointer, CRYPTO_EX_DATA* data, int index, nint argl, void* argp)
-    {
-        try
-        {
-            if (pointer != null)
-            {
-                GCHandle handle = GCHandle.FromIntPtr((IntPtr)pointer);
-                var writer = (KeyLogWriter)handle.Target!;
-                handle.Free();
-                writer.Release();
-            }
-        }
-        catch (Exception e)
-        {
-            NativeCallback.Record("key log release", e);
-        }
-    }
-
     /// <summary>
     /// OpenSSL's key-log callback; it logs through the writer of the connection's current context (after an SNI switch,
     /// the chosen profile's: contexts of one profile set share the file). A failed write is reported on standard error
@@ -151,10 +117,8 @@ internal sealed unsafe class KeyLogWriter
     {
         try
         {
-            void* pointer = line == null || s_index < 0 ? null : NativeMethods.Ssl.SSL_CTX_get_ex_data(NativeMethods.Ssl.SSL_get_SSL_CTX(ssl), s_index);
-            if (pointer != null)
+            if (line != null && Slot.Get<KeyLogWriter>(NativeMethods.Ssl.SSL_get_SSL_CTX(ssl)) is { } writer)
             {
-                var writer = (KeyLogWriter)GCHandle.FromIntPtr((IntPtr)pointer).Target!;
                 writer.Append(MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)line));
             }
         }

@@ -20,8 +20,7 @@ internal static unsafe class PeerCertificateCheck
     /// <summary>The callback name a validator's exception is reported under.</summary>
     internal const string CallbackName = "certificate validation callback";
 
-    private static readonly Lock Gate = new();
-    private static int s_index = -1;
+    private static readonly ManagedExDataSlot Slot = new(Crypto.CRYPTO_EX_INDEX_SSL, "the certificate check");
 
     /// <summary>What one connection checks, and what the check found (read after a failed handshake).</summary>
     internal sealed class State(string? expectedName, bool expectedIsAddress, IPeerCertificateValidator? validator)
@@ -90,12 +89,7 @@ internal static unsafe class PeerCertificateCheck
         }
 
         var state = new State(name, isAddress, validator);
-        GCHandle handle = GCHandle.Alloc(state);
-        if (Ssl.SSL_set_ex_data(ssl, Index, (void*)GCHandle.ToIntPtr(handle)) != 1)
-        {
-            handle.Free();
-            throw ErrorQueue.Drain("attaching the certificate check (SSL_set_ex_data)");
-        }
+        Slot.Attach(ssl, state);
 
         return state;
     }
@@ -161,44 +155,6 @@ internal static unsafe class PeerCertificateCheck
 
         string listed = names.Count == 0 ? "no name" : string.Join(", ", names);
         return string.Create(CultureInfo.InvariantCulture, $"expected '{expected}', the certificate names {listed}");
-    }
-
-    private static int Index
-    {
-        get
-        {
-            if (s_index >= 0)
-            {
-                return s_index;
-            }
-
-            lock (Gate)
-            {
-                if (s_index < 0)
-                {
-                    int index = Crypto.CRYPTO_get_ex_new_index(Crypto.CRYPTO_EX_INDEX_SSL, 0, null, null, null, &FreeState);
-                    s_index = index >= 0 ? index : throw ErrorQueue.Drain("CRYPTO_get_ex_new_index(SSL)");
-                }
-
-                return s_index;
-            }
-        }
-    }
-
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static void FreeState(void* parent, void* pointer, CRYPTO_EX_DATA* data, int index, nint argl, void* argp)
-    {
-        try
-        {
-            if (pointer != null)
-            {
-                GCHandle.FromIntPtr((IntPtr)pointer).Free();
-            }
-        }
-        catch (Exception e)
-        {
-            NativeCallback.Record("certificate check state release", e);
-        }
     }
 
     /// <summary><c>SSL_CTX_set_cert_verify_callback</c>: 1 accepts, 0 refuses (the store's error says why); never -1.</summary>
@@ -301,14 +257,13 @@ internal static unsafe class PeerCertificateCheck
 
     private static State? StateOf(X509_STORE_CTX* store)
     {
-        if (s_index < 0)
+        if (!Slot.IsAllocated)
         {
             return null;
         }
 
         // Borrowed: libssl stores the SSL being verified in the store context's ex_data.
         var ssl = (SSL*)Crypto.X509_STORE_CTX_get_ex_data(store, Ssl.SSL_get_ex_data_X509_STORE_CTX_idx());
-        void* pointer = ssl == null ? null : Ssl.SSL_get_ex_data(ssl, s_index);
-        return pointer == null ? null : (State?)GCHandle.FromIntPtr((IntPtr)pointer).Target;
+        return Slot.Get<State>(ssl);
     }
 }

@@ -14,8 +14,7 @@ namespace OpenSslTls.Interop;
 /// </summary>
 internal static unsafe class ServerNameSwitch
 {
-    private static readonly Lock Gate = new();
-    private static int s_index = -1;
+    private static readonly ManagedExDataSlot Slot = new(Crypto.CRYPTO_EX_INDEX_SSL, "the SNI selector");
 
     /// <summary>The callback name a chooser's exception is reported under.</summary>
     internal const string CallbackName = "SNI profile selector";
@@ -39,50 +38,7 @@ internal static unsafe class ServerNameSwitch
     /// <summary>Attaches <paramref name="state"/> to <paramref name="ssl"/>; the SSL owns the handle from here on.</summary>
     internal static void Attach(SSL* ssl, State state)
     {
-        GCHandle handle = GCHandle.Alloc(state);
-        if (Ssl.SSL_set_ex_data(ssl, Index, (void*)GCHandle.ToIntPtr(handle)) != 1)
-        {
-            handle.Free();
-            throw ErrorQueue.Drain("attaching the SNI selector (SSL_set_ex_data)");
-        }
-    }
-
-    private static int Index
-    {
-        get
-        {
-            if (s_index >= 0)
-            {
-                return s_index;
-            }
-
-            lock (Gate)
-            {
-                if (s_index < 0)
-                {
-                    int index = Crypto.CRYPTO_get_ex_new_index(Crypto.CRYPTO_EX_INDEX_SSL, 0, null, null, null, &FreeState);
-                    s_index = index >= 0 ? index : throw ErrorQueue.Drain("CRYPTO_get_ex_new_index(SSL)");
-                }
-
-                return s_index;
-            }
-        }
-    }
-
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static void FreeState(void* parent, void* pointer, CRYPTO_EX_DATA* data, int index, nint argl, void* argp)
-    {
-        try
-        {
-            if (pointer != null)
-            {
-                GCHandle.FromIntPtr((IntPtr)pointer).Free();
-            }
-        }
-        catch (Exception e)
-        {
-            NativeCallback.Record("SNI state release", e);
-        }
+        Slot.Attach(ssl, state);
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -90,14 +46,8 @@ internal static unsafe class ServerNameSwitch
     {
         try
         {
-            void* pointer = s_index < 0 ? null : Ssl.SSL_get_ex_data(ssl, s_index);
-            if (pointer == null)
-            {
-                return Ssl.SSL_CLIENT_HELLO_SUCCESS;
-            }
-
-            var state = (State)GCHandle.FromIntPtr((IntPtr)pointer).Target!;
-            if (state.Decided)
+            State? state = Slot.Get<State>(ssl);
+            if (state is null || state.Decided)
             {
                 return Ssl.SSL_CLIENT_HELLO_SUCCESS;
             }
@@ -162,19 +112,18 @@ internal static unsafe class ServerNameSwitch
     {
         try
         {
-            if (s_index < 0)
+            State? state = Slot.Get<State>(ssl);
+            if (state is null)
             {
                 return Ssl.SSL_TLSEXT_ERR_NOACK;
             }
 
-            void* pointer = Ssl.SSL_get_ex_data(ssl, s_index);
             string? name = Utf8Z.ToString(Ssl.SSL_get_servername(ssl, Ssl.TLSEXT_NAMETYPE_host_name));
-            if (pointer == null || string.IsNullOrEmpty(name))
+            if (string.IsNullOrEmpty(name))
             {
                 return Ssl.SSL_TLSEXT_ERR_NOACK;
             }
 
-            var state = (State)GCHandle.FromIntPtr((IntPtr)pointer).Target!;
             if (!state.Decided && state.Chooser.Choose(name) is { } chosen)
             {
                 SwitchTo(ssl, chosen);
