@@ -29,7 +29,7 @@ public sealed class TlsConnection : IDisposable
 
     // A server connection's own reference to its context until the SSL is made (which takes one of its own), so a
     // profile disposed before the first bytes arrive does not fail the connection: today's SSL_new kept it alive too.
-    private SafeSslContextHandle? _pendingContext;
+    private PendingContext _pendingContext;
     private ClientHelloGate? _gate;
     private readonly ClearTextQueue _queue;
     private readonly string? _serverName;
@@ -65,7 +65,7 @@ public sealed class TlsConnection : IDisposable
         {
             // The SSL waits for the first bytes (CreateEngine); only a bad engine choice fails here, as it always did.
             SslEngine.CheckOptions(engineOptions);
-            _pendingContext = profile.Context.NewReference("SSL_CTX_up_ref (connection waiting for its first bytes)");
+            _pendingContext = PendingContext.Hold(profile.Context);
             _state = TlsConnectionState.Handshaking;
         }
         else
@@ -486,8 +486,7 @@ public sealed class TlsConnection : IDisposable
             }
 
             _engine?.Dispose();
-            _pendingContext?.Dispose();
-            _pendingContext = null;
+            _pendingContext.Release();
             _gate = null;
         }
 
@@ -645,17 +644,17 @@ public sealed class TlsConnection : IDisposable
 
     private void ReleasePendingContext()
     {
-        _pendingContext?.Dispose();
-        _pendingContext = null;
+        _pendingContext.Release();
     }
 
     private SslEngine CreateEngine() => SslEngine.Create(
         _engineOptions,
-        _pendingContext ?? _initialProfile.Context,
+        _pendingContext.Context ?? _initialProfile.Context,
         _initialProfile.Role == TlsRole.Server,
         _serverName,
         _resumeSession,
         _serverNameChoice is null ? null : new ServerNameSwitch.State(_serverNameChoice),
         _expectedName,
-        _validator);
+        _validator,
+        contextHeld: _pendingContext.Context is not null);
 }

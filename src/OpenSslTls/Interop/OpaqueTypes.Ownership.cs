@@ -14,8 +14,11 @@ internal unsafe partial struct SSL_CTX : IOpenSslObject<SSL_CTX>
 internal unsafe partial struct SSL : IOpenSslObject<SSL>
 {
     public static NativeObjectKind Kind => NativeObjectKind.Ssl;
-    public static int UpRef(SSL* pointer) => Ssl.SSL_up_ref(pointer);
-    public static void Free(SSL* pointer) => Ssl.SSL_free(pointer);
+
+    // One owner per SSL, never a second reference: ManagedExDataSlot.FreeSsl releases the SSL's managed states with
+    // that owner's SSL_free, which would be too early if anything else still held the SSL.
+    public static int UpRef(SSL* pointer) => throw new InvalidOperationException("an SSL has one owner: SSL_up_ref is never taken");
+    public static void Free(SSL* pointer) => ManagedExDataSlot.FreeSsl(pointer);
 
     // Only the shim's connection_new hands over an SSL with its BIO already attached (the managed path attaches its
     // BIO after taking ownership), and that BIO carries the shim's state until SSL_free frees it.

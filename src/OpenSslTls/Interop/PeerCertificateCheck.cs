@@ -12,7 +12,7 @@ namespace OpenSslTls.Interop;
 /// subjectAltNames, the CN only when there are neither; an IP address against IP subjectAltNames) and the caller's
 /// validation callback. Every client <c>SSL_CTX</c> gets an application verify callback (<see cref="Install"/>) that
 /// wraps <c>X509_verify_cert</c>; a connection that checks anything attaches its <see cref="State"/> to its <c>SSL</c>
-/// (ex_data through a GCHandle released by the ex_data free callback, as <see cref="ServerNameSwitch"/> does). Without
+/// (ex_data through a GCHandle released with the SSL, as <see cref="ServerNameSwitch"/> does). Without
 /// state the callback is exactly <c>X509_verify_cert</c>. Exceptions go to <see cref="NativeCallback"/> and refuse.
 /// </summary>
 internal static unsafe class PeerCertificateCheck
@@ -60,7 +60,8 @@ internal static unsafe class PeerCertificateCheck
         bool isAddress = name is not null && IsAddressLiteral(name);
         if (name is not null)
         {
-            fixed (byte* text = Utf8Z.From(name))
+            Span<byte> buffer = stackalloc byte[256];
+            fixed (byte* text = Utf8Z.From(name, buffer))
             {
                 if (isAddress)
                 {

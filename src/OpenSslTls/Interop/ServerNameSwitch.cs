@@ -8,8 +8,8 @@ namespace OpenSslTls.Interop;
 /// Server-side SNI profile switching. Every server <c>SSL_CTX</c> gets a ClientHello callback, which reads the SNI
 /// and switches before OpenSSL chooses the protocol version, so the chosen profile's <c>method</c> applies too; the
 /// servername callback only acknowledges the name. A connection created
-/// with an <see cref="IServerNameChooser"/> stores its state in the <c>SSL</c>'s ex_data through a GCHandle that the
-/// ex_data free callback releases when <c>SSL_free</c> runs, so native code never keeps it alive longer than the SSL.
+/// with an <see cref="IServerNameChooser"/> stores its state in the <c>SSL</c>'s ex_data through a GCHandle released
+/// with the SSL (<see cref="ManagedExDataSlot.FreeSsl"/>), so native code never keeps it alive longer than the SSL.
 /// A chooser that throws fails the handshake with an alert; the exception goes to <see cref="NativeCallback"/>.
 /// </summary>
 internal static unsafe class ServerNameSwitch

@@ -70,12 +70,18 @@ internal abstract unsafe class SslEngine : IDisposable
         SafeSslSessionHandle? resume,
         ServerNameSwitch.State? serverNameSwitch,
         string? expectedName = null,
-        IPeerCertificateValidator? validator = null)
+        IPeerCertificateValidator? validator = null,
+        bool contextHeld = false)
     {
         NativeIoShim.Functions? shim = ChooseShim(options);
         ErrorQueue.Clear();
         bool added = false;
-        context.DangerousAddRef(ref added);
+        if (!contextHeld)
+        {
+            context.DangerousAddRef(ref added);
+        }
+
+        // else the caller's PendingContext holds a reference: the context may be marked closed, but it is not freed.
         SslEngine engine;
         try
         {
@@ -242,7 +248,8 @@ internal abstract unsafe class SslEngine : IDisposable
 
         if (!string.IsNullOrEmpty(serverName))
         {
-            fixed (byte* name = Utf8Z.From(serverName))
+            Span<byte> buffer = stackalloc byte[256];
+            fixed (byte* name = Utf8Z.From(serverName, buffer))
             {
                 if (Ssl.SSL_set_tlsext_host_name(_ssl.Pointer, (sbyte*)name) != 1)
                 {
