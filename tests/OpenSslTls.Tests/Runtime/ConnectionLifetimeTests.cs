@@ -139,6 +139,8 @@ public sealed class ConnectionLifetimeTests : NativeLeakCheck
 
             module.Runtime.ConnectionTimeout = -1;
             module.Runtime.ConnectionLifetime = 10;
+            Assert.Equal("10", module.Options()["tcp_connection_lifetime"]);
+            Assert.Equal("-1", module.Options()["connection_timeout"]);
             using TlsPair quiet = Connect(module);
             time.Advance(TimeSpan.FromDays(30));
             module.SweepIdleConnections();
