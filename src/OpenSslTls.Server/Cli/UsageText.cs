@@ -45,7 +45,8 @@ internal static class UsageText
                                     (none of the three: the self-signed default certificate; --certificate,
                                     --private-key, --ca-list, --verify-client override the files)
           --control-socket PATH     the admin socket for ctl (mode 0600); default DATA-DIR/control.sock
-          --sweep-interval SECONDS  how often idle connections past connection_timeout are closed (default 5)
+          --sweep-interval SECONDS  how often idle connections past connection_timeout (no SIP yet) or
+                                    tcp_connection_lifetime (after SIP) are closed (default 5)
           --max-connections-per-address N  connections one IP address may hold (default 256; 0: no limit)
           --max-client-hello-bytes N  longest ClientHello accepted, checked before TLS starts (default 16384)
           -h, --help                this text

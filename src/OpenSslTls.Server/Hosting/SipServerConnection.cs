@@ -94,7 +94,7 @@ internal sealed class SipServerConnection
                 }
                 else if (_established)
                 {
-                    ServerLog.IdleTimedOut(_logger, Id, Remote, _tls.Profile.Runtime.ConnectionTimeout);
+                    ServerLog.IdleTimedOut(_logger, Id, Remote, IdleLimitSeconds());
                     ending = new Ending("idle timeout", SayGoodbye: true);
                 }
                 else
@@ -160,7 +160,7 @@ internal sealed class SipServerConnection
 
             if (_established)
             {
-                int idleSeconds = _tls.Profile.Runtime.ConnectionTimeout;
+                int idleSeconds = IdleLimitSeconds();
                 deadline.CancelAfter(idleSeconds < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(idleSeconds));
                 _messageDeadlineArmed = false;
             }
@@ -259,13 +259,19 @@ internal sealed class SipServerConnection
         }
 
         TimeSpan left = _options.MessageReadTimeout - Stopwatch.GetElapsedTime(_messageStartedAt);
-        int idleSeconds = _tls.Profile.Runtime.ConnectionTimeout;
+        int idleSeconds = IdleLimitSeconds();
         if (idleSeconds < 0 || left < TimeSpan.FromSeconds(idleSeconds))
         {
             deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
             _messageDeadlineArmed = true;
         }
     }
+
+    /// <summary>
+    /// The idle limit now (seconds, -1 none), as the module's sweep applies it: <c>connection_timeout</c> until a SIP
+    /// message or keep-alive has passed, then <c>tcp_connection_lifetime</c>.
+    /// </summary>
+    private int IdleLimitSeconds() => _tls.Profile.Runtime.IdleLimitSeconds(_tls.CarriedApplicationData);
 
     /// <summary>Answers every complete frame into the reply buffer, counting them in <paramref name="frames"/>; returns the framing error that ends the stream, if any.</summary>
     private SipFramingError AnswerFrames(ref int frames)

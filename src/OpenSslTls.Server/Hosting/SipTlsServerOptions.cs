@@ -19,7 +19,7 @@ internal sealed record SipTlsServerOptions
     /// A SIP message (or keep-alive) whose first bytes have arrived must be complete this long after them, or the
     /// connection is closed (Kamailio's core <c>tcp_msg_read_timeout</c>, 20 s there too). Without it a peer could hold a
     /// connection forever by dripping one byte of an endless header every few seconds, since every byte resets the
-    /// idle timer (<c>connection_timeout</c>). <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
+    /// idle timer (<c>tcp_connection_lifetime</c>). <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
     /// </summary>
     public TimeSpan MessageReadTimeout { get; init; } = TimeSpan.FromSeconds(20);
 

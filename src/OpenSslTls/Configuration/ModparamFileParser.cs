@@ -8,7 +8,8 @@ namespace OpenSslTls.Configuration;
 /// Reads <c>modparam("tls", "name", value)</c> statements pasted from a kamailio.cfg: strings in double or single
 /// quotes, integers bare (decimal, <c>0x</c> hex, optionally signed, or Kamailio's <c>yes</c>/<c>no</c>/<c>on</c>/
 /// <c>off</c>/<c>true</c>/<c>false</c>/<c>enable</c>/<c>disable</c>), comments <c>#</c>, <c>//</c> and
-/// <c>/* */</c>. Other modules' modparams, <c>loadmodule</c> lines, core assignments (<c>name=value</c>) and
+/// <c>/* */</c>, and the core assignment <c>tcp_connection_lifetime=N</c> (kept as a module parameter here). Other
+/// modules' modparams, <c>loadmodule</c> lines, other core assignments (<c>name=value</c>) and
 /// preprocessor directives (<c>#!…</c>, <c>!!…</c>) are ignored with a note. Anything else is an error. Every error of
 /// the file is collected; after a syntax error reading resumes on the next line.
 /// </summary>
@@ -97,6 +98,11 @@ internal sealed class ModparamFileParser
             return true;
         }
 
+        if (_current.Is('=') && name.Text == ModuleParameters.ConnectionLifetimeName)
+        {
+            return TryCoreLifetime(out failedAt, out problem);
+        }
+
         if (_current.Is('='))
         {
             _notes.Add(At(name, $"core parameter '{name.Text}' ignored"));
@@ -146,6 +152,37 @@ internal sealed class ModparamFileParser
         }
 
         Dispatch(name, arguments);
+        return true;
+    }
+
+    /// <summary>
+    /// Kamailio's core <c>tcp_connection_lifetime = N</c>: the idle limit once application data has passed, which this
+    /// library keeps with the module parameters, so a pasted kamailio.cfg keeps its value.
+    /// </summary>
+    private bool TryCoreLifetime(out Token? failedAt, out string? problem)
+    {
+        failedAt = null;
+        Advance();
+        if (!TryValue(out Token value, out problem))
+        {
+            failedAt = value;
+            return false;
+        }
+
+        if (_current.Is(';'))
+        {
+            Advance();
+        }
+
+        ModuleParameters.TryGet(ModuleParameters.ConnectionLifetimeName, out ModuleParameter parameter);
+        string? error = value.Kind == Kind.Number
+            ? parameter.TrySetInteger(_options, value.Number)
+            : $"{parameter.Name} takes an integer, not the string \"{value.Text}\"; write the value without quotes";
+        if (error is not null)
+        {
+            Error(value, error);
+        }
+
         return true;
     }
 

@@ -8,7 +8,7 @@ internal enum ModuleParameterType
     /// <summary>A quoted string in a modparam line.</summary>
     String,
 
-    /// <summary>A bare integer in a modparam line (booleans are integers 0/1).</summary>
+    /// <summary>A bare integer in a modparam line (booleans are integers: 0 off, anything else on).</summary>
     Integer,
 }
 
@@ -53,7 +53,7 @@ internal sealed class ModuleParameter
 
     internal ModuleParameterType Type { get; }
 
-    /// <summary>An integer that only takes 0 or 1; configuration text may also spell it <c>true</c>/<c>false</c>.</summary>
+    /// <summary>A boolean integer (0 off, anything else on); configuration text may also spell it <c>true</c>/<c>false</c>.</summary>
     internal bool IsBoolean { get; }
 
     /// <summary>A string parameter; <paramref name="check"/> returns the problem with a value (null: fine).</summary>
@@ -66,12 +66,16 @@ internal sealed class ModuleParameter
         string name, Func<TlsModuleOptions, int> get, Action<TlsModuleOptions, int> set, Func<int, string?> check) =>
         new(name, ModuleParameterType.Integer, false, null, null, null, get, set, check);
 
-    /// <summary>A 0/1 integer parameter backed by a <see cref="bool"/> property.</summary>
+    /// <summary>
+    /// A boolean parameter backed by a <see cref="bool"/> property: an integer where, as in Kamailio (which tests it
+    /// as a C int), 0 is off and any other value, negative ones included, is on (its documented example sets
+    /// <c>tls_force_run</c> to 11). It reads back as 0 or 1.
+    /// </summary>
     internal static ModuleParameter Boolean(string name, Func<TlsModuleOptions, bool> get, Action<TlsModuleOptions, bool> set) =>
         new(name, ModuleParameterType.Integer, true, null, null, null,
             options => get(options) ? 1 : 0,
             (options, value) => set(options, value != 0),
-            value => value is 0 or 1 ? null : $"{name} must be 0 or 1, not {value}");
+            _ => null);
 
     /// <summary>The problem with the value <paramref name="options"/> holds now, or null.</summary>
     internal string? Check(TlsModuleOptions options) =>
@@ -125,7 +129,7 @@ internal sealed class ModuleParameter
         return long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long number)
             ? TrySetInteger(options, number)
             : IsBoolean
-                ? $"{Name} takes a boolean (0/1, true/false), not '{text}'"
+                ? $"{Name} takes a boolean (an integer, 0 off and anything else on, or true/false), not '{text}'"
                 : $"{Name} takes an integer, not '{text}'";
     }
 

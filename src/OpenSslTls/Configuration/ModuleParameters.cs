@@ -10,6 +10,9 @@ internal static class ModuleParameters
     /// <summary>The <c>keylog_mode</c> bits Kamailio knows: 1 init, 2 active, 4 log, 8 file, 16 UDP peer, 1024 filter.</summary>
     internal const int KeylogModeBits = 1 | 2 | 4 | 8 | 16 | 1024;
 
+    /// <summary>The name of the idle limit after the first application data: Kamailio's core <c>tcp_connection_lifetime</c>.</summary>
+    internal const string ConnectionLifetimeName = "tcp_connection_lifetime";
+
     private const int KeylogToFile = 8;
     private const int KeylogToPeer = 16;
 
@@ -34,12 +37,16 @@ internal static class ModuleParameters
         Text("cipher_suites", o => o.CipherSuites, (o, v) => o.CipherSuites = v),
         Text("server_name", o => o.ServerName, (o, v) => o.ServerName = v),
         ModuleParameter.Integer("connection_timeout", o => o.ConnectionTimeout, (o, v) => o.ConnectionTimeout = v, v => Range("connection_timeout", v, -1, int.MaxValue)),
+
+        // Kamailio's core parameter (tcp_connection_lifetime=N in kamailio.cfg, also read so); a module parameter here.
+        ModuleParameter.Integer(ConnectionLifetimeName, o => o.ConnectionLifetime, (o, v) => o.ConnectionLifetime = v, v => Range(ConnectionLifetimeName, v, -1, int.MaxValue)),
         ModuleParameter.Boolean("tls_disable_compression", o => o.DisableCompression, (o, v) => o.DisableCompression = v),
-        ModuleParameter.Integer("ssl_release_buffers", o => o.ReleaseBuffers, (o, v) => o.ReleaseBuffers = v, v => Range("ssl_release_buffers", v, -1, 1)),
+        // Kamailio tests these two by sign: below 0 leaves OpenSSL's default, 0 is off, above 0 is on.
+        ModuleParameter.Integer("ssl_release_buffers", o => o.ReleaseBuffers, (o, v) => o.ReleaseBuffers = v, _ => null),
         ModuleParameter.Integer("ssl_freelist_max_len", o => o.FreelistMaxLength, (o, v) => o.FreelistMaxLength = v, v => Range("ssl_freelist_max_len", v, -1, 1 << 30)),
         ModuleParameter.Integer("ssl_max_send_fragment", o => o.MaxSendFragment, (o, v) => o.MaxSendFragment = v,
             v => v == -1 || v is >= 512 and <= 16384 ? null : $"ssl_max_send_fragment must be -1 or 512..16384, not {v}"),
-        ModuleParameter.Integer("ssl_read_ahead", o => o.ReadAhead, (o, v) => o.ReadAhead = v, v => Range("ssl_read_ahead", v, -1, 1)),
+        ModuleParameter.Integer("ssl_read_ahead", o => o.ReadAhead, (o, v) => o.ReadAhead = v, _ => null),
         ModuleParameter.Boolean("send_close_notify", o => o.SendCloseNotify, (o, v) => o.SendCloseNotify = v),
         ModuleParameter.Integer("con_ct_wq_max", o => o.ConnectionClearTextQueueMax, (o, v) => o.ConnectionClearTextQueueMax = v,
             v => Range("con_ct_wq_max", v, 0, TlsRuntimeParameters.MaxConnectionQueueBytes)),

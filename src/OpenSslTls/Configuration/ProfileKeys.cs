@@ -139,8 +139,8 @@ internal static class ProfileKeys
         Add(new ProfileKey("cipher_suites", ProfileKeyType.Text, (s, v) => s with { CipherSuites = (string?)v }));
         Add(new ProfileKey("groups", ProfileKeyType.Text, (s, v) => s with { Groups = (string?)v }));
         Add(new ProfileKey("server_name", ProfileKeyType.Text, (s, v) => s with { ServerName = (string?)v }));
-        Add(new ProfileKey("server_name_mode", ProfileKeyType.Integer, (s, v) => s with { ServerNameMode = (ServerNameMode)(int)v! },
-            v => v is >= 0 and <= 2 ? null : $"server_name_mode must be 0 (exact), 1 (domain and subdomains) or 2 (subdomains only), not {v}"));
+        // As Kamailio's documentation says: 1 and 2 are the subdomain modes, 0 or anything else matches the name exactly.
+        Add(new ProfileKey("server_name_mode", ProfileKeyType.Integer, (s, v) => s with { ServerNameMode = (int)v! is 1 or 2 ? (ServerNameMode)(int)v! : ServerNameMode.Exact }));
         Add(new ProfileKey("server_id", ProfileKeyType.Text, (s, v) => s with { ServerId = (string?)v }));
         Add(new ProfileKey("certificate2", ProfileKeyType.Path, (s, v) => s with { Certificate2 = (string?)v }), "cert_file2");
         Add(new ProfileKey("private_key2", ProfileKeyType.Path, (s, v) => s with { PrivateKey2 = (string?)v }), "pkey_file2");

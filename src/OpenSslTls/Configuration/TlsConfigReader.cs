@@ -11,9 +11,8 @@ namespace OpenSslTls.Configuration;
 /// Deviations from Kamailio, all toward reporting mistakes instead of running with them: all errors of all files
 /// are reported (Kamailio stops at the first); a second <c>[server:default]</c> or <c>[client:default]</c> is an
 /// error (Kamailio keeps the last one and leaks the first); the last section of a file is checked for duplicates
-/// like the others; a port above 65535 is an error (Kamailio wraps it to 16 bits); <c>server_name_mode</c> must be
-/// 0, 1 or 2 (Kamailio treats other values as 0); a quoted value may not span lines except through <c>\</c>
-/// continuation.
+/// like the others; a port above 65535 is an error (Kamailio wraps it to 16 bits); a quoted value may not span
+/// lines except through <c>\</c> continuation. As in Kamailio, a <c>server_name_mode</c> other than 1 or 2 means 0.
 /// </para>
 /// <para>
 /// Directory mode: when the path names a directory, its regular files (not subdirectories; dot-files included, as

@@ -65,13 +65,13 @@ public sealed class TlsModuleOptions
     /// <summary><c>crl</c>: PEM file of CRLs; enables CRL checks of the whole chain. Default unset.</summary>
     public string? Crl { get; set; }
 
-    /// <summary><c>verify_certificate</c> (0/1): verify the peer's certificate. Default 0.</summary>
+    /// <summary><c>verify_certificate</c> (boolean; as a modparam 0 is off and any other integer on): verify the peer's certificate. Default 0.</summary>
     public bool VerifyCertificate { get; set; }
 
     /// <summary><c>verify_depth</c> (0..100): maximum certificate chain depth. Default 9.</summary>
     public int VerifyDepth { get; set; } = TlsProfileSettings.DefaultVerifyDepth;
 
-    /// <summary><c>require_certificate</c> (0/1): the peer must present a certificate. Default 0.</summary>
+    /// <summary><c>require_certificate</c> (boolean; as a modparam 0 is off and any other integer on): the peer must present a certificate. Default 0.</summary>
     public bool RequireCertificate { get; set; }
 
     /// <summary><c>verify_client</c>: <c>off</c>, <c>on</c>, <c>optional</c> or <c>optional_no_ca</c>. Default <c>off</c>.</summary>
@@ -89,13 +89,23 @@ public sealed class TlsModuleOptions
     /// </summary>
     public string? ServerName { get; set; }
 
-    /// <summary><c>connection_timeout</c> (seconds, -1 = never): lifetime of an idle new connection. Default 600. Runtime-changeable.</summary>
+    /// <summary>
+    /// <c>connection_timeout</c> (seconds, -1 = never): how long a connection may stay idle until application data first
+    /// passes on it (afterwards <see cref="ConnectionLifetime"/> applies). Default 600. Runtime-changeable.
+    /// </summary>
     public int ConnectionTimeout { get; set; } = 600;
 
-    /// <summary><c>tls_disable_compression</c> (0/1): accepted; compression is always refused, 0 has no effect (as Kamailio on OpenSSL ≥ 1.1). Default 1.</summary>
+    /// <summary>
+    /// <c>tcp_connection_lifetime</c> (seconds, -1 = never; an addition: in Kamailio a core parameter): how long a
+    /// connection may stay idle once application data has passed on it. Default 120 (Kamailio's core default).
+    /// Runtime-changeable.
+    /// </summary>
+    public int ConnectionLifetime { get; set; } = TlsRuntimeParameters.DefaultConnectionLifetime;
+
+    /// <summary><c>tls_disable_compression</c> (boolean; as a modparam 0 is off and any other integer on): accepted; compression is always refused, 0 has no effect (as Kamailio on OpenSSL ≥ 1.1). Default 1.</summary>
     public bool DisableCompression { get; set; } = true;
 
-    /// <summary><c>ssl_release_buffers</c> (-1 OpenSSL default, 0, 1): free idle record buffers. Default 1.</summary>
+    /// <summary><c>ssl_release_buffers</c> (below 0 OpenSSL's default, 0 off, above 0 on, as Kamailio): free idle record buffers. Default 1.</summary>
     public int ReleaseBuffers { get; set; } = 1;
 
     /// <summary><c>ssl_freelist_max_len</c> (-1..2^30): accepted for compatibility; no effect on OpenSSL ≥ 1.1. Default 0.</summary>
@@ -104,10 +114,10 @@ public sealed class TlsModuleOptions
     /// <summary><c>ssl_max_send_fragment</c> (-1 or 512..16384): largest plaintext per record. Default -1 (OpenSSL's 16384).</summary>
     public int MaxSendFragment { get; set; } = -1;
 
-    /// <summary><c>ssl_read_ahead</c> (-1, 0, 1): OpenSSL read-ahead. Default 0.</summary>
+    /// <summary><c>ssl_read_ahead</c> (below 0 OpenSSL's default, 0 off, above 0 on, as Kamailio): OpenSSL read-ahead. Default 0.</summary>
     public int ReadAhead { get; set; }
 
-    /// <summary><c>send_close_notify</c> (0/1): send close_notify when closing. Default 0. Runtime-changeable.</summary>
+    /// <summary><c>send_close_notify</c> (boolean; as a modparam 0 is off and any other integer on): send close_notify when closing. Default 0. Runtime-changeable.</summary>
     public bool SendCloseNotify { get; set; }
 
     /// <summary><c>con_ct_wq_max</c> (0..4 MiB): clear text one connection may queue. Default 65536. Runtime-changeable.</summary>
@@ -137,16 +147,16 @@ public sealed class TlsModuleOptions
     /// </summary>
     public int LowMemoryThreshold2 { get; set; } = -1;
 
-    /// <summary><c>tls_force_run</c> (0/1): start despite an OpenSSL version mismatch. Default 0. See <see cref="ApplyTo(OpenSslRuntimeOptions)"/>.</summary>
+    /// <summary><c>tls_force_run</c> (boolean; as a modparam 0 is off and any other integer on): start despite an OpenSSL version mismatch. Default 0. See <see cref="ApplyTo(OpenSslRuntimeOptions)"/>.</summary>
     public bool ForceRun { get; set; }
 
-    /// <summary><c>session_cache</c> (0/1): server-side session resumption. Default 0.</summary>
+    /// <summary><c>session_cache</c> (boolean; as a modparam 0 is off and any other integer on): server-side session resumption. Default 0.</summary>
     public bool SessionCache { get; set; }
 
     /// <summary><c>session_id</c> (at most 32 bytes): session id context. Default <c>openssltls</c> (Kamailio: <c>kamailio-tls-&lt;version&gt;</c>).</summary>
     public string SessionId { get; set; } = new TlsTuning().SessionId;
 
-    /// <summary><c>renegotiation</c> (0/1): allow client-initiated renegotiation (TLS ≤ 1.2). Default 0.</summary>
+    /// <summary><c>renegotiation</c> (boolean; as a modparam 0 is off and any other integer on): allow client-initiated renegotiation (TLS ≤ 1.2). Default 0.</summary>
     public bool Renegotiation { get; set; }
 
     /// <summary>
@@ -186,7 +196,7 @@ public sealed class TlsModuleOptions
     /// <summary><c>engine_algorithms</c>: methods the engine provides by default, <c>ALL</c> by default (as Kamailio's code). See <see cref="ToEngineOptions"/>.</summary>
     public string EngineAlgorithms { get; set; } = "ALL";
 
-    /// <summary><c>provider_quirks</c> (0/1): reload the provider per worker. Kept; not wired yet (one process needs no quirk).</summary>
+    /// <summary><c>provider_quirks</c> (boolean; as a modparam 0 is off and any other integer on): reload the provider per worker. Kept; not wired yet (one process needs no quirk).</summary>
     public bool ProviderQuirks { get; set; }
 
     /// <summary><c>provider_quirks_config</c>: file with the provider quirks section. Kept; not wired yet.</summary>
@@ -257,10 +267,11 @@ public sealed class TlsModuleOptions
     public TlsTuning ToTuning() => new()
     {
         DisableCompression = DisableCompression,
-        ReleaseBuffers = ReleaseBuffers,
+        // Kamailio reads both by sign (ssl_read_ahead is documented as a boolean): below 0 OpenSSL's default, 0 off, above 0 on.
+        ReleaseBuffers = Math.Sign(ReleaseBuffers),
         FreelistMaxLength = FreelistMaxLength,
         MaxSendFragment = MaxSendFragment,
-        ReadAhead = ReadAhead,
+        ReadAhead = Math.Sign(ReadAhead),
         SessionCache = SessionCache,
         SessionId = SessionId,
         Renegotiation = Renegotiation,
@@ -284,13 +295,14 @@ public sealed class TlsModuleOptions
     }
 
     /// <summary>
-    /// Writes the runtime-changeable values (<c>connection_timeout</c>, <c>send_close_notify</c>, the queue limits,
+    /// Writes the runtime-changeable values (<c>connection_timeout</c>, <c>tcp_connection_lifetime</c>, <c>send_close_notify</c>, the queue limits,
     /// <c>tls_log</c>, <c>tls_debug</c>, the low-memory thresholds and <c>config</c>) into <paramref name="runtime"/>.
     /// </summary>
     public void ApplyTo(TlsRuntimeParameters runtime)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         runtime.ConnectionTimeout = ConnectionTimeout;
+        runtime.ConnectionLifetime = ConnectionLifetime;
         runtime.SendCloseNotify = SendCloseNotify;
         runtime.ConnectionClearTextQueueMax = ConnectionClearTextQueueMax;
         runtime.ClearTextQueueMax = ClearTextQueueMax;
@@ -353,6 +365,7 @@ public sealed class TlsModuleOptions
         CipherSuites = source.CipherSuites;
         ServerName = source.ServerName;
         ConnectionTimeout = source.ConnectionTimeout;
+        ConnectionLifetime = source.ConnectionLifetime;
         DisableCompression = source.DisableCompression;
         ReleaseBuffers = source.ReleaseBuffers;
         FreelistMaxLength = source.FreelistMaxLength;

@@ -37,6 +37,7 @@ public sealed class TlsConnection : IDisposable
     private readonly ServerNameChoice? _serverNameChoice;
     private TlsConnectionState _state;
     private bool _wasEstablished;
+    private volatile bool _carriedApplicationData;
     private readonly IConnectionObserver _observer;
     private TlsConnectionInfo? _info;
 
@@ -142,6 +143,13 @@ public sealed class TlsConnection : IDisposable
 
     /// <summary>The remote endpoint the host reported when the module created the connection, if any.</summary>
     public System.Net.IPEndPoint? RemoteEndPoint => _observer.RemoteEndPoint;
+
+    /// <summary>
+    /// Whether application data has passed yet: plaintext decrypted from the peer, or plaintext accepted by
+    /// <see cref="Send"/> (queued included). Kamailio's idle limits hang on it: <c>connection_timeout</c> before, core
+    /// <c>tcp_connection_lifetime</c> after. Handshake bytes alone do not count. Read without the lock.
+    /// </summary>
+    internal bool CarriedApplicationData => _carriedApplicationData;
 
     internal int QueueBlockCount
     {
@@ -334,6 +342,7 @@ public sealed class TlsConnection : IDisposable
             if (read > 0)
             {
                 sink.Advance(read);
+                _carriedApplicationData = true;
             }
 
             switch (step)
@@ -383,6 +392,7 @@ public sealed class TlsConnection : IDisposable
                 ErrorQueue.Clear();
                 if (_engine!.Write(plaintext, output) == SslStep.Done)
                 {
+                    _carriedApplicationData |= !plaintext.IsEmpty;
                     return new TlsResult(TlsStatus.Ok);
                 }
 
@@ -395,6 +405,8 @@ public sealed class TlsConnection : IDisposable
                 {
                     return new TlsResult(TlsStatus.QueueFull);
                 }
+
+                _carriedApplicationData |= !plaintext.IsEmpty;
 
                 if (_state == TlsConnectionState.New)
                 {

@@ -84,4 +84,21 @@ internal sealed class TlsConnectionRecord : IConnectionObserver
     internal TimeSpan Age(long now) => _module.Time.GetElapsedTime(Created, now);
 
     internal TimeSpan Idle(long now) => _module.Time.GetElapsedTime(LastActivity, now);
+
+    /// <summary>
+    /// Seconds until the idle limit closes the connection (0: due now), or -1 when none applies. The limit is
+    /// Kamailio's: <c>connection_timeout</c> until application data first passes, <c>tcp_connection_lifetime</c> after;
+    /// either counts from the last I/O (handshake bytes included), as Kamailio's TCP core restarts its timer then.
+    /// </summary>
+    internal long SecondsLeft(long now, Profiles.TlsRuntimeParameters runtime)
+    {
+        int limit = runtime.IdleLimitSeconds(Connection.CarriedApplicationData);
+        if (limit < 0)
+        {
+            return -1;
+        }
+
+        TimeSpan left = TimeSpan.FromSeconds(limit) - Idle(now);
+        return left <= TimeSpan.Zero ? 0 : (long)Math.Ceiling(left.TotalSeconds);
+    }
 }

@@ -4,7 +4,7 @@ namespace OpenSslTls.Module;
 
 /// <summary>One row of <c>tls.list</c>.</summary>
 /// <param name="Id">The connection id (<c>tls.kill</c> takes it).</param>
-/// <param name="TimeoutSeconds">Seconds until the idle timeout expires it; -1 when connection_timeout is -1.</param>
+/// <param name="TimeoutSeconds">Seconds until its idle limit expires it (connection_timeout before any application data, tcp_connection_lifetime after); -1 when that limit is -1.</param>
 /// <param name="Source">The remote endpoint, as the host reported it.</param>
 /// <param name="Destination">The local endpoint.</param>
 /// <param name="CipherDescription">The negotiated cipher's description, empty before the handshake.</param>

@@ -62,13 +62,13 @@ public sealed partial class TlsModule : IDisposable
     /// <summary>Raised when a handshake fails, with the reason.</summary>
     public event EventHandler<TlsConnectionEventArgs>? HandshakeFailed;
 
-    /// <summary>Raised by <see cref="SweepIdleConnections"/> for each connection past <c>connection_timeout</c>; the host closes its socket.</summary>
+    /// <summary>Raised by <see cref="SweepIdleConnections"/> for each connection past its idle limit (<c>connection_timeout</c>, then <c>tcp_connection_lifetime</c>); the host closes its socket.</summary>
     public event EventHandler<TlsConnectionEventArgs>? ConnectionExpired;
 
     /// <summary>Raised by <see cref="Kill"/>; the host closes the connection's socket.</summary>
     public event EventHandler<TlsConnectionEventArgs>? ConnectionKilled;
 
-    /// <summary>The runtime-changeable parameters (connection_timeout, send_close_notify, queue caps, tls_log, tls_debug, low_mem_threshold1/2, config).</summary>
+    /// <summary>The runtime-changeable parameters (connection_timeout, tcp_connection_lifetime, send_close_notify, queue caps, tls_log, tls_debug, low_mem_threshold1/2, config).</summary>
     public TlsRuntimeParameters Runtime { get; }
 
     /// <summary>The profile set new connections use.</summary>
@@ -214,13 +214,12 @@ public sealed partial class TlsModule : IDisposable
     public IReadOnlyList<TlsConnectionSummary> List()
     {
         long now = Time.GetTimestamp();
-        int timeout = Runtime.ConnectionTimeout;
         var rows = new List<TlsConnectionSummary>(_connections.Count);
         foreach (TlsConnectionRecord record in _connections.Values.OrderBy(r => r.Id))
         {
             TlsConnection connection = record.Connection;
             TlsConnectionInfo? info = connection.State is TlsConnectionState.Established or TlsConnectionState.PeerClosed ? connection.Info : null;
-            long remaining = timeout < 0 ? -1 : Math.Max(0, timeout - (long)record.Idle(now).TotalSeconds);
+            long remaining = record.SecondsLeft(now, Runtime);
             rows.Add(new TlsConnectionSummary(
                 record.Id,
                 remaining,
@@ -244,6 +243,7 @@ public sealed partial class TlsModule : IDisposable
     {
         TlsModuleOptions current = _options.Clone();
         current.ConnectionTimeout = Runtime.ConnectionTimeout;
+        current.ConnectionLifetime = Runtime.ConnectionLifetime;
         current.SendCloseNotify = Runtime.SendCloseNotify;
         current.ConnectionClearTextQueueMax = Runtime.ConnectionClearTextQueueMax;
         current.ClearTextQueueMax = Runtime.ClearTextQueueMax;
@@ -272,13 +272,15 @@ public sealed partial class TlsModule : IDisposable
     }
 
     /// <summary>
-    /// Finds connections idle longer than <c>connection_timeout</c> (never when it is -1), closes them like
-    /// <see cref="Kill"/> and raises <see cref="ConnectionExpired"/> for each; returns them.
+    /// Finds connections past their idle limit, closes them like <see cref="Kill"/> and raises
+    /// <see cref="ConnectionExpired"/> for each; returns them. The limit is Kamailio's: a connection on which no
+    /// application data has passed yet (only handshake bytes, or nothing) may stay idle <c>connection_timeout</c>
+    /// seconds; once data has passed either way, <c>tcp_connection_lifetime</c> seconds. Idle time counts from the
+    /// connection's last I/O. -1 turns either limit off; 0 expires at this sweep.
     /// </summary>
     public IReadOnlyList<TlsConnection> SweepIdleConnections()
     {
-        int timeout = Runtime.ConnectionTimeout;
-        if (timeout < 0)
+        if (Runtime.ConnectionTimeout < 0 && Runtime.ConnectionLifetime < 0)
         {
             return [];
         }
@@ -287,7 +289,7 @@ public sealed partial class TlsModule : IDisposable
         var expired = new List<TlsConnection>();
         foreach (TlsConnectionRecord record in _connections.Values)
         {
-            if (record.Idle(now) >= TimeSpan.FromSeconds(timeout))
+            if (record.SecondsLeft(now, Runtime) == 0)
             {
                 TlsConnection connection = record.Connection;
                 connection.Abort();

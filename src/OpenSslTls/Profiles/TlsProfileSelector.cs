@@ -154,8 +154,8 @@ internal static class TlsProfileSelector
 
     /// <summary>
     /// Client selection: a non-empty <paramref name="serverId"/> first selects the last-declared client profile whose
-    /// server_id equals it exactly (checked over all client profiles before any address match; Kamailio checks both
-    /// in one walk, compares case-insensitively, and so lets a later address match win). Else Kamailio's walk, keyed
+    /// server_id equals it, ignoring case as Kamailio does (checked over all client profiles before any address match,
+    /// as Kamailio's documentation says; its code checks both in one walk and so lets a later address match win). Else Kamailio's walk, keyed
     /// by the <b>remote</b> address and port (Kamailio keys on the local socket, which rarely helps outgoing
     /// connections): an <c>ip:port</c> (port equal or 0) or <c>any</c> profile; when both
     /// <paramref name="serverName"/> and the profile's server_name are set they must match (else the walk goes on);
@@ -167,7 +167,7 @@ internal static class TlsProfileSelector
         {
             for (int i = profiles.Count - 1; i >= 0; i--)
             {
-                if (profiles[i].Role == TlsRole.Client && string.Equals(profiles[i].Settings.ServerId, serverId, StringComparison.Ordinal))
+                if (profiles[i].Role == TlsRole.Client && string.Equals(profiles[i].Settings.ServerId, serverId, StringComparison.OrdinalIgnoreCase))
                 {
                     return i;
                 }

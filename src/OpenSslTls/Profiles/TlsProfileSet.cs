@@ -198,11 +198,11 @@ public sealed class TlsProfileSet : IDisposable
 
     /// <summary>
     /// The profile for an outgoing connection to <paramref name="remote"/>: the client profile whose server_id equals
-    /// <paramref name="serverId"/> exactly, when given and found; else the last-declared <c>[client:ip:port]</c> (port
+    /// <paramref name="serverId"/> ignoring case (as Kamailio), when given and found; else the last-declared <c>[client:ip:port]</c> (port
     /// equal or 0) or <c>[client:any]</c> profile for the remote address, where a profile with a server_name must match
     /// <paramref name="serverName"/> when that is given and <c>any</c> profiles are only taken on such a match; else
     /// <c>[client:default]</c>. Deviations from Kamailio: the remote address is used (Kamailio keys on the local socket
-    /// address), and server_id is looked up before, not alongside, address matches.
+    /// address), and server_id is looked up before, not alongside, address matches (as Kamailio's documentation says).
     /// </summary>
     public TlsProfile SelectClient(IPEndPoint remote, string? serverName = null, string? serverId = null)
     {

@@ -18,6 +18,7 @@ public sealed class TlsRuntimeParameters
     private int _totalQueueMax = 10 * 1024 * 1024;
     private int _queueBlockSize = 4096;
     private int _connectionTimeout = 600;
+    private int _connectionLifetime = DefaultConnectionLifetime;
     private long _queuedBytes;
     private int _logLevel = 3;
     private int _debugLevel = 3;
@@ -53,11 +54,30 @@ public sealed class TlsRuntimeParameters
         set => Volatile.Write(ref _queueBlockSize, InRange(value, 1, 65536, "ct_wq_blk_size"));
     }
 
-    /// <summary><c>connection_timeout</c>: seconds an idle connection lives; -1 never expires (default 600).</summary>
+    /// <summary>The default of <see cref="ConnectionLifetime"/>: 120 s, Kamailio's core default.</summary>
+    public const int DefaultConnectionLifetime = 120;
+
+    /// <summary>
+    /// <c>connection_timeout</c>: seconds a connection may stay idle while no application data has passed yet (only
+    /// TLS handshake bytes, or nothing at all since it was opened); once data has passed either way,
+    /// <see cref="ConnectionLifetime"/> governs instead. 0 expires such a connection at the next sweep; -1 never
+    /// (default 600).
+    /// </summary>
     public int ConnectionTimeout
     {
         get => Volatile.Read(ref _connectionTimeout);
         set => Volatile.Write(ref _connectionTimeout, InRange(value, -1, int.MaxValue, "connection_timeout"));
+    }
+
+    /// <summary>
+    /// <c>tcp_connection_lifetime</c> (Kamailio's core parameter, here one of the module's): seconds a connection may
+    /// stay idle after application data has passed on it (received or sent, queued included); every later read or
+    /// write starts the wait again. -1 never expires (default 120, Kamailio's).
+    /// </summary>
+    public int ConnectionLifetime
+    {
+        get => Volatile.Read(ref _connectionLifetime);
+        set => Volatile.Write(ref _connectionLifetime, InRange(value, -1, int.MaxValue, "tcp_connection_lifetime"));
     }
 
     /// <summary><c>tls_log</c>: Kamailio log level (-5..3+) at which connection facts and verify failures are logged (default 3, debug).</summary>
@@ -100,6 +120,12 @@ public sealed class TlsRuntimeParameters
         get => _config;
         set => _config = value;
     }
+
+    /// <summary>
+    /// The idle limit in seconds of a connection (-1: none): <see cref="ConnectionLifetime"/> once application data
+    /// has passed on it, else <see cref="ConnectionTimeout"/>.
+    /// </summary>
+    internal int IdleLimitSeconds(bool carriedApplicationData) => carriedApplicationData ? ConnectionLifetime : ConnectionTimeout;
 
     /// <summary>The threshold-1 value in kilobytes with -1 resolved to its default; 0 when off.</summary>
     internal long EffectiveThreshold1Kilobytes => Effective(LowMemoryThreshold1, 512);

@@ -193,7 +193,7 @@ public sealed class ConfigPropertyTests
 
         public static int Client(IReadOnlyList<TlsProfileDefinition> profiles, IPEndPoint remote, string? name, string? id)
         {
-            int byId = string.IsNullOrEmpty(id) ? -1 : LastIndex(profiles, p => p.Role == TlsRole.Client && p.Settings.ServerId == id);
+            int byId = string.IsNullOrEmpty(id) ? -1 : LastIndex(profiles, p => p.Role == TlsRole.Client && string.Equals(p.Settings.ServerId, id, StringComparison.OrdinalIgnoreCase));
             if (byId >= 0)
             {
                 return byId;

@@ -106,7 +106,6 @@ public sealed class ModparamReaderTests
     [InlineData("modparam(\"tls\", \"verify_depth\", \"3\")", "1:33: verify_depth takes an integer, not the string \"3\"; write the value without quotes")]
     [InlineData("modparam(\"tls\", \"tls_method\", 12)", "1:31: tls_method takes a string, not the integer 12; quote the value")]
     [InlineData("modparam(\"tls\", \"verify_depth\", 200)", "1:33: verify_depth must be 0..100, not 200")]
-    [InlineData("modparam(\"tls\", \"verify_certificate\", 2)", "1:39: verify_certificate must be 0 or 1, not 2")]
     [InlineData("modparam(\"tls\", \"ssl_max_send_fragment\", 100)", "1:42: ssl_max_send_fragment must be -1 or 512..16384, not 100")]
     [InlineData("modparam(\"tls\", \"tls_method\", \"TLSv9\")", "1:31: tls_method must be one of SSLv23, SSLv2, SSLv3, TLSv1, TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3, TLSv1+, TLSv1.0+, TLSv1.1+, TLSv1.2+, TLSv1.3+, not 'TLSv9'")]
     [InlineData("modparam(\"tls\", \"verify_client\", \"maybe\")", "1:34: verify_client must be one of off, on, optional, optional_no_ca, not 'maybe'")]

@@ -133,7 +133,7 @@ public sealed class ModuleOptionsBindingTests
                 "verify_depth": "deep",
                 "verify_certificate": "maybe",
                 "tls_method": "TLSv9",
-                "ssl_read_ahead": 5,
+                "ssl_max_send_fragment": 100,
                 "bogus": 1,
                 "certificate": { "nested": "x" }
               }
@@ -148,9 +148,9 @@ public sealed class ModuleOptionsBindingTests
             [
                 "bogus: unknown parameter 'bogus' of module tls",
                 "certificate: 'certificate' must be a single value, not a section",
-                "ssl_read_ahead: ssl_read_ahead must be -1..1, not 5",
+                "ssl_max_send_fragment: ssl_max_send_fragment must be -1 or 512..16384, not 100",
                 "tls_method: tls_method must be one of SSLv23, SSLv2, SSLv3, TLSv1, TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3, TLSv1+, TLSv1.0+, TLSv1.1+, TLSv1.2+, TLSv1.3+, not 'TLSv9'",
-                "verify_certificate: verify_certificate takes a boolean (0/1, true/false), not 'maybe'",
+                "verify_certificate: verify_certificate takes a boolean (an integer, 0 off and anything else on, or true/false), not 'maybe'",
                 "verify_depth: verify_depth takes an integer, not 'deep'",
             ],
             error.Errors.Select(e => e.File.Split(' ')[0]["Tls:".Length..] + ": " + e.Message).Order(StringComparer.Ordinal));

@@ -332,7 +332,6 @@ public sealed class TlsCfgGrammarTests
     [InlineData("verify_depth = ten", "2:16: Invalid integer value 'ten' for 'verify_depth'")]
     [InlineData("verify_depth = \" 3\"", "2:16: Invalid integer value ' 3' for 'verify_depth'")]
     [InlineData("verify_depth = 99999999999", "2:16: Invalid integer value '99999999999' for 'verify_depth'")]
-    [InlineData("server_name_mode = 3", "2:20: server_name_mode must be 0 (exact), 1 (domain and subdomains) or 2 (subdomains only), not 3")]
     [InlineData("method = TLSv9", "2:10: Invalid TLS method 'TLSv9': expected one of SSLv23, SSLv2, SSLv3, TLSv1, TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3, TLSv1+, TLSv1.0+, TLSv1.1+, TLSv1.2+, TLSv1.3+")]
     [InlineData("verify_client = sometimes", "2:17: Invalid verify_client value 'sometimes': expected one of off, on, optional, optional_no_ca")]
     [InlineData("verify_depth = 3 # fine\n...", "3:1: Syntax error: a section header or an option expected, found '.'")]

@@ -232,10 +232,11 @@ public sealed class TlsProfileSelectionTests
     [InlineData("10.0.0.1:5061", null, "first", "2:1")]
     [InlineData("10.0.0.1:5061", "a.example", "first", "2:1")]
     [InlineData("10.0.0.9:5061", null, "Any-Id", "8:1")]
-    [InlineData("10.0.0.9:5061", null, "any-id", "1:1")]
+    [InlineData("10.0.0.9:5061", null, "any-id", "8:1")]
+    [InlineData("10.0.0.9:5061", null, "FIRST", "2:1")]
     [InlineData("10.0.0.9:5061", null, "server-only", "1:1")]
     [InlineData("10.0.0.1:5061", null, "unknown", "4:1")]
-    public void Server_id_selects_first_and_exactly(string remote, string? name, string id, string expected)
+    public void Server_id_selects_first_ignoring_case(string remote, string? name, string id, string expected)
     {
         Assert.Equal(expected, Client(ClientSet, remote, name, id));
     }
@@ -256,5 +257,20 @@ public sealed class TlsProfileSelectionTests
     public void Client_profiles_are_chosen_by_remote_address_and_server_name(string remote, string? name, string expected)
     {
         Assert.Equal(expected, Client(ClientSet, remote, name));
+    }
+
+    [Theory]
+    [InlineData("3", "sip.example", "2:1")]
+    [InlineData("3", "a.sip.example", null)]
+    [InlineData("\"-1\"", "sip.example", "2:1")]
+    [InlineData("\"-1\"", "a.sip.example", null)]
+    [InlineData("99", "SIP.example", "2:1")]
+    [InlineData("1", "a.sip.example", "2:1")]
+    [InlineData("2", "sip.example", null)]
+    public void Server_name_mode_values_other_than_1_and_2_match_exactly_as_mode_0(string mode, string sni, string? expected)
+    {
+        IReadOnlyList<TlsProfileDefinition> profiles = Profiles($"[server:default]\n[server:any]\nserver_name = sip.example\nserver_name_mode = {mode}");
+
+        Assert.Equal(expected, Sni(profiles, "10.0.0.1:5061", sni));
     }
 }

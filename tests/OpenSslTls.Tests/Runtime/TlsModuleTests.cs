@@ -233,7 +233,9 @@ public sealed class TlsModuleTests : NativeLeakCheck
         Assert.DoesNotContain(busy.Server, expired);
         Assert.Equal(TlsConnectionState.Closed, idle.Server.State);
 
+        // busy carried data, so tcp_connection_lifetime is its limit now (ConnectionLifetimeTests); both off: never.
         module.Runtime.ConnectionTimeout = -1;
+        module.Runtime.ConnectionLifetime = -1;
         time.Advance(TimeSpan.FromHours(5));
         Assert.DoesNotContain(busy.Server, expired);
     }

@@ -624,7 +624,7 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
         // Longer than all the waves take, so every reader is held at once before the first is closed.
         int idleSeconds = HostileScale.Pick(20, 180);
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(240 + (2 * idleSeconds)));
-        var runtime = new TlsRuntimeParameters { ConnectionTimeout = idleSeconds };
+        var runtime = new TlsRuntimeParameters { ConnectionTimeout = idleSeconds, ConnectionLifetime = idleSeconds };
         await using ServerTestHost host = StartHost(new SipTlsServerOptions { HandshakeTimeout = s_handshakeTimeout }, runtime, LogLevel.Information);
         TlsProfile clientProfile = host.ClientProfile();
         long heapBefore = ManagedHeap();
@@ -704,7 +704,7 @@ public sealed class HostilePeerTests(ITestOutputHelper output) : NativeLeakCheck
                 $"{stalled} saw a send block for {stallAfter.TotalSeconds:0} s ({stillBlocked} still blocked a second after the last), {readers - stalled} were closed by the idle timeout while the kernel still took their bytes; " +
                 $"the last one stalled {Seconds(lastStall)} s after the flood began; then: {connectionsHeld} server connections, clear-text queue {queuedHeld} bytes (cap {runtime.ClearTextQueueMax}), " +
                 $"managed heap {Mib(heapBefore)} → {Mib(heapHeld)} → {Mib(heapLater)} MiB one second later, RSS {Mib(rssBefore)} → {Mib(rssHeld)} MiB; " +
-                $"all {readers} closed for idleness {Seconds(closedAfter)} s after the last stall (connection_timeout {idleSeconds} s)",
+                $"all {readers} closed for idleness {Seconds(closedAfter)} s after the last stall (tcp_connection_lifetime {idleSeconds} s)",
                 probed);
 
             Assert.True(stillBlocked > readers / 2, $"only {stillBlocked} of {readers} readers stayed blocked");

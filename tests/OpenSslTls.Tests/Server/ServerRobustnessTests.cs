@@ -99,15 +99,32 @@ public sealed class ServerRobustnessTests : NativeLeakCheck
     }
 
     [Fact]
-    public async Task An_idle_connection_is_closed_after_connection_timeout()
+    public async Task An_idle_connection_that_carried_SIP_is_closed_after_tcp_connection_lifetime()
     {
         using var timeout = new CancellationTokenSource(s_limit);
-        await using ServerTestHost host = ServerTestHost.Start(runtime: new TlsRuntimeParameters { ConnectionTimeout = 1 });
+        await using ServerTestHost host = ServerTestHost.Start(runtime: new TlsRuntimeParameters { ConnectionTimeout = 600, ConnectionLifetime = 1 });
         await using SipTlsClient client = await host.ConnectAsync(timeout.Token);
         await AssertAnswersAsync(client, 1, timeout.Token);
         var clock = Stopwatch.StartNew();
         Assert.True(await IsClosedAsync(client, timeout.Token));
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task A_connection_without_SIP_is_closed_after_connection_timeout_while_one_that_carried_SIP_stays()
+    {
+        using var timeout = new CancellationTokenSource(s_limit);
+        await using ServerTestHost host = ServerTestHost.Start(runtime: new TlsRuntimeParameters { ConnectionTimeout = 1, ConnectionLifetime = 600 });
+        await using SipTlsClient talked = await host.ConnectAsync(timeout.Token);
+        await AssertAnswersAsync(talked, 1, timeout.Token);
+        await using SipTlsClient silent = await host.ConnectAsync(timeout.Token);
+        var clock = Stopwatch.StartNew();
+        Assert.True(await IsClosedAsync(silent, timeout.Token));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
+
+        // Well past connection_timeout, the connection that carried SIP still answers.
+        await Task.Delay(TimeSpan.FromSeconds(1.5), timeout.Token);
+        await AssertAnswersAsync(talked, 1, timeout.Token);
     }
 
     [Fact]
@@ -117,7 +134,7 @@ public sealed class ServerRobustnessTests : NativeLeakCheck
         TimeSpan readTimeout = TimeSpan.FromSeconds(1.5);
         await using ServerTestHost host = ServerTestHost.Start(
             options: new SipTlsServerOptions { MessageReadTimeout = readTimeout },
-            runtime: new TlsRuntimeParameters { ConnectionTimeout = 6 });
+            runtime: new TlsRuntimeParameters { ConnectionLifetime = 6 });
         await using SipTlsClient client = await host.ConnectAsync(timeout.Token);
         await AssertAnswersAsync(client, 1, timeout.Token);
 
