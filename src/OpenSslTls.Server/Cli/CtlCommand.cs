@@ -6,7 +6,7 @@ using OpenSslTls.SipEndpoint.Hosting;
 namespace OpenSslTls.SipEndpoint.Cli;
 
 /// <summary>
-/// <c>openssltls ctl COMMAND [ID] [--socket PATH] [--json]</c>: sends one admin command to a running <c>serve</c> over
+/// <c>openssltls ctl COMMAND [ARGUMENTS] [--socket PATH] [--json]</c>: sends one admin command to a running <c>serve</c> over
 /// its control socket and prints the reply. Exit code 0 when the server answered ok.
 /// </summary>
 internal static class CtlCommand
@@ -35,12 +35,9 @@ internal static class CtlCommand
                 throw new CommandLineException($"unknown command '{command}': use {string.Join(", ", AdminCommands.Names)}");
             }
 
-            int expected = command == "tls.kill" ? 2 : 1;
-            if (parsed.Positionals.Count != expected)
+            if (ArgumentProblem(command, parsed.Positionals.Count - 1) is { } problem)
             {
-                throw new CommandLineException(command == "tls.kill" && parsed.Positionals.Count == 1
-                    ? "tls.kill needs a connection id (see tls.list)"
-                    : $"unexpected argument '{parsed.Positionals[expected]}'");
+                throw new CommandLineException(problem);
             }
 
             path = parsed.Single("--socket")
@@ -85,6 +82,16 @@ internal static class CtlCommand
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>What is wrong with giving <paramref name="count"/> arguments to <paramref name="command"/>, or null.</summary>
+    private static string? ArgumentProblem(string command, int count) => command switch
+    {
+        "tls.kill" when count != 1 => count == 0 ? "tls.kill needs a connection id (see tls.list)" : "tls.kill takes one connection id",
+        "cfg.get" when count is < 1 or > 2 => "cfg.get takes a group and optionally a variable: cfg.get tls [NAME]",
+        _ when AdminCommands.SetNames.Contains(command) && count < 3 => $"{command} takes a group, a variable and a value: {command} tls NAME VALUE",
+        _ when command.StartsWith("tls.", StringComparison.Ordinal) && command != "tls.kill" && count > 0 => $"{command} takes no argument",
+        _ => null,
+    };
 
     /// <summary>Sends <paramref name="line"/> to the control socket at <paramref name="path"/> and returns everything it answers.</summary>
     internal static async Task<string> ExchangeAsync(string path, string line, CancellationToken cancellation)

@@ -14,7 +14,8 @@ internal static class UsageText
           serve              listen for SIP over TLS and answer OPTIONS/REGISTER with 200, anything else with 501
           send HOST[:PORT]   open a TLS connection, send OPTIONS, print the replies and the TLS facts
           check FILE         validate a tls.cfg, modparam file or appsettings.json like kamailio -c
-          ctl COMMAND [ID]   ask a running serve: tls.info, tls.list, tls.options, tls.reload, tls.kill ID
+          ctl COMMAND [ARGS] ask a running serve: tls.info, tls.list, tls.options, tls.reload, tls.kill ID,
+                             cfg.get tls [NAME], cfg.set tls NAME VALUE
           help [COMMAND]     this text, or a command's options (also: openssltls COMMAND --help or -h)
           version            the program's version
 
@@ -89,10 +90,14 @@ internal static class UsageText
         """;
 
     private const string Ctl = """
-        usage: openssltls ctl COMMAND [ID] [options]
+        usage: openssltls ctl COMMAND [ARGS] [options]
 
-        ask a running serve over its control socket; COMMAND is tls.info, tls.list, tls.options, tls.reload or
-        tls.kill ID (the connection id from tls.list)
+        ask a running serve over its control socket; COMMAND is one of
+          tls.info, tls.list, tls.options, tls.reload (needs a tls.cfg: 'config' set), tls.kill ID (an id from tls.list)
+          cfg.get tls [NAME]        one runtime variable, or all of them (Kamailio's cfg group tls)
+          cfg.set tls NAME VALUE    change one at once: config, log, debug, connection_timeout, low_mem_threshold1,
+                                    low_mem_threshold2, ct_wq_max, con_ct_wq_max, ct_wq_blk_size, send_close_notify
+                                    (also as cfg.set_now_int/cfg.seti and cfg.set_now_string/cfg.sets)
 
         options:
           --socket PATH             the control socket (default DATA-DIR/control.sock)

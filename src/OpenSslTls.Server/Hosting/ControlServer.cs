@@ -10,7 +10,7 @@ namespace OpenSslTls.SipEndpoint.Hosting;
 /// <summary>
 /// The local admin channel of <c>serve</c>: a Unix domain socket (mode 0600, never bound with a looser one, and on
 /// Linux open only to root and the server's own uid, checked with SO_PEERCRED) where each client sends one line —
-/// <c>[json ]COMMAND [ARGUMENT]</c> — and gets a status line (<c>ok</c> or <c>error</c>) and the reply, then the
+/// <c>[json ]COMMAND [ARGUMENTS]</c> — and gets a status line (<c>ok</c> or <c>error</c>) and the reply, then the
 /// connection closes.
 /// </summary>
 internal sealed class ControlServer : IAsyncDisposable
@@ -237,17 +237,25 @@ internal sealed class ControlServer : IAsyncDisposable
 
     private string Execute(string line)
     {
-        string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        bool json = words.Length > 0 && words[0] == "json";
-        string[] command = json ? words[1..] : words;
-        if (command.Length is 0 or > 2)
+        // [json ]COMMAND[ ARGUMENTS]: the arguments stay one text, so a cfg.set value may hold spaces (a path).
+        string rest = line.Trim();
+        bool json = rest.StartsWith("json ", StringComparison.Ordinal) || rest == "json";
+        if (json)
         {
-            return "error\nexpected: [json ]COMMAND [ARGUMENT]\n";
+            rest = rest[4..].TrimStart();
+        }
+
+        int space = rest.IndexOf(' ', StringComparison.Ordinal);
+        string command = space < 0 ? rest : rest[..space];
+        string? arguments = space < 0 ? null : rest[(space + 1)..];
+        if (command.Length == 0)
+        {
+            return "error\nexpected: [json ]COMMAND [ARGUMENTS]\n";
         }
 
         try
         {
-            (bool ok, string reply) = AdminCommands.Run(_module, command[0], command.Length > 1 ? command[1] : null, json);
+            (bool ok, string reply) = AdminCommands.Run(_module, command, arguments, json);
             return (ok ? "ok\n" : "error\n") + reply + (reply.EndsWith('\n') ? string.Empty : "\n");
         }
         catch (ObjectDisposedException)

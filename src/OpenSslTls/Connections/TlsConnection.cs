@@ -40,6 +40,7 @@ public sealed class TlsConnection : IDisposable
     private volatile bool _carriedApplicationData;
     private readonly IConnectionObserver _observer;
     private TlsConnectionInfo? _info;
+    private TlsRecordFraming _received; // the record framing of every ciphertext byte taken, for tls.list's enc_rd_buf
 
     internal TlsConnection(
         TlsProfile profile,
@@ -132,6 +133,26 @@ public sealed class TlsConnection : IDisposable
             {
                 return _queue.Count;
             }
+        }
+    }
+
+    /// <summary>
+    /// What <c>tls.list</c> shows of the connection's buffers: clear text queued, ciphertext of an incomplete record
+    /// taken (kept by the ClientHello gate or by OpenSSL), decrypted bytes OpenSSL holds, whether its SSL frees idle
+    /// record buffers, whether the handshake ever completed. Read under the connection's lock.
+    /// </summary>
+    internal ConnectionBufferFacts ReadBufferFacts()
+    {
+        lock (_lock)
+        {
+            // Under _lock no operation or Dispose runs, so the SSL cannot be freed under these reads.
+            bool native = _engine is not null && !_engine.Handle.IsClosed;
+            return new ConnectionBufferFacts(
+                _queue.Count,
+                _received.PartialRecordBytes,
+                native ? _engine!.PendingPlaintext : 0,
+                native && _engine!.ReleasesBuffers,
+                _wasEstablished);
         }
     }
 
@@ -271,6 +292,7 @@ public sealed class TlsConnection : IDisposable
             long sentBefore = _engine?.BytesWritten ?? 0;
             consumed = 0;
             result = _observer.AllowIo(out long threshold) ? ReceiveLocked(ciphertext, ref sink, output, out consumed) : FailLowMemory(threshold);
+            _received.Advance(ciphertext[..consumed]);
             _observer.OnActivity(consumed, (_engine?.BytesWritten ?? 0) - sentBefore);
         }
 

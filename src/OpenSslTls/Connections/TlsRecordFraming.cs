@@ -12,9 +12,13 @@ internal struct TlsRecordFraming
     private int _headerSeen;
     private int _lengthHigh;
     private int _bodyLeft;
+    private int _recordLength;
 
     /// <summary>True when every record seen so far is complete.</summary>
     internal readonly bool AtRecordBoundary => _headerSeen == 0 && _bodyLeft == 0;
+
+    /// <summary>Bytes seen of the record not yet complete (header and body so far); 0 at a record boundary.</summary>
+    internal readonly int PartialRecordBytes => _bodyLeft > 0 ? HeaderLength + _recordLength - _bodyLeft : _headerSeen;
 
     /// <summary>Accounts for <paramref name="data"/>, the next bytes of the stream.</summary>
     internal void Advance(ReadOnlySpan<byte> data)
@@ -37,7 +41,7 @@ internal struct TlsRecordFraming
                     _lengthHigh = data[i];
                     break;
                 case 4:
-                    _bodyLeft = (_lengthHigh << 8) | data[i];
+                    _bodyLeft = _recordLength = (_lengthHigh << 8) | data[i];
                     break;
             }
 

@@ -25,6 +25,9 @@ internal static unsafe partial class NativeMethods
         [NativeTypeName("#define SSL_CTX_get_mode(ctx) SSL_CTX_ctrl((ctx),SSL_CTRL_MODE,0,NULL)")]
         internal static nint SSL_CTX_get_mode(SSL_CTX* ctx) => SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, 0, null);
 
+        [NativeTypeName("#define SSL_get_mode(ssl) SSL_ctrl((ssl),SSL_CTRL_MODE,0,NULL)")]
+        internal static nint SSL_get_mode(SSL* ssl) => SSL_ctrl(ssl, SSL_CTRL_MODE, 0, null);
+
         [NativeTypeName("#define SSL_CTX_set_max_send_fragment(ctx,m) SSL_CTX_ctrl(ctx,SSL_CTRL_SET_MAX_SEND_FRAGMENT,m,NULL)")]
         internal static nint SSL_CTX_set_max_send_fragment(SSL_CTX* ctx, nint length) =>
             SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MAX_SEND_FRAGMENT, length, null);

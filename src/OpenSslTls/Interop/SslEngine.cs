@@ -54,6 +54,12 @@ internal abstract unsafe class SslEngine : IDisposable
 
     internal long VerifyResult => (long)Ssl.SSL_get_verify_result(_ssl.Pointer);
 
+    /// <summary>Decrypted bytes of a record OpenSSL holds that no read has taken yet (<c>SSL_pending</c>).</summary>
+    internal int PendingPlaintext => Ssl.SSL_pending(_ssl.Pointer);
+
+    /// <summary>Whether this SSL frees its record buffers when idle (<c>SSL_MODE_RELEASE_BUFFERS</c> in <c>SSL_get_mode</c>).</summary>
+    internal bool ReleasesBuffers => (Ssl.SSL_get_mode(_ssl.Pointer) & (nint)Ssl.SSL_MODE_RELEASE_BUFFERS) != 0;
+
     private protected BioBuffers* Buffers => _buffers;
 
     /// <summary>

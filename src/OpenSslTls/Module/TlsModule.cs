@@ -54,6 +54,7 @@ public sealed partial class TlsModule : IDisposable
         Metrics = new TlsMetrics(host.MeterFactory, () => Runtime.ClearTextQueuedBytes);
         _current = new TlsProfileGeneration(profiles, 1);
         _liveGenerations[_current] = 0;
+        ConfigVariables = new TlsConfigVariables(runtime, options);
     }
 
     /// <summary>Raised when an outgoing connection completes its handshake (Kamailio's <c>tls:connection-out</c>).</summary>
@@ -70,6 +71,12 @@ public sealed partial class TlsModule : IDisposable
 
     /// <summary>The runtime-changeable parameters (connection_timeout, tcp_connection_lifetime, send_close_notify, queue caps, tls_log, tls_debug, low_mem_threshold1/2, config).</summary>
     public TlsRuntimeParameters Runtime { get; }
+
+    /// <summary>
+    /// The runtime parameters as Kamailio's cfg group <c>tls</c> (<c>cfg.get</c>/<c>cfg.set</c>): Kamailio's variable
+    /// names, ranges and refusals, the read-only variables showing the start-up values.
+    /// </summary>
+    public TlsConfigVariables ConfigVariables { get; }
 
     /// <summary>The profile set new connections use.</summary>
     public TlsProfileSet Profiles => Volatile.Read(ref _current).Profiles;
@@ -214,12 +221,16 @@ public sealed partial class TlsModule : IDisposable
     public IReadOnlyList<TlsConnectionSummary> List()
     {
         long now = Time.GetTimestamp();
+        DateTimeOffset wallNow = Time.GetUtcNow();
         var rows = new List<TlsConnectionSummary>(_connections.Count);
         foreach (TlsConnectionRecord record in _connections.Values.OrderBy(r => r.Id))
         {
             TlsConnection connection = record.Connection;
             TlsConnectionInfo? info = connection.State is TlsConnectionState.Established or TlsConnectionState.PeerClosed ? connection.Info : null;
+            ConnectionBufferFacts buffers = connection.ReadBufferFacts();
             long remaining = record.SecondsLeft(now, Runtime);
+            int flags = (buffers.QueuedClearText > 0 ? TlsConnectionSummary.FlagWriteWantsRead : 0)
+                | (buffers.Handshaked ? TlsConnectionSummary.FlagHandshaked : 0);
             rows.Add(new TlsConnectionSummary(
                 record.Id,
                 remaining,
@@ -230,9 +241,15 @@ public sealed partial class TlsModule : IDisposable
                 connection.State,
                 connection.Profile.Label,
                 info?.ServerName,
-                connection.QueuedBytes,
+                buffers.QueuedClearText,
                 record.Generation.Number,
-                info?.KeyExchangeGroup));
+                info?.KeyExchangeGroup,
+                wallNow - record.Age(now),
+                wallNow - record.Idle(now),
+                flags,
+                buffers.PartialRecordBytes,
+                buffers.PendingPlaintext,
+                buffers.ReleasesBuffers));
         }
 
         return rows;

@@ -213,7 +213,7 @@ public sealed partial class AdminCommandTests : IDisposable
             Assert.True(exit == ExitCodes.Success, errors);
             Match id = IdLine().Match(output);
             Assert.True(id.Success, output);
-            Assert.Contains("profile: server:default", output, StringComparison.Ordinal);
+            Assert.Contains("dom: server:default", output, StringComparison.Ordinal);
 
             (exit, output, errors) = await serve.CtlAsync("tls.list", "--json");
             Assert.True(exit == ExitCodes.Success, errors);

@@ -21,7 +21,7 @@ public sealed class CliUsabilityTests : IDisposable
     [InlineData("check --help", "usage: openssltls check FILE", "--as KIND")]
     [InlineData("ctl --help", "usage: openssltls ctl COMMAND", "--socket PATH")]
     [InlineData("help ctl", "usage: openssltls ctl COMMAND", "--json")]
-    [InlineData("--help", "usage: openssltls <command>", "ctl COMMAND [ID]")]
+    [InlineData("--help", "usage: openssltls <command>", "ctl COMMAND [ARGS]")]
     [InlineData("-h", "usage: openssltls <command>", "check FILE")]
     public void Every_command_has_help_on_standard_output_with_exit_code_0(string commandLine, string usage, string option)
     {
@@ -38,7 +38,7 @@ public sealed class CliUsabilityTests : IDisposable
         Skip.If(OperatingSystem.IsWindows(), "runs the Unix build of the program");
         (int exit, string output) = EndpointProcess.Run(s_wait, "--help");
         Assert.Equal(0, exit);
-        foreach (string command in new[] { "serve", "send HOST[:PORT]", "check FILE", "ctl COMMAND [ID]", "help [COMMAND]" })
+        foreach (string command in new[] { "serve", "send HOST[:PORT]", "check FILE", "ctl COMMAND [ARGS]", "help [COMMAND]" })
         {
             Assert.Contains(Environment.NewLine + "  " + command, output, StringComparison.Ordinal);
         }
