@@ -32,6 +32,7 @@ typedef struct {
     unsigned char *spill; /* what did not fit in out: malloc'd here, copied out and freed (free()) by OpenSslTls */
     ptrdiff_t spill_len;
     ptrdiff_t spill_cap;
+    long long reads; /* calls of otls_bio_read: what ssl_read_ahead saves is visible (OpenSslTls tests) */
 } otls_io;
 
 /* The OpenSSL functions the shim calls, in the order OpenSslTls fills them (NativeIoShim.Api). */
@@ -67,7 +68,7 @@ static atomic_long live_io;
 /* Version of this ABI: OpenSslTls refuses a shim whose version differs from the one it was written for. */
 OTLS_EXPORT int otls_version(void)
 {
-    return 4;
+    return 5;
 }
 
 OTLS_EXPORT int otls_init(const otls_api *functions, size_t size)
@@ -88,6 +89,9 @@ OTLS_EXPORT int otls_bio_read(BIO *bio, char *data, size_t length, size_t *read)
 {
     api.bio_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
     otls_io *io = api.bio_get_data(bio);
+    if (io != NULL) {
+        io->reads++;
+    }
     ptrdiff_t available = io == NULL || io->in == NULL ? 0 : io->in_len - io->in_off;
     if (available <= 0) {
         *read = 0;

@@ -4,6 +4,7 @@ using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.Configuration;
 using OpenSslTls.Errors;
 using OpenSslTls.Module;
+using OpenSslTls.OpenSsl;
 using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SipEndpoint.Cli;
@@ -69,6 +70,10 @@ internal static partial class CheckCommand
                 problems.Add($"event_callback: no event handler is named '{callback}' (openssltls has {string.Join(", ", TlsEventCallbacks.Names)})");
             }
 
+            // Loaded as serve would (honouring tls_force_run): the version gate is part of what check checks.
+            var runtimeOptions = new OpenSslRuntimeOptions();
+            options.ApplyTo(runtimeOptions);
+            OpenSslRuntime.Initialize(runtimeOptions);
             using TlsProfileSet set = TlsProfileSet.Load(options);
             await PrintProfilesAsync(set.Definitions, output).ConfigureAwait(false);
         }
@@ -87,7 +92,7 @@ internal static partial class CheckCommand
 
             problems.AddRange(ErrorText.Lines(e));
         }
-        catch (Exception e) when (e is OpenSslException or IOException or UnauthorizedAccessException or InvalidOperationException or DllNotFoundException or TlsEngineException)
+        catch (Exception e) when (e is OpenSslException or OpenSslVersionException or IOException or UnauthorizedAccessException or InvalidOperationException or DllNotFoundException or TlsEngineException)
         {
             problems.Add($"{file}: {ErrorText.Short(e)}");
         }

@@ -54,7 +54,7 @@ internal static class SendCommand
             await errors.WriteLineAsync($"openssltls send: {Target(settings)}: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
-        catch (Exception e) when (e is SipClientException or OpenSslException or DllNotFoundException or TlsEngineException or TlsLowMemoryException or IOException)
+        catch (Exception e) when (e is SipClientException or OpenSslException or OpenSslVersionException or DllNotFoundException or TlsEngineException or TlsLowMemoryException or IOException)
         {
             await errors.WriteLineAsync($"openssltls send: {ErrorText.Short(e)}").ConfigureAwait(false);
             return ExitCodes.Failure;

@@ -56,7 +56,7 @@ internal static class ServeCommand
             CommandLog.FailureDetail(log, e.Message);
             return ExitCodes.Failure;
         }
-        catch (Exception e) when (e is OpenSslException or InvalidOperationException or IOException or UnauthorizedAccessException or DllNotFoundException or TlsEngineException)
+        catch (Exception e) when (e is OpenSslException or OpenSslVersionException or InvalidOperationException or IOException or UnauthorizedAccessException or DllNotFoundException or TlsEngineException)
         {
             CommandLog.CannotStart(log, ErrorText.Short(e));
             CommandLog.FailureDetail(log, e.Message);

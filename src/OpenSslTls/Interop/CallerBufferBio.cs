@@ -112,6 +112,11 @@ internal static unsafe class CallerBufferBio
         {
             Crypto.BIO_clear_retry_flags(bio);
             var buffers = (BioBuffers*)Crypto.BIO_get_data(bio);
+            if (buffers != null)
+            {
+                buffers->ReadCalls++;
+            }
+
             nint available = buffers == null || buffers->Input == null ? 0 : buffers->InputLength - buffers->InputOffset;
             if (available <= 0)
             {
@@ -221,6 +226,9 @@ internal unsafe struct BioBuffers
     public byte* Spill;
     public nint SpillLength;
     public nint SpillCapacity;
+
+    /// <summary>Calls of the BIO's read callback (both BIOs count): one increment, so the effect of ssl_read_ahead is observable.</summary>
+    public long ReadCalls;
 }
 
 /// <summary>Where the BIO writes ciphertext during an operation; holds no reference to the connection.</summary>

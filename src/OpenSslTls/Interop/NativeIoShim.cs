@@ -14,7 +14,7 @@ internal static unsafe class NativeIoShim
     internal const string LibraryFileName = "libopenssltls_io.so";
     internal const string Variable = "OPENSSLTLS_IO_SHIM";
     internal const string RequiredSetting = "required";
-    private const int AbiVersion = 4;
+    private const int AbiVersion = 5;
 
     private static readonly Lazy<Functions?> s_functions = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 

@@ -49,6 +49,19 @@ internal abstract unsafe class SslEngine : IDisposable
     /// <summary>Ciphertext bytes written to output writers so far.</summary>
     internal abstract long BytesWritten { get; }
 
+    /// <summary>
+    /// How many times libssl called the BIO's read callback so far (ssl_read_ahead makes it one read per burst
+    /// instead of two per record). Only while the connection is open: the counter lives in the BIO's state.
+    /// </summary>
+    internal long BioReadCalls
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_ssl.IsClosed, this);
+            return _buffers->ReadCalls;
+        }
+    }
+
     /// <summary>The error of the last <see cref="SslStep.Failed"/> step.</summary>
     internal TlsException? LastError { get; private set; }
 

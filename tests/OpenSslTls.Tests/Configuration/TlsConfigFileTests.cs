@@ -11,14 +11,7 @@ public sealed class TlsConfigFileTests
 {
     private const string MainDirectory = "/usr/local/etc/kamailio";
 
-    private static string Fixture(string name)
-    {
-        string? directory = RepositoryPaths.SharedFixtures;
-        Skip.If(directory is null, "the shared Kamailio fixtures (../shared/fixtures) are not present in this checkout");
-        string path = Path.Combine(directory!, name);
-        Skip.IfNot(File.Exists(path), $"fixture {name} is not present");
-        return path;
-    }
+    private static string Fixture(string name) => Prerequisites.SharedFixture(name);
 
     /// <summary>The docbook samples contain "..." lines meaning "more here"; they are not tls.cfg syntax.</summary>
     private static string WithoutEllipsisLines(string path) =>
@@ -115,9 +108,8 @@ public sealed class TlsConfigFileTests
     [SkippableFact]
     public void Every_shared_fixture_parses_once_ellipsis_lines_are_removed()
     {
-        string? directory = RepositoryPaths.SharedFixtures;
-        Skip.If(directory is null, "the shared Kamailio fixtures (../shared/fixtures) are not present in this checkout");
-        string[] fixtures = [.. Directory.EnumerateFiles(directory!).Where(f => !f.EndsWith(".md", StringComparison.Ordinal))];
+        string directory = Prerequisites.SharedFixtures();
+        string[] fixtures = [.. Directory.EnumerateFiles(directory).Where(f => !f.EndsWith(".md", StringComparison.Ordinal))];
         Assert.NotEmpty(fixtures);
 
         foreach (string fixture in fixtures)

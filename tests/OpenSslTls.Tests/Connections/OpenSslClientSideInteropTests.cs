@@ -101,12 +101,30 @@ public sealed class OpenSslClientSideInteropTests : NativeLeakCheck
     public void The_profile_server_name_is_sent_when_the_connection_names_none()
     {
         using TlsProfile profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings { ServerName = TestPki.SniServerName });
+
+        // -servername_fatal: any other name than the one expected ends the handshake with an alert.
         using OpenSslProcess server = StartServer(Pki.ServerEcCertificate, Pki.ServerEcKey,
-            "-servername", TestPki.SniServerName, "-cert2", Pki.SniServerCertificate, "-key2", Pki.SniServerKey);
+            "-servername", TestPki.SniServerName, "-servername_fatal", "-cert2", Pki.SniServerCertificate, "-key2", Pki.SniServerKey);
         using SocketTlsPeer peer = OpenSslInterop.Connect(server, profile);
 
-        Assert.True(peer.WaitForHandshake(Timeout));
-        Assert.True(server.WaitForOutput(OpenSslOutput.ServerSniReceived, Timeout), server.Output);
+        Assert.True(peer.WaitForHandshake(Timeout), $"{peer.Connection.Failure?.Message} {server.Output}");
+        Assert.True(server.WaitForOutput($"{OpenSslOutput.ServerSniReceived}\"{TestPki.SniServerName}\"", Timeout), server.Output);
+        Assert.Contains("Switching server context.", server.Output, StringComparison.Ordinal);
+        Assert.Equal(TestPki.SniServerName, peer.Connection.Info!.ServerName);
+        Assert.Equal(TestPki.SniServerName, peer.Connection.Info.PeerCertificate!.Subject.CommonName);
+    }
+
+    [Fact]
+    public void A_profile_server_name_the_server_does_not_expect_is_refused_so_the_name_is_checked_exactly()
+    {
+        // The other side of the check above: s_server sees exactly the profile's name, so a wrong one is refused.
+        using TlsProfile profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings { ServerName = "other.example.test" });
+        using OpenSslProcess server = StartServer(Pki.ServerEcCertificate, Pki.ServerEcKey,
+            "-servername", TestPki.SniServerName, "-servername_fatal", "-cert2", Pki.SniServerCertificate, "-key2", Pki.SniServerKey);
+        using SocketTlsPeer peer = OpenSslInterop.Connect(server, profile);
+
+        Assert.False(peer.WaitForHandshake(Timeout), server.Output);
+        Assert.True(server.WaitForOutput("final_server_name:callback failed", Timeout), server.Output);
     }
 
     [Fact]

@@ -106,7 +106,7 @@ public sealed class EngineConfigurationTests : NativeLeakCheck
     [SkippableFact]
     public void A_missing_dynamic_path_is_named()
     {
-        Skip.If(_token.MissingPackages is not null, _token.MissingPackages);
+        _token.RequirePackages();
         string config = _token.WriteEngineConfig(SoftHsmToken.Pin);
         File.WriteAllText(config, File.ReadAllText(config).Replace(_token.EnginePath, "/nonexistent/pkcs11.so", StringComparison.Ordinal));
 
@@ -121,9 +121,9 @@ public sealed class EngineConfigurationTests : NativeLeakCheck
     [SkippableFact]
     public void The_engine_stays_loaded_from_its_first_dynamic_path_and_another_path_is_refused()
     {
-        Skip.If(_token.MissingPackages is not null, _token.MissingPackages);
+        _token.RequirePackages();
         string symlink = Path.Combine(Path.GetDirectoryName(_token.EnginePath)!, "libpkcs11.so");
-        Skip.IfNot(File.Exists(symlink), $"{symlink} (a second name for the engine) is not installed");
+        Prerequisites.Require(File.Exists(symlink), $"{symlink} (a second name for the engine, from libengine-pkcs11-openssl) is not installed");
         using (OpenSslEngine.Load(new TlsEngineOptions { Engine = "pkcs11", EngineConfig = _token.WriteEngineConfig(SoftHsmToken.Pin), EngineAlgorithms = "NONE" }))
         {
         }
@@ -140,7 +140,7 @@ public sealed class EngineConfigurationTests : NativeLeakCheck
     [SkippableFact]
     public void A_control_command_the_engine_refuses_is_named_without_secret_values()
     {
-        Skip.If(_token.MissingPackages is not null, _token.MissingPackages);
+        _token.RequirePackages();
         string config = _token.WriteEngineConfig(SoftHsmToken.Pin, extraLines: "NO_SUCH_COMMAND = 42");
 
         var error = Assert.Throws<TlsEngineException>(() => OpenSslEngine.Load(new TlsEngineOptions { Engine = "pkcs11", EngineConfig = config }));

@@ -41,7 +41,7 @@ public sealed class EngineKeyTests : NativeLeakCheck
             new TlsEngineOptions { Engine = "pkcs11", EngineConfig = _token.WriteEngineConfig(pin), EngineAlgorithms = algorithms },
             logger)!;
 
-    private void SkipWithoutToken() => Skip.If(_token.MissingPackages is not null, _token.MissingPackages);
+    private void SkipWithoutToken() => _token.RequirePackages();
 
     /// <summary>A profile whose key is in the token that no test ever logs in to successfully.</summary>
     private TlsProfileSettings PinCheckServer(string? password) => new()

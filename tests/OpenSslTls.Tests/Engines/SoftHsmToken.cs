@@ -10,7 +10,7 @@ namespace OpenSslTls.Tests.Engines;
 /// generated inside its token and given a certificate from the test root CA. This process's <c>SOFTHSM2_CONF</c>
 /// points at that directory (never at the system configuration). When the Debian packages <c>softhsm2</c>,
 /// <c>libengine-pkcs11-openssl</c> or <c>opensc</c> are missing, <see cref="MissingPackages"/> says which, and the
-/// tests skip; CI installs them (.ci/run).
+/// tests skip (fail under ./build.sh test, which installs them: <see cref="Prerequisites"/>).
 /// <para>
 /// libp11's pkcs11 engine lives once per process and keeps its logins and its last PIN until the process exits, so
 /// tests that are about PINs use tokens no other test logs in to: <see cref="Label"/> (EC and RSA keys) serves the
@@ -43,6 +43,9 @@ public sealed partial class SoftHsmToken : IDisposable
     public const string RsaKeyLabel = "rsa-key";
 
     public const string ModulePath = "/usr/lib/softhsm/libsofthsm2.so";
+
+    /// <summary>Skips the running test when a package is missing (fails instead under ./build.sh test: <see cref="Prerequisites"/>).</summary>
+    public void RequirePackages() => Prerequisites.Require(MissingPackages is null, MissingPackages ?? string.Empty);
 
     public SoftHsmToken()
     {

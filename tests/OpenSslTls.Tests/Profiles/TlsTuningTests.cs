@@ -6,6 +6,7 @@ using static OpenSslTls.Interop.NativeMethods;
 using OpenSslTls.Errors;
 using OpenSslTls.Interop;
 using OpenSslTls.Profiles;
+using OpenSslTls.Connections;
 
 namespace OpenSslTls.Tests.Profiles;
 
@@ -28,26 +29,44 @@ public sealed unsafe class TlsTuningTests : NativeLeakCheck
         Assert.NotEqual(0UL, options & Ssl.SSL_OP_NO_COMPRESSION);
     }
 
-    [Theory]
-    [InlineData(1, true)]
-    [InlineData(0, false)]
-    public void Ssl_release_buffers_sets_or_clears_SSL_MODE_RELEASE_BUFFERS(int value, bool expected)
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Ssl_read_ahead_reads_a_burst_of_records_in_fewer_BIO_reads(bool native)
     {
-        using TlsProfile profile = Build(new TlsTuning { ReleaseBuffers = value });
+        Skip.IfNot(NativeIoShim.Loaded is not null || !native, NativeIoShim.Status);
+        const int Records = 20;
 
-        nint mode = Ssl.SSL_CTX_get_mode(profile.Context.Pointer);
+        // Without read-ahead libssl asks its BIO for each record's 5-byte header, then for the rest: two reads per
+        // record. With it, libssl asks for a whole buffer at once and finds every record of the burst in it.
+        long without = ServerBioReadsForBurst(readAhead: 0, native, Records);
+        long with = ServerBioReadsForBurst(readAhead: 1, native, Records);
 
-        Assert.Equal(expected, (mode & (nint)Ssl.SSL_MODE_RELEASE_BUFFERS) != 0);
+        Assert.True(without >= 2 * Records, $"read_ahead 0: {without} BIO reads for {Records} records");
+        Assert.True(with <= 2, $"read_ahead 1: {with} BIO reads for {Records} records in one burst (read_ahead 0: {without})");
     }
 
-    [Theory]
-    [InlineData(1, 1)]
-    [InlineData(0, 0)]
-    public void Ssl_read_ahead_reaches_the_context(int value, int expected)
+    /// <summary>The server's BIO reads while it decrypts <paramref name="records"/> small records that arrive together.</summary>
+    private static long ServerBioReadsForBurst(int readAhead, bool native, int records)
     {
-        using TlsProfile profile = Build(new TlsTuning { ReadAhead = value });
+        var engine = new SslEngineOptions { Io = native ? SslEngineIo.Shim : SslEngineIo.Managed };
+        using TlsProfile serverProfile = Build(new TlsTuning { ReadAhead = readAhead });
+        using TlsProfile clientProfile = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings());
+        using TlsConnection server = serverProfile.CreateConnection(NoConnectionObserver.Instance, engine);
+        using TlsConnection client = clientProfile.CreateConnection(NoConnectionObserver.Instance, engine, "localhost");
+        using var pair = new TlsPair(server, client);
+        Assert.True(pair.Handshake());
+        Assert.Equal(native, server.Engine is ShimSslEngine);
 
-        Assert.Equal(expected, (int)Ssl.SSL_CTX_get_read_ahead(profile.Context.Pointer));
+        long before = server.Engine.BioReadCalls;
+        for (int i = 0; i < records; i++)
+        {
+            pair.ClientSend(new byte[100]);
+        }
+
+        pair.Pump();
+        Assert.Equal(records * 100, pair.ServerReceived.WrittenCount);
+        return server.Engine.BioReadCalls - before;
     }
 
     [Fact]

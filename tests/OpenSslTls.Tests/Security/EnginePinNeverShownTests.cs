@@ -40,7 +40,7 @@ public sealed class EnginePinNeverShownTests : NativeLeakCheck
     [SkippableFact]
     public void Right_and_wrong_PINs_never_reach_logs_exceptions_or_admin_views()
     {
-        Skip.If(_token.MissingPackages is not null, _token.MissingPackages);
+        _token.RequirePackages();
         var collector = new FakeLogCollector();
         using var factory = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(collector)).SetMinimumLevel(LogLevel.Trace));
         var host = new TlsModuleHostOptions { LoggerFactory = factory };

@@ -113,26 +113,19 @@ public sealed partial class AdminCommandTests : IDisposable
     [SkippableFact]
     public async Task Check_of_the_shared_fixtures_reports_their_errors_with_file_and_line()
     {
-        string? fixtures = RepositoryPaths.SharedFixtures;
-        Skip.If(fixtures is null || !Directory.Exists(fixtures), "shared fixtures not present");
         foreach (string name in new[] { "kamailio-tls-doc-sample.cfg.txt", "kamailio-tls-doc-verify_client.cfg.txt" })
         {
-            string file = Path.Combine(fixtures!, name);
-            Skip.IfNot(File.Exists(file), $"{name} not present");
+            string file = Prerequisites.SharedFixture(name);
             (int exit, string output, _) = await CheckAsync(file);
             // The docbook samples have literal "..." lines, which are errors.
             Assert.Equal(ExitCodes.Failure, exit);
             Assert.Contains($"{name}:1:1: ", output, StringComparison.Ordinal);
         }
 
-        string kamailio = Path.Combine(fixtures!, "kamailio-tls.cfg");
-        if (File.Exists(kamailio))
-        {
-            (int exit, string output, _) = await CheckAsync(kamailio);
-            // It parses; its certificates are not on this machine, which check reports too.
-            Assert.Contains("[server:default]", output, StringComparison.Ordinal);
-            Assert.Equal(File.Exists("/usr/local/etc/kamailio/kamailio-selfsigned.pem") ? ExitCodes.Success : ExitCodes.Failure, exit);
-        }
+        // It parses; its certificates are not on this machine, which check reports too.
+        (int kamailioExit, string kamailioOutput, _) = await CheckAsync(Prerequisites.SharedFixture("kamailio-tls.cfg"));
+        Assert.Contains("[server:default]", kamailioOutput, StringComparison.Ordinal);
+        Assert.Equal(File.Exists("/usr/local/etc/kamailio/kamailio-selfsigned.pem") ? ExitCodes.Success : ExitCodes.Failure, kamailioExit);
     }
 
     [SkippableFact]

@@ -33,8 +33,12 @@ internal sealed class EndpointProcess : IDisposable
     }
 
     /// <summary>Starts <c>openssltls args…</c>.</summary>
-    public static EndpointProcess Start(params string[] args)
+    public static EndpointProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts <c>openssltls args…</c> with <paramref name="environment"/> added to this process's environment.</summary>
+    public static EndpointProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
+        ArgumentNullException.ThrowIfNull(environment);
         var start = new ProcessStartInfo(DotnetHost)
         {
             UseShellExecute = false,
@@ -42,6 +46,11 @@ internal sealed class EndpointProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(ProgramPath);
         foreach (string arg in args)
         {
