@@ -23,7 +23,7 @@ public sealed record TlsClientOverride
     /// <summary>
     /// The SNI to send, also matched against the profiles' server_name when no server_id chooses one. A DNS host name
     /// (ASCII letters, digits, hyphens and underscores in dot-separated labels of at most 63 characters, at most 255 in
-    /// all, one trailing dot allowed): not an IP address, which RFC 6066 forbids in SNI. Null or empty: none.
+    /// all, no trailing dot): not an IP address, which RFC 6066 forbids in SNI. Null or empty: none.
     /// </summary>
     public string? ServerName
     {
@@ -55,13 +55,17 @@ public sealed record TlsClientOverride
             return "an IP address is not a valid SNI host name (RFC 6066 §3); leave the server name unset for an address";
         }
 
-        string host = name.EndsWith('.') ? name[..^1] : name;
-        if (host.Length == 0 || name.Length > MaxServerNameLength)
+        if (name.Length > MaxServerNameLength)
         {
-            return $"a host name has 1 to {MaxServerNameLength} characters";
+            return $"a host name has at most {MaxServerNameLength} characters";
         }
 
-        foreach (string label in host.Split('.'))
+        if (name.EndsWith('.'))
+        {
+            return "SNI carries the name without its trailing dot (RFC 6066 §3)";
+        }
+
+        foreach (string label in name.Split('.'))
         {
             if (label.Length is 0 or > 63)
             {
