@@ -1,3 +1,4 @@
+using System.Globalization;
 using OpenSslTls.Interop;
 using OpenSslTls.OpenSsl;
 using OpenSslTls.Profiles;
@@ -294,6 +295,47 @@ public sealed class TlsModuleOptions
         && ConfigValues.IsKeylogPeer(peer) && System.Net.IPEndPoint.TryParse(peer.AsSpan(4), out System.Net.IPEndPoint? endPoint)
             ? endPoint
             : null;
+
+    /// <summary>
+    /// The parameters that are set but have no effect here, each with the reason: <c>keylog_mode</c> without bits 1 and 2,
+    /// <c>xavp_cfg</c> (no script engine: see <see cref="OpenSslTls.Profiles.TlsClientOverride"/>), <c>provider_quirks</c>,
+    /// <c>provider_quirks_config</c> and <c>init_mode</c>.
+    /// </summary>
+    public IReadOnlyList<TlsParameterNote> IneffectiveParameters()
+    {
+        List<TlsParameterNote> notes = [];
+        if (KeylogMode != 0 && !KeyLogActive)
+        {
+            notes.Add(new("keylog_mode", KeylogMode.ToString(CultureInfo.InvariantCulture),
+                "key logging needs bits 1 (initialise) and 2 (active) as in Kamailio, so nothing is logged"));
+        }
+
+        if (!string.IsNullOrEmpty(XavpConfig))
+        {
+            notes.Add(new("xavp_cfg", XavpConfig,
+                "there is no script engine to set $xavp attributes; pass server_name/server_id per connection with TlsClientOverride (TlsModule.OpenConnection)"));
+        }
+
+        if (ProviderQuirks)
+        {
+            notes.Add(new("provider_quirks", "1",
+                "it re-creates a provider in each forked Kamailio worker; this one process loads providers once, which needs no quirk"));
+        }
+
+        if (!string.IsNullOrEmpty(ProviderQuirksConfig))
+        {
+            notes.Add(new("provider_quirks_config", ProviderQuirksConfig,
+                "it is read only by provider_quirks; providers come from openssl.cnf (OPENSSL_CONF)"));
+        }
+
+        if (InitMode != 0)
+        {
+            notes.Add(new("init_mode", InitMode.ToString(CultureInfo.InvariantCulture),
+                "its bits (memory-function locking, fork preparation) are no-ops in Kamailio with OpenSSL 3 and have nothing to act on in one process"));
+        }
+
+        return notes;
+    }
 
     // Kamailio installs the callback on bit 1 and writes anything only while bit 2 is set.
     private bool KeyLogActive => (KeylogMode & 3) == 3;

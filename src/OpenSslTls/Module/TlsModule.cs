@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -538,34 +537,9 @@ public sealed partial class TlsModule : IDisposable
             LogKeylog(_logger, "the log (tlskeylog: lines)");
         }
 
-        if (options.KeylogMode != 0 && (options.KeylogMode & 3) != 3)
+        foreach (TlsParameterNote note in options.IneffectiveParameters())
         {
-            LogParameterInert(_logger, "keylog_mode", options.KeylogMode.ToString(CultureInfo.InvariantCulture),
-                "key logging needs bits 1 (initialise) and 2 (active) as in Kamailio, so nothing is logged");
-        }
-
-        if (!string.IsNullOrEmpty(options.XavpConfig))
-        {
-            LogParameterInert(_logger, "xavp_cfg", options.XavpConfig,
-                "there is no script engine to set $xavp attributes; pass server_name/server_id per connection with TlsClientOverride (TlsModule.OpenConnection)");
-        }
-
-        if (options.ProviderQuirks)
-        {
-            LogParameterInert(_logger, "provider_quirks", "1",
-                "it re-creates a provider in each forked Kamailio worker; this one process loads providers once, which needs no quirk");
-        }
-
-        if (!string.IsNullOrEmpty(options.ProviderQuirksConfig))
-        {
-            LogParameterInert(_logger, "provider_quirks_config", options.ProviderQuirksConfig,
-                "it is read only by provider_quirks; providers come from openssl.cnf (OPENSSL_CONF)");
-        }
-
-        if (options.InitMode != 0)
-        {
-            LogParameterInert(_logger, "init_mode", options.InitMode.ToString(CultureInfo.InvariantCulture),
-                "its bits (memory-function locking, fork preparation) are no-ops in Kamailio with OpenSSL 3 and have nothing to act on in one process");
+            LogParameterInert(_logger, note.Parameter, note.Value, note.Reason);
         }
     }
 
