@@ -76,6 +76,11 @@ internal static partial class CheckCommand
             OpenSslRuntime.Initialize(runtimeOptions);
             using TlsProfileSet set = TlsProfileSet.Load(options);
             await PrintProfilesAsync(set.Definitions, output).ConfigureAwait(false);
+            foreach (TlsParameterNote note in options.IneffectiveParameters())
+            {
+                // Not errors (Kamailio accepts them too), but never silently ignored.
+                await output.WriteLineAsync("note: " + note).ConfigureAwait(false);
+            }
         }
         catch (TlsConfigurationException e)
         {

@@ -7,6 +7,7 @@ using OpenSslTls.SipEndpoint.Sip;
 using OpenSslTls.Configuration;
 using OpenSslTls.Errors;
 using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.SipEndpoint.Cli;
 
@@ -34,6 +35,12 @@ internal static class SendCommand
         try
         {
             return await SendAsync(settings, output, stop).ConfigureAwait(false);
+        }
+        catch (CommandLineException e)
+        {
+            // An option the loaded configuration contradicts (--server-id naming no profile).
+            await errors.WriteLineAsync($"openssltls send: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Usage;
         }
         catch (TlsConfigurationException e)
         {
@@ -77,7 +84,7 @@ internal static class SendCommand
         EndPoint endpoint = isAddress ? new IPEndPoint(address!, settings.Port) : new DnsEndPoint(settings.Host, settings.Port);
 
         // Like s_client, send the host as SNI only when it is a name; an IP address is not a valid SNI (RFC 6066 §3).
-        string? serverName = settings.ServerName ?? (isAddress ? null : settings.Host);
+        TlsClientOverride overrides = settings.Override;
         var events = new List<string>();
         void Collect(string line)
         {
@@ -95,6 +102,16 @@ internal static class SendCommand
 
         void OnFailed(object? sender, TlsConnectionEventArgs e) => Collect($"event {e.EventName}: {e.Error?.Message}");
 
+        // Kamailio falls back to the address match for a server_id no profile has; a command line asking for one by
+        // name means that profile, so a typo is an error here rather than a connection on another profile.
+        if (overrides.ServerId is { } serverId
+            && !module.Profiles.Profiles.Any(p => p.Role == TlsRole.Client && string.Equals(p.Settings.ServerId, serverId, StringComparison.OrdinalIgnoreCase)))
+        {
+            string known = string.Join(", ", module.Profiles.Profiles.Where(p => p.Role == TlsRole.Client && !string.IsNullOrEmpty(p.Settings.ServerId))
+                .Select(p => $"{p.Settings.ServerId} ({p.Label})"));
+            throw new CommandLineException($"--server-id '{serverId}': no [client:...] profile has this server_id ({(known.Length == 0 ? "none has one" : "there are: " + known)})");
+        }
+
         module.OutboundConnectionEstablished += OnOutbound;
         module.HandshakeFailed += OnFailed;
         SipTlsClient client;
@@ -102,7 +119,7 @@ internal static class SendCommand
         {
             using var connectLimit = CancellationTokenSource.CreateLinkedTokenSource(stop);
             connectLimit.CancelAfter(settings.Timeout);
-            client = await SipTlsClient.ConnectAsync(endpoint, remote => module.OpenConnection(remote, serverName, settings.ServerId), connectLimit.Token).ConfigureAwait(false);
+            client = await SipTlsClient.ConnectAsync(endpoint, remote => module.OpenConnection(remote, overrides), connectLimit.Token).ConfigureAwait(false);
         }
         catch (SocketException e)
         {

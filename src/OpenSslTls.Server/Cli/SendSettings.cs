@@ -1,4 +1,5 @@
 using System.Globalization;
+using OpenSslTls.Profiles;
 using OpenSslTls.SipEndpoint.Hosting;
 
 namespace OpenSslTls.SipEndpoint.Cli;
@@ -32,6 +33,16 @@ internal sealed record SendSettings
     /// <summary>The server_id choosing a <c>[client:…]</c> profile (--server-id).</summary>
     public string? ServerId { get; init; }
 
+    /// <summary>
+    /// The per-connection override Kamailio takes from the <c>xavp_cfg</c> attributes: --server-name (else HOST when it
+    /// is a valid host name; an IP address is not a valid SNI, RFC 6066 §3) and --server-id.
+    /// </summary>
+    public TlsClientOverride Override => new()
+    {
+        ServerName = ServerName ?? (TlsClientOverride.ServerNameProblem(Host) is null ? Host : null),
+        ServerId = ServerId,
+    };
+
     /// <summary>The configuration files (--modparams, --appsettings, --tls-cfg).</summary>
     public TlsOptionsSources Sources { get; init; } = new();
 
@@ -64,18 +75,30 @@ internal sealed record SendSettings
             throw new CommandLineException("--verify needs --ca-list: the CAs the server's certificate must chain to");
         }
 
+        string? serverName = parsed.Single("--server-name");
+        if (serverName is not null && TlsClientOverride.ServerNameProblem(serverName) is { } nameProblem)
+        {
+            throw new CommandLineException($"--server-name '{serverName}': {nameProblem}");
+        }
+
+        string? serverId = parsed.Single("--server-id");
+        if (serverId is not null && (serverId.Length == 0 || serverId.Any(char.IsControl)))
+        {
+            throw new CommandLineException($"--server-id '{serverId.ReplaceLineEndings(" ")}': expected the server_id of a [client:...] profile (not empty, no control characters)");
+        }
+
         return new SendSettings
         {
             Host = host,
             Port = port,
-            ServerName = parsed.Single("--server-name"),
+            ServerName = serverName,
             Count = PositiveInteger(parsed.Single("--count"), "--count", 1, 1_000_000),
             Certificate = certificate,
             PrivateKey = privateKey,
             CaList = caList,
             Verify = verify,
             Timeout = TimeSpan.FromSeconds(PositiveInteger(parsed.Single("--timeout"), "--timeout", 10, 3600)),
-            ServerId = parsed.Single("--server-id"),
+            ServerId = serverId,
             Sources = TlsOptionsSources.From(parsed),
         };
     }

@@ -62,13 +62,15 @@ internal static class UsageText
 
         options:
           --count N                 how many OPTIONS to send, one after another (default 1)
-          --server-name NAME        SNI to send (default: HOST when it is a name, none for an IP address)
+          --server-name NAME        SNI to send, also matched against the client profiles' server_name (default:
+                                    HOST when it is a name, none for an IP address); a host name, not an IP address
           --certificate FILE        client certificate; with --private-key
           --private-key FILE
           --ca-list FILE            CAs the server's certificate must chain to (with --verify)
           --verify                  fail unless the server's certificate verifies against --ca-list
           --timeout SECONDS         for connecting and for each reply (default 10)
-          --server-id ID            choose the [client:...] profile with this server_id
+          --server-id ID            choose the [client:...] profile with this server_id (an error when none has
+                                    it); with --server-name, what Kamailio's xavp_cfg attributes set per connection
           --modparams FILE, --appsettings FILE, --tls-cfg FILE|DIR   as for serve (client profiles; a tls.cfg
                                     needs no [server:default] here)
           -h, --help                this text

@@ -23,7 +23,9 @@ internal static class ModuleParameters
         Path("certificate", o => o.Certificate, (o, v) => o.Certificate = v),
         Path("private_key", o => o.PrivateKey, (o, v) => o.PrivateKey = v),
         Text("private_key_password", o => o.PrivateKeyPassword, (o, v) => o.PrivateKeyPassword = v),
-        ModuleParameter.Integer("key_password_mode", o => o.KeyPasswordMode, (o, v) => o.KeyPasswordMode = v, v => Range("key_password_mode", v, 0, 1)),
+        ModuleParameter.Integer("key_password_mode", o => o.KeyPasswordMode, (o, v) => o.KeyPasswordMode = v, v => v == 1
+            ? "key_password_mode 1 (ask for the key password on the terminal at start-up) is not supported: a library or service has no terminal to ask on; set private_key_password (modparam or per profile) and use mode 0"
+            : Range("key_password_mode", v, 0, 0)),
         Path("ca_list", o => o.CaList, (o, v) => o.CaList = v),
         Path("ca_path", o => o.CaPath, (o, v) => o.CaPath = v),
         Path("crl", o => o.Crl, (o, v) => o.Crl = v),

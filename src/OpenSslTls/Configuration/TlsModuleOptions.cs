@@ -1,3 +1,4 @@
+using System.Globalization;
 using OpenSslTls.Interop;
 using OpenSslTls.OpenSsl;
 using OpenSslTls.Profiles;
@@ -51,8 +52,9 @@ public sealed class TlsModuleOptions
     public string? PrivateKeyPassword { get; set; }
 
     /// <summary>
-    /// <c>key_password_mode</c>: 0 = password from the configuration, 1 = interactive prompt. Range-checked; not wired
-    /// yet (a library has no terminal to prompt on, so only 0 behaves).
+    /// <c>key_password_mode</c>: 0 = password from the configuration (<see cref="PrivateKeyPassword"/> or the profile's
+    /// private_key_password). Kamailio's 1 (prompt on the terminal at start-up) is refused by <see cref="Validate"/>:
+    /// a library or service has no terminal to ask on.
     /// </summary>
     public int KeyPasswordMode { get; set; }
 
@@ -171,7 +173,12 @@ public sealed class TlsModuleOptions
     /// </summary>
     public string? Config { get; set; }
 
-    /// <summary><c>xavp_cfg</c>: name of the script XAVP carrying server_name/server_id. Kept; not wired yet (callers pass them to selection directly).</summary>
+    /// <summary>
+    /// <c>xavp_cfg</c>: in Kamailio, the script XAVP whose <c>server_name</c> and <c>server_id</c> attributes override,
+    /// per outgoing connection, the SNI sent and the client profile chosen. There is no script engine here: accepted
+    /// (and noted in the log at start-up) for configuration compatibility; the same override is passed per connection as
+    /// a <see cref="OpenSslTls.Profiles.TlsClientOverride"/> to <c>TlsModule.OpenConnection</c>.
+    /// </summary>
     public string? XavpConfig { get; set; }
 
     /// <summary>
@@ -196,26 +203,30 @@ public sealed class TlsModuleOptions
     /// <summary><c>engine_algorithms</c>: methods the engine provides by default, <c>ALL</c> by default (as Kamailio's code). See <see cref="ToEngineOptions"/>.</summary>
     public string EngineAlgorithms { get; set; } = "ALL";
 
-    /// <summary><c>provider_quirks</c> (boolean; as a modparam 0 is off and any other integer on): reload the provider per worker. Kept; not wired yet (one process needs no quirk).</summary>
+    /// <summary>
+    /// <c>provider_quirks</c> (boolean; as a modparam 0 is off and any other integer on): in Kamailio, re-create the provider in a fresh library context in each forked worker
+    /// (multi-process mode). One .NET process loads providers once, so 1 has no effect; accepted and noted in the log at start-up.
+    /// </summary>
     public bool ProviderQuirks { get; set; }
 
-    /// <summary><c>provider_quirks_config</c>: file with the provider quirks section. Kept; not wired yet.</summary>
+    /// <summary><c>provider_quirks_config</c>: the provider section file <see cref="ProviderQuirks"/> reads; no effect here (noted in the log at start-up).</summary>
     public string? ProviderQuirksConfig { get; set; }
 
-    /// <summary><c>init_mode</c> (bits 0 and 1): no-ops in current Kamailio. Range-checked; not wired.</summary>
+    /// <summary><c>init_mode</c> (bits 0 and 1): no-ops in Kamailio with OpenSSL 3; range-checked, no effect here (noted in the log at start-up).</summary>
     public int InitMode { get; set; }
 
     /// <summary>
-    /// <c>keylog_mode</c>: bit mask of 1 (install), 2 (active), 4 (log), 8 (append to <see cref="KeylogFile"/>),
-    /// 16 (send to <see cref="KeylogPeer"/>), 1024 (filter). Default 0. <c>TlsModule</c> acts on bits 1 and 8;
-    /// the others are range-checked and kept.
+    /// <c>keylog_mode</c>: bit mask of 1 (install the key-log callback), 2 (active: without it nothing is logged),
+    /// 4 (log each line at information level), 8 (append to <see cref="KeylogFile"/>), 16 (send each line as a UDP
+    /// datagram to <see cref="KeylogPeer"/>), 1024 (only the six labels of Kamailio's documentation). Default 0. As in
+    /// Kamailio, a destination needs bits 1 and 2 as well (e.g. 11 = file, 19 = UDP peer, 15 = log and file).
     /// </summary>
     public int KeylogMode { get; set; }
 
     /// <summary><c>keylog_file</c>: NSS key log file (needed with <see cref="KeylogMode"/> bit 8).</summary>
     public string? KeylogFile { get; set; }
 
-    /// <summary><c>keylog_peer</c>: <c>udp:ip:port</c> to send key log lines to (needed with bit 16). Validated; not wired yet.</summary>
+    /// <summary><c>keylog_peer</c>: <c>udp:ip:port</c> (IPv6 in brackets) to send key log lines to (needed with <see cref="KeylogMode"/> bit 16).</summary>
     public string? KeylogPeer { get; set; }
 
     /// <summary>Throws <see cref="TlsConfigurationException"/> listing every parameter out of its range, by Kamailio name.</summary>
@@ -276,15 +287,69 @@ public sealed class TlsModuleOptions
         SessionId = SessionId,
         Renegotiation = Renegotiation,
         KeyLogFile = KeyLogPath,
+        KeyLogPeer = KeyLogPeerEndPoint,
+        KeyLogToLog = KeyLogActive && (KeylogMode & 4) != 0,
+        KeyLogFilter = (KeylogMode & 1024) != 0,
         MaxClientHelloBytes = MaxClientHelloBytes,
     };
 
     /// <summary>
-    /// The resolved <c>keylog_file</c> when <c>keylog_mode</c> has bits 1 (install the callback) and 8 (append to the
-    /// file), as in Kamailio; else null.
+    /// The resolved <c>keylog_file</c> when <c>keylog_mode</c> has bits 1 (install the callback), 2 (active) and 8
+    /// (append to the file), as in Kamailio; else null.
     /// </summary>
     public string? KeyLogPath =>
-        KeylogFile is { Length: > 0 } file && (KeylogMode & 1) != 0 && (KeylogMode & 8) != 0 ? ResolvePath(file) : null;
+        KeylogFile is { Length: > 0 } file && KeyLogActive && (KeylogMode & 8) != 0 ? ResolvePath(file) : null;
+
+    /// <summary>The <c>keylog_peer</c> address when <c>keylog_mode</c> has bits 1, 2 and 16, as in Kamailio; else null.</summary>
+    public System.Net.IPEndPoint? KeyLogPeerEndPoint =>
+        KeylogPeer is { Length: > 4 } peer && KeyLogActive && (KeylogMode & 16) != 0
+        && ConfigValues.IsKeylogPeer(peer) && System.Net.IPEndPoint.TryParse(peer.AsSpan(4), out System.Net.IPEndPoint? endPoint)
+            ? endPoint
+            : null;
+
+    /// <summary>
+    /// The parameters that are set but have no effect here, each with the reason: <c>keylog_mode</c> without bits 1 and 2,
+    /// <c>xavp_cfg</c> (no script engine: see <see cref="OpenSslTls.Profiles.TlsClientOverride"/>), <c>provider_quirks</c>,
+    /// <c>provider_quirks_config</c> and <c>init_mode</c>.
+    /// </summary>
+    public IReadOnlyList<TlsParameterNote> IneffectiveParameters()
+    {
+        List<TlsParameterNote> notes = [];
+        if (KeylogMode != 0 && !KeyLogActive)
+        {
+            notes.Add(new("keylog_mode", KeylogMode.ToString(CultureInfo.InvariantCulture),
+                "key logging needs bits 1 (initialise) and 2 (active) as in Kamailio, so nothing is logged"));
+        }
+
+        if (!string.IsNullOrEmpty(XavpConfig))
+        {
+            notes.Add(new("xavp_cfg", XavpConfig,
+                "there is no script engine to set $xavp attributes; pass server_name/server_id per connection with TlsClientOverride (TlsModule.OpenConnection)"));
+        }
+
+        if (ProviderQuirks)
+        {
+            notes.Add(new("provider_quirks", "1",
+                "it re-creates a provider in each forked Kamailio worker; this one process loads providers once, which needs no quirk"));
+        }
+
+        if (!string.IsNullOrEmpty(ProviderQuirksConfig))
+        {
+            notes.Add(new("provider_quirks_config", ProviderQuirksConfig,
+                "it is read only by provider_quirks; providers come from openssl.cnf (OPENSSL_CONF)"));
+        }
+
+        if (InitMode != 0)
+        {
+            notes.Add(new("init_mode", InitMode.ToString(CultureInfo.InvariantCulture),
+                "its bits (memory-function locking, fork preparation) are no-ops in Kamailio with OpenSSL 3 and have nothing to act on in one process"));
+        }
+
+        return notes;
+    }
+
+    // Kamailio installs the callback on bit 1 and writes anything only while bit 2 is set.
+    private bool KeyLogActive => (KeylogMode & 3) == 3;
 
     /// <summary>New runtime parameters holding <c>connection_timeout</c>, <c>send_close_notify</c> and the queue limits.</summary>
     public TlsRuntimeParameters CreateRuntimeParameters()

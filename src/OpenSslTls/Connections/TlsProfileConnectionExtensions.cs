@@ -59,6 +59,22 @@ public static class TlsProfileConnectionExtensions
         return profiles.SelectClient(remote, serverName, serverId).CreateConnection(serverName, resumeSession, certificateValidation: certificateValidation);
     }
 
+    /// <summary>
+    /// A client connection to <paramref name="remote"/> with Kamailio's per-connection <c>xavp_cfg</c> override: the
+    /// profile <see cref="TlsProfileSet.SelectClient"/> picks for <see cref="TlsClientOverride.ServerId"/> and
+    /// <see cref="TlsClientOverride.ServerName"/>, which is also sent as SNI (else the profile's server_name).
+    /// </summary>
+    public static TlsConnection CreateClientConnection(
+        this TlsProfileSet profiles,
+        IPEndPoint remote,
+        TlsClientOverride overrides,
+        TlsSession? resumeSession = null,
+        TlsCertificateValidationCallback? certificateValidation = null)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        return profiles.CreateClientConnection(remote, overrides.ServerName, overrides.ServerId, resumeSession, certificateValidation);
+    }
+
     /// <summary>As the public overload, watched by <paramref name="observer"/>, on the engine <paramref name="engine"/> describes.</summary>
     internal static TlsConnection CreateConnection(
         this TlsProfile profile,

@@ -26,12 +26,9 @@ internal static unsafe class SslContextNative
 
     internal static int GetMinProtocol(SafeSslContextHandle context) => (int)Ssl.SSL_CTX_get_min_proto_version(context.Pointer);
 
-    /// <summary>
-    /// Makes the context append its secrets to the key log <paramref name="path"/> (<see cref="KeyLogWriter"/>), opened by
-    /// <paramref name="open"/> unless a live context already logs there.
-    /// </summary>
-    internal static void InstallKeyLog(SafeSslContextHandle context, string path, Func<string, FileStream> open) =>
-        KeyLogWriter.Install(context, path, open);
+    /// <summary>Makes the context hand its key-log lines to <paramref name="target"/> (<see cref="KeyLogCallback"/>).</summary>
+    internal static void InstallKeyLog(SafeSslContextHandle context, IKeyLogTarget target) =>
+        KeyLogCallback.Install(context, target);
 
     /// <summary>Installs the SNI callback that lets a server connection switch profile (<see cref="ServerNameSwitch"/>).</summary>
     internal static void InstallServerNameSwitch(SafeSslContextHandle context) => ServerNameSwitch.Install(context.Pointer);

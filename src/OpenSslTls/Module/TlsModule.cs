@@ -114,8 +114,6 @@ public sealed partial class TlsModule : IDisposable
         // rand_engine must be chosen before anything draws random bytes; the engine before any /engine: key is read.
         OpenSslRandom.Configure(options.RandEngine);
         OpenSslEngine? engine = OpenSslEngine.Load(options.ToEngineOptions(), logger);
-        // The key log is this module's own: every context of its profile sets logs to options.KeyLogPath (TlsTuning).
-        string? keylog = options.KeyLogPath;
         TlsProfileSet profiles;
         try
         {
@@ -128,10 +126,8 @@ public sealed partial class TlsModule : IDisposable
         }
 
         var module = new TlsModule(options, runtime, profiles, host, engine, eventCallback);
-        if (keylog is not null)
-        {
-            module.LogKeylogEnabled(keylog);
-        }
+        // The key log is this module's own: every context of its profile sets logs where options.ToTuning() says.
+        module.LogParameterNotes(options);
 
         return module;
     }
@@ -167,6 +163,19 @@ public sealed partial class TlsModule : IDisposable
             (generation, record) => generation.Profiles.SelectClient(remote, serverName, serverId).CreateConnection(record, SslEngineOptions.Default, serverName, resumeSession),
             local,
             remote);
+    }
+
+    /// <summary>
+    /// A connection to open towards <paramref name="remote"/> with the per-connection override Kamailio takes from the
+    /// <c>xavp_cfg</c> attributes: the client profile by <see cref="TlsClientOverride.ServerId"/>, else by address (and
+    /// <see cref="TlsClientOverride.ServerName"/>), else <c>[client:default]</c>; the SNI sent is
+    /// <see cref="TlsClientOverride.ServerName"/> (else the chosen profile's server_name). <paramref name="local"/> is
+    /// the socket's local address when known (for <see cref="List"/>), <paramref name="resumeSession"/> a session to offer.
+    /// </summary>
+    public TlsConnection OpenConnection(IPEndPoint remote, TlsClientOverride overrides, IPEndPoint? local = null, TlsSession? resumeSession = null)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        return OpenConnection(remote, overrides.ServerName, overrides.ServerId, local, resumeSession);
     }
 
     /// <summary>
@@ -525,7 +534,33 @@ public sealed partial class TlsModule : IDisposable
         return new TlsReloadResult(false, Volatile.Read(ref _current).Number, errors);
     }
 
-    private void LogKeylogEnabled(string file) => LogKeylog(_logger, file);
+    /// <summary>
+    /// Says at start-up what the module parameters that act outside OpenSSL do here, so none is silently ignored: where
+    /// the key log goes (or why nothing is logged despite keylog_mode), and the parameters that have no effect in one
+    /// .NET process (xavp_cfg, provider_quirks, provider_quirks_config, init_mode).
+    /// </summary>
+    private void LogParameterNotes(TlsModuleOptions options)
+    {
+        if (options.KeyLogPath is { } file)
+        {
+            LogKeylog(_logger, file);
+        }
+
+        if (options.KeyLogPeerEndPoint is { } peer)
+        {
+            LogKeylog(_logger, "udp:" + peer);
+        }
+
+        if ((options.KeylogMode & 3) == 3 && (options.KeylogMode & 4) != 0)
+        {
+            LogKeylog(_logger, "the log (tlskeylog: lines)");
+        }
+
+        foreach (TlsParameterNote note in options.IneffectiveParameters())
+        {
+            LogParameterInert(_logger, note.Parameter, note.Value, note.Reason);
+        }
+    }
 
     [LoggerMessage(EventId = 10, Message = "TLS connection {Id} ({Role}) with {Remote}: {Protocol} {Cipher} ({Bits} bits), SNI {ServerName}, peer subject {Subject}, issuer {Issuer}, verify: {Verify}")]
     private static partial void LogEstablished(ILogger logger, LogLevel level, long id, TlsRole role, string? remote, string protocol, string cipher, int bits, string? serverName, string? subject, string? issuer, string verify);
@@ -550,4 +585,7 @@ public sealed partial class TlsModule : IDisposable
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "TLS key logging is ON: session secrets are written to {File}; anyone who can read it can decrypt captured traffic")]
     private static partial void LogKeylog(ILogger logger, string file);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Information, Message = "{Parameter}={Value} has no effect here: {Reason}")]
+    private static partial void LogParameterInert(ILogger logger, string parameter, string value, string reason);
 }

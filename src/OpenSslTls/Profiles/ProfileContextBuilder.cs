@@ -509,21 +509,39 @@ internal sealed partial class ProfileContextBuilder
     }
 
     /// <summary>A step OpenSSL refused: the failure carries what OpenSSL queued for it.</summary>
-    /// <summary>keylog_file: every context of a module appends to the module's own file (none: no callback at all).</summary>
+    /// <summary>
+    /// keylog_mode: every context of a module sends its key-log lines to the module's destinations (file, UDP peer,
+    /// log); none: no callback at all.
+    /// </summary>
     private void InstallKeyLog(SafeSslContextHandle ctx)
     {
-        if (_tuning.KeyLogFile is not { Length: > 0 } path)
+        if (!KeyLogSink.IsWanted(_tuning))
         {
             return;
         }
 
+        KeyLogSink sink;
         try
         {
-            SslContextNative.InstallKeyLog(ctx, path, KeyLogFileOpener.Open);
+            sink = KeyLogSink.Create(_tuning, _logger);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw Invalid("keylog_file", $"cannot use '{path}': {e.Message}");
+            throw Invalid("keylog_file", $"cannot use '{_tuning.KeyLogFile}': {e.Message}");
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw Invalid("keylog_peer", $"cannot send to udp:{_tuning.KeyLogPeer}: {e.Message}");
+        }
+
+        try
+        {
+            SslContextNative.InstallKeyLog(ctx, sink);
+        }
+        catch
+        {
+            sink.OnExDataReleased();
+            throw;
         }
     }
 

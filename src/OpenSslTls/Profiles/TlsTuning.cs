@@ -51,10 +51,29 @@ public sealed record TlsTuning
 
     /// <summary>
     /// The NSS key log file every context built with this tuning appends its session secrets to (Kamailio's
-    /// <c>keylog_file</c> with <c>keylog_mode</c> bits 1 and 8), or null for none. Created with mode 0600; a profile fails
-    /// to build when the file exists as a symbolic link, with group or other permission bits, or owned by another user.
+    /// <c>keylog_file</c> with <c>keylog_mode</c> bits 1, 2 and 8), or null for none. Created with mode 0600; a profile
+    /// fails to build when the file exists as a symbolic link, with group or other permission bits, or owned by another user.
     /// </summary>
     public string? KeyLogFile { get; init; }
+
+    /// <summary>
+    /// Where every context built with this tuning sends its key-log lines, one UDP datagram per line without the newline
+    /// (Kamailio's <c>keylog_peer</c> with <c>keylog_mode</c> bits 1, 2 and 16), or null for nowhere.
+    /// </summary>
+    public System.Net.IPEndPoint? KeyLogPeer { get; init; }
+
+    /// <summary>
+    /// Whether every key-log line is also logged, at information level as <c>tlskeylog: LINE</c> (Kamailio's
+    /// <c>keylog_mode</c> bit 4, logged at NOTICE). The log then holds session secrets.
+    /// </summary>
+    public bool KeyLogToLog { get; init; }
+
+    /// <summary>
+    /// Whether only the lines labelled CLIENT_RANDOM, CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
+    /// EXPORTER_SECRET, CLIENT_TRAFFIC_SECRET_0 or SERVER_TRAFFIC_SECRET_0 are logged (Kamailio's <c>keylog_mode</c>
+    /// bit 1024, as its documentation describes it). Applies to every destination.
+    /// </summary>
+    public bool KeyLogFilter { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first parameter outside its range.</summary>
     public void Validate()

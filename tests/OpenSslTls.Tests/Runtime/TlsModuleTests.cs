@@ -450,7 +450,7 @@ public sealed class TlsModuleTests : NativeLeakCheck
         using var config = new TlsConfigFile();
         config.WriteDefault();
         string keylog = Path.Combine(config.Directory, "keys.log");
-        using (TlsModule module = TlsModule.Create(config.Options(o => { o.KeylogMode = 1 | 8; o.KeylogFile = keylog; })))
+        using (TlsModule module = TlsModule.Create(config.Options(o => { o.KeylogMode = 1 | 2 | 8; o.KeylogFile = keylog; })))
         using (Connect(module))
         {
         }

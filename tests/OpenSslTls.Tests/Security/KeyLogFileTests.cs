@@ -4,6 +4,7 @@ using OpenSslTls.Connections;
 using OpenSslTls.Errors;
 using OpenSslTls.Interop;
 using OpenSslTls.Module;
+using OpenSslTls.Profiles;
 using OpenSslTls.Tests.Runtime;
 using OpenSslTls.Tests.Support;
 
@@ -21,7 +22,7 @@ public sealed class KeyLogFileTests : NativeLeakCheck
         {
             if (keylog is not null)
             {
-                o.KeylogMode = 1 | 8;
+                o.KeylogMode = 1 | 2 | 8;
                 o.KeylogFile = keylog;
             }
         }));
@@ -85,10 +86,10 @@ public sealed class KeyLogFileTests : NativeLeakCheck
         using (TlsModule module = Module(config, keylog))
         {
             Connect(module);
-            Assert.True(KeyLogWriter.IsOpen(keylog));
+            Assert.True(KeyLogFileShare.IsOpen(keylog));
         }
 
-        Assert.False(KeyLogWriter.IsOpen(keylog));
+        Assert.False(KeyLogFileShare.IsOpen(keylog));
     }
 
     [Fact]

@@ -46,6 +46,29 @@ public sealed partial class AdminCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Check_names_the_parameters_that_have_no_effect_here_and_refuses_key_password_mode_1()
+    {
+        TestPki pki = TestPki.Instance;
+        string file = Write("inert.modparams", $"""
+            modparam("tls", "certificate", "{pki.ServerEcCertificate}")
+            modparam("tls", "private_key", "{pki.ServerEcKey}")
+            modparam("tls", "xavp_cfg", "tls")
+            modparam("tls", "init_mode", 1)
+            modparam("tls", "keylog_mode", 1)
+            """);
+        (int exit, string output, string errors) = await CheckAsync(file);
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains("note: xavp_cfg=tls has no effect here: there is no script engine to set $xavp attributes; pass server_name/server_id per connection with TlsClientOverride", output, StringComparison.Ordinal);
+        Assert.Contains("note: init_mode=1 has no effect here: ", output, StringComparison.Ordinal);
+        Assert.Contains("note: keylog_mode=1 has no effect here: key logging needs bits 1 (initialise) and 2 (active)", output, StringComparison.Ordinal);
+
+        File.AppendAllText(file, "\nmodparam(\"tls\", \"key_password_mode\", 1)\n");
+        (exit, output, _) = await CheckAsync(file);
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Matches(@"inert\.modparams:6:\d+: key_password_mode 1 \(ask for the key password on the terminal at start-up\) is not supported", output);
+    }
+
+    [Fact]
     public async Task Serve_starts_with_the_built_in_event_callback_and_refuses_an_unknown_one()
     {
         TestPki pki = TestPki.Instance;

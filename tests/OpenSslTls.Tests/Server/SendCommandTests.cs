@@ -123,6 +123,55 @@ public sealed class SendCommandTests : NativeLeakCheck
         Assert.DoesNotContain("connected to", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Send_with_server_id_and_server_name_uses_that_profile_and_sends_exactly_that_SNI()
+    {
+        // What Kamailio's xavp_cfg attributes do per connection: server_id picks [client:...], server_name is the SNI.
+        TestPki pki = TestPki.Instance;
+        await using ServerTestHost host = ServerTestHost.Start(settings: new TlsProfileSettings
+        {
+            Certificate = pki.ServerEcCertificate,
+            PrivateKey = pki.ServerEcKey,
+            CaList = pki.RootCaCertificate,
+            VerifyClient = VerifyClientMode.On,
+        });
+        using var directory = new Configuration.TempDirectory();
+        string config = directory.Write("client.cfg", $"""
+            [client:default]
+            verify_certificate = no
+
+            [client:127.0.0.9:5061]
+            server_id = alice-id
+            certificate = {pki.ClientCertificate}
+            private_key = {pki.ClientKey}
+            """);
+
+        (int exit, string output, string errors) = await SendAsync(
+            $"127.0.0.1:{host.Port}", "--tls-cfg", config, "--server-id", "alice-id", "--server-name", "sip.example.test");
+
+        Assert.True(exit == ExitCodes.Success, output + errors);
+        Assert.Contains("client profile: client:127.0.0.9:5061", output, StringComparison.Ordinal);
+        Assert.True(await host.WaitForLogAsync("sni=sip.example.test, peer=/CN=alice, verified=yes", TimeSpan.FromSeconds(10)), host.LogText);
+
+        // A server_id no profile has is an error naming the ones there are, before anything is sent.
+        (exit, output, errors) = await SendAsync($"127.0.0.1:{host.Port}", "--tls-cfg", config, "--server-id", "alice");
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("--server-id 'alice': no [client:...] profile has this server_id (there are: alice-id (client:127.0.0.9:5061))", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("connected to", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--server-name", "10.0.0.1", "--server-name '10.0.0.1': an IP address is not a valid SNI host name")]
+    [InlineData("--server-name", "sip_proxy example", "--server-name 'sip_proxy example': ' ' is not allowed in a host name")]
+    [InlineData("--server-id", "", "--server-id '': expected the server_id of a [client:...] profile")]
+    public async Task Send_refuses_a_server_name_or_server_id_that_cannot_be_used(string option, string value, string message)
+    {
+        (int exit, string output, string errors) = await SendAsync("127.0.0.1:5061", option, value);
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.StartsWith("openssltls send: " + message, errors, StringComparison.Ordinal);
+        Assert.Empty(output);
+    }
+
     private static async Task<(int Exit, string Output, string Errors)> SendAsync(params string[] args)
     {
         using var output = new StringWriter();
