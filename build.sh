@@ -11,6 +11,7 @@
 #                    part of `test` when run as root with debootstrap; OPENSSLTLS_OPENSSL35=0 leaves it out)
 #   pack [dotnet pack args]  the NuGet packages (OpenSslTls, the OpenSslTls.Cli tool) into artifacts/packages/
 #   setup [test|run|bench]  install (root with apt-get) or name the Debian packages that verb needs (default: test)
+#   help             this list of verbs (build.ps1 offers the same verbs with the same meaning)
 # test, run and bench do that setup themselves: once, quietly (nothing happens when all are present); without root
 # or apt-get they print the apt-get line to run and stop.
 set -euo pipefail
@@ -217,6 +218,8 @@ run_tests() {
   return "$status"
 }
 
+usage="usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]|help}"
+
 case "$verb" in
   build)
     arm64_sysroot
@@ -320,8 +323,11 @@ case "$verb" in
     done
     ls -1 artifacts/packages
     ;;
+  help)
+    echo "$usage"
+    ;;
   *)
-    echo "usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]}" >&2
+    echo "$usage" >&2
     exit 2
     ;;
 esac
