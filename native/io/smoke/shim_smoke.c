@@ -10,6 +10,8 @@
  * Usage: shim_smoke PATH/libopenssltls_io.so   (exit 0 and one "shim smoke: ... ok" line on success)
  */
 #define _GNU_SOURCE
+/* The 3.0 API, as the library's bindings: later headers (3.5 deprecates BIO_meth_get_ctrl) must not break the build. */
+#define OPENSSL_API_COMPAT 30000
 #include <dlfcn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
