@@ -1,16 +1,25 @@
 #!/usr/bin/env pwsh
 # OpenSslTls build driver for PowerShell (Windows, or pwsh elsewhere). The verbs of build.sh, with the same meaning:
-#   build | test | test-openssl35 | setup [verb] | regen [--check] | bench [--quick] | bench-sockets | run
-#   | fuzz <target> [seconds]
+#   build | test | test-openssl35 | pack | setup [verb] | regen [--check] | bench [--quick] | bench-sockets | run
+#   | fuzz <target> [seconds] | help
 # Regeneration drives clang over the OpenSSL headers; on Windows point CLANG at clang.exe and pass
 # --include-root to the OpenSSL include directory (see interop/README.md). Verbs built on Linux-only tools (fuzz:
 # AFL++; test-openssl35: debootstrap and chroot; setup: apt-get) hand over to build.sh where bash is, and otherwise
 # say that they cannot run here.
-param(
-    [Parameter(Position = 0)][string]$Verb = 'build',
-    [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
-)
+# No param block: PowerShell's parameter binder would take dotnet's options for its own (-p:VersionSuffix=rc.1 is
+# "ambiguous parameter -p"), and even $args splits such an argument at the colon. Started as a program (pwsh
+# ./build.ps1 ..., pwsh -File ...), the process's own command line holds the arguments unchanged after the script's
+# path; called from inside a PowerShell session, $args is all there is.
 $ErrorActionPreference = 'Stop'
+$raw = [Environment]::GetCommandLineArgs()
+$at = [array]::FindIndex($raw, [Predicate[string]] {
+        param($a)
+        $a -and $a.EndsWith('.ps1') -and (Test-Path -LiteralPath $a -PathType Leaf) -and ((Resolve-Path -LiteralPath $a).Path -eq $PSCommandPath)
+    })
+# @(...) around the whole choice: an if that yields one string would otherwise make $all that string, not an array.
+$all = @(if ($at -ge 0) { $raw | Select-Object -Skip ($at + 1) } else { $args })
+$Verb = if ($all.Count -gt 0) { $all[0] } else { 'build' }
+$Rest = [string[]]@($all | Select-Object -Skip 1)
 Set-Location $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
@@ -52,7 +61,7 @@ function Invoke-Regen([string[]]$Arguments) {
         Write-Error "regen: clang not found ('$clang'): install clang (Debian: apt-get install -y clang) or set CLANG"
         exit 2
     }
-    Invoke-Checked 'dotnet' (@('run', '--project', 'interop/OpenSslTls.Interop.Generator', '-c', 'Release', '--') + $Arguments)
+    Invoke-Checked 'dotnet' (@('run', '--project', 'interop/OpenSslTls.Interop.Generator', '-c', 'Release', '--', '--repo-root', $PSScriptRoot) + $Arguments)
 }
 
 function Invoke-RegenCheck {
@@ -144,6 +153,8 @@ function Invoke-Bench([string[]]$Arguments) {
     exit $LASTEXITCODE
 }
 
+$Usage = 'usage: ./build.ps1 {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]|help}'
+
 switch ($Verb) {
     'build' { Invoke-Checked 'dotnet' (@('build', 'OpenSslTls.sln', '-c', 'Release') + $Rest) }
     'test' { Invoke-Setup 'test'; Invoke-RegenCheck; Invoke-Tests $Rest }
@@ -159,10 +170,21 @@ switch ($Verb) {
         & dotnet run --project src/OpenSslTls.Server -c Release -- serve @Rest
         exit $LASTEXITCODE
     }
-    # SharpFuzz + AFL++ (Linux): ./build.ps1 fuzz {tlscfg|modparam|record|sip} [seconds]; see docs/reliability.md.
+    # SharpFuzz + AFL++ (Linux): ./build.ps1 fuzz {tlscfg|modparam|record|sip|x509} [seconds]; see docs/reliability.md.
     'fuzz' { Invoke-BuildSh (@('fuzz') + $Rest) }
+    'pack' {
+        # Every package into artifacts/packages/ (OpenSslTls with the shim under runtimes/<rid>/native/, the
+        # OpenSslTls.Cli tool), as build.sh pack; on Linux with bash, build.sh first fetches the arm64 OpenSSL headers.
+        if ($IsLinux -and (Test-Command 'bash')) { Invoke-BuildSh (@('pack') + $Rest) }
+        if (Test-Path artifacts/packages) { Remove-Item -Recurse -Force artifacts/packages }
+        foreach ($project in @('src/OpenSslTls/OpenSslTls.csproj', 'src/OpenSslTls.Server/OpenSslTls.Server.csproj')) {
+            Invoke-Checked 'dotnet' (@('pack', $project, '-c', 'Release', '-nologo', '-v', 'quiet', '-o', 'artifacts/packages') + $Rest)
+        }
+        Get-ChildItem -Name artifacts/packages
+    }
+    'help' { Write-Output $Usage }
     default {
-        Write-Error 'usage: ./build.ps1 {build|test|test-openssl35|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]}'
+        [Console]::Error.WriteLine($Usage)
         exit 2
     }
 }

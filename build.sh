@@ -11,6 +11,7 @@
 #                    part of `test` when run as root with debootstrap; OPENSSLTLS_OPENSSL35=0 leaves it out)
 #   pack [dotnet pack args]  the NuGet packages (OpenSslTls, the OpenSslTls.Cli tool) into artifacts/packages/
 #   setup [test|run|bench]  install (root with apt-get) or name the Debian packages that verb needs (default: test)
+#   help             this list of verbs (build.ps1 offers the same verbs with the same meaning)
 # test, run and bench do that setup themselves: once, quietly (nothing happens when all are present); without root
 # or apt-get they print the apt-get line to run and stop.
 set -euo pipefail
@@ -96,6 +97,37 @@ ensure_prerequisites() {
 
 regen() {
   bash interop/regen.sh "$@"
+}
+
+# The linux-arm64 shim (packed under runtimes/linux-arm64/native/) is cross-compiled by the library's project file
+# with Debian's gcc-aarch64-linux-gnu against the arm64 OpenSSL headers in artifacts/sysroot/linux-arm64. This puts
+# the headers there once: libssl-dev:arm64 and libssl3:arm64 fetched with apt-get download and extracted with
+# dpkg-deb -x (nothing arm64 is installed on the system; libssl3 is there for the smoke test under qemu). Without the
+# cross compiler, or without arm64 in apt's architectures, it says so once and the packages carry linux-x64 only.
+arm64_sysroot() {
+  local sysroot=artifacts/sysroot/linux-arm64
+  [ -f "$sysroot/usr/include/aarch64-linux-gnu/openssl/configuration.h" ] && return 0
+  if ! command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
+    echo "linux-arm64 shim: not built (no aarch64-linux-gnu-gcc; apt-get install gcc-aarch64-linux-gnu to build it)" >&2
+    return 0
+  fi
+  if ! command -v dpkg >/dev/null 2>&1 || ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "linux-arm64 shim: not built (apt knows no arm64 packages; as root: dpkg --add-architecture arm64 && apt-get update)" >&2
+    return 0
+  fi
+  local debs
+  debs=$(mktemp -d)
+  if ! (cd "$debs" && apt-get download -qq libssl-dev:arm64 libssl3:arm64) >/dev/null 2>&1; then
+    rm -rf "$debs"
+    echo "linux-arm64 shim: not built (apt-get download libssl-dev:arm64 libssl3:arm64 failed; as root: apt-get update)" >&2
+    return 0
+  fi
+  rm -rf "$sysroot"
+  mkdir -p "$sysroot"
+  local deb
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$sysroot"; done
+  rm -rf "$debs"
+  echo "linux-arm64 shim: arm64 OpenSSL headers extracted into $sysroot" >&2
 }
 
 # The major.minor of the installed OpenSSL headers (opensslv.h), e.g. 3.0; empty without headers.
@@ -191,12 +223,16 @@ run_tests() {
   return "$status"
 }
 
+usage="usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]|help}"
+
 case "$verb" in
   build)
+    arm64_sysroot
     dotnet build OpenSslTls.sln -c Release "$@"
     ;;
   test)
     ensure_prerequisites test
+    arm64_sysroot
     regen_check
     run_tests "$@"
     ;;
@@ -281,17 +317,22 @@ case "$verb" in
     echo "fuzz $target: ${seconds}s, crashes: $crashes, hangs: $hangs (inputs in $findings/default/crashes and hangs)"
     ;;
   pack)
-    # Every package into artifacts/packages/: OpenSslTls (with libopenssltls_io.so under runtimes/linux-x64/native/) and
+    # Every package into artifacts/packages/: OpenSslTls (with libopenssltls_io.so under runtimes/linux-x64/native/, and
+    # runtimes/linux-arm64/native/ when the cross compiler is there: see arm64_sysroot) and
     # the OpenSslTls.Cli tool (command openssltls), each with its .snupkg. Extra arguments go to dotnet pack, e.g.
     # ./build.sh pack -p:VersionSuffix=rc.1 (the version itself is VersionPrefix in Directory.Build.props).
+    arm64_sysroot
     rm -rf artifacts/packages
     for project in src/OpenSslTls/OpenSslTls.csproj src/OpenSslTls.Server/OpenSslTls.Server.csproj; do
       dotnet pack "$project" -c Release -nologo -v quiet -o artifacts/packages "$@"
     done
     ls -1 artifacts/packages
     ;;
+  help)
+    echo "$usage"
+    ;;
   *)
-    echo "usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]}" >&2
+    echo "$usage" >&2
     exit 2
     ;;
 esac

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define MAX_RECORD_PLAINTEXT 16384
@@ -156,6 +157,7 @@ typedef struct {
     const char *private_key;   /* server only */
     const char *ca_list;       /* client only: verify the server against it */
     const char *cipher_suites; /* TLS 1.3 suites, or NULL */
+    const char *groups;        /* key exchange groups (SSL_CTX_set1_groups_list), or NULL for OpenSSL's default */
     int session_cache;         /* server: SSL_SESS_CACHE_SERVER and tickets; else no resumption at all */
     int release_buffers;       /* 1 set SSL_MODE_RELEASE_BUFFERS, 0 clear it */
     int no_ticket;             /* client: SSL_OP_NO_TICKET, to resume TLS 1.2 by session id */
@@ -186,6 +188,10 @@ static SSL_CTX *make_ctx(const ctx_settings_t *settings)
     }
     if (settings->cipher_suites && SSL_CTX_set_ciphersuites(ctx, settings->cipher_suites) != 1) {
         die("cipher suites %s", settings->cipher_suites);
+    }
+    /* OpenSslTls sets the groups right after the ciphers (ProfileContextBuilder.SetGroups). */
+    if (settings->groups && SSL_CTX_set1_groups_list(ctx, settings->groups) != 1) {
+        die("groups %s", settings->groups);
     }
     SSL_CTX_set_verify(ctx, settings->ca_list ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_verify_depth(ctx, 9);
@@ -420,24 +426,31 @@ typedef struct {
     const char *suites;  /* record: TLS 1.3 cipher suite */
     size_t size;         /* record: plaintext bytes per message */
     int release_buffers; /* idle */
+    const char *group;   /* the one key exchange group both sides allow, or NULL for OpenSSL's default list */
 } scenario_t;
 
 static const scenario_t SCENARIOS[] = {
-    { "handshake-tls13-p256", KIND_HANDSHAKE, TLS1_3_VERSION, 0, 0, NULL, 0, 1 },
-    { "handshake-tls13-rsa2048", KIND_HANDSHAKE, TLS1_3_VERSION, 1, 0, NULL, 0, 1 },
-    { "handshake-tls12-p256", KIND_HANDSHAKE, TLS1_2_VERSION, 0, 0, NULL, 0, 1 },
-    { "handshake-tls12-rsa2048", KIND_HANDSHAKE, TLS1_2_VERSION, 1, 0, NULL, 0, 1 },
-    { "resume-tls13-ticket", KIND_RESUME, TLS1_3_VERSION, 0, 0, NULL, 0, 1 },
-    { "resume-tls12-sessionid", KIND_RESUME, TLS1_2_VERSION, 0, 1, NULL, 0, 1 },
-    { "resume-tls12-ticket", KIND_RESUME, TLS1_2_VERSION, 0, 0, NULL, 0, 1 },
-    { "record-aes128gcm-512", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_AES_128_GCM_SHA256", 512, 1 },
-    { "record-aes128gcm-1400", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_AES_128_GCM_SHA256", 1400, 1 },
-    { "record-aes128gcm-16384", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_AES_128_GCM_SHA256", 16384, 1 },
-    { "record-chacha20-512", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_CHACHA20_POLY1305_SHA256", 512, 1 },
-    { "record-chacha20-1400", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_CHACHA20_POLY1305_SHA256", 1400, 1 },
-    { "record-chacha20-16384", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_CHACHA20_POLY1305_SHA256", 16384, 1 },
-    { "idle-release1", KIND_IDLE, TLS1_3_VERSION, 0, 0, NULL, 0, 1 },
-    { "idle-release0", KIND_IDLE, TLS1_3_VERSION, 0, 0, NULL, 0, 0 },
+    { "handshake-tls13-p256", KIND_HANDSHAKE, TLS1_3_VERSION, 0, 0, NULL, 0, 1, NULL },
+    { "handshake-tls13-rsa2048", KIND_HANDSHAKE, TLS1_3_VERSION, 1, 0, NULL, 0, 1, NULL },
+    { "handshake-tls12-p256", KIND_HANDSHAKE, TLS1_2_VERSION, 0, 0, NULL, 0, 1, NULL },
+    { "handshake-tls12-rsa2048", KIND_HANDSHAKE, TLS1_2_VERSION, 1, 0, NULL, 0, 1, NULL },
+    { "resume-tls13-ticket", KIND_RESUME, TLS1_3_VERSION, 0, 0, NULL, 0, 1, NULL },
+    { "resume-tls12-sessionid", KIND_RESUME, TLS1_2_VERSION, 0, 1, NULL, 0, 1, NULL },
+    { "resume-tls12-ticket", KIND_RESUME, TLS1_2_VERSION, 0, 0, NULL, 0, 1, NULL },
+    { "record-aes128gcm-512", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_AES_128_GCM_SHA256", 512, 1, NULL },
+    { "record-aes128gcm-1400", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_AES_128_GCM_SHA256", 1400, 1, NULL },
+    { "record-aes128gcm-16384", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_AES_128_GCM_SHA256", 16384, 1, NULL },
+    { "record-chacha20-512", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_CHACHA20_POLY1305_SHA256", 512, 1, NULL },
+    { "record-chacha20-1400", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_CHACHA20_POLY1305_SHA256", 1400, 1, NULL },
+    { "record-chacha20-16384", KIND_RECORD, TLS1_3_VERSION, 0, 0, "TLS_CHACHA20_POLY1305_SHA256", 16384, 1, NULL },
+    { "idle-release1", KIND_IDLE, TLS1_3_VERSION, 0, 0, NULL, 0, 1, NULL },
+    { "idle-release0", KIND_IDLE, TLS1_3_VERSION, 0, 0, NULL, 0, 0, NULL },
+    /* One group pinned on both sides (the client's only key share, so no HelloRetryRequest): the classic X25519 and
+     * the post-quantum hybrid X25519MLKEM768 of OpenSSL 3.5+, which 3.5 offers first by default. */
+    { "handshake-tls13-p256-x25519", KIND_HANDSHAKE, TLS1_3_VERSION, 0, 0, NULL, 0, 1, "X25519" },
+    { "handshake-tls13-p256-x25519mlkem768", KIND_HANDSHAKE, TLS1_3_VERSION, 0, 0, NULL, 0, 1, "X25519MLKEM768" },
+    { "resume-tls13-ticket-x25519", KIND_RESUME, TLS1_3_VERSION, 0, 0, NULL, 0, 1, "X25519" },
+    { "resume-tls13-ticket-x25519mlkem768", KIND_RESUME, TLS1_3_VERSION, 0, 0, NULL, 0, 1, "X25519MLKEM768" },
 };
 
 typedef struct {
@@ -466,8 +479,40 @@ static char *pki_path(const options_t *o, const char *file)
     return path;
 }
 
+/* Whether the loaded libssl knows every group of the list (X25519MLKEM768 needs OpenSSL 3.5+): asked at run time. */
+static int group_known(const char *group)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL) {
+        die("SSL_CTX_new");
+    }
+    int known = SSL_CTX_set1_groups_list(ctx, group) == 1;
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return known;
+}
+
+/* One handshake of the scenario's contexts must negotiate its group, or the row would measure something else. */
+static void check_group(bench_t *b, const scenario_t *s)
+{
+    pair_t pair;
+    memset(&pair, 0, sizeof(pair));
+    pair_handshake(&pair, b->server_ctx, b->client_ctx, NULL);
+    int id = SSL_get_negotiated_group(pair.server.ssl);
+    const char *name = id == 0 ? NULL : SSL_group_to_name(pair.server.ssl, id);
+    if (name == NULL || strcasecmp(name, s->group) != 0) {
+        die("%s: negotiated group %s, expected %s", s->name, name ? name : "none", s->group);
+    }
+    endpoint_close(&pair.client);
+    endpoint_close(&pair.server);
+    pair_free_buffers(&pair);
+}
+
 static void bench_setup(bench_t *b, const scenario_t *s, const options_t *o)
 {
+    if (s->group != NULL && !group_known(s->group)) {
+        die("%s: the loaded %s knows no group %s", s->name, OpenSSL_version(OPENSSL_VERSION), s->group);
+    }
     memset(b, 0, sizeof(*b));
     b->scenario = s;
     ctx_settings_t server = {
@@ -476,6 +521,7 @@ static void bench_setup(bench_t *b, const scenario_t *s, const options_t *o)
         .certificate = pki_path(o, s->rsa ? "rsa.pem" : "ec.pem"),
         .private_key = pki_path(o, s->rsa ? "rsa.key" : "ec.key"),
         .cipher_suites = s->suites,
+        .groups = s->group,
         .session_cache = s->kind == KIND_RESUME,
         .release_buffers = s->release_buffers,
     };
@@ -484,11 +530,15 @@ static void bench_setup(bench_t *b, const scenario_t *s, const options_t *o)
         .version = s->version,
         .ca_list = pki_path(o, "root.pem"),
         .cipher_suites = s->suites,
+        .groups = s->group,
         .release_buffers = 1,
         .no_ticket = s->no_ticket,
     };
     b->server_ctx = make_ctx(&server);
     b->client_ctx = make_ctx(&client);
+    if (s->group != NULL) {
+        check_group(b, s);
+    }
 
     if (s->kind == KIND_RESUME) {
         pair_handshake(&b->pair, b->server_ctx, b->client_ctx, NULL);
@@ -814,6 +864,10 @@ int main(int argc, char **argv)
             wanted |= strcmp(selected[k], s->name) == 0;
         }
         if (!wanted) {
+            continue;
+        }
+        if (count == 0 && s->group != NULL && !group_known(s->group)) {
+            fprintf(stderr, "# %s skipped: this OpenSSL knows no group %s\n", s->name, s->group);
             continue;
         }
         if (s->kind == KIND_IDLE) {

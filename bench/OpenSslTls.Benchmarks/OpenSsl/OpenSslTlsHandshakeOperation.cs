@@ -13,12 +13,14 @@ internal sealed class OpenSslTlsHandshakeOperation : IBenchOperation
     private readonly TlsProfile _server;
     private readonly TlsProfile _client;
     private readonly TlsSession? _resume;
+    private readonly string? _group;
     private readonly OpenSslTlsPump _pump = new();
 
     public OpenSslTlsHandshakeOperation(BenchPki pki, Scenario scenario)
     {
         _server = OpenSslTlsProfiles.Server(pki, scenario);
         _client = OpenSslTlsProfiles.Client(pki, scenario);
+        _group = scenario.Group;
         string first = Check(expectResumed: false);
         if (scenario.Kind == ScenarioKind.Resume)
         {
@@ -84,6 +86,11 @@ internal sealed class OpenSslTlsHandshakeOperation : IBenchOperation
             throw new InvalidOperationException($"the client did not verify the server: {info.VerifyResultText}");
         }
 
-        return $"{info.Protocol} {info.CipherName}, reused={info.SessionReused}, server sent {_pump.ServerToClientBytes} B";
+        if (_group is not null && !string.Equals(info.KeyExchangeGroup, _group, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"expected group {_group}, negotiated {info.KeyExchangeGroup ?? "none"}");
+        }
+
+        return $"{info.Protocol} {info.CipherName}, group={info.KeyExchangeGroup ?? "-"}, reused={info.SessionReused}, server sent {_pump.ServerToClientBytes} B";
     }
 }

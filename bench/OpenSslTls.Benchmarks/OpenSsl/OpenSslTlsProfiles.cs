@@ -16,6 +16,7 @@ internal static class OpenSslTlsProfiles
                 Certificate = pki.Certificate(scenario.Key),
                 PrivateKey = pki.PrivateKey(scenario.Key),
                 CipherSuites = scenario.Kind == ScenarioKind.Record ? scenario.CipherSuiteName : null,
+                Groups = scenario.Group,
             },
             new TlsTuning
             {
@@ -33,6 +34,7 @@ internal static class OpenSslTlsProfiles
                 CaList = pki.RootCertificate,
                 VerifyCertificate = true,
                 CipherSuites = scenario.Kind == ScenarioKind.Record ? scenario.CipherSuiteName : null,
+                Groups = scenario.Group,
             });
         if (scenario.Resumption == ResumptionMode.Tls12SessionId)
         {

@@ -6,7 +6,7 @@ namespace OpenSslTls.Benchmarks.Report;
 /// <summary>The one comparison table both modes print (Markdown, so it can be pasted into docs/benchmarks.md as is).</summary>
 internal static class ResultTable
 {
-    public static string Format(IEnumerable<ResultRow> rows, string title, string rateNote)
+    public static string Format(IEnumerable<ResultRow> rows, string title, string rateNote, IReadOnlyList<string>? notes = null)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"## {title}");
@@ -24,6 +24,10 @@ internal static class ResultTable
         text.AppendLine(CultureInfo.InvariantCulture, $"Rates: {rateNote}, on the process CPU clock. 'managed B': bytes allocated per operation (rates) or live managed bytes per connection (idle rows).");
         text.AppendLine("Idle rows: RSS = VmRSS growth per connection; heap = glibc malloc bytes in use + live managed bytes per connection.");
         text.AppendLine("SslStream has no release-buffers setting: both idle rows show its one measurement.");
+        foreach (string note in notes ?? [])
+        {
+            text.AppendLine(note);
+        }
         return text.ToString();
     }
 

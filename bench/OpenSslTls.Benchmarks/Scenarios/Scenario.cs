@@ -19,6 +19,12 @@ public sealed record Scenario(string Id, string Title, ScenarioKind Kind)
     /// <summary>Plaintext bytes per message (record scenarios).</summary>
     public int Size { get; init; }
 
+    /// <summary>
+    /// The one key exchange group both sides allow (the <c>groups</c> profile key; the client's only key share), or
+    /// null for OpenSSL's default list.
+    /// </summary>
+    public string? Group { get; init; }
+
     /// <summary><c>ssl_release_buffers</c> on the server (idle scenarios; everything else uses the default, 1).</summary>
     public int ReleaseBuffers { get; init; } = 1;
 
@@ -59,6 +65,14 @@ public sealed record Scenario(string Id, string Title, ScenarioKind Kind)
             Size = size,
         };
 
+    /// <summary>A TLS 1.3 scenario (full P-256 handshake or ticket resumption) with <paramref name="group"/> pinned on both sides.</summary>
+    public static Scenario WithGroup(Scenario tls13, string group) => tls13 with
+    {
+        Id = $"{tls13.Id}-{group.ToLowerInvariant()}",
+        Title = $"{tls13.Title}, group {group}",
+        Group = group,
+    };
+
     public static Scenario Idle(int releaseBuffers) =>
         new($"idle-release{releaseBuffers}", $"idle server conn, release_buffers={releaseBuffers}", ScenarioKind.Idle) { ReleaseBuffers = releaseBuffers };
 
@@ -80,10 +94,26 @@ public sealed record Scenario(string Id, string Title, ScenarioKind Kind)
         Record(RecordCipher.ChaCha20Poly1305, 16384),
     ];
 
+    /// <summary>The post-quantum hybrid group of OpenSSL 3.5+ (3.5 offers it first by default).</summary>
+    public const string HybridGroup = "X25519MLKEM768";
+
+    /// <summary>
+    /// The quick suite's key exchange rows: TLS 1.3 full handshake and ticket resumption with the classic X25519 and the
+    /// hybrid <see cref="HybridGroup"/> pinned (the C harness's rows of the same ids set the same group). Rows whose
+    /// group the loaded OpenSSL does not know are skipped with a note.
+    /// </summary>
+    public static IReadOnlyList<Scenario> GroupRates { get; } =
+    [
+        WithGroup(Handshake(TlsVersion.Tls13, ServerKey.P256), "X25519"),
+        WithGroup(Handshake(TlsVersion.Tls13, ServerKey.P256), HybridGroup),
+        WithGroup(Resume(ResumptionMode.Tls13Ticket), "X25519"),
+        WithGroup(Resume(ResumptionMode.Tls13Ticket), HybridGroup),
+    ];
+
     public static IReadOnlyList<Scenario> IdleScenarios { get; } = [Idle(1), Idle(0)];
 
     public static Scenario Find(string id) =>
-        Rates.Concat(IdleScenarios).FirstOrDefault(s => s.Id == id) ?? throw new ArgumentException($"unknown scenario '{id}'");
+        Rates.Concat(GroupRates).Concat(IdleScenarios).FirstOrDefault(s => s.Id == id) ?? throw new ArgumentException($"unknown scenario '{id}'");
 
     public string CipherSuiteName => Cipher == RecordCipher.Aes128Gcm ? "TLS_AES_128_GCM_SHA256" : "TLS_CHACHA20_POLY1305_SHA256";
 }

@@ -2,6 +2,8 @@ using System.Globalization;
 using OpenSslTls.Benchmarks.Infrastructure;
 using OpenSslTls.Benchmarks.Measurement;
 using OpenSslTls.Benchmarks.Report;
+using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Benchmarks.Suites;
 
@@ -10,7 +12,8 @@ namespace OpenSslTls.Benchmarks.Suites;
 /// in minutes. Each implementation runs in a process of its own (the C harness in <c>--serve</c> mode, SslStream and
 /// OpenSslTls as this program's <c>--serve</c> children); for each scenario their samples are taken in turns, rotating
 /// who goes first, so all three see the same moments of a shared machine; then the idle-memory probes run. One table
-/// goes to stdout, the details to stderr.
+/// goes to stdout, the details to stderr. The key exchange rows (<see cref="Scenario.GroupRates"/>) compare C and
+/// OpenSslTls only: SslStream has no setting for the key exchange groups.
 /// </summary>
 internal static class QuickSuite
 {
@@ -20,6 +23,7 @@ internal static class QuickSuite
         using BenchPki pki = BenchPki.Create();
         var harness = new CHarness(CHarness.Locate(options.CHarnessPath), pki.Directory);
         var rows = new List<ResultRow>();
+        var notes = new List<string>();
         using (SampleSession c = SampleSession.ForCHarness(harness.Path, pki.Directory))
         using (SampleSession sslStream = SampleSession.ForManaged(Implementation.SslStream, pki.Directory, options.ProcessWarmUpMilliseconds))
         using (SampleSession ours = SampleSession.ForManaged(Implementation.OpenSslTls, pki.Directory, options.ProcessWarmUpMilliseconds))
@@ -28,16 +32,57 @@ internal static class QuickSuite
             {
                 rows.Add(Measure(scenario, [c, sslStream, ours], settings));
             }
+
+            foreach (Scenario scenario in Scenario.GroupRates.Where(options.Includes))
+            {
+                if (UnknownGroup(scenario) is { } reason)
+                {
+                    string note = $"{scenario.Title}: skipped, {reason} (the hybrid group needs OpenSSL 3.5 or newer)";
+                    Console.Error.WriteLine($"# {scenario.Id} {note}");
+                    notes.Add(note);
+                    rows.Add(new ResultRow($"{scenario.Title} (skipped: see below)", scenario.Unit, true, null, null, null, null, null));
+                    continue;
+                }
+
+                rows.Add(Measure(scenario, [c, null, ours], settings));
+            }
         }
 
         rows.AddRange(IdleRows.Measure(harness, pki, options));
-        Console.WriteLine(ResultTable.Format(rows, $"Quick run ({settings.Samples} interleaved samples of {settings.SampleMilliseconds} ms CPU each after {settings.WarmupMilliseconds} ms warm-up, each implementation in its own process; idle: {options.Connections} connections)", "C, SslStream, OpenSslTls: median of the interleaved samples; ours/C, ours/SslStream: median of the round-by-round ratios"));
+        if (rows.Any(row => row.Title.Contains(", group ", StringComparison.Ordinal)))
+        {
+            notes.Add("Rows with a group: that one group pinned on both sides (groups profile key; SSL_CTX_set1_groups_list in C); SslStream has no group setting (n/a).");
+        }
+
+        Console.WriteLine(ResultTable.Format(rows, $"Quick run ({settings.Samples} interleaved samples of {settings.SampleMilliseconds} ms CPU each after {settings.WarmupMilliseconds} ms warm-up, each implementation in its own process; idle: {options.Connections} connections)", "C, SslStream, OpenSslTls: median of the interleaved samples; ours/C, ours/SslStream: median of the round-by-round ratios", notes));
         return 0;
     }
 
-    /// <summary>Samples C, SslStream and OpenSslTls (in this order in <paramref name="sessions"/>) in turns.</summary>
-    private static ResultRow Measure(Scenario scenario, SampleSession[] sessions, SampleSettings settings)
+    /// <summary>Why the loaded OpenSSL cannot run the scenario's group (asked by building a profile with it), or null.</summary>
+    private static string? UnknownGroup(Scenario scenario)
     {
+        try
+        {
+            TlsProfile.Create(TlsRole.Client, new TlsProfileSettings { Method = TlsMethod.TLSv1_3, Groups = scenario.Group }).Dispose();
+            return null;
+        }
+        catch (TlsProfileException e)
+        {
+            string prefix = $"profile {e.Profile}: ";
+            return e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message;
+        }
+    }
+
+    /// <summary>
+    /// Samples C, SslStream and OpenSslTls (in this order in <paramref name="all"/>; a null SslStream is left out) in
+    /// turns.
+    /// </summary>
+    private static ResultRow Measure(Scenario scenario, SampleSession?[] all, SampleSettings settings)
+    {
+        SampleSession[] sessions = [.. all.OfType<SampleSession>()];
+        int c = 0;
+        int ours = sessions.Length - 1;
+        int? sslStream = all[1] is null ? null : 1;
         var samples = sessions.Select(_ => new List<SampleSession.Sample>()).ToArray();
         foreach (SampleSession session in sessions)
         {
@@ -72,12 +117,13 @@ internal static class QuickSuite
         // The ratios are medians of round-by-round ratios: a round's samples are taken one after the other, so a phase
         // change of the host (this VM's vCPUs speed up or slow down by up to ~40 % for seconds at a time) hits both,
         // while the ratio of two medians breaks when the change falls in the middle of a scenario.
-        double[] toC = [.. samples[2].Zip(samples[0], (o, c) => o.PerCpuSecond / c.PerCpuSecond)];
-        double[] toSslStream = [.. samples[2].Zip(samples[1], (o, s) => o.PerCpuSecond / s.PerCpuSecond)];
+        double[] toC = [.. samples[ours].Zip(samples[c], (o, r) => o.PerCpuSecond / r.PerCpuSecond)];
+        double[]? toSslStream = sslStream is { } s ? [.. samples[ours].Zip(samples[s], (o, r) => o.PerCpuSecond / r.PerCpuSecond)] : null;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"# {scenario.Id} OpenSslTls/C round by round: {string.Join(' ', toC.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))}; median {StopwatchMeasurer.Median(toC):F3}; ratio of the medians {results[2].Value / results[0].Value:F3}"));
-        return new ResultRow(scenario.Title, scenario.Unit, true, results[0].Value, results[1].Value, results[2].Value, results[1].AllocatedBytesPerOperation, results[2].AllocatedBytesPerOperation,
-            StopwatchMeasurer.Median(toC), StopwatchMeasurer.Median(toSslStream));
+            $"# {scenario.Id} OpenSslTls/C round by round: {string.Join(' ', toC.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))}; median {StopwatchMeasurer.Median(toC):F3}; ratio of the medians {results[ours].Value / results[c].Value:F3}"));
+        RateResult? other = sslStream is { } index ? results[index] : null;
+        return new ResultRow(scenario.Title, scenario.Unit, true, results[c].Value, other?.Value, results[ours].Value, other?.AllocatedBytesPerOperation, results[ours].AllocatedBytesPerOperation,
+            StopwatchMeasurer.Median(toC), toSslStream is null ? null : StopwatchMeasurer.Median(toSslStream));
     }
 
     private static RateResult Result(Scenario scenario, List<SampleSession.Sample> samples)

@@ -202,6 +202,11 @@ internal static class SendCommand
             options.CaList = Path.GetFullPath(settings.CaList);
         }
 
+        if (settings.Groups is not null)
+        {
+            options.Groups = settings.Groups;
+        }
+
         if (settings.Verify)
         {
             options.VerifyCertificate = true;

@@ -8,7 +8,7 @@ namespace OpenSslTls.SipEndpoint.Cli;
 internal sealed record SendSettings
 {
     private static readonly string[] s_valueOptions =
-        ["--server-name", "--count", "--certificate", "--private-key", "--ca-list", "--timeout", "--server-id", "--modparams", "--appsettings", "--tls-cfg"];
+        ["--server-name", "--count", "--certificate", "--private-key", "--ca-list", "--groups", "--timeout", "--server-id", "--modparams", "--appsettings", "--tls-cfg"];
 
     private static readonly string[] s_flags = ["--verify"];
 
@@ -27,6 +27,9 @@ internal sealed record SendSettings
     public string? CaList { get; init; }
 
     public bool Verify { get; init; }
+
+    /// <summary>The key exchange groups offered (--groups LIST, the modparam <c>groups</c>), or null for the configuration's.</summary>
+    public string? Groups { get; init; }
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -97,6 +100,7 @@ internal sealed record SendSettings
             PrivateKey = privateKey,
             CaList = caList,
             Verify = verify,
+            Groups = ServeSettings.GroupList(parsed.Single("--groups"), "--groups"),
             Timeout = TimeSpan.FromSeconds(PositiveInteger(parsed.Single("--timeout"), "--timeout", 10, 3600)),
             ServerId = serverId,
             Sources = TlsOptionsSources.From(parsed),

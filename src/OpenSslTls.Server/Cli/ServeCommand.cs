@@ -185,6 +185,11 @@ internal static class ServeCommand
             options.CaList = Path.GetFullPath(settings.CaList);
         }
 
+        if (settings.Groups is not null)
+        {
+            options.Groups = settings.Groups;
+        }
+
         if (settings.VerifyClientGiven)
         {
             options.VerifyClient = settings.VerifyClient;

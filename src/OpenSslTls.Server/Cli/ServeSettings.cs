@@ -9,7 +9,7 @@ namespace OpenSslTls.SipEndpoint.Cli;
 internal sealed record ServeSettings
 {
     private static readonly string[] s_valueOptions =
-        ["--listen", "--certificate", "--private-key", "--ca-list", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections-per-address", "--max-client-hello-bytes"];
+        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections-per-address", "--max-client-hello-bytes"];
 
     private static readonly string[] s_flags = ["--send-close-notify"];
 
@@ -27,6 +27,9 @@ internal sealed record ServeSettings
     public string? CaList { get; init; }
 
     public VerifyClientMode VerifyClient { get; init; } = VerifyClientMode.Off;
+
+    /// <summary>The key exchange groups (--groups LIST, the modparam <c>groups</c>), or null for the configuration's.</summary>
+    public string? Groups { get; init; }
 
     public bool SendCloseNotify { get; init; }
 
@@ -92,6 +95,7 @@ internal sealed record ServeSettings
             Certificate = certificate,
             PrivateKey = privateKey,
             CaList = caList,
+            Groups = GroupList(parsed.Single("--groups"), "--groups"),
             VerifyClient = verify,
             SendCloseNotify = parsed.Has("--send-close-notify"),
             DataDirectory = parsed.Single("--data-dir"),
@@ -109,6 +113,11 @@ internal sealed record ServeSettings
             MaxClientHelloBytes = WholeNumber(parsed.Single("--max-client-hello-bytes"), "--max-client-hello-bytes", 512, 0xFFFFFF),
         };
     }
+
+    /// <summary>A --groups value: which names exist is the loaded OpenSSL's to say (at profile build), not the parser's.</summary>
+    internal static string? GroupList(string? text, string option) => text is null || text.Trim().Length > 0
+        ? text?.Trim()
+        : throw new CommandLineException($"{option} '': expected key exchange group names separated by ':' (e.g. X25519:P-256)");
 
     private static int? WholeNumber(string? text, string option, int min, int max) => text is null
         ? null

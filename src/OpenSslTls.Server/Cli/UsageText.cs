@@ -37,6 +37,8 @@ internal static class UsageText
           --ca-list FILE            PEM bundle of CAs that client certificates must chain to
           --verify-client [MODE]    ask for client certificates: on (the default when MODE is left out), optional,
                                     optional_no_ca or off
+          --groups LIST             key exchange groups in preference order, e.g. X25519:P-256 or, on OpenSSL
+                                    3.5+, X25519MLKEM768:X25519 (modparam groups); groups left out are refused
           --send-close-notify       send a TLS close_notify when closing a connection (Kamailio send_close_notify)
           --data-dir DIR            default $XDG_DATA_HOME/openssltls or ~/.local/share/openssltls
           --log-level LEVEL         trace, debug, information (default), warning or error
@@ -44,7 +46,7 @@ internal static class UsageText
           --appsettings FILE        JSON whose section "Tls" holds the module parameters (Kamailio names)
           --tls-cfg FILE|DIR        a tls.cfg (sets config): per-address/SNI server and client profiles
                                     (none of the three: the self-signed default certificate; --certificate,
-                                    --private-key, --ca-list, --verify-client override the files)
+                                    --private-key, --ca-list, --verify-client, --groups override the files)
           --control-socket PATH     the admin socket for ctl (mode 0600); default DATA-DIR/control.sock
           --sweep-interval SECONDS  how often idle connections past connection_timeout (no SIP yet) or
                                     tcp_connection_lifetime (after SIP) are closed (default 5)
@@ -68,6 +70,7 @@ internal static class UsageText
           --private-key FILE
           --ca-list FILE            CAs the server's certificate must chain to (with --verify)
           --verify                  fail unless the server's certificate verifies against --ca-list
+          --groups LIST             key exchange groups to offer, in preference order (modparam groups)
           --timeout SECONDS         for connecting and for each reply (default 10)
           --server-id ID            choose the [client:...] profile with this server_id (an error when none has
                                     it); with --server-name, what Kamailio's xavp_cfg attributes set per connection

@@ -37,6 +37,7 @@ internal static class ModuleParameters
             v => v is not null && ConfigValues.TryParseVerifyClient(v, out _) ? null : $"verify_client must be one of {ConfigValues.VerifyClientNames}, not '{v}'"),
         Text("cipher_list", o => o.CipherList, (o, v) => o.CipherList = v),
         Text("cipher_suites", o => o.CipherSuites, (o, v) => o.CipherSuites = v),
+        Text("groups", o => o.Groups, (o, v) => o.Groups = v),
         Text("server_name", o => o.ServerName, (o, v) => o.ServerName = v),
         ModuleParameter.Integer("connection_timeout", o => o.ConnectionTimeout, (o, v) => o.ConnectionTimeout = v, v => Range("connection_timeout", v, -1, int.MaxValue)),
 

@@ -86,6 +86,14 @@ public sealed class TlsModuleOptions
     public string? CipherSuites { get; set; }
 
     /// <summary>
+    /// <c>groups</c> (an addition, not a Kamailio parameter): the key exchange groups of the default profiles,
+    /// colon-separated in preference order as <c>SSL_CTX_set1_groups_list</c> takes them (e.g. <c>X25519:P-256</c>, or
+    /// <c>X25519MLKEM768:X25519</c> on OpenSSL 3.5+); groups left out are refused. A name the loaded OpenSSL does not
+    /// know fails the profile naming it. Default: OpenSSL's.
+    /// </summary>
+    public string? Groups { get; set; }
+
+    /// <summary>
     /// <c>server_name</c>: the default profiles' SNI name: the name clients send when the caller gives none, and the
     /// name the server default matches. Takes effect (Kamailio ignores the modparam).
     /// </summary>
@@ -270,6 +278,7 @@ public sealed class TlsModuleOptions
             VerifyDepth = VerifyDepth,
             CipherList = CipherList,
             CipherSuites = CipherSuites,
+            Groups = Groups,
             ServerName = ServerName,
         };
     }
@@ -428,6 +437,7 @@ public sealed class TlsModuleOptions
         VerifyClient = source.VerifyClient;
         CipherList = source.CipherList;
         CipherSuites = source.CipherSuites;
+        Groups = source.Groups;
         ServerName = source.ServerName;
         ConnectionTimeout = source.ConnectionTimeout;
         ConnectionLifetime = source.ConnectionLifetime;

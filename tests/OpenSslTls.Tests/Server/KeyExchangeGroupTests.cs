@@ -1,4 +1,7 @@
+using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using OpenSslTls.Configuration;
 using OpenSslTls.Errors;
 using OpenSslTls.OpenSsl;
 using OpenSslTls.Profiles;
@@ -149,6 +152,94 @@ public sealed partial class KeyExchangeGroupTests : NativeLeakCheck
             (exit, output) = EndpointProcess.Run(s_wait, "ctl", "tls.list", "--json", "--socket", socket);
             Assert.True(exit == 0, output);
             Assert.Matches("\"key_exchange_group\"\\s*:\\s*\"secp384r1\"", output);
+            serve.Terminate();
+            Assert.Equal(0, serve.WaitForExit(s_wait));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_groups_modparam_and_appsettings_key_become_the_default_profiles_groups()
+    {
+        var options = new TlsModuleOptions();
+        TlsModuleOptionsReader.ApplyModparams(options, "modparam(\"tls\", \"groups\", \"P-384:P-256\")\n", "kamailio.cfg");
+        Assert.Equal("P-384:P-256", options.Groups);
+        Assert.Equal("P-384:P-256", options.ToProfileSettings().Groups);
+        Assert.Contains("modparam(\"tls\", \"groups\", \"P-384:P-256\")", TlsModuleOptionsReader.ToModparams(options), StringComparison.Ordinal);
+        Assert.Equal("P-384:P-256", options.Clone().Groups);
+
+        // An empty value unsets it, as for the other optional strings.
+        TlsModuleOptionsReader.ApplyModparams(options, "modparam(\"tls\", \"groups\", \"\")\n", "kamailio.cfg");
+        Assert.Null(options.ToProfileSettings().Groups);
+
+        IConfigurationRoot json = new ConfigurationBuilder()
+            .AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes("""{ "Tls": { "groups": "X25519:P-256" } }""")))
+            .Build();
+        Assert.Equal("X25519:P-256", TlsModuleOptionsReader.FromConfiguration(json).ToProfileSettings().Groups);
+    }
+
+    [Fact]
+    public void A_groups_modparam_unknown_to_the_loaded_OpenSSL_fails_the_default_profiles_naming_it()
+    {
+        TestPki pki = TestPki.Instance;
+        var options = new TlsModuleOptions { Certificate = pki.ServerEcCertificate, PrivateKey = pki.ServerEcKey, Groups = "P-256:NoSuchGroup" };
+        TlsProfileSetException failed = Assert.Throws<TlsProfileSetException>(() => TlsProfileSet.Load(options).Dispose());
+        // The modparam template is both default profiles: each fails, naming the parameter and the unknown group.
+        Assert.Equal(["server:default", "client:default"], failed.Failures.Select(failure => failure.Profile));
+        foreach (TlsProfileException e in failed.Failures)
+        {
+            Assert.Equal("groups", e.Parameter);
+            Assert.Contains($"the loaded OpenSSL {OpenSslRuntime.Version} knows no group 'NoSuchGroup' (in 'P-256:NoSuchGroup')", e.Message, StringComparison.Ordinal);
+        }
+
+        // The same list without the unknown name builds both default profiles with it.
+        using TlsProfileSet set = TlsProfileSet.Load(new TlsModuleOptions { Certificate = pki.ServerEcCertificate, PrivateKey = pki.ServerEcKey, Groups = "P-256" });
+    }
+
+    [SkippableFact]
+    public async Task Serve_and_send_take_groups_and_an_unknown_group_is_one_short_line()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "runs the Unix build of the program");
+        Skip.IfNot(OpenSslCli.IsAvailable, "openssl CLI not available");
+        TestPki pki = TestPki.Instance;
+        string directory = Directory.CreateTempSubdirectory("openssltls-groups-").FullName;
+        try
+        {
+            string[] serveArgs = ["serve", "--certificate", pki.ServerEcCertificate, "--private-key", pki.ServerEcKey, "--data-dir", directory, "--listen", "127.0.0.1:0"];
+            (int exit, string output) = EndpointProcess.Run(s_wait, [.. serveArgs, "--groups", "P-256:NoSuchGroup"]);
+            Assert.Equal(1, exit);
+            string failure = Assert.Single(output.Split(Environment.NewLine), line => line.Contains("cannot start", StringComparison.Ordinal));
+            Assert.Contains("groups: the loaded OpenSSL", failure, StringComparison.Ordinal);
+            Assert.Contains("knows no group 'NoSuchGroup' (in 'P-256:NoSuchGroup')", failure, StringComparison.Ordinal);
+            Assert.DoesNotContain(".c:", output, StringComparison.Ordinal);
+
+            (exit, output) = EndpointProcess.Run(s_wait, [.. serveArgs, "--groups", " "]);
+            Assert.Equal(2, exit);
+            Assert.Contains("--groups '': expected key exchange group names separated by ':'", output, StringComparison.Ordinal);
+
+            // The command line wins over a modparam file's groups.
+            string modparams = Path.Combine(directory, "tls.params");
+            File.WriteAllText(modparams, $"modparam(\"tls\", \"certificate\", \"{pki.ServerEcCertificate}\")\nmodparam(\"tls\", \"private_key\", \"{pki.ServerEcKey}\")\nmodparam(\"tls\", \"groups\", \"P-256\")\n");
+            string socket = Path.Combine(directory, "ctl.sock");
+            using EndpointProcess serve = EndpointProcess.Start("serve", "--modparams", modparams, "--groups", "P-384", "--data-dir", directory, "--listen", "127.0.0.1:0", "--control-socket", socket);
+            string port = (await serve.WaitForAsync(ListeningLine(), s_wait)).Groups[1].Value;
+            using (OpenSslProcess client = OpenSslProcess.StartClient(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture), "-quiet", "-tls1_3", "-groups", "P-256:P-384"))
+            {
+                client.WriteRaw(SipRequests.Options(1));
+                Assert.True(client.WaitForOutput("SIP/2.0 200 OK", s_wait), client.Output);
+            }
+
+            await serve.WaitForAsync(new Regex("resumed=no, group=secp384r1"), s_wait);
+
+            // send offers only its --groups: P-256 is refused by this server, P-384 is what it negotiates.
+            (exit, output) = EndpointProcess.Run(s_wait, "send", $"127.0.0.1:{port}", "--groups", "P-384", "--timeout", "10");
+            Assert.True(exit == 0, output);
+            Assert.Contains("group=secp384r1", output, StringComparison.Ordinal);
+            (exit, output) = EndpointProcess.Run(s_wait, "send", $"127.0.0.1:{port}", "--groups", "P-256", "--timeout", "10");
+            Assert.Equal(1, exit);
             serve.Terminate();
             Assert.Equal(0, serve.WaitForExit(s_wait));
         }
