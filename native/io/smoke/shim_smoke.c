@@ -25,7 +25,7 @@
 
 /* The shim's ABI (native/io/openssltls_io.c, OpenSslTls.Interop.NativeIoShim): keep these two layouts identical.
  * otls_init refuses a table of another size, and otls_version names the ABI revision this program was written for. */
-#define OTLS_ABI_VERSION 4
+#define OTLS_ABI_VERSION 5
 
 typedef struct {
     const unsigned char *in;
@@ -38,6 +38,7 @@ typedef struct {
     unsigned char *spill;
     ptrdiff_t spill_len;
     ptrdiff_t spill_cap;
+    long long reads;
 } otls_io;
 
 typedef struct {
