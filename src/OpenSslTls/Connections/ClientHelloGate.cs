@@ -111,11 +111,15 @@ internal sealed class ClientHelloGate
 
     private static void Copy(ReadOnlySpan<byte> kept, ReadOnlySpan<byte> received, long position, Span<byte> destination)
     {
-        for (int i = 0; i < destination.Length; i++)
+        // The caller checked that position + destination.Length is within kept + received.
+        int offset = (int)position;
+        int fromKept = Math.Clamp(kept.Length - offset, 0, destination.Length);
+        if (fromKept > 0)
         {
-            long at = position + i;
-            destination[i] = at < kept.Length ? kept[(int)at] : received[(int)(at - kept.Length)];
+            kept.Slice(offset, fromKept).CopyTo(destination);
         }
+
+        received.Slice(Math.Max(0, offset - kept.Length), destination.Length - fromKept).CopyTo(destination[fromKept..]);
     }
 
     /// <summary>What the first bytes show.</summary>

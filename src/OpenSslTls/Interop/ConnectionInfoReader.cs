@@ -166,6 +166,53 @@ internal static unsafe class ConnectionInfoReader
         }
     }
 
+    /// <summary>
+    /// Only what the RFC 5922 name rule needs from the subjectAltNames, without reading the rest of the certificate
+    /// (every full handshake of a verifying client runs it): whether there is a DNS name, and the <c>sip:</c> URIs
+    /// (null when there are none, the usual case, so nothing is allocated).
+    /// </summary>
+    internal static List<string>? ReadSipUris(X509* certificate, out bool hasDnsName)
+    {
+        hasDnsName = false;
+
+        // X509_get_ext_d2i returns a new GENERAL_NAMES stack (or null when the extension is absent); freed below.
+        var stack = (OPENSSL_STACK*)Crypto.X509_get_ext_d2i(certificate, Crypto.NID_subject_alt_name, null, null);
+        if (stack == null)
+        {
+            ErrorQueue.Clear();
+            return null;
+        }
+
+        List<string>? uris = null;
+        try
+        {
+            int count = Crypto.OPENSSL_sk_num(stack);
+            for (int i = 0; i < count; i++)
+            {
+                var name = (GENERAL_NAME*)Crypto.OPENSSL_sk_value(stack, i);
+                int type = 0;
+                void* value = name == null ? null : Crypto.GENERAL_NAME_get0_value(name, &type);
+                if (type == Crypto.GEN_DNS)
+                {
+                    hasDnsName = true;
+                }
+                else if (type == Crypto.GEN_URI && StringBytes((ASN1_STRING*)value) is { Length: > 4 } uri && IsSipScheme(uri))
+                {
+                    (uris ??= []).Add(System.Text.Encoding.UTF8.GetString(uri));
+                }
+            }
+        }
+        finally
+        {
+            Crypto.GENERAL_NAMES_free((GENERAL_NAMES*)stack);
+        }
+
+        return uris;
+    }
+
+    private static bool IsSipScheme(ReadOnlySpan<byte> uri) =>
+        (uri[0] | 0x20) == 's' && (uri[1] | 0x20) == 'i' && (uri[2] | 0x20) == 'p' && uri[3] == ':';
+
     private static void ReadAlternativeNames(X509* certificate, AlternativeNames names)
     {
         // X509_get_ext_d2i returns a new GENERAL_NAMES stack (or null when the extension is absent); freed below.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -11,9 +12,10 @@ namespace OpenSslTls.Interop;
 /// The server-certificate check of client connections: the expected name (RFC 5922: DNS and <c>sip:</c> URI
 /// subjectAltNames, the CN only when there are neither; an IP address against IP subjectAltNames) and the caller's
 /// validation callback. Every client <c>SSL_CTX</c> gets an application verify callback (<see cref="Install"/>) that
-/// wraps <c>X509_verify_cert</c>; a connection that checks anything attaches its <see cref="State"/> to its <c>SSL</c>
-/// (ex_data through a GCHandle released with the SSL, as <see cref="ServerNameSwitch"/> does). Without
-/// state the callback is exactly <c>X509_verify_cert</c>. Exceptions go to <see cref="NativeCallback"/> and refuse.
+/// wraps <c>X509_verify_cert</c>. The expected name goes into the SSL's verify parameters, where the callback reads it;
+/// a connection with a validator attaches its <see cref="State"/> to its <c>SSL</c> (ex_data through a GCHandle
+/// released with the SSL, as <see cref="ServerNameSwitch"/> does), and a failed name check attaches one for its
+/// message. Without a name and a state the callback is exactly <c>X509_verify_cert</c>. Exceptions go to <see cref="NativeCallback"/> and refuse.
 /// </summary>
 internal static unsafe class PeerCertificateCheck
 {
@@ -21,6 +23,7 @@ internal static unsafe class PeerCertificateCheck
     internal const string CallbackName = "certificate validation callback";
 
     private static readonly ManagedExDataSlot Slot = new(Crypto.CRYPTO_EX_INDEX_SSL, "the certificate check");
+    private static readonly SearchValues<char> Ipv4Characters = SearchValues.Create("0123456789.");
 
     /// <summary>What one connection checks, and what the check found (read after a failed handshake).</summary>
     internal sealed class State(string? expectedName, bool expectedIsAddress, IPeerCertificateValidator? validator)
@@ -89,15 +92,31 @@ internal static unsafe class PeerCertificateCheck
             Ssl.SSL_set_verify(ssl, Ssl.SSL_VERIFY_PEER, null);
         }
 
+        if (validator is null)
+        {
+            // The name alone lives in the SSL's verify parameters, where the callback finds it: no managed state (and no
+            // GCHandle) per connection. A mismatch attaches one for its message (VerifyChecked).
+            return null;
+        }
+
         var state = new State(name, isAddress, validator);
         Slot.Attach(ssl, state);
 
         return state;
     }
 
+    /// <summary>The state of <paramref name="ssl"/>: the one <see cref="Attach"/> returned, or one a failed name check attached.</summary>
+    internal static State? Find(SSL* ssl) => Slot.IsAllocated ? Slot.Get<State>(ssl) : null;
+
     /// <summary>An IPv4 dotted quad or an IPv6 address (brackets allowed): checked against IP subjectAltNames.</summary>
     internal static bool IsAddressLiteral(string name)
     {
+        // Host names, the usual case, never reach the parser: IPv4 is digits and dots only, IPv6 has a colon.
+        if (name.AsSpan().ContainsAnyExcept(Ipv4Characters) && !name.Contains(':', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
         string bare = name.Length > 2 && name[0] == '[' && name[^1] == ']' ? name[1..^1] : name;
         return IPAddress.TryParse(bare, out IPAddress? address)
             && (address.AddressFamily == AddressFamily.InterNetworkV6 ? bare.Contains(':', StringComparison.Ordinal) : bare.Count(c => c == '.') == 3);
@@ -177,30 +196,53 @@ internal static unsafe class PeerCertificateCheck
 
     private static int VerifyChecked(X509_STORE_CTX* store)
     {
-        State? state = StateOf(store);
+        // Borrowed: libssl stores the SSL being verified in the store context's ex_data.
+        var ssl = (SSL*)Crypto.X509_STORE_CTX_get_ex_data(store, Ssl.SSL_get_ex_data_X509_STORE_CTX_idx());
+        State? state = Find(ssl);
         X509* leaf = Crypto.X509_STORE_CTX_get0_cert(store);
-        if (state is null || leaf == null)
+        if (leaf == null)
         {
             return Math.Max(0, Crypto.X509_verify_cert(store));
         }
 
-        NativeCertificateFacts? facts = null;
-        if (state.ExpectedName is { } expected && !state.ExpectedIsAddress)
+        // Without state the expected name is in the verify parameters (the store context's copy of the SSL's).
+        bool isAddress = false;
+        string? expected = state is not null ? state.ExpectedName : ExpectedName(Crypto.X509_STORE_CTX_get0_param(store), out isAddress);
+        if (state is not null)
         {
-            facts = ConnectionInfoReader.ReadCertificate(leaf);
-            ApplySipRule(store, expected, facts);
+            isAddress = state.ExpectedIsAddress;
+        }
+        if (expected is null && state is null)
+        {
+            return Math.Max(0, Crypto.X509_verify_cert(store));
+        }
+
+        // The whole certificate is read only for a failure's message or the validator: not on the usual success.
+        NativeCertificateFacts? facts = null;
+        if (expected is not null && !isAddress)
+        {
+            ApplySipRule(store, expected, ConnectionInfoReader.ReadSipUris(leaf, out bool hasDnsName), hasDnsName);
         }
 
         // Below 0 is an internal error (no certificate, bad arguments): a refusal like any other, as libssl treats it.
         int ok = Math.Max(0, Crypto.X509_verify_cert(store));
         int error = Crypto.X509_STORE_CTX_get_error(store);
-        if (state.ExpectedName is { } name && error is Crypto.X509_V_ERR_HOSTNAME_MISMATCH or Crypto.X509_V_ERR_IP_ADDRESS_MISMATCH)
+        if (expected is not null && error is Crypto.X509_V_ERR_HOSTNAME_MISMATCH or Crypto.X509_V_ERR_IP_ADDRESS_MISMATCH)
         {
             facts ??= ConnectionInfoReader.ReadCertificate(leaf);
-            state.MismatchDetail = DescribeMismatch(name, facts);
+            if (state is null && ssl != null)
+            {
+                state = new State(expected, isAddress, validator: null);
+                Slot.Attach(ssl, state);
+            }
+
+            if (state is not null)
+            {
+                state.MismatchDetail = DescribeMismatch(expected, facts);
+            }
         }
 
-        if (state.Validator is not { } validator)
+        if (state?.Validator is not { } validator)
         {
             return ok;
         }
@@ -230,10 +272,15 @@ internal static unsafe class PeerCertificateCheck
     /// to OpenSSL; a certificate with <c>sip:</c> URIs but no DNS names never falls back to its CN. Both change only
     /// this verification's copy of the parameters.
     /// </summary>
-    private static void ApplySipRule(X509_STORE_CTX* store, string expected, NativeCertificateFacts facts)
+    private static void ApplySipRule(X509_STORE_CTX* store, string expected, List<string>? sipUris, bool hasDnsName)
     {
+        if (sipUris is null)
+        {
+            return; // no sip: URI: OpenSSL's DNS (and CN) check stands
+        }
+
         bool hasSipUri = false;
-        foreach (string uri in facts.Uris)
+        foreach (string uri in sipUris)
         {
             if (SipUriHost(uri) is not { } host)
             {
@@ -249,22 +296,43 @@ internal static unsafe class PeerCertificateCheck
             }
         }
 
-        if (hasSipUri && facts.DnsNames.Count == 0)
+        if (hasSipUri && !hasDnsName)
         {
             X509_VERIFY_PARAM* param = Crypto.X509_STORE_CTX_get0_param(store);
             Crypto.X509_VERIFY_PARAM_set_hostflags(param, Crypto.X509_VERIFY_PARAM_get_hostflags(param) | Crypto.X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
         }
     }
 
-    private static State? StateOf(X509_STORE_CTX* store)
+    /// <summary>The host name (<c>SSL_set1_host</c>) or IP address (<c>X509_VERIFY_PARAM_set1_ip_asc</c>) the parameters expect, or null.</summary>
+    private static string? ExpectedName(X509_VERIFY_PARAM* param, out bool isAddress)
     {
-        if (!Slot.IsAllocated)
+        isAddress = false;
+        if (param == null)
         {
             return null;
         }
 
-        // Borrowed: libssl stores the SSL being verified in the store context's ex_data.
-        var ssl = (SSL*)Crypto.X509_STORE_CTX_get_ex_data(store, Ssl.SSL_get_ex_data_X509_STORE_CTX_idx());
-        return Slot.Get<State>(ssl);
+        // get0: borrowed from the parameters.
+        if (Utf8Z.ToString(Crypto.X509_VERIFY_PARAM_get0_host(param, 0)) is { } host)
+        {
+            return host;
+        }
+
+        // get1: a new string of ours, freed here.
+        sbyte* ip = Crypto.X509_VERIFY_PARAM_get1_ip_asc(param);
+        if (ip == null)
+        {
+            return null;
+        }
+
+        try
+        {
+            isAddress = true;
+            return Utf8Z.ToString(ip);
+        }
+        finally
+        {
+            Crypto.CRYPTO_free(ip, null, 0);
+        }
     }
 }

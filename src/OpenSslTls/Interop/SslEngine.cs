@@ -178,12 +178,13 @@ internal abstract unsafe class SslEngine : IDisposable
     internal string DescribeVerifyFailure(long code)
     {
         string text = VerifyText(code);
-        if (_peerCheck?.MismatchDetail is { } mismatch)
+        PeerCertificateCheck.State? check = _peerCheck ?? PeerCertificateCheck.Find(Pointer);
+        if (check?.MismatchDetail is { } mismatch)
         {
             text += ": " + mismatch;
         }
 
-        if (_peerCheck is { RefusedByValidator: true })
+        if (check is { RefusedByValidator: true })
         {
             text += "; the certificate validation callback refused the certificate";
         }
