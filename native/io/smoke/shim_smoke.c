@@ -23,46 +23,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-/* The shim's ABI (native/io/openssltls_io.c, OpenSslTls.Interop.NativeIoShim): keep these two layouts identical.
- * otls_init refuses a table of another size, and otls_version names the ABI revision this program was written for. */
-#define OTLS_ABI_VERSION 5
-
-typedef struct {
-    const unsigned char *in;
-    ptrdiff_t in_len;
-    ptrdiff_t in_off;
-    void *sink;
-    unsigned char *out;
-    ptrdiff_t out_cap;
-    ptrdiff_t out_len;
-    unsigned char *spill;
-    ptrdiff_t spill_len;
-    ptrdiff_t spill_cap;
-    long long reads;
-} otls_io;
-
-typedef struct {
-    int (*ssl_do_handshake)(SSL *);
-    int (*ssl_read_ex)(SSL *, void *, size_t, size_t *);
-    int (*ssl_write_ex)(SSL *, const void *, size_t, size_t *);
-    int (*ssl_get_error)(const SSL *, int);
-    int (*ssl_has_pending)(const SSL *);
-    void *(*bio_get_data)(BIO *);
-    void (*bio_set_flags)(BIO *, int);
-    void (*bio_clear_flags)(BIO *, int);
-    SSL *(*ssl_new)(SSL_CTX *);
-    void (*ssl_free)(SSL *);
-    void (*ssl_set_bio)(SSL *, BIO *, BIO *);
-    void (*ssl_set_accept_state)(SSL *);
-    void (*ssl_set_connect_state)(SSL *);
-    void (*ssl_set_quiet_shutdown)(SSL *, int);
-    int (*ssl_shutdown)(SSL *);
-    BIO *(*bio_new)(const BIO_METHOD *);
-    int (*bio_free)(BIO *);
-    void (*bio_set_data)(BIO *, void *);
-    void (*bio_set_init)(BIO *, int);
-    void (*err_clear_error)(void);
-} otls_api;
+/* The shim's ABI (otls_io, otls_api, OTLS_ABI_VERSION): the header the shim itself is built with. */
+#include "../openssltls_io_abi.h"
 
 static struct {
     int (*version)(void);
