@@ -52,7 +52,7 @@ public sealed partial class TlsModule : IDisposable
         _clientOnly = host.ClientOnly;
         _memoryProbeTicks = (long)(host.MemoryProbeInterval.TotalSeconds * Time.TimestampFrequency);
         Metrics = new TlsMetrics(host.MeterFactory, () => Runtime.ClearTextQueuedBytes);
-        _current = new TlsProfileGeneration(profiles, 1);
+        _current = new TlsProfileGeneration(profiles, 1, Forget);
         _liveGenerations[_current] = 0;
         ConfigVariables = new TlsConfigVariables(runtime, options);
     }
@@ -208,10 +208,10 @@ public sealed partial class TlsModule : IDisposable
                 return ReloadFailed([e.Message]);
             }
 
-            var generation = new TlsProfileGeneration(next, Interlocked.Increment(ref _generationNumber));
+            var generation = new TlsProfileGeneration(next, Interlocked.Increment(ref _generationNumber), Forget);
             _liveGenerations[generation] = 0;
             TlsProfileGeneration previous = Interlocked.Exchange(ref _current, generation);
-            RetireIfUnused(previous);
+            previous.Release(); // the module's reference: the set goes with its last connection
             Metrics.Reloaded(true);
             LogReloaded(_logger, generation.Number, next.Profiles.Count);
             return new TlsReloadResult(true, generation.Number, []);
@@ -342,7 +342,7 @@ public sealed partial class TlsModule : IDisposable
             }
 
             _disposed = true;
-            RetireIfUnused(_current);
+            _current.Release();
             Metrics.Dispose();
 
             // Profiles already built keep the keys they loaded; the engine itself is only needed to load new ones.
@@ -408,10 +408,6 @@ public sealed partial class TlsModule : IDisposable
             }
         }
 
-        if (!ReferenceEquals(record.Generation, Volatile.Read(ref _current)) && record.Generation.References == 1)
-        {
-            _liveGenerations.TryRemove(record.Generation, out _);
-        }
     }
 
     /// <summary>The handler <paramref name="name"/> (<c>event_callback</c>) names, null when unset; throws when none has that name.</summary>
@@ -504,15 +500,8 @@ public sealed partial class TlsModule : IDisposable
         }
     }
 
-    private void RetireIfUnused(TlsProfileGeneration generation)
-    {
-        if (generation.References == 1)
-        {
-            _liveGenerations.TryRemove(generation, out _);
-        }
-
-        generation.Release();
-    }
+    /// <summary>Called once by a generation whose last reference went: it is no longer live.</summary>
+    private void Forget(TlsProfileGeneration generation) => _liveGenerations.TryRemove(generation, out _);
 
     private long AvailableKilobytes()
     {

@@ -52,6 +52,39 @@ public sealed class TlsModuleTests : NativeLeakCheck
     }
 
     [Fact]
+    public void The_last_connections_of_a_superseded_generation_closing_at_once_leave_only_the_current_one_live()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using TlsModule module = TlsModule.Create(config.Options());
+        for (int round = 0; round < 1000; round++)
+        {
+            // Two connections of the generation a reload supersedes, closed at the same moment: each used to see the
+            // other's reference and leave the freed generation in the live list.
+            TlsConnection first = module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote);
+            TlsConnection second = module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote);
+            TlsReloadResult reload = module.Reload();
+            Assert.True(reload.Succeeded, string.Join("; ", reload.Errors));
+            using var start = new Barrier(2);
+            Parallel.Invoke(
+                new ParallelOptions { MaxDegreeOfParallelism = 2 },
+                () =>
+                {
+                    start.SignalAndWait();
+                    first.Dispose();
+                },
+                () =>
+                {
+                    start.SignalAndWait();
+                    second.Dispose();
+                });
+
+            Assert.Equal(0, module.Info().OpenedConnections);
+            Assert.Equal(1, module.Info().LiveGenerations);
+        }
+    }
+
+    [Fact]
     public void Reload_serves_the_new_certificate_while_an_older_connection_keeps_working()
     {
         using var config = new TlsConfigFile();
