@@ -11,5 +11,12 @@ if (args.Length == 0)
     return 2;
 }
 
+// The Management and Utility cmdlets (Test-Path, Write-Output, ...) come from the SDK's own assemblies, imported by path:
+// module auto-loading looks in PSModulePath, which an SDK host does not have on every machine (a fresh Debian root).
+InitialSessionState state = InitialSessionState.CreateDefault2();
+state.ImportPSModule(
+    typeof(Microsoft.PowerShell.Commands.TestPathCommand).Assembly.Location,
+    typeof(Microsoft.PowerShell.Commands.WriteOutputCommand).Assembly.Location);
+
 // ConsoleShell is the SDK's own pwsh entry point: the same parameter handling (-File) as the real pwsh.
-return ConsoleShell.Start(InitialSessionState.CreateDefault2(), "pwsh-host", "", ["-NoProfile", "-NonInteractive", "-File", .. args]);
+return ConsoleShell.Start(state, "pwsh-host", "", ["-NoProfile", "-NonInteractive", "-File", .. args]);
