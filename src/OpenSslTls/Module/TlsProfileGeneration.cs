@@ -24,8 +24,6 @@ internal sealed class TlsProfileGeneration
 
     internal long Number { get; }
 
-    internal int References => Volatile.Read(ref _references);
-
     /// <summary>Adds a user unless the generation is already retired and released (then false).</summary>
     internal bool TryAcquire()
     {
