@@ -6,6 +6,7 @@
 #                                    dotnet test, e.g. --filter ...); results in artifacts/test-results/openssl35
 #   .ci/trixie.sh exec CMD [ARGS...] any command inside the root, checkout as the working directory
 #   .ci/trixie.sh can-run            exit 0 when this machine can do the above, else say why (exit 3)
+#   .ci/trixie.sh mirror             the Debian mirror it uses (also used by .ci/fresh-machine.sh)
 #
 # Needs root (chroot, mounts), debootstrap and the Debian mirror this machine's apt sources name (override with
 # OPENSSLTLS_DEBIAN_MIRROR). The build must already have happened on the host (./build.sh build or test): the root
@@ -127,6 +128,9 @@ case "$verb" in
   can-run)
     can_run
     ;;
+  mirror)
+    debian_mirror
+    ;;
   root)
     make_root
     echo "openssl35: root ready: $root ($(chroot "$root" openssl version))"
@@ -144,7 +148,7 @@ case "$verb" in
       --logger "trx;LogFileName=openssl35.trx" --results-directory "$results" "$@"
     ;;
   *)
-    echo "usage: .ci/trixie.sh {root|test [dotnet test args]|exec CMD [ARGS...]}" >&2
+    echo "usage: .ci/trixie.sh {root|test [dotnet test args]|exec CMD [ARGS...]|can-run|mirror}" >&2
     exit 2
     ;;
 esac
