@@ -11,6 +11,16 @@ if (args.Length == 0)
     return 2;
 }
 
+// PowerShell names its "/" drive after the first mount it finds. Where "/" is no mount point (a plain chroot) that is
+// another one (/proc), and every path cmdlet then fails with "Cannot retrieve the dynamic parameters for the cmdlet":
+// say so instead. A real machine or container always has "/" mounted; a chroot gets it with `mount --bind DIR DIR`.
+if (OperatingSystem.IsLinux() && File.Exists("/proc/self/mountinfo")
+    && !File.ReadLines("/proc/self/mountinfo").Any(line => line.Split(' ') is { Length: > 4 } fields && fields[4] == "/"))
+{
+    Console.Error.WriteLine("pwsh-host: \"/\" is not a mount point here (a chroot?), and PowerShell's FileSystem provider cannot work without one: bind-mount the root on itself first (mount --bind DIR DIR)");
+    return 3;
+}
+
 // The Management and Utility cmdlets (Test-Path, Write-Output, ...) come from the SDK's own assemblies, imported by path:
 // module auto-loading looks in PSModulePath, which an SDK host does not have on every machine (a fresh Debian root).
 InitialSessionState state = InitialSessionState.CreateDefault2();
