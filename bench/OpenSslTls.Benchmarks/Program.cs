@@ -10,13 +10,27 @@ namespace OpenSslTls.Benchmarks;
 /// <c>--c-harness PATH</c>, <c>--connections N</c> (idle memory, at least 2000), <c>--only ID-PART</c> (repeatable),
 /// and for the quick suite <c>--samples N</c> and <c>--sample-ms MS</c> (interleaved samples per implementation and their
 /// length) and <c>--process-warmup-ms MS</c> (the children's start-up warm-up per kind of operation; 3000 by default).
-/// <c>--profile IMPL SCENARIO SECONDS</c> runs one operation alone for a profiler. <c>--serve IMPL PKI WARMUP_MS</c> (one managed
+/// <c>--profile IMPL SCENARIO SECONDS</c> runs one operation alone for a profiler. <c>--scaling SCENARIO SECONDS [ROUNDS]</c>
+/// runs handshakes on 1..N threads, with contexts of their own or one shared pair. <c>--serve IMPL PKI WARMUP_MS</c> (one managed
 /// implementation sampled on request) and <c>--idle-child IMPL SCENARIO PKI N</c> are the internal modes the quick
 /// suite and the idle-memory runner start. <c>--sip-parse</c> times the SIP parser on a folded 64 KiB header section.
 /// </summary>
 internal static class Program
 {
     public static int Main(string[] args)
+    {
+        try
+        {
+            return Dispatch(args);
+        }
+        catch (UnknownScenarioException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+    }
+
+    private static int Dispatch(string[] args)
     {
         if (args.Length == 5 && args[0] == "--idle-child")
         {
@@ -34,6 +48,11 @@ internal static class Program
         if (args.Length == 1 && args[0] == "--sip-parse")
         {
             return SipParseMode.Run();
+        }
+
+        if (args.Length is 3 or 4 && args[0] == "--scaling")
+        {
+            return ScalingMode.Run(Scenario.Find(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), args.Length == 4 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3);
         }
 
         if (args.Length == 4 && args[0] == "--profile")

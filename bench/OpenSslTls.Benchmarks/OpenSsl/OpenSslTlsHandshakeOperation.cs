@@ -14,6 +14,7 @@ internal sealed class OpenSslTlsHandshakeOperation : IBenchOperation
     private readonly TlsProfile _client;
     private readonly TlsSession? _resume;
     private readonly string? _group;
+    private readonly bool _ownsProfiles = true;
     private readonly OpenSslTlsPump _pump = new();
 
     public OpenSslTlsHandshakeOperation(BenchPki pki, Scenario scenario)
@@ -33,7 +34,24 @@ internal sealed class OpenSslTlsHandshakeOperation : IBenchOperation
         }
     }
 
+    private OpenSslTlsHandshakeOperation(OpenSslTlsHandshakeOperation shared)
+    {
+        _server = shared._server;
+        _client = shared._client;
+        _resume = shared._resume;
+        _group = shared._group;
+        _ownsProfiles = false;
+        Description = shared.Description;
+    }
+
     public string Description { get; }
+
+    /// <summary>
+    /// An operation for another thread on the same two profiles (one server and one client <c>SSL_CTX</c>) and the same
+    /// session to resume, with a pump of its own: the scaling mode's shared-context case. Its Dispose leaves them to
+    /// this one.
+    /// </summary>
+    public OpenSslTlsHandshakeOperation Sibling() => new(this);
 
     public void Run()
     {
@@ -55,6 +73,11 @@ internal sealed class OpenSslTlsHandshakeOperation : IBenchOperation
 
     public void Dispose()
     {
+        if (!_ownsProfiles)
+        {
+            return;
+        }
+
         _resume?.Dispose();
         _server.Dispose();
         _client.Dispose();

@@ -113,7 +113,8 @@ public sealed record Scenario(string Id, string Title, ScenarioKind Kind)
     public static IReadOnlyList<Scenario> IdleScenarios { get; } = [Idle(1), Idle(0)];
 
     public static Scenario Find(string id) =>
-        Rates.Concat(GroupRates).Concat(IdleScenarios).FirstOrDefault(s => s.Id == id) ?? throw new ArgumentException($"unknown scenario '{id}'");
+        Rates.Concat(GroupRates).Concat(IdleScenarios).FirstOrDefault(s => s.Id == id) ?? throw new UnknownScenarioException(
+            $"unknown scenario '{id}'; known: {string.Join(", ", Rates.Concat(GroupRates).Concat(IdleScenarios).Select(s => s.Id))}");
 
     public string CipherSuiteName => Cipher == RecordCipher.Aes128Gcm ? "TLS_AES_128_GCM_SHA256" : "TLS_CHACHA20_POLY1305_SHA256";
 }
