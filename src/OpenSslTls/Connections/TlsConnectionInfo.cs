@@ -30,6 +30,12 @@ public sealed record TlsConnectionInfo
     /// </summary>
     public string? KeyExchangeGroup { get; init; }
 
+    /// <summary>
+    /// The application protocol ALPN negotiated (e.g. <c>h2</c>), or null when none was: no side configured
+    /// <c>TlsProfileSettings.ApplicationProtocols</c>, or the client offered none (an addition; Kamailio has no ALPN).
+    /// </summary>
+    public System.Net.Security.SslApplicationProtocol? ApplicationProtocol { get; init; }
+
     /// <summary>SNI: received (server) or sent (client); null when none (<c>$tls_peer_server_name</c>).</summary>
     public string? ServerName { get; init; }
 
@@ -71,6 +77,7 @@ public sealed record TlsConnectionInfo
         CipherBits = facts.CipherBits,
         CipherDescription = facts.CipherDescription,
         KeyExchangeGroup = facts.Group,
+        ApplicationProtocol = facts.ApplicationProtocol is { } protocol ? new System.Net.Security.SslApplicationProtocol(protocol) : null,
         ServerName = facts.ServerName,
         SessionReused = facts.SessionReused,
         VerifyResult = facts.VerifyResult,

@@ -40,6 +40,7 @@ internal static unsafe class ConnectionInfoReader
             VerifiedChain: ReadChain(Ssl.SSL_get0_verified_chain(ssl)))
         {
             Group = ReadGroup(ssl),
+            ApplicationProtocol = ApplicationProtocolNegotiation.Negotiated(ssl),
         };
     }
 

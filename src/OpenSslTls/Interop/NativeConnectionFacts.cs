@@ -19,6 +19,9 @@ internal sealed record NativeConnectionFacts(
 {
     /// <summary>The negotiated key exchange group (<c>SSL_get_negotiated_group</c>), or null when none was used.</summary>
     public string? Group { get; init; }
+
+    /// <summary>The protocol ALPN negotiated (<c>SSL_get0_alpn_selected</c>), or null when none was.</summary>
+    public byte[]? ApplicationProtocol { get; init; }
 }
 
 /// <summary>One certificate's fields as OpenSSL prints them (validity as <c>ASN1_TIME_print</c> text).</summary>

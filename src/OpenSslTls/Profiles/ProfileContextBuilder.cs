@@ -54,6 +54,7 @@ internal sealed partial class ProfileContextBuilder
             LoadCrl(ctx);
             SetCiphers(ctx);
             SetGroups(ctx);
+            SetApplicationProtocols(ctx);
             EnsureProtocolUsable(ctx);
             SetVerification(ctx);
             SetOptions(ctx);
@@ -228,6 +229,41 @@ internal sealed partial class ProfileContextBuilder
             {
                 throw Fail("cipher_suites", $"'{suites}' names no TLS 1.3 cipher suite OpenSSL accepts");
             }
+        }
+    }
+
+    private void SetApplicationProtocols(SafeSslContextHandle ctx)
+    {
+        if (_settings.ApplicationProtocols is not { Count: > 0 } protocols)
+        {
+            return;
+        }
+
+        var wire = new List<byte>();
+        foreach (System.Net.Security.SslApplicationProtocol protocol in protocols)
+        {
+            ReadOnlySpan<byte> name = protocol.Protocol.Span;
+            if (name.Length is 0 or > 255)
+            {
+                throw Invalid("application_protocols", $"an ALPN protocol must be 1..255 bytes, not {name.Length} ('{protocol}')");
+            }
+
+            wire.Add((byte)name.Length);
+            wire.AddRange(name);
+        }
+
+        if (wire.Count > ushort.MaxValue - 2)
+        {
+            throw Invalid("application_protocols", $"the ALPN list takes {wire.Count} bytes, more than one extension holds");
+        }
+
+        if (_role == TlsRole.Server)
+        {
+            ApplicationProtocolNegotiation.Select(ctx, [.. wire]);
+        }
+        else if (!ApplicationProtocolNegotiation.Offer(ctx, [.. wire]))
+        {
+            throw Invalid("application_protocols", $"OpenSSL refused the ALPN list {string.Join(",", protocols)}");
         }
     }
 

@@ -88,6 +88,15 @@ public sealed record TlsProfileSettings
     /// </summary>
     public string? Groups { get; init; }
 
+    /// <summary>
+    /// ALPN (RFC 7301; an addition, not a tls.cfg key): a client profile offers these protocols in this order; a server
+    /// profile selects the first of its own, in its order, that the client offers, and refuses a client that offers
+    /// ALPN but none of them (the <c>no_application_protocol</c> alert RFC 7301 requires). A client that offers none
+    /// is served without. Each protocol is 1..255 bytes. Null or empty: no ALPN. The result is
+    /// <c>TlsConnectionInfo.ApplicationProtocol</c>.
+    /// </summary>
+    public IReadOnlyList<System.Net.Security.SslApplicationProtocol>? ApplicationProtocols { get; init; }
+
     /// <summary><c>server_name</c>: the SNI name this profile serves (server) or sends (client).</summary>
     public string? ServerName { get; init; }
 
@@ -117,6 +126,8 @@ public sealed record TlsProfileSettings
             $"VerifyHostname = {VerifyHostname}, CertificateValidation = {(CertificateValidation is null ? "none" : "set")}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"VerifyClient = {VerifyClient}, VerifyDepth = {VerifyDepth}, CipherList = {CipherList}, CipherSuites = {CipherSuites}, Groups = {Groups}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"ApplicationProtocols = {(ApplicationProtocols is null ? null : string.Join(",", ApplicationProtocols))}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"ServerName = {ServerName}, ServerNameMode = {ServerNameMode}, ServerId = {ServerId}");
         return true;
