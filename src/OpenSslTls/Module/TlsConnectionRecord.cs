@@ -14,6 +14,7 @@ internal sealed class TlsConnectionRecord : IConnectionObserver
     private readonly TlsModule _module;
     private long _lastActivity;
     private int _released;
+    private int _handshakeEnded;
     private TlsConnection? _connection;
 
     internal TlsConnectionRecord(TlsModule module, long id, TlsProfileGeneration generation, IPEndPoint? local, IPEndPoint? remote, long now)
@@ -80,6 +81,12 @@ internal sealed class TlsConnectionRecord : IConnectionObserver
         _module.Unregister(this);
         Generation.Release();
     }
+
+    /// <summary>
+    /// Marks the connection's handshake as ended (completed, failed, or cut short by the release); true only the first
+    /// time, so the active-handshakes count goes down once per connection.
+    /// </summary>
+    internal bool EndHandshake() => Interlocked.Exchange(ref _handshakeEnded, 1) == 0;
 
     internal TimeSpan Age(long now) => _module.Time.GetElapsedTime(Created, now);
 

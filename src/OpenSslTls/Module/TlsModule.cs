@@ -365,7 +365,7 @@ public sealed partial class TlsModule : IDisposable
     internal void OnHandshakeCompleted(TlsConnectionRecord record, TlsConnection connection)
     {
         TlsConnectionInfo? info = connection.Info;
-        Metrics.HandshakeCompleted(info?.Protocol ?? "unknown", record.Age(Time.GetTimestamp()));
+        Metrics.HandshakeCompleted(connection.Role, info?.Protocol ?? "unknown", record.RemoteEndPoint, record.Age(Time.GetTimestamp()), record.EndHandshake());
         LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
         if (info is not null && _logger.IsEnabled(level))
         {
@@ -386,7 +386,7 @@ public sealed partial class TlsModule : IDisposable
 
     internal void OnHandshakeFailed(TlsConnectionRecord record, TlsConnection connection, TlsException error)
     {
-        Metrics.HandshakeFailed(record.Age(Time.GetTimestamp()));
+        Metrics.HandshakeFailed(connection.Role, error, record.RemoteEndPoint, record.Age(Time.GetTimestamp()), record.EndHandshake());
         LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
         if (_logger.IsEnabled(level))
         {
@@ -400,7 +400,7 @@ public sealed partial class TlsModule : IDisposable
     {
         if (_connections.TryRemove(new KeyValuePair<long, TlsConnectionRecord>(record.Id, record)))
         {
-            Metrics.ConnectionClosed();
+            Metrics.ConnectionClosed(handshakeEnded: !record.EndHandshake());
             LogLevel debug = KamailioLogLevels.ToLogLevel(Runtime.DebugLevel);
             if (_logger.IsEnabled(debug))
             {

@@ -450,31 +450,73 @@ public sealed class TlsModuleTests : NativeLeakCheck
     }
 
     [Fact]
-    public void Metrics_count_handshakes_connections_bytes_and_reloads()
+    public void Metrics_follow_the_OpenTelemetry_conventions_for_handshakes_connections_bytes_and_reloads()
     {
         using var config = new TlsConfigFile();
         config.WriteDefault();
-        using TlsModule module = TlsModule.Create(config.Options());
-        using var handshakes = new MetricCollector<long>(null, "OpenSslTls", "openssltls.handshakes");
-        using var active = new MetricCollector<long>(null, "OpenSslTls", "openssltls.connections.active");
-        using var bytes = new MetricCollector<long>(null, "OpenSslTls", "openssltls.io");
-        using var reloads = new MetricCollector<long>(null, "OpenSslTls", "openssltls.reloads");
-        using var duration = new MetricCollector<double>(null, "OpenSslTls", "openssltls.handshake.duration");
+        using var meters = new ScopedMeterFactory();
+        using TlsModule module = TlsModule.Create(config.Options(), new TlsModuleHostOptions { MeterFactory = meters });
+        using var duration = new MetricCollector<double>(meters, "OpenSslTls", "openssltls.tls_handshake.duration");
+        using var handshakes = new MetricCollector<long>(meters, "OpenSslTls", "openssltls.active_tls_handshakes");
+        using var active = new MetricCollector<long>(meters, "OpenSslTls", "openssltls.active_connections");
+        using var bytes = new MetricCollector<long>(meters, "OpenSslTls", "openssltls.io");
+        using var reloads = new MetricCollector<long>(meters, "OpenSslTls", "openssltls.reloads");
 
+        using (TlsConnection waiting = module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote))
+        {
+            Assert.Equal(1, handshakes.GetMeasurementSnapshot().EvaluateAsCounter()); // in progress until it ends
+        }
+
+        Assert.Equal(0, handshakes.GetMeasurementSnapshot().EvaluateAsCounter()); // released during its handshake
         using (TlsPair pair = Connect(module))
         {
             pair.ClientSend(new byte[1400]);
             pair.Pump();
             Assert.Equal(2, active.GetMeasurementSnapshot().EvaluateAsCounter());
+            Assert.Equal(0, handshakes.GetMeasurementSnapshot().EvaluateAsCounter());
         }
 
         module.Reload();
-        Assert.Equal(2, handshakes.GetMeasurementSnapshot().Count(m => (string?)m.Tags["result"] == "success"));
-        Assert.All(handshakes.GetMeasurementSnapshot(), m => Assert.Equal("TLSv1.3", m.Tags["tls.protocol"]));
+        IReadOnlyList<CollectedMeasurement<double>> ended = duration.GetMeasurementSnapshot();
+        Assert.Equal(2, ended.Count);
+        Assert.All(ended, m =>
+        {
+            Assert.Equal("tls", m.Tags["tls.protocol.name"]);
+            Assert.Equal("1.3", m.Tags["tls.protocol.version"]);
+            Assert.Equal("tcp", m.Tags["network.transport"]);
+            Assert.Equal("ipv4", m.Tags["network.type"]);
+            Assert.False(m.Tags.ContainsKey("error.type"));
+            Assert.InRange(m.Value, 0, 60);
+        });
+        Assert.Equal(["client", "server"], ended.Select(m => (string)m.Tags["openssltls.connection.role"]!).Order());
         Assert.Equal(0, active.GetMeasurementSnapshot().EvaluateAsCounter());
-        Assert.True(bytes.GetMeasurementSnapshot().Where(m => (string?)m.Tags["direction"] == "receive").Sum(m => m.Value) > 1400);
-        Assert.Equal(1, reloads.GetMeasurementSnapshot().EvaluateAsCounter());
-        Assert.Equal(2, duration.GetMeasurementSnapshot().Count);
+        Assert.True(bytes.GetMeasurementSnapshot().Where(m => (string?)m.Tags["network.io.direction"] == "receive").Sum(m => m.Value) > 1400);
+        Assert.True(bytes.GetMeasurementSnapshot().Where(m => (string?)m.Tags["network.io.direction"] == "transmit").Sum(m => m.Value) > 1400);
+        CollectedMeasurement<long> reload = Assert.Single(reloads.GetMeasurementSnapshot());
+        Assert.False(reload.Tags.ContainsKey("error.type"));
+    }
+
+    [Fact]
+    public void A_failed_handshake_is_measured_with_a_low_cardinality_error_type()
+    {
+        using var config = new TlsConfigFile();
+        config.WriteDefault();
+        using var meters = new ScopedMeterFactory();
+        using TlsModule module = TlsModule.Create(config.Options(), new TlsModuleHostOptions { MeterFactory = meters });
+        using var duration = new MetricCollector<double>(meters, "OpenSslTls", "openssltls.tls_handshake.duration");
+        using var handshakes = new MetricCollector<long>(meters, "OpenSslTls", "openssltls.active_tls_handshakes");
+
+        using (TlsConnection server = module.AcceptConnection(TlsConfigFile.Local, TlsConfigFile.Remote))
+        {
+            var output = new System.Buffers.ArrayBufferWriter<byte>();
+            Assert.Equal(TlsStatus.Failed, server.Receive("GET / HTTP/1.1\r\n\r\n"u8, new System.Buffers.ArrayBufferWriter<byte>(), output).Status);
+        }
+
+        CollectedMeasurement<double> failed = Assert.Single(duration.GetMeasurementSnapshot());
+        Assert.Equal("client_hello_rejected", failed.Tags["error.type"]);
+        Assert.Equal("server", failed.Tags["openssltls.connection.role"]);
+        Assert.False(failed.Tags.ContainsKey("tls.protocol.version"));
+        Assert.Equal(0, handshakes.GetMeasurementSnapshot().EvaluateAsCounter()); // counted down once, not again at release
     }
 
     [Fact]
