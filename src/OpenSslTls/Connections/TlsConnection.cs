@@ -204,6 +204,21 @@ public sealed class TlsConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// The negotiated protocol's wire version (0x0304 for TLS 1.3), 0 before the handshake or after disposal: what a
+    /// metric needs, without reading the certificates and chain that <see cref="Info"/> reads.
+    /// </summary>
+    internal int ProtocolVersion
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _wasEstablished && _engine is not null && !_engine.Handle.IsClosed ? _engine.ProtocolVersion : 0;
+            }
+        }
+    }
+
     /// <summary>Client: writes the ClientHello to <paramref name="output"/>. Server: nothing to do. Idempotent.</summary>
     public TlsResult Start(IBufferWriter<byte> output)
     {

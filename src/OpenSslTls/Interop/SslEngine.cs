@@ -70,6 +70,9 @@ internal abstract unsafe class SslEngine : IDisposable
     /// <summary>Decrypted bytes of a record OpenSSL holds that no read has taken yet (<c>SSL_pending</c>).</summary>
     internal int PendingPlaintext => Ssl.SSL_pending(_ssl.Pointer);
 
+    /// <summary>The negotiated protocol's wire version (<c>SSL_version</c>, e.g. 0x0304 for TLS 1.3): no string, no read of certificates.</summary>
+    internal int ProtocolVersion => Ssl.SSL_version(_ssl.Pointer);
+
     /// <summary>Whether this SSL frees its record buffers when idle (<c>SSL_MODE_RELEASE_BUFFERS</c> in <c>SSL_get_mode</c>).</summary>
     internal bool ReleasesBuffers => (Ssl.SSL_get_mode(_ssl.Pointer) & (nint)Ssl.SSL_MODE_RELEASE_BUFFERS) != 0;
 

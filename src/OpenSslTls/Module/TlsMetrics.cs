@@ -67,7 +67,7 @@ internal sealed class TlsMetrics : IDisposable
     }
 
     /// <summary>A handshake completed; <paramref name="firstEnd"/> false when its end was already counted.</summary>
-    internal void HandshakeCompleted(TlsRole role, string protocol, IPEndPoint? remote, TimeSpan duration, bool firstEnd = true)
+    internal void HandshakeCompleted(TlsRole role, int protocolVersion, IPEndPoint? remote, TimeSpan duration, bool firstEnd = true)
     {
         if (firstEnd)
         {
@@ -75,7 +75,7 @@ internal sealed class TlsMetrics : IDisposable
         }
 
         TagList tags = CommonTags(role, remote);
-        tags.Add("tls.protocol.version", ProtocolVersion(protocol));
+        tags.Add("tls.protocol.version", ProtocolVersion(protocolVersion));
         _handshakeDuration.Record(duration.TotalSeconds, tags);
     }
 
@@ -133,9 +133,16 @@ internal sealed class TlsMetrics : IDisposable
         _ => error.GetType().FullName ?? "_OTHER",
     };
 
-    /// <summary><c>TLSv1.3</c> → <c>1.3</c> (the convention's <c>tls.protocol.version</c>).</summary>
-    internal static string ProtocolVersion(string protocol) =>
-        protocol.StartsWith("TLSv", StringComparison.Ordinal) ? protocol[4..] : protocol;
+    /// <summary>A wire version (0x0304) as the convention's <c>tls.protocol.version</c> (<c>1.3</c>), without allocating.</summary>
+    internal static string ProtocolVersion(int version) => version switch
+    {
+        0x0304 => "1.3",
+        0x0303 => "1.2",
+        0x0302 => "1.1",
+        0x0301 => "1.0",
+        0 => "unknown",
+        _ => $"0x{version:x4}",
+    };
 
     private static TagList CommonTags(TlsRole role, IPEndPoint? remote)
     {

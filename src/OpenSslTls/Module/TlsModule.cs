@@ -364,10 +364,11 @@ public sealed partial class TlsModule : IDisposable
 
     internal void OnHandshakeCompleted(TlsConnectionRecord record, TlsConnection connection)
     {
-        TlsConnectionInfo? info = connection.Info;
-        Metrics.HandshakeCompleted(connection.Role, info?.Protocol ?? "unknown", record.RemoteEndPoint, record.Age(Time.GetTimestamp()), record.EndHandshake());
+        // The metric needs only the version: the full facts (certificates, chain, as PEM) are read only for the log line,
+        // or later by whoever asks for Info.
+        Metrics.HandshakeCompleted(connection.Role, connection.ProtocolVersion, record.RemoteEndPoint, record.Age(Time.GetTimestamp()), record.EndHandshake());
         LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
-        if (info is not null && _logger.IsEnabled(level))
+        if (_logger.IsEnabled(level) && connection.Info is { } info)
         {
             LogEstablished(_logger, level, record.Id, connection.Role, record.RemoteEndPoint?.ToString(), info.Protocol, info.CipherName, info.CipherBits,
                 info.ServerName, info.PeerCertificate?.Subject.Line, info.PeerCertificate?.Issuer.Line, info.VerifyResultText);
