@@ -18,7 +18,8 @@ internal sealed record SocketBenchOptions
         "                   ids setup-new-tls13, setup-new-tls12-ecdsa, setup-new-tls12-rsa, setup-resumed-tls12-id,\n" +
         "                   setup-resumed-tls12-ticket, setup-resumed-tls13 (--seconds: s_time time per server and round, whole seconds)\n" +
         "  --storm N        (with or without --setup) N TLS 1.3 connections at once against serve and SslStream, id storm-tls13\n" +
-        "  --rounds R       rounds of the set-up suite and storms per server (default 3)";
+        "  --rounds R       rounds of the set-up suite and storms per server (default 3)\n" +
+        "  --baseline-serve DLL  also run this build of OpenSslTls.Server.dll as a fourth server (before/after figures)";
 
     public double Seconds { get; init; } = 5;
 
@@ -40,6 +41,9 @@ internal sealed record SocketBenchOptions
 
     /// <summary>Rounds of the set-up suite and of the storm.</summary>
     public int Rounds { get; init; } = 3;
+
+    /// <summary>Another build of OpenSslTls.Server.dll to run beside serve in the set-up suite and the storm, or null.</summary>
+    public string? BaselineServe { get; init; }
 
     /// <summary>Whether the figure with id <paramref name="id"/> is to run.</summary>
     public bool Selects(string id) => Only.Count == 0 || Only.Any(part => id.Contains(part, StringComparison.OrdinalIgnoreCase));
@@ -74,6 +78,7 @@ internal sealed record SocketBenchOptions
                 "--workers" => options with { Workers = (int)Positive(name, value, 1, 1000, whole: true) },
                 "--storm" => options with { Storm = (int)Positive(name, value, 1, 100000, whole: true) },
                 "--rounds" => options with { Rounds = (int)Positive(name, value, 1, 100, whole: true) },
+                "--baseline-serve" => File.Exists(value) ? options with { BaselineServe = Path.GetFullPath(value) } : throw new FormatException($"{name} '{value}': no such file"),
                 "--only" => options,
                 _ => throw new FormatException($"unknown argument '{name}'"),
             };

@@ -11,4 +11,7 @@ internal enum ServerKind
 
     /// <summary><c>openssl s_server</c>, the third-party reference of the connection set-up suite (one connection at a time).</summary>
     OpenSslServer,
+
+    /// <summary>Another build of <c>openssltls serve</c> (<c>--baseline-serve DLL</c>), run beside the current one for before/after figures.</summary>
+    Baseline,
 }

@@ -51,14 +51,14 @@ internal static class SetupBenchRunner
                 foreach (SetupRow row in SetupRow.All.Where(row => options.Selects(row.Id)))
                 {
                     rows.Add((row.Id, row.Label));
-                    await RunRowAsync(row, pki, work, seconds, warmup, options.Rounds, cells, log).ConfigureAwait(false);
+                    await RunRowAsync(row, pki, work, seconds, warmup, options.Rounds, options.BaselineServe, cells, log).ConfigureAwait(false);
                 }
             }
 
             if (options.Storm > 0 && options.Selects(StormId))
             {
                 rows.Add((StormId, $"storm, {options.Storm.ToString(CultureInfo.InvariantCulture)} new TLS 1.3 at once"));
-                await RunStormAsync(pki, work, options.Storm, options.Rounds, cells, log).ConfigureAwait(false);
+                await RunStormAsync(pki, work, options.Storm, options.Rounds, options.BaselineServe, cells, log).ConfigureAwait(false);
             }
         }
         finally
@@ -83,14 +83,14 @@ internal static class SetupBenchRunner
     }
 
     private static async Task RunRowAsync(
-        SetupRow row, BenchPki pki, string work, int seconds, int warmup, int rounds, Dictionary<(string, ServerKind), SetupCell> cells, TextWriter log)
+        SetupRow row, BenchPki pki, string work, int seconds, int warmup, int rounds, string? baseline, Dictionary<(string, ServerKind), SetupCell> cells, TextWriter log)
     {
         var servers = new List<ServerProcess>();
         try
         {
-            foreach (ServerKind kind in SetupServers.Kinds)
+            foreach (ServerKind kind in SetupServers.Kinds(baseline))
             {
-                ServerProcess server = await SetupServers.StartAsync(kind, row, pki, work).ConfigureAwait(false);
+                ServerProcess server = await SetupServers.StartAsync(kind, row, pki, work, baseline).ConfigureAwait(false);
                 servers.Add(server);
                 cells[(row.Id, kind)] = new SetupCell();
                 await log.WriteLineAsync($"[{row.Id}] {SetupServers.Name(kind),-9} pid {server.Pid} listening on {server.Endpoint}").ConfigureAwait(false);
@@ -141,7 +141,7 @@ internal static class SetupBenchRunner
         }
     }
 
-    private static async Task RunStormAsync(BenchPki pki, string work, int count, int rounds, Dictionary<(string, ServerKind), SetupCell> cells, TextWriter log)
+    private static async Task RunStormAsync(BenchPki pki, string work, int count, int rounds, string? baseline, Dictionary<(string, ServerKind), SetupCell> cells, TextWriter log)
     {
         var row = new SetupRow(StormId, "storm", BenchTlsVersion.Tls13, ServerKey.P256, SetupResumption.None);
         using TlsProfile client = TlsProfile.Create(
@@ -151,9 +151,9 @@ internal static class SetupBenchRunner
         var servers = new List<ServerProcess>();
         try
         {
-            foreach (ServerKind kind in new[] { ServerKind.OpenSslTls, ServerKind.SslStream })
+            foreach (ServerKind kind in SetupServers.Kinds(baseline).Where(kind => kind != ServerKind.OpenSslServer))
             {
-                ServerProcess server = await SetupServers.StartAsync(kind, row, pki, work).ConfigureAwait(false);
+                ServerProcess server = await SetupServers.StartAsync(kind, row, pki, work, baseline).ConfigureAwait(false);
                 servers.Add(server);
                 cells[(StormId, kind)] = new SetupCell();
                 await log.WriteLineAsync($"[{StormId}] {SetupServers.Name(kind),-9} pid {server.Pid} listening on {server.Endpoint}").ConfigureAwait(false);
@@ -171,8 +171,8 @@ internal static class SetupBenchRunner
             {
                 for (int turn = 0; turn < servers.Count; turn++)
                 {
-                    // A B B A …
-                    ServerProcess server = servers[((round + turn) & 1) == 0 ? 0 : 1];
+                    // A B B A … (A B C, B C A, … with a baseline)
+                    ServerProcess server = servers.Count == 2 ? servers[((round + turn) & 1) == 0 ? 0 : 1] : servers[(round + turn) % servers.Count];
                     StormResult storm = await StormClient.RunAsync(server, client, count).ConfigureAwait(false);
                     cells[(StormId, server.Kind)].Add(storm);
                     await log.WriteLineAsync(
@@ -216,41 +216,59 @@ internal static class SetupBenchRunner
 
     private static string Table(List<(string Id, string Label)> rows, Dictionary<(string, ServerKind), SetupCell> cells)
     {
+        bool baseline = cells.Keys.Any(key => key.Item2 == ServerKind.Baseline);
         var table = new StringBuilder();
-        table.Append("| connection set-up | figure | serve | SslStream | s_server | serve ÷ s_server (rounds: min–max) |\n|---|---|---:|---:|---:|---:|\n");
+        table.Append("| connection set-up | figure | serve | SslStream | s_server |")
+            .Append(baseline ? " serve (baseline build) |" : string.Empty)
+            .Append(" serve ÷ s_server (rounds: min–max) |")
+            .Append(baseline ? " serve ÷ baseline (rounds: min–max) |" : string.Empty)
+            .Append("\n|---|---|---:|---:|---:|").Append(baseline ? "---:|---:|" : string.Empty).Append("---:|\n");
         foreach ((string id, string label) in rows)
         {
-            SetupCell serve = cells[(id, ServerKind.OpenSslTls)];
-            SetupCell sslStream = cells[(id, ServerKind.SslStream)];
-            cells.TryGetValue((id, ServerKind.OpenSslServer), out SetupCell? openSsl);
+            SetupCell? Get(ServerKind kind) => cells.TryGetValue((id, kind), out SetupCell? cell) ? cell : null;
+            SetupCell?[] columns = baseline
+                ? [Get(ServerKind.OpenSslTls), Get(ServerKind.SslStream), Get(ServerKind.OpenSslServer), Get(ServerKind.Baseline)]
+                : [Get(ServerKind.OpenSslTls), Get(ServerKind.SslStream), Get(ServerKind.OpenSslServer)];
+            SetupCell serve = columns[0]!;
+            SetupCell? openSsl = columns[2];
+            SetupCell? before = baseline ? columns[3] : null;
+            string RatioTo(SetupCell? other, bool rate) => other is null ? "–" : Range(serve, other, rate);
+            void Line(string figure, Func<SetupCell, double> value, string format, bool ratios, bool rate = false)
+            {
+                table.Append(CultureInfo.InvariantCulture, $"| {label} | {figure} |");
+                foreach (SetupCell? cell in columns)
+                {
+                    table.Append(' ').Append(cell is null ? "–" : value(cell).ToString(format, CultureInfo.InvariantCulture)).Append(" |");
+                }
+
+                table.Append(' ').Append(ratios ? RatioTo(openSsl, rate) : "–").Append(" |");
+                if (baseline)
+                {
+                    table.Append(' ').Append(ratios ? RatioTo(before, rate) : "–").Append(" |");
+                }
+
+                table.Append('\n');
+            }
+
             bool storm = id == StormId;
-            Line(table, label, storm ? "connections/s (N ÷ time until all established)" : "connections/s", serve.Rate, sslStream.Rate, openSsl?.Rate, "F0", openSsl is null ? null : Range(serve, openSsl, rate: true));
-            Line(table, label, "server CPU per connection, us", serve.CpuMicrosecondsPerConnection, sslStream.CpuMicrosecondsPerConnection, openSsl?.CpuMicrosecondsPerConnection, "F0",
-                openSsl is null ? null : Range(serve, openSsl, rate: false));
+            Line(storm ? "connections/s (N ÷ time until all established)" : "connections/s", cell => cell.Rate, "F0", ratios: true, rate: true);
+            Line("server CPU per connection, us", cell => cell.CpuMicrosecondsPerConnection, "F0", ratios: true);
             if (storm)
             {
-                Line(table, label, "time until all established, s (worst storm)", serve.StormSeconds.DefaultIfEmpty().Max(), sslStream.StormSeconds.DefaultIfEmpty().Max(), null, "F2", null);
-                Line(table, label, "handshake latency p50, ms", serve.LatencyMilliseconds(50), sslStream.LatencyMilliseconds(50), null, "F0", null);
-                Line(table, label, "handshake latency p99, ms", serve.LatencyMilliseconds(99), sslStream.LatencyMilliseconds(99), null, "F0", null);
-                Line(table, label, "established / failed / timed out", serve.Connections, sslStream.Connections, null, "F0", null,
-                    $"{Count(serve)} · {Count(sslStream)}");
+                Line("time until all established, s (worst storm)", cell => cell.StormSeconds.DefaultIfEmpty().Max(), "F2", ratios: false);
+                Line("handshake latency p50, ms", cell => cell.LatencyMilliseconds(50), "F0", ratios: false);
+                Line("handshake latency p99, ms", cell => cell.LatencyMilliseconds(99), "F0", ratios: false);
+                Line("established", cell => cell.Connections, "F0", ratios: false);
+                Line("failed", cell => cell.Failures, "F0", ratios: false);
+                Line("timed out", cell => cell.Timeouts, "F0", ratios: false);
             }
-            else if (serve.Marked > 0 || sslStream.Marked > 0 || (openSsl?.Marked ?? 0) > 0)
+            else if (columns.Any(cell => cell is { Marked: > 0 }))
             {
-                Line(table, label, "resumed, % of connections", serve.ResumedShare * 100, sslStream.ResumedShare * 100, openSsl is null ? null : openSsl.ResumedShare * 100, "F1", null);
+                Line("resumed, % of connections", cell => cell.ResumedShare * 100, "F1", ratios: false);
             }
         }
 
         return table.ToString().TrimEnd('\n');
-    }
-
-    private static string Count(SetupCell cell) => $"{cell.Connections}/{cell.Failures}/{cell.Timeouts}";
-
-    private static void Line(StringBuilder table, string label, string figure, double serve, double sslStream, double? openSsl, string format, string? ratio, string? note = null)
-    {
-        string Cell(double? value) => value is null ? "–" : value.Value.ToString(format, CultureInfo.InvariantCulture);
-        string last = note ?? ratio ?? "–";
-        table.Append(CultureInfo.InvariantCulture, $"| {label} | {figure} | {Cell(serve)} | {Cell(sslStream)} | {Cell(openSsl)} | {last} |\n");
     }
 
     /// <summary>The overall ratio and the range of the per-round ratios (rounds pair the servers' runs of the same minutes).</summary>

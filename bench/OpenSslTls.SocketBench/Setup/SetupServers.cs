@@ -16,16 +16,21 @@ internal static class SetupServers
     /// <summary>The file s_server serves to <c>s_time -www</c> (relative to its working directory).</summary>
     public const string PageName = "page";
 
-    public static readonly ServerKind[] Kinds = [ServerKind.OpenSslTls, ServerKind.SslStream, ServerKind.OpenSslServer];
+    /// <summary>The servers of a row: serve, SslStream, s_server, and the baseline build of serve when one is given.</summary>
+    public static ServerKind[] Kinds(string? baseline) => baseline is null
+        ? [ServerKind.OpenSslTls, ServerKind.SslStream, ServerKind.OpenSslServer]
+        : [ServerKind.OpenSslTls, ServerKind.SslStream, ServerKind.OpenSslServer, ServerKind.Baseline];
 
     private static readonly TimeSpan s_startLimit = TimeSpan.FromSeconds(60);
 
-    public static Task<ServerProcess> StartAsync(ServerKind kind, SetupRow row, BenchPki pki, string work)
+    public static Task<ServerProcess> StartAsync(ServerKind kind, SetupRow row, BenchPki pki, string work, string? baseline = null)
     {
         File.WriteAllText(Path.Combine(work, PageName), "ok\n");
         return kind switch
         {
-            ServerKind.OpenSslTls => ServerProcess.StartAsync(kind, ServerProcess.DotnetHost(), Serve(row, pki, work), work, s_startLimit),
+            ServerKind.OpenSslTls => ServerProcess.StartAsync(kind, ServerProcess.DotnetHost(), Serve(row, pki, work, ServerProcess.ProgramAssembly(typeof(SipTlsServer)), "serve"), work, s_startLimit),
+            ServerKind.Baseline => ServerProcess.StartAsync(
+                kind, ServerProcess.DotnetHost(), Serve(row, pki, work, baseline ?? throw new ArgumentNullException(nameof(baseline)), "baseline"), work, s_startLimit),
             ServerKind.SslStream => ServerProcess.StartAsync(kind, ServerProcess.DotnetHost(), SslStream(row, pki), work, s_startLimit),
             _ => ServerProcess.StartAsync(kind, "openssl", OpenSslServer(row, pki), work, s_startLimit),
         };
@@ -54,19 +59,19 @@ internal static class SetupServers
         return text;
     }
 
-    private static IEnumerable<string> Serve(SetupRow row, BenchPki pki, string work)
+    private static IEnumerable<string> Serve(SetupRow row, BenchPki pki, string work, string dll, string name)
     {
-        string modparams = Path.Combine(work, $"serve-{row.Id}.modparams");
+        string modparams = Path.Combine(work, $"{name}-{row.Id}.modparams");
         File.WriteAllText(modparams, Modparams(row));
         return
         [
-            ServerProcess.ProgramAssembly(typeof(SipTlsServer)), "serve",
+            dll, "serve",
             "--listen", "127.0.0.1:0",
             "--certificate", pki.Certificate(row.Key),
             "--private-key", pki.PrivateKey(row.Key),
             "--modparams", modparams,
-            "--data-dir", Path.Combine(work, "serve-data"),
-            "--control-socket", Path.Combine(work, $"serve-{row.Id}.sock"),
+            "--data-dir", Path.Combine(work, name + "-data"),
+            "--control-socket", Path.Combine(work, $"{name}-{row.Id}.sock"),
 
             // Warning, as in the OPTIONS suite, prints nothing per connection; but s_time -www sends an HTTP GET, which serve
             // reports as a warning per connection, so that row runs at error level.
@@ -107,6 +112,7 @@ internal static class SetupServers
     {
         ServerKind.OpenSslTls => "serve",
         ServerKind.SslStream => "SslStream",
+        ServerKind.Baseline => "baseline",
         _ => "s_server",
     };
 
