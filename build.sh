@@ -264,7 +264,9 @@ case "$verb" in
   bench-sockets)
     # openssltls serve and the same SIP loop on SslStream, each a child process on 127.0.0.1, driven by one load
     # generator; the table on stdout, every run on stderr (about 1.5 min with the defaults, build excluded). Options:
-    # --seconds S --warmup S --slice-ms MS --connections C --workers K --only ID-PART. See docs/benchmarks.md.
+    # --seconds S --warmup S --slice-ms MS --connections C --workers K --only ID-PART. With --setup: the connection set-up
+    # suite instead (openssl s_time against serve, SslStream and openssl s_server; --rounds R, --baseline-serve DLL);
+    # --storm N: N TLS 1.3 connections at once. See docs/benchmarks.md, "Connection set-up over real sockets".
     dotnet run --project bench/OpenSslTls.SocketBench -c Release -- "$@"
     ;;
   run)

@@ -5,7 +5,7 @@ namespace OpenSslTls.SocketBench;
 
 /// <summary>
 /// Entry point. No mode: the benchmark (<see cref="SocketBenchOptions.Usage"/>): the table on stdout, the details of
-/// every run on stderr. <c>--sslstream-server PKI-DIR 1.3|1.2</c> is the internal mode the runner starts as the
+/// every run on stderr. <c>--sslstream-server PKI-DIR 1.3|1.2 [ec|rsa] [resume]</c> is the internal mode the runner starts as the
 /// SslStream server's child process.
 /// </summary>
 internal static class Program
@@ -14,9 +14,11 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        if (args.Length == 3 && args[0] == SslStreamServerArgument)
+        if (args.Length is >= 3 and <= 5 && args[0] == SslStreamServerArgument)
         {
-            return await SslStreamServerMode.RunAsync(args[1], TlsPinning.Parse(args[2])).ConfigureAwait(false);
+            Benchmarks.ServerKey key = args.Length > 3 && args[3] == "rsa" ? Benchmarks.ServerKey.Rsa2048 : Benchmarks.ServerKey.P256;
+            bool resume = args.Length > 4 && args[4] == "resume";
+            return await SslStreamServerMode.RunAsync(args[1], TlsPinning.Parse(args[2]), key, resume).ConfigureAwait(false);
         }
 
         SocketBenchOptions options;
@@ -30,6 +32,8 @@ internal static class Program
             return 2;
         }
 
-        return await SocketBenchRunner.RunAsync(options, Console.Out, Console.Error).ConfigureAwait(false);
+        return options.Setup || options.Storm > 0
+            ? await Setup.SetupBenchRunner.RunAsync(options, Console.Out, Console.Error).ConfigureAwait(false)
+            : await SocketBenchRunner.RunAsync(options, Console.Out, Console.Error).ConfigureAwait(false);
     }
 }

@@ -7,12 +7,19 @@ internal sealed record SocketBenchOptions
 {
     public const string Usage =
         "usage: OpenSslTls.SocketBench [--seconds S] [--warmup S] [--slice-ms MS] [--connections C] [--workers K] [--only ID-PART]...\n" +
+        "       OpenSslTls.SocketBench --setup [--storm N] [--rounds R] [--seconds S] [--warmup S] [--only ID-PART]...\n" +
         "  --seconds S      measured load per server and figure (default 5; fractions allowed)\n" +
         "  --warmup S       unmeasured load per server before the first slice (default 2)\n" +
         "  --slice-ms MS    the measured load comes in slices of this length, the servers taking turns A B B A ... (default 500)\n" +
         "  --connections C  persistent connections of the OPTIONS workload (default 50)\n" +
         "  --workers K      concurrent connect-handshake-OPTIONS-close loops of the connection workload (default 8)\n" +
-        "  --only ID-PART   run only ids containing it: options-tls13, connections-tls13, options-tls12, connections-tls12 (repeatable)";
+        "  --only ID-PART   run only ids containing it: options-tls13, connections-tls13, options-tls12, connections-tls12 (repeatable)\n" +
+        "  --setup          the connection set-up suite instead: openssl s_time against serve, SslStream and openssl s_server;\n" +
+        "                   ids setup-new-tls13, setup-new-tls12-ecdsa, setup-new-tls12-rsa, setup-resumed-tls12-id,\n" +
+        "                   setup-resumed-tls12-ticket, setup-resumed-tls13 (--seconds: s_time time per server and round, whole seconds)\n" +
+        "  --storm N        (with or without --setup) N TLS 1.3 connections at once against serve and SslStream, id storm-tls13\n" +
+        "  --rounds R       rounds of the set-up suite and storms per server (default 3)\n" +
+        "  --baseline-serve DLL  also run this build of OpenSslTls.Server.dll as a fourth server (before/after figures)";
 
     public double Seconds { get; init; } = 5;
 
@@ -26,6 +33,18 @@ internal sealed record SocketBenchOptions
 
     public IReadOnlyList<string> Only { get; init; } = [];
 
+    /// <summary>The connection set-up suite (s_time rows) instead of the OPTIONS suite.</summary>
+    public bool Setup { get; init; }
+
+    /// <summary>Connections of the reconnect storm; 0: no storm.</summary>
+    public int Storm { get; init; }
+
+    /// <summary>Rounds of the set-up suite and of the storm.</summary>
+    public int Rounds { get; init; } = 3;
+
+    /// <summary>Another build of OpenSslTls.Server.dll to run beside serve in the set-up suite and the storm, or null.</summary>
+    public string? BaselineServe { get; init; }
+
     /// <summary>Whether the figure with id <paramref name="id"/> is to run.</summary>
     public bool Selects(string id) => Only.Count == 0 || Only.Any(part => id.Contains(part, StringComparison.OrdinalIgnoreCase));
 
@@ -38,6 +57,12 @@ internal sealed record SocketBenchOptions
         for (int i = 0; i < args.Count; i++)
         {
             string name = args[i];
+            if (name == "--setup")
+            {
+                options = options with { Setup = true };
+                continue;
+            }
+
             if (i + 1 >= args.Count)
             {
                 throw new FormatException($"'{name}' needs a value or is unknown");
@@ -51,6 +76,9 @@ internal sealed record SocketBenchOptions
                 "--slice-ms" => options with { SliceMilliseconds = (int)Positive(name, value, 50, 60000, whole: true) },
                 "--connections" => options with { Connections = (int)Positive(name, value, 1, 10000, whole: true) },
                 "--workers" => options with { Workers = (int)Positive(name, value, 1, 1000, whole: true) },
+                "--storm" => options with { Storm = (int)Positive(name, value, 1, 100000, whole: true) },
+                "--rounds" => options with { Rounds = (int)Positive(name, value, 1, 100, whole: true) },
+                "--baseline-serve" => File.Exists(value) ? options with { BaselineServe = Path.GetFullPath(value) } : throw new FormatException($"{name} '{value}': no such file"),
                 "--only" => options,
                 _ => throw new FormatException($"unknown argument '{name}'"),
             };

@@ -225,7 +225,7 @@ internal static class SocketBenchRunner
 
     private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count.ToString(CultureInfo.InvariantCulture)} {noun}s";
 
-    private static string LoadAverage()
+    public static string LoadAverage()
     {
         try
         {

@@ -45,14 +45,19 @@ internal sealed class LoadClient : IDisposable
     /// <summary>This side's address (for the Via and Contact of the requests).</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
 
-    /// <summary>Connects and completes the handshake.</summary>
-    public static async Task<LoadClient> ConnectAsync(IPEndPoint server, TlsProfile profile, string serverName, CancellationToken cancellation)
+    /// <summary>Connects (from <paramref name="source"/>, any port, when given) and completes the handshake.</summary>
+    public static async Task<LoadClient> ConnectAsync(IPEndPoint server, TlsProfile profile, string serverName, CancellationToken cancellation, IPAddress? source = null)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         TlsConnection? tls = null;
         LoadClient? client = null;
         try
         {
+            if (source is not null)
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+            }
+
             await socket.ConnectAsync(server, cancellation).ConfigureAwait(false);
             tls = profile.CreateConnection(serverName);
             client = new LoadClient(socket, tls);

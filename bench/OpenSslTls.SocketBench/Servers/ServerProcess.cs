@@ -46,9 +46,15 @@ internal sealed class ServerProcess : IDisposable
     }
 
     /// <summary>Starts the server and waits until it listens; throws with its output when it exits or does not listen within <paramref name="timeout"/>.</summary>
-    public static async Task<ServerProcess> StartAsync(ServerKind kind, BenchTlsVersion version, BenchPki pki, string workDirectory, TimeSpan timeout)
+    public static Task<ServerProcess> StartAsync(ServerKind kind, BenchTlsVersion version, BenchPki pki, string workDirectory, TimeSpan timeout) =>
+        StartAsync(kind, DotnetHost(), Arguments(kind, version, pki, workDirectory), workDirectory, timeout);
+
+    /// <summary>Starts <paramref name="program"/> with <paramref name="arguments"/> as server <paramref name="kind"/> and waits until it listens on 127.0.0.1.</summary>
+    public static async Task<ServerProcess> StartAsync(
+        ServerKind kind, string program, IEnumerable<string> arguments, string workDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        ArgumentNullException.ThrowIfNull(arguments);
+        var start = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -56,7 +62,12 @@ internal sealed class ServerProcess : IDisposable
             RedirectStandardError = true,
             WorkingDirectory = workDirectory,
         };
-        foreach (string argument in Arguments(kind, version, pki, workDirectory))
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -164,12 +175,13 @@ internal sealed class ServerProcess : IDisposable
         ];
     }
 
-    private static string ProgramAssembly(Type type) => type.Assembly.Location is { Length: > 0 } location
+    /// <summary>The path of the assembly holding <paramref name="type"/> (serve's dll, this program's dll).</summary>
+    public static string ProgramAssembly(Type type) => type.Assembly.Location is { Length: > 0 } location
         ? location
         : throw new InvalidOperationException($"{type.Assembly.GetName().Name} has no file (single-file publish is not supported)");
 
     /// <summary>The dotnet host running this process: the CLI's DOTNET_HOST_PATH, else the one above the runtime directory, else PATH's.</summary>
-    private static string DotnetHost()
+    public static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
         {

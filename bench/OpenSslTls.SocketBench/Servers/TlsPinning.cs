@@ -36,7 +36,12 @@ internal static class TlsPinning
 
     public static SslProtocols Protocols(BenchTlsVersion version) => version == BenchTlsVersion.Tls13 ? SslProtocols.Tls13 : SslProtocols.Tls12;
 
-    public static TlsCipherSuite Suite(BenchTlsVersion version) => version == BenchTlsVersion.Tls13
+    public static TlsCipherSuite Suite(BenchTlsVersion version, Benchmarks.ServerKey key = Benchmarks.ServerKey.P256) => version == BenchTlsVersion.Tls13
         ? TlsCipherSuite.TLS_AES_256_GCM_SHA384
-        : TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384;
+        : key == Benchmarks.ServerKey.P256 ? TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 : TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384;
+
+    /// <summary>The OpenSSL name of the pinned suite (TLS 1.3 cipher_suites, TLS 1.2 cipher_list).</summary>
+    public static string OpenSslSuite(BenchTlsVersion version, Benchmarks.ServerKey key) => version == BenchTlsVersion.Tls13
+        ? "TLS_AES_256_GCM_SHA384"
+        : key == Benchmarks.ServerKey.P256 ? "ECDHE-ECDSA-AES256-GCM-SHA384" : "ECDHE-RSA-AES256-GCM-SHA384";
 }

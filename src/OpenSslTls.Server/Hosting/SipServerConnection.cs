@@ -39,6 +39,7 @@ internal sealed class SipServerConnection
     private readonly ILogger _logger;
     private readonly PooledByteBuffer _output = new(clearOnRelease: false);
     private readonly PooledByteBuffer _replies = new(clearOnRelease: true);
+    private readonly SocketReadiness _readiness = new();
     private bool _established;
     private long _messageStartedAt; // Stopwatch timestamp of the first bytes of the frame waiting in the framer; 0: none
 
@@ -56,10 +57,27 @@ internal sealed class SipServerConnection
         _logger = logger;
         _framer = new SipFramer(options.Framing);
         _tls = tls;
+
+        // Reads are synchronous once the zero-byte wait says the socket is readable (see ServeAsync); non-blocking, so
+        // such a read never holds a thread. Asynchronous operations are unaffected.
+        socket.Blocking = false;
     }
 
     /// <summary>The TLS state of the connection (for matching module events to this socket).</summary>
     public TlsConnection Tls => _tls;
+
+    /// <summary>Shuts down the receive side so a pending readiness wait completes (a deadline fired or the server stops).</summary>
+    private void EndReceiving()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed or reset: the wait has completed or will with the error.
+        }
+    }
 
     /// <summary>Closes the socket at once (the module killed or expired the connection); the loop then ends.</summary>
     public void CloseSocket() => _socket.Dispose();
@@ -77,6 +95,10 @@ internal sealed class SipServerConnection
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             deadline.CancelAfter(_options.HandshakeTimeout);
+
+            // The readiness wait takes no token: a deadline or the stop wakes it by ending the receive side (the wait then
+            // sees the end of stream, the loop the cancelled token). Sending, and so close_notify, still works after it.
+            CancellationTokenRegistration wake = deadline.Token.UnsafeRegister(static state => ((SipServerConnection)state!).EndReceiving(), this);
             try
             {
                 ending = await ServeAsync(deadline).ConfigureAwait(false);
@@ -111,12 +133,18 @@ internal sealed class SipServerConnection
             {
                 ending = new Ending("socket closed", SayGoodbye: false);
             }
+            finally
+            {
+                // Before closing: a deadline firing now must not end the receive side under the drain.
+                await wake.DisposeAsync().ConfigureAwait(false);
+            }
 
             await CloseAsync(ending, stopping.IsCancellationRequested).ConfigureAwait(false);
         }
         finally
         {
             _socket.Dispose();
+            _readiness.Dispose();
             _tls.Dispose();
             _framer.Dispose();
             _output.Release();
@@ -130,15 +158,39 @@ internal sealed class SipServerConnection
         CancellationToken token = deadline.Token;
         while (true)
         {
-            // Wait for readability without a buffer, so thousands of idle connections pin no memory.
-            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+            // Wait for readability without a buffer, so thousands of idle connections pin no memory. Errors come back
+            // as values, here and in the read below: a peer that resets is the common end of a connection (phones that
+            // vanish, s_time), and a thrown SocketException costs more than a handshake (see SocketReadiness).
+            SocketError error = await _readiness.WaitAsync(_socket).ConfigureAwait(false);
+
+            // A deadline or the server's stop ends the wait by shutting down the receive side (see RunAsync).
+            token.ThrowIfCancellationRequested();
+            if (error != SocketError.Success)
+            {
+                return new Ending("socket error: " + error, SayGoodbye: false);
+            }
+
             byte[] chunk = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
             Received result;
             try
             {
-                int count = await _socket.ReceiveAsync(chunk.AsMemory(), SocketFlags.None, token).ConfigureAwait(false);
+                // Readable now, so read without waiting (the socket is non-blocking).
+                int count = _socket.Receive(chunk, 0, chunk.Length, SocketFlags.None, out error);
+                if (error == SocketError.WouldBlock)
+                {
+                    // Readiness without data (woken spuriously): wait again.
+                    continue;
+                }
+
+                if (error != SocketError.Success)
+                {
+                    return new Ending("socket error: " + error, SayGoodbye: false);
+                }
+
                 if (count == 0)
                 {
+                    // The end of stream may be our own (EndReceiving): then it is the deadline's or the stop's ending.
+                    token.ThrowIfCancellationRequested();
                     return new Ending("peer closed the TCP connection", SayGoodbye: false);
                 }
 

@@ -32,4 +32,31 @@ public sealed class SocketBenchSmokeTests
         Assert.Contains("SslStream  pid", errors, StringComparison.Ordinal);
         Assert.Contains("negotiated TLSv1.3 TLS_AES_256_GCM_SHA384", errors, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public void A_tiny_set_up_run_with_a_tiny_storm_prints_its_table_without_failures()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the benchmark reads /proc and signals its children");
+        Skip.IfNot(OpenSslCli.IsAvailable, "openssl CLI not available (s_time, s_server and the benchmark PKI)");
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        string program = Path.Combine(AppContext.BaseDirectory, "OpenSslTls.SocketBench.dll");
+
+        // One new and one resumed row (the TLS 1.3 one, which needs s_time -www and serve's close_notify), one round of
+        // one second each, no warm-up; a storm of 20 connections.
+        (int exit, string output, string errors) = ProcessRunner.Run(
+            host,
+            [program, "--setup", "--seconds", "1", "--warmup", "0", "--rounds", "1", "--storm", "20",
+                "--only", "setup-new-tls12-rsa", "--only", "setup-resumed-tls13", "--only", "storm"],
+            TimeSpan.FromMinutes(4));
+
+        Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{Environment.NewLine}{errors}");
+        Assert.Contains("| connection set-up | figure | serve | SslStream | s_server | serve ÷ s_server (rounds: min–max) |", output, StringComparison.Ordinal);
+        Assert.Contains("| new TLS 1.2, RSA-2048 | server CPU per connection, us |", output, StringComparison.Ordinal);
+        Assert.Contains("| resumed TLS 1.3, ticket (PSK) | resumed, % of connections | 100.0 |", output, StringComparison.Ordinal);
+        Assert.Contains("| storm, 20 new TLS 1.3 at once | established | 20 | 20 | – |", output, StringComparison.Ordinal);
+        Assert.Contains("| storm, 20 new TLS 1.3 at once | timed out | 0 | 0 | – |", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("new TLS 1.3, ECDSA", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAILURES", output, StringComparison.Ordinal);
+        Assert.Contains("s_server  pid", errors, StringComparison.Ordinal);
+    }
 }
