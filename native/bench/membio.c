@@ -21,7 +21,8 @@
  *   --peek-errors   ERR_clear_error before an SSL call only when ERR_peek_error finds an entry
  *   --read-loop     decrypt like otls_read: SSL_read_ex until the input is consumed and SSL_has_pending is 0
  *   --read-ahead    SSL_set_read_ahead on both sides (one BIO read per burst instead of two per record)
- * Idle scenarios are not run here (tlsbench measures them).
+ * Idle scenarios are not run here (tlsbench measures them); --connections N is accepted and ignored, so the benchmark
+ * project runs both programs with one command line.
  */
 #define _GNU_SOURCE
 #define BENCH_PROGRAM "membio"
@@ -525,6 +526,8 @@ int main(int argc, char **argv)
             sample_ms = parse_int(argv[++i], arg);
         } else if (strcmp(arg, "--samples") == 0 && has_value) {
             samples = parse_int(argv[++i], arg);
+        } else if (strcmp(arg, "--connections") == 0 && has_value) {
+            parse_int(argv[++i], arg); /* tlsbench's idle-scenario option, accepted so both take one command line */
         } else if (strcmp(arg, "--bio") == 0 && has_value) {
             const char *kind = argv[++i];
             if (strcmp(kind, "mem") == 0) {
