@@ -130,6 +130,17 @@ static BIO_METHOD *bio_method(void)
 
 /* ---------------------------------------------------------------- one connection, driven like TlsConnection */
 
+/*
+ * Before each operation, as OpenSslTls's ErrorQueue.Clear: SSL_get_error needs a clean queue, and peeking (two
+ * indices compared) is five times cheaper than ERR_clear_error (16 slots reset) when it is already clean.
+ */
+static void clear_errors(void)
+{
+    if (ERR_peek_error() != 0) {
+        ERR_clear_error();
+    }
+}
+
 typedef struct {
     SSL *ssl;
     bio_state_t *io;
@@ -138,7 +149,7 @@ typedef struct {
 
 static void endpoint_open(endpoint_t *e, SSL_CTX *ctx, int server, SSL_SESSION *resume)
 {
-    ERR_clear_error();
+    clear_errors();
     e->ssl = SSL_new(ctx);
     BIO *bio = BIO_new(bio_method());
     e->io = calloc(1, sizeof(bio_state_t));
@@ -200,7 +211,7 @@ static void fail(endpoint_t *e, const char *operation, int result)
 /* Client Start: the ClientHello goes to out. */
 static void endpoint_start(endpoint_t *e, buf_t *out)
 {
-    ERR_clear_error();
+    clear_errors();
     attach(e, NULL, 0, out);
     int result = SSL_do_handshake(e->ssl);
     int error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(e->ssl, result);
@@ -213,7 +224,7 @@ static void endpoint_start(endpoint_t *e, buf_t *out)
 /* Receive: advance the handshake, then decrypt every complete record into plain until libssl wants more input. */
 static void endpoint_receive(endpoint_t *e, const unsigned char *in, size_t length, buf_t *plain, buf_t *out)
 {
-    ERR_clear_error();
+    clear_errors();
     attach(e, in, length, out);
     if (!e->established) {
         int result = SSL_do_handshake(e->ssl);
@@ -253,7 +264,7 @@ static void endpoint_receive(endpoint_t *e, const unsigned char *in, size_t leng
 /* Send: encrypt all of data into out (records of at most 16384 bytes; partial writes complete per record). */
 static void endpoint_send(endpoint_t *e, const unsigned char *data, size_t length, buf_t *out)
 {
-    ERR_clear_error();
+    clear_errors();
     size_t offset = 0;
     while (offset < length) {
         attach(e, NULL, 0, out);
