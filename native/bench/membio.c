@@ -13,6 +13,8 @@
  * Usage: membio --pki DIR [--warmup-ms N] [--sample-ms N] [--samples N] [--bio mem|caller|pair] [--clear-errors|--peek-errors]
  *               [--read-loop] [--read-ahead] [--list] [SCENARIO...]
  *        membio --pki DIR [options] --serve   (sample by sample on request, the protocol of tlsbench --serve)
+ *        membio --error-queue-cost [N]          (ns per call of ERR_clear_error, ERR_peek_error, SSL_has_pending,
+ *                                                SSL_get_error)
  *   --bio mem     two BIO_s_mem per SSL, bytes moved with BIO_read/BIO_write (the default)
  *   --bio caller  the caller-buffer BIO of OpenSslTls's C shim (native/io): reads the peer's bytes from the transfer
  *                 buffer, writes into a fixed output span; no copy between the sides
@@ -471,6 +473,44 @@ static int batch_of(const scenario_t *s)
     return s->kind == KIND_RECORD ? 64 : 1;
 }
 
+/*
+ * --error-queue-cost [N]: nanoseconds per call (process CPU time, N calls each, 20 million by default, three rounds)
+ * of the calls made around every record operation: ERR_clear_error, ERR_peek_error, SSL_has_pending, SSL_get_error.
+ */
+static int error_queue_cost(long n)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = ctx == NULL ? NULL : SSL_new(ctx);
+    if (ssl == NULL) {
+        die("SSL_new");
+    }
+    volatile unsigned long sink = 0;
+    for (int round = 0; round < 3; round++) {
+        double t0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        for (long i = 0; i < n; i++) {
+            ERR_clear_error();
+        }
+        double t1 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        for (long i = 0; i < n; i++) {
+            sink += ERR_peek_error();
+        }
+        double t2 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        for (long i = 0; i < n; i++) {
+            sink += (unsigned long)SSL_has_pending(ssl);
+        }
+        double t3 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        for (long i = 0; i < n; i++) {
+            sink += (unsigned long)SSL_get_error(ssl, -1);
+        }
+        double t4 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        printf("ERR_clear_error %.1f ns, ERR_peek_error %.1f ns, SSL_has_pending %.1f ns, SSL_get_error %.1f ns\n",
+               (t1 - t0) / n * 1e9, (t2 - t1) / n * 1e9, (t3 - t2) / n * 1e9, (t4 - t3) / n * 1e9);
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    return sink == 42 ? 1 : 0; /* keeps the loops; never 42 in practice */
+}
+
 /* The protocol of tlsbench --serve: "setup SCENARIO", "run MS", "teardown", "quit". */
 static int serve(const char *pki)
 {
@@ -510,6 +550,9 @@ static int serve(const char *pki)
 
 int main(int argc, char **argv)
 {
+    if ((argc == 2 || argc == 3) && strcmp(argv[1], "--error-queue-cost") == 0) {
+        return error_queue_cost(argc == 3 ? parse_int(argv[2], argv[1]) : 20000000);
+    }
     const char *pki = NULL;
     int warmup_ms = 300, sample_ms = 300, samples = 5, serving = 0;
     const char *selected[64];

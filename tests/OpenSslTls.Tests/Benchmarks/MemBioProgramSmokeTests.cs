@@ -35,6 +35,17 @@ public sealed class MemBioProgramSmokeTests
     }
 
     [SkippableFact]
+    public void The_error_queue_cost_mode_prints_a_figure_per_call()
+    {
+        using var work = Prepare(out string membio, out _);
+        (int exit, string output, string errors) = ProcessRunner.Run(membio, ["--error-queue-cost", "1000"], TimeSpan.FromMinutes(1));
+        Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{Environment.NewLine}{errors}");
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.All(lines, line => Assert.Matches(@"^ERR_clear_error [0-9.]+ ns, ERR_peek_error [0-9.]+ ns, SSL_has_pending [0-9.]+ ns, SSL_get_error [0-9.]+ ns$", line));
+    }
+
+    [SkippableFact]
     public void The_interleaving_driver_prints_a_ratio_per_variant()
     {
         using var work = Prepare(out string membio, out string pki);
