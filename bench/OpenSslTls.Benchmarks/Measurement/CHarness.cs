@@ -70,5 +70,17 @@ internal sealed class CHarness(string path, string pkiDirectory)
         throw new FileNotFoundException("C harness native/build/bench/tlsbench not found: run ./build.sh bench (it builds it), or pass --c-harness PATH");
     }
 
+    /// <summary>
+    /// The plain memory-BIO program (native/bench/membio.c) built beside the harness at <paramref name="harnessPath"/>
+    /// (<c>make -C native/bench</c> builds both).
+    /// </summary>
+    public static string LocateMemBio(string harnessPath)
+    {
+        string candidate = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(harnessPath)!, "membio");
+        return File.Exists(candidate)
+            ? candidate
+            : throw new FileNotFoundException($"the memory-BIO C program {candidate} is not beside the C harness: run ./build.sh bench (make -C native/bench builds both)");
+    }
+
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -28,8 +28,8 @@ internal sealed class SampleSession : IDisposable
 
     public string Name => _name;
 
-    /// <summary>The C harness (<c>tlsbench --serve</c>).</summary>
-    public static SampleSession ForCHarness(string path, string pkiDirectory)
+    /// <summary>A C reference program in serve mode (<c>tlsbench --serve</c> as "C", <c>membio --serve</c> as "C mem-BIO").</summary>
+    public static SampleSession ForCHarness(string path, string pkiDirectory, string name = "C")
     {
         var start = new ProcessStartInfo(path);
         foreach (string argument in (string[])["--pki", pkiDirectory, "--serve"])
@@ -37,7 +37,7 @@ internal sealed class SampleSession : IDisposable
             start.ArgumentList.Add(argument);
         }
 
-        return new SampleSession(start, "C");
+        return new SampleSession(start, name);
     }
 
     /// <summary>This program again, as <c>--serve IMPL PKI WARMUP_MS</c>; it warms its code paths up before it answers the first command.</summary>

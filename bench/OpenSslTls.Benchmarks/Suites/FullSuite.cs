@@ -11,8 +11,8 @@ using OpenSslTls.Benchmarks.Report;
 namespace OpenSslTls.Benchmarks.Suites;
 
 /// <summary>
-/// <c>./build.sh bench</c>: BenchmarkDotNet (MemoryDiagnoser on) for the managed side, the C harness with long
-/// samples, and the idle-memory probes; BenchmarkDotNet's own summaries print first, then the one comparison table.
+/// <c>./build.sh bench</c>: BenchmarkDotNet (MemoryDiagnoser on) for the managed side, the two C references (tlsbench
+/// and the memory-BIO program) with long samples, and the idle-memory probes; BenchmarkDotNet's own summaries print first, then the one comparison table.
 /// </summary>
 internal static class FullSuite
 {
@@ -23,6 +23,8 @@ internal static class FullSuite
         var harness = new CHarness(CHarness.Locate(options.CHarnessPath), pki.Directory);
         List<Scenario> rates = [.. Scenario.Rates.Where(options.Includes)];
         Dictionary<string, double> c = rates.Count == 0 ? [] : harness.Run(SampleSettings.Full, options.Connections, [.. rates.Select(s => s.Id)]);
+        var memBioProgram = new CHarness(CHarness.LocateMemBio(harness.Path), pki.Directory);
+        Dictionary<string, double> memBio = rates.Count == 0 ? [] : memBioProgram.Run(SampleSettings.Full, options.Connections, [.. rates.Select(s => s.Id)]);
 
         IConfig config = DefaultConfig.Instance
             
@@ -61,11 +63,12 @@ internal static class FullSuite
         {
             managed.TryGetValue((scenario.Id, Implementation.SslStream), out var sslStream);
             managed.TryGetValue((scenario.Id, Implementation.OpenSslTls), out var ours);
-            rows.Add(new ResultRow(scenario.Title, scenario.Unit, true, c.GetValueOrDefault(scenario.Id), sslStream.Value, ours.Value, sslStream.Allocated, ours.Allocated));
+            rows.Add(new ResultRow(scenario.Title, scenario.Unit, true, c.GetValueOrDefault(scenario.Id), sslStream.Value, ours.Value, sslStream.Allocated, ours.Allocated,
+                CMemBio: memBio.GetValueOrDefault(scenario.Id)));
         }
 
         rows.AddRange(IdleRows.Measure(harness, pki, options));
-        Console.WriteLine(ResultTable.Format(rows, $"Full run (BenchmarkDotNet means, process CPU clock; C: median of {SampleSettings.Full.Samples} x {SampleSettings.Full.SampleMilliseconds} ms; idle: {options.Connections} connections)", "C: median sample; SslStream and OpenSslTls: BenchmarkDotNet mean"));
+        Console.WriteLine(ResultTable.Format(rows, $"Full run (BenchmarkDotNet means, process CPU clock; C: median of {SampleSettings.Full.Samples} x {SampleSettings.Full.SampleMilliseconds} ms; idle: {options.Connections} connections)", "C and C mem-BIO: median sample; SslStream and OpenSslTls: BenchmarkDotNet mean"));
         return 0;
     }
 

@@ -9,11 +9,11 @@ namespace OpenSslTls.Benchmarks.Suites;
 
 /// <summary>
 /// <c>./build.sh bench --quick</c>: Stopwatch-style loops on the process CPU clock instead of BenchmarkDotNet, to fit
-/// in minutes. Each implementation runs in a process of its own (the C harness in <c>--serve</c> mode, SslStream and
-/// OpenSslTls as this program's <c>--serve</c> children); for each scenario their samples are taken in turns, rotating
-/// who goes first, so all three see the same moments of a shared machine; then the idle-memory probes run. One table
-/// goes to stdout, the details to stderr. The key exchange rows (<see cref="Scenario.GroupRates"/>) compare C and
-/// OpenSslTls only: SslStream has no setting for the key exchange groups.
+/// in minutes. Each implementation runs in a process of its own (the two C references, tlsbench and the memory-BIO
+/// program membio, in <c>--serve</c> mode, SslStream and OpenSslTls as this program's <c>--serve</c> children); for
+/// each scenario their samples are taken in turns, rotating who goes first, so all four see the same moments of a
+/// shared machine; then the idle-memory probes run. One table goes to stdout, the details to stderr. The key exchange
+/// rows (<see cref="Scenario.GroupRates"/>) leave SslStream out: it has no setting for the key exchange groups.
 /// </summary>
 internal static class QuickSuite
 {
@@ -22,15 +22,17 @@ internal static class QuickSuite
         SampleSettings settings = options.QuickSettings;
         using BenchPki pki = BenchPki.Create();
         var harness = new CHarness(CHarness.Locate(options.CHarnessPath), pki.Directory);
+        string memBioPath = CHarness.LocateMemBio(harness.Path);
         var rows = new List<ResultRow>();
         var notes = new List<string>();
         using (SampleSession c = SampleSession.ForCHarness(harness.Path, pki.Directory))
+        using (SampleSession memBio = SampleSession.ForCHarness(memBioPath, pki.Directory, "C mem-BIO"))
         using (SampleSession sslStream = SampleSession.ForManaged(Implementation.SslStream, pki.Directory, options.ProcessWarmUpMilliseconds))
         using (SampleSession ours = SampleSession.ForManaged(Implementation.OpenSslTls, pki.Directory, options.ProcessWarmUpMilliseconds))
         {
             foreach (Scenario scenario in Scenario.Rates.Where(options.Includes))
             {
-                rows.Add(Measure(scenario, [c, sslStream, ours], settings));
+                rows.Add(Measure(scenario, [c, memBio, sslStream, ours], settings));
             }
 
             foreach (Scenario scenario in Scenario.GroupRates.Where(options.Includes))
@@ -44,7 +46,7 @@ internal static class QuickSuite
                     continue;
                 }
 
-                rows.Add(Measure(scenario, [c, null, ours], settings));
+                rows.Add(Measure(scenario, [c, memBio, null, ours], settings));
             }
         }
 
@@ -54,7 +56,7 @@ internal static class QuickSuite
             notes.Add("Rows with a group: that one group pinned on both sides (groups profile key; SSL_CTX_set1_groups_list in C); SslStream has no group setting (n/a).");
         }
 
-        Console.WriteLine(ResultTable.Format(rows, $"Quick run ({settings.Samples} interleaved samples of {settings.SampleMilliseconds} ms CPU each after {settings.WarmupMilliseconds} ms warm-up, each implementation in its own process; idle: {options.Connections} connections)", "C, SslStream, OpenSslTls: median of the interleaved samples; ours/C, ours/SslStream: median of the round-by-round ratios", notes));
+        Console.WriteLine(ResultTable.Format(rows, $"Quick run ({settings.Samples} interleaved samples of {settings.SampleMilliseconds} ms CPU each after {settings.WarmupMilliseconds} ms warm-up, each implementation in its own process; idle: {options.Connections} connections)", "C, C mem-BIO, SslStream, OpenSslTls: median of the interleaved samples; ours/C, ours/C mem-BIO, ours/SslStream: median of the round-by-round ratios", notes));
         return 0;
     }
 
@@ -74,15 +76,16 @@ internal static class QuickSuite
     }
 
     /// <summary>
-    /// Samples C, SslStream and OpenSslTls (in this order in <paramref name="all"/>; a null SslStream is left out) in
-    /// turns.
+    /// Samples C, C mem-BIO, SslStream and OpenSslTls (in this order in <paramref name="all"/>; a null SslStream is
+    /// left out) in turns.
     /// </summary>
     private static ResultRow Measure(Scenario scenario, SampleSession?[] all, SampleSettings settings)
     {
         SampleSession[] sessions = [.. all.OfType<SampleSession>()];
         int c = 0;
+        int memBio = 1;
         int ours = sessions.Length - 1;
-        int? sslStream = all[1] is null ? null : 1;
+        int? sslStream = all[2] is null ? null : 2;
         var samples = sessions.Select(_ => new List<SampleSession.Sample>()).ToArray();
         foreach (SampleSession session in sessions)
         {
@@ -117,14 +120,22 @@ internal static class QuickSuite
         // The ratios are medians of round-by-round ratios: a round's samples are taken one after the other, so a phase
         // change of the host (this VM's vCPUs speed up or slow down by up to ~40 % for seconds at a time) hits both,
         // while the ratio of two medians breaks when the change falls in the middle of a scenario.
-        double[] toC = [.. samples[ours].Zip(samples[c], (o, r) => o.PerCpuSecond / r.PerCpuSecond)];
-        double[]? toSslStream = sslStream is { } s ? [.. samples[ours].Zip(samples[s], (o, r) => o.PerCpuSecond / r.PerCpuSecond)] : null;
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"# {scenario.Id} OpenSslTls/C round by round: {string.Join(' ', toC.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))}; median {StopwatchMeasurer.Median(toC):F3}; ratio of the medians {results[ours].Value / results[c].Value:F3}"));
+        double[] toC = RoundByRound(samples[ours], samples[c]);
+        double[] toMemBio = RoundByRound(samples[ours], samples[memBio]);
+        double[]? toSslStream = sslStream is { } s ? RoundByRound(samples[ours], samples[s]) : null;
+        LogRatios(scenario, "C", toC, results[ours].Value / results[c].Value);
+        LogRatios(scenario, "C mem-BIO", toMemBio, results[ours].Value / results[memBio].Value);
         RateResult? other = sslStream is { } index ? results[index] : null;
         return new ResultRow(scenario.Title, scenario.Unit, true, results[c].Value, other?.Value, results[ours].Value, other?.AllocatedBytesPerOperation, results[ours].AllocatedBytesPerOperation,
-            StopwatchMeasurer.Median(toC), toSslStream is null ? null : StopwatchMeasurer.Median(toSslStream));
+            StopwatchMeasurer.Median(toC), toSslStream is null ? null : StopwatchMeasurer.Median(toSslStream), results[memBio].Value, StopwatchMeasurer.Median(toMemBio));
     }
+
+    private static double[] RoundByRound(List<SampleSession.Sample> ours, List<SampleSession.Sample> reference) =>
+        [.. ours.Zip(reference, (o, r) => o.PerCpuSecond / r.PerCpuSecond)];
+
+    private static void LogRatios(Scenario scenario, string reference, double[] ratios, double ratioOfMedians) =>
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# {scenario.Id} OpenSslTls/{reference} round by round: {string.Join(' ', ratios.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))}; median {StopwatchMeasurer.Median(ratios):F3}; ratio of the medians {ratioOfMedians:F3}"));
 
     private static RateResult Result(Scenario scenario, List<SampleSession.Sample> samples)
     {

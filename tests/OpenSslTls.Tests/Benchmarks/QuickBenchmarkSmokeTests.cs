@@ -5,14 +5,15 @@ using OpenSslTls.Tests.Support;
 namespace OpenSslTls.Tests.Benchmarks;
 
 /// <summary>
-/// <c>./build.sh bench --quick</c> still runs end to end: the C harness and the two managed <c>--serve</c> children
-/// start, take their interleaved samples and the table comes out. Tiny parameters; no figure is judged (timings on a
+/// <c>./build.sh bench --quick</c> still runs end to end: the two C references (tlsbench and the memory-BIO program
+/// membio, built beside it) and the two managed <c>--serve</c> children start, take their interleaved samples and the
+/// table comes out. Tiny parameters; no figure is judged (timings on a
 /// shared machine say nothing about correctness), only that every column holds one.
 /// </summary>
 public sealed class QuickBenchmarkSmokeTests
 {
     [SkippableFact]
-    public void A_tiny_quick_run_prints_the_table_with_C_SslStream_and_OpenSslTls_figures()
+    public void A_tiny_quick_run_prints_the_table_with_C_C_mem_BIO_SslStream_and_OpenSslTls_figures()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "the C harness and the CPU clock are Linux-only");
         Skip.IfNot(OpenSslCli.IsAvailable, "openssl CLI not available (the benchmark PKI is made with it)");
@@ -34,7 +35,7 @@ public sealed class QuickBenchmarkSmokeTests
                 TimeSpan.FromMinutes(3));
 
             Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{Environment.NewLine}{errors}");
-            Assert.Contains("| scenario | unit | C | SslStream | OpenSslTls | ours/C | ours/SslStream | managed B SslStream | managed B OpenSslTls |", output, StringComparison.Ordinal);
+            Assert.Contains("| scenario | unit | C | C mem-BIO | SslStream | OpenSslTls | ours/C | ours/C mem-BIO | ours/SslStream | managed B SslStream | managed B OpenSslTls |", output, StringComparison.Ordinal);
             string row = Assert.Single(output.Split('\n'), line => line.StartsWith("| record ", StringComparison.Ordinal));
             string[] cells = row.Split('|', StringSplitOptions.TrimEntries)[1..^1];
             Assert.Equal("record 512 B AES-128-GCM", cells[0]);
@@ -44,10 +45,14 @@ public sealed class QuickBenchmarkSmokeTests
             }
 
             Assert.True(double.Parse(cells[2], CultureInfo.InvariantCulture) > 0, "C rate is zero: " + row);
-            Assert.True(double.Parse(cells[4], CultureInfo.InvariantCulture) > 0, "OpenSslTls rate is zero: " + row);
+            Assert.True(double.Parse(cells[3], CultureInfo.InvariantCulture) > 0, "C mem-BIO rate is zero: " + row);
+            Assert.True(double.Parse(cells[5], CultureInfo.InvariantCulture) > 0, "OpenSslTls rate is zero: " + row);
+            Assert.True(double.Parse(cells[7], CultureInfo.InvariantCulture) > 0, "no ours/C mem-BIO ratio: " + row);
             Assert.Contains("# record-aes128gcm-512 OpenSslTls: TLSv1.3 TLS_AES_128_GCM_SHA256", errors, StringComparison.Ordinal);
             Assert.Contains("# record-aes128gcm-512 OpenSslTls/C round by round: ", errors, StringComparison.Ordinal);
-            Assert.Contains("ours/C, ours/SslStream: median of the round-by-round ratios", output, StringComparison.Ordinal);
+            Assert.Contains("# record-aes128gcm-512 OpenSslTls/C mem-BIO round by round: ", errors, StringComparison.Ordinal);
+            Assert.Contains("# record-aes128gcm-512 C mem-BIO: ", errors, StringComparison.Ordinal);
+            Assert.Contains("ours/C, ours/C mem-BIO, ours/SslStream: median of the round-by-round ratios", output, StringComparison.Ordinal);
         }
         finally
         {

@@ -1345,6 +1345,7 @@ internal static unsafe partial class NativeMethods
         public static extern void ERR_new();
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [SuppressGCTransition]
         [return: NativeTypeName("unsigned long")]
         public static extern nuint ERR_peek_error();
 
