@@ -16,4 +16,8 @@ internal sealed record ResultRow(
     double? SslStreamManaged,
     double? OursManaged,
     double? OursToC = null,
-    double? OursToSslStream = null);
+    double? OursToSslStream = null)
+{
+    /// <summary>When set, the machine changed speed during the row's measurements: both ratio cells print this instead of a ratio.</summary>
+    public string? Unstable { get; init; }
+}
