@@ -14,4 +14,11 @@ internal sealed record BenchFigure(string Scenario, string Implementation, strin
 {
     /// <summary>The scenario and implementation of facts about the run itself (load average at start and end).</summary>
     public const string Run = "run";
+
+    /// <summary>
+    /// The metric of a row saying the scenario's figures were measured while the machine changed speed (value: the
+    /// disagreement in percent): its charts draw that scenario's bars pale and say so, since bars side by side invite the
+    /// very ratio the bench refused to print.
+    /// </summary>
+    public const string Unstable = "unstable";
 }

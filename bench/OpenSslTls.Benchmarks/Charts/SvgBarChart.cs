@@ -40,11 +40,13 @@ internal static class SvgBarChart
             values[(figure.Scenario, figure.Implementation)] = figure.Value / spec.Divisor;
         }
 
+        var unstable = all.Where(f => f.Metric == BenchFigure.Unstable).Select(f => f.Scenario).ToHashSet();
         string unit = spec.DisplayUnit ?? mine.Select(f => f.Unit).FirstOrDefault() ?? string.Empty;
         double largest = Math.Max(values.Values.DefaultIfEmpty(0).Max(), spec.ReferenceLine ?? 0);
         (double axisMax, double step) = Axis(largest);
 
-        double labelWidth = Math.Clamp((scenarios.DefaultIfEmpty(string.Empty).Max(s => s.Length) * CharWidth) + 12, 80, 380);
+        string GroupLabel(string scenario) => unstable.Contains(scenario) ? scenario + " (unstable)" : scenario;
+        double labelWidth = Math.Clamp((scenarios.DefaultIfEmpty(string.Empty).Max(s => GroupLabel(s).Length) * CharWidth) + 12, 80, 380);
         double plotLeft = Margin + labelWidth;
         double width = plotLeft + PlotWidth + 90;
         string better = spec.HigherIsBetter switch { true => "higher is better", false => "lower is better", null => string.Empty };
@@ -71,7 +73,8 @@ internal static class SvgBarChart
         double groupHeight = (implementations.Length * BarHeight) + (Math.Max(0, implementations.Length - 1) * BarGap);
         double plotHeight = scenarios.Length == 0 ? 20 : (scenarios.Length * groupHeight) + ((scenarios.Length + 1) * GroupGap);
         double plotBottom = plotTop + plotHeight;
-        double height = plotBottom + 48 + (footnote is null ? 0 : 18);
+        bool anyUnstable = scenarios.Any(unstable.Contains);
+        double height = plotBottom + 48 + (footnote is null ? 0 : 18) + (anyUnstable ? 16 : 0);
 
         var svg = new StringBuilder();
         svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{N(width)}\" height=\"{N(height)}\" viewBox=\"0 0 {N(width)} {N(height)}\" font-family=\"DejaVu Sans, Verdana, sans-serif\" font-size=\"12\">\n"));
@@ -101,7 +104,8 @@ internal static class SvgBarChart
         for (int g = 0; g < scenarios.Length; g++)
         {
             double groupTop = plotTop + GroupGap + (g * (groupHeight + GroupGap));
-            svg.Append(Invariant($"<text class=\"scenario\" x=\"{N(plotLeft - 8)}\" y=\"{N(groupTop + (groupHeight / 2) + 4)}\" text-anchor=\"end\">{Escape(scenarios[g])}</text>\n"));
+            bool pale = unstable.Contains(scenarios[g]);
+            svg.Append(Invariant($"<text class=\"scenario\" x=\"{N(plotLeft - 8)}\" y=\"{N(groupTop + (groupHeight / 2) + 4)}\" text-anchor=\"end\"{(pale ? " fill=\"#c00000\"" : string.Empty)}>{Escape(GroupLabel(scenarios[g]))}</text>\n"));
             for (int i = 0; i < implementations.Length; i++)
             {
                 double y = groupTop + (i * (BarHeight + BarGap));
@@ -113,7 +117,7 @@ internal static class SvgBarChart
 
                 double barWidth = Math.Max(0, value) / axisMax * PlotWidth;
                 string text = Label(value);
-                svg.Append(Invariant($"<rect class=\"bar\" data-scenario=\"{Escape(scenarios[g])}\" data-implementation=\"{Escape(implementations[i])}\" data-value=\"{value.ToString("R", CultureInfo.InvariantCulture)}\" x=\"{N(plotLeft)}\" y=\"{N(y)}\" width=\"{N(barWidth)}\" height=\"{N(BarHeight)}\" fill=\"{Colour(colourOrder.IndexOf(implementations[i]))}\"><title>{Escape($"{scenarios[g]}, {implementations[i]}: {text} {unit}")}</title></rect>\n"));
+                svg.Append(Invariant($"<rect class=\"bar\" data-scenario=\"{Escape(scenarios[g])}\" data-implementation=\"{Escape(implementations[i])}\" data-value=\"{value.ToString("R", CultureInfo.InvariantCulture)}\" x=\"{N(plotLeft)}\" y=\"{N(y)}\" width=\"{N(barWidth)}\" height=\"{N(BarHeight)}\" fill=\"{Colour(colourOrder.IndexOf(implementations[i]))}\"{(pale ? " fill-opacity=\"0.35\"" : string.Empty)}><title>{Escape($"{scenarios[g]}, {implementations[i]}: {text} {unit}")}</title></rect>\n"));
                 svg.Append(Invariant($"<text class=\"value\" x=\"{N(plotLeft + barWidth + 4)}\" y=\"{N(y + BarHeight - 3)}\" font-size=\"11\">{Escape(text)}</text>\n"));
             }
         }
@@ -127,6 +131,11 @@ internal static class SvgBarChart
         if (footnote is not null)
         {
             svg.Append(Invariant($"<text class=\"footnote\" x=\"{N(Margin)}\" y=\"{N(plotBottom + 58)}\" fill=\"#555555\" font-size=\"10\">{Escape(footnote)}</text>\n"));
+        }
+
+        if (anyUnstable)
+        {
+            svg.Append(Invariant($"<text class=\"footnote\" x=\"{N(Margin)}\" y=\"{N(plotBottom + 58 + (footnote is null ? 0 : 16))}\" fill=\"#c00000\" font-size=\"10\">Pale bars, \"unstable\": the machine changed speed while that scenario was measured; do not read a ratio off them.</text>\n"));
         }
 
         svg.Append("</svg>\n");

@@ -130,4 +130,25 @@ public sealed class ChartRendererTests
         Assert.Contains("a <b> & \"c\"", svg.Descendants(Svg + "text").Select(t => t.Value));
         Assert.Equal("x&y", svg.Descendants(Svg + "rect").Single(r => (string?)r.Attribute("class") == "bar").Attribute("data-implementation")!.Value);
     }
+
+    [Fact]
+    public void A_scenario_marked_unstable_is_drawn_pale_and_labelled_so()
+    {
+        BenchFigure[] figures =
+        [
+            new("record 1400 B", "C", ChartCatalog.RecordRate, 296, "MB/s"),
+            new("record 1400 B", "OpenSslTls", ChartCatalog.RecordRate, 453, "MB/s"),
+            new("record 1400 B", "C", BenchFigure.Unstable, 52, "%"),
+            new("record 512 B", "C", ChartCatalog.RecordRate, 300, "MB/s"),
+            new("record 512 B", "OpenSslTls", ChartCatalog.RecordRate, 250, "MB/s"),
+        ];
+
+        XDocument svg = XDocument.Parse(SvgBarChart.Render(ChartCatalog.All.Single(s => s.Metric == ChartCatalog.RecordRate), figures));
+
+        XElement[] bars = [.. svg.Descendants(Svg + "rect").Where(r => (string?)r.Attribute("class") == "bar")];
+        Assert.Equal(["0.35", "0.35", null, null], bars.Select(b => (string?)b.Attribute("fill-opacity")));
+        string[] labels = [.. svg.Descendants(Svg + "text").Where(t => (string?)t.Attribute("class") == "scenario").Select(t => t.Value)];
+        Assert.Equal(["record 1400 B (unstable)", "record 512 B"], labels);
+        Assert.Contains(svg.Descendants(Svg + "text"), t => t.Value.StartsWith("Pale bars, \"unstable\"", StringComparison.Ordinal));
+    }
 }
