@@ -12,7 +12,9 @@ internal sealed record SocketBenchOptions
         "  --slice-ms MS    the measured load comes in slices of this length, the servers taking turns A B B A ... (default 500)\n" +
         "  --connections C  persistent connections of the OPTIONS workload (default 50)\n" +
         "  --workers K      concurrent connect-handshake-OPTIONS-close loops of the connection workload (default 8)\n" +
-        "  --only ID-PART   run only ids containing it: options-tls13, connections-tls13, options-tls12, connections-tls12 (repeatable)";
+        "  --only ID-PART   run only ids containing it: options-tls13, connections-tls13, options-tls12, connections-tls12 (repeatable)\n" +
+        "  --csv PATH       the figures as CSV (scenario,implementation,metric,value,unit; default artifacts/bench/sockets.csv)\n" +
+        "  --charts DIR     the charts drawn from that CSV (default artifacts/bench/charts; docs/charts for the documentation)";
 
     public double Seconds { get; init; } = 5;
 
@@ -25,6 +27,12 @@ internal sealed record SocketBenchOptions
     public int Workers { get; init; } = 8;
 
     public IReadOnlyList<string> Only { get; init; } = [];
+
+    /// <summary>Where the figures go as CSV.</summary>
+    public string CsvPath { get; init; } = Path.Combine("artifacts", "bench", "sockets.csv");
+
+    /// <summary>Where the charts drawn from the CSV go.</summary>
+    public string ChartDirectory { get; init; } = Path.Combine("artifacts", "bench", "charts");
 
     /// <summary>Whether the figure with id <paramref name="id"/> is to run.</summary>
     public bool Selects(string id) => Only.Count == 0 || Only.Any(part => id.Contains(part, StringComparison.OrdinalIgnoreCase));
@@ -52,6 +60,8 @@ internal sealed record SocketBenchOptions
                 "--connections" => options with { Connections = (int)Positive(name, value, 1, 10000, whole: true) },
                 "--workers" => options with { Workers = (int)Positive(name, value, 1, 1000, whole: true) },
                 "--only" => options,
+                "--csv" => options with { CsvPath = value },
+                "--charts" => options with { ChartDirectory = value },
                 _ => throw new FormatException($"unknown argument '{name}'"),
             };
             if (name == "--only")
