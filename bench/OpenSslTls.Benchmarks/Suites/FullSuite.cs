@@ -63,7 +63,7 @@ internal static class FullSuite
             using SampleSession c = SampleSession.ForCHarness(harness.Path, pki.Directory);
             foreach ((Scenario scenario, Type type, ImmutableConfig caseConfig, BenchmarkCase[] cases) in groups)
             {
-                ResultRow row = Measure(scenario, type, caseConfig, cases, c, options.CTolerance, figures, out RatioVerdict verdict);
+                ResultRow row = Measure(scenario, type, caseConfig, cases, [c], options.CTolerance, figures, out RatioVerdict verdict);
                 rows.Add(row);
                 if (!verdict.Stable)
                 {
@@ -91,27 +91,44 @@ internal static class FullSuite
         return 0;
     }
 
-    /// <summary>One scenario: C probe, SslStream's BenchmarkDotNet run, C probe, OpenSslTls's, C probe; the row and its verdict.</summary>
+    /// <summary>
+    /// One scenario: C probe, SslStream's BenchmarkDotNet run, C probe, OpenSslTls's, C probe; the row and its verdict.
+    /// <paramref name="references"/> are the C programs probed at each point, one after the other; the first is the one
+    /// the verdict and the C column use, every one gets its own rows in the CSV (by session name).
+    /// </summary>
     private static ResultRow Measure(
         Scenario scenario,
         Type type,
         ImmutableConfig config,
         BenchmarkCase[] cases,
-        SampleSession c,
+        IReadOnlyList<SampleSession> references,
         double tolerance,
         List<BenchFigure> figures,
         out RatioVerdict verdict)
     {
         double scale = scenario.Kind == ScenarioKind.Record ? scenario.Size / 1e6 : 1;
-        c.Setup(scenario);
-        c.Run(SampleSettings.Full.WarmupMilliseconds);
-        var samples = new List<double>();
-        var probes = new List<double> { Probe(c, scale, samples) };
+        var referenceSamples = references.Select(_ => new List<double>()).ToArray();
+        var referenceProbes = references.Select(_ => new List<double>()).ToArray();
+        void ProbeAll()
+        {
+            for (int r = 0; r < references.Count; r++)
+            {
+                referenceProbes[r].Add(Probe(references[r], scale, referenceSamples[r]));
+            }
+        }
+
+        foreach (SampleSession reference in references)
+        {
+            reference.Setup(scenario);
+            reference.Run(SampleSettings.Full.WarmupMilliseconds);
+        }
+
+        ProbeAll();
         var managed = new Dictionary<Implementation, (double Value, double? Allocated, double[] Iterations)>();
         foreach (BenchmarkCase benchmark in cases)
         {
             Summary summary = BenchmarkRunner.Run(new BenchmarkRunInfo([benchmark], type, config));
-            probes.Add(Probe(c, scale, samples));
+            ProbeAll();
             if (summary.Reports.FirstOrDefault() is not { ResultStatistics: { } statistics } report)
             {
                 continue;
@@ -122,19 +139,29 @@ internal static class FullSuite
             managed[implementation] = (1e9 / statistics.Mean * scale, report.GcStats.GetBytesAllocatedPerOperation(benchmark), iterations);
         }
 
-        c.Teardown();
-        double cValue = StopwatchMeasurer.Median(samples);
+        foreach (SampleSession reference in references)
+        {
+            reference.Teardown();
+        }
+
+        List<double> probes = referenceProbes[0];
+        double cValue = StopwatchMeasurer.Median(referenceSamples[0]);
         verdict = ReferenceDrift.Judge(probes, [.. managed.Select(pair => (pair.Key.ToString(), (IReadOnlyList<double>)pair.Value.Iterations))], tolerance);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# {scenario.Id} C probes {string.Join(' ', probes.Select(p => p.ToString("F1", CultureInfo.InvariantCulture)))} {scenario.Unit}; {(verdict.Stable ? "stable" : "UNSTABLE")}: {verdict.Reason}"));
 
         string metric = scenario.Kind == ScenarioKind.Record ? ChartCatalog.RecordRate : ChartCatalog.HandshakeRate;
-        figures.Add(new BenchFigure(scenario.Title, "C", metric, cValue, scenario.Unit));
-        figures.Add(new BenchFigure(scenario.Title, "C", "speed-drift", verdict.Drift * 100, "% (largest disagreement of C probes and managed halves)"));
+        for (int r = 0; r < references.Count; r++)
+        {
+            figures.Add(new BenchFigure(scenario.Title, references[r].Name, metric, StopwatchMeasurer.Median(referenceSamples[r]), scenario.Unit));
+        }
+
+        figures.Add(new BenchFigure(scenario.Title, references[0].Name, "speed-drift", verdict.Drift * 100, "% (largest disagreement of C probes and managed halves)"));
         if (!verdict.Stable)
         {
-            figures.Add(new BenchFigure(scenario.Title, "C", BenchFigure.Unstable, verdict.Drift * 100, "%"));
+            figures.Add(new BenchFigure(scenario.Title, references[0].Name, BenchFigure.Unstable, verdict.Drift * 100, "%"));
         }
+
         foreach ((Implementation implementation, (double value, double? allocated, _)) in managed)
         {
             figures.Add(new BenchFigure(scenario.Title, implementation.ToString(), metric, value, scenario.Unit));
