@@ -248,7 +248,9 @@ case "$verb" in
     ;;
   bench)
     # The C reference harness first (gcc -O2), then the suite: --quick = Stopwatch loops and one table (< 3 min);
-    # no flag = BenchmarkDotNet + C harness + idle-memory probes. See docs/benchmarks.md.
+    # no flag = BenchmarkDotNet + C harness + idle-memory probes. Figures also go to a CSV (--csv, default
+    # artifacts/bench/quick.csv or full.csv) and charts are drawn from it (--charts DIR, default artifacts/bench/charts;
+    # docs/charts for the documentation). See docs/benchmarks.md, "Ratios that the machine cannot make, and charts".
     # Every process of the run is pinned to one CPU (OPENSSLTLS_BENCH_CPU, default 0; "none" to not pin): on this
     # kind of virtual machine the two vCPUs run at different and changing speeds, and C and C# sampled in turns on
     # different vCPUs compared the vCPUs, not the code (docs/benchmarks.md, "Pinned to one CPU").
@@ -263,7 +265,8 @@ case "$verb" in
   bench-sockets)
     # openssltls serve and the same SIP loop on SslStream, each a child process on 127.0.0.1, driven by one load
     # generator; the table on stdout, every run on stderr (about 1.5 min with the defaults, build excluded). Options:
-    # --seconds S --warmup S --slice-ms MS --connections C --workers K --only ID-PART. See docs/benchmarks.md.
+    # --seconds S --warmup S --slice-ms MS --connections C --workers K --only ID-PART --csv PATH --charts DIR.
+    # See docs/benchmarks.md.
     dotnet run --project bench/OpenSslTls.SocketBench -c Release -- "$@"
     ;;
   run)
