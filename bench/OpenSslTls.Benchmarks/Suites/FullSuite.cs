@@ -1,4 +1,5 @@
 using System.Globalization;
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
@@ -38,7 +39,10 @@ internal static class FullSuite
             // In process: a custom clock object cannot cross into the separate benchmark processes BenchmarkDotNet would start.
             .AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(15).WithClock(ProcessCpuClock.Instance).WithToolchain(InProcessEmitToolchain.Instance))
             .WithArtifactsPath(Path.Combine("artifacts", "bench", "BenchmarkDotNet.Artifacts"))
-            .WithOptions(ConfigOptions.DisableLogFile);
+            .WithOptions(ConfigOptions.DisableLogFile)
+
+            // Each summary holds one case, so its Ratio columns would only compare the baseline with itself.
+            .HideColumns(Column.Ratio, Column.RatioSD, Column.AllocRatio);
 
         // Every benchmark case, grouped by the scenario it measures, in table order.
         var groups = new List<(Scenario Scenario, Type Type, ImmutableConfig Config, BenchmarkCase[] Cases)>();
