@@ -249,7 +249,9 @@ case "$verb" in
     ;;
   bench)
     # The C reference harness first (gcc -O2), then the suite: --quick = Stopwatch loops and one table (< 3 min);
-    # no flag = BenchmarkDotNet + C harness + idle-memory probes. See docs/benchmarks.md.
+    # no flag = BenchmarkDotNet + C harness + idle-memory probes. Figures also go to a CSV (--csv, default
+    # artifacts/bench/quick.csv or full.csv) and charts are drawn from it (--charts DIR, default artifacts/bench/charts;
+    # docs/charts for the documentation). See docs/benchmarks.md, "Ratios that the machine cannot make, and charts".
     # Every process of the run is pinned to one CPU (OPENSSLTLS_BENCH_CPU, default 0; "none" to not pin): on this
     # kind of virtual machine the two vCPUs run at different and changing speeds, and C and C# sampled in turns on
     # different vCPUs compared the vCPUs, not the code (docs/benchmarks.md, "Pinned to one CPU").
@@ -264,9 +266,10 @@ case "$verb" in
   bench-sockets)
     # openssltls serve and the same SIP loop on SslStream, each a child process on 127.0.0.1, driven by one load
     # generator; the table on stdout, every run on stderr (about 1.5 min with the defaults, build excluded). Options:
-    # --seconds S --warmup S --slice-ms MS --connections C --workers K --only ID-PART. With --setup: the connection set-up
-    # suite instead (openssl s_time against serve, SslStream and openssl s_server; --rounds R, --baseline-serve DLL);
-    # --storm N: N TLS 1.3 connections at once. See docs/benchmarks.md, "Connection set-up over real sockets".
+    # --seconds S --warmup S --slice-ms MS --connections C --workers K --only ID-PART --csv PATH --charts DIR. With --setup:
+    # the connection set-up suite instead (openssl s_time against serve, SslStream and openssl s_server; --rounds R,
+    # --baseline-serve DLL); --storm N: N TLS 1.3 connections at once. See docs/benchmarks.md, "Connection set-up over
+    # real sockets".
     dotnet run --project bench/OpenSslTls.SocketBench -c Release -- "$@"
     ;;
   run)

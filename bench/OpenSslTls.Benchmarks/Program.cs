@@ -1,5 +1,7 @@
 using System.Globalization;
+using OpenSslTls.Benchmarks.Charts;
 using OpenSslTls.Benchmarks.Infrastructure;
+using OpenSslTls.Benchmarks.Measurement;
 using OpenSslTls.Benchmarks.Memory;
 using OpenSslTls.Benchmarks.Suites;
 
@@ -14,6 +16,10 @@ namespace OpenSslTls.Benchmarks;
 /// runs handshakes on 1..N threads, with contexts of their own or one shared pair. <c>--serve IMPL PKI WARMUP_MS</c> (one managed
 /// implementation sampled on request) and <c>--idle-child IMPL SCENARIO PKI N</c> are the internal modes the quick
 /// suite and the idle-memory runner start. <c>--sip-parse</c> times the SIP parser on a folded 64 KiB header section.
+/// Both suites write their figures to <c>--csv PATH</c> (default artifacts/bench/quick.csv or full.csv) and draw the
+/// charts from them into <c>--charts DIR</c> (default artifacts/bench/charts; docs/charts for the documentation);
+/// <c>--c-tolerance PCT</c> (full suite) is how far C probes may disagree before a ratio is refused.
+/// <c>--draw CSV DIR</c> redraws the charts of a CSV any of the benches wrote, without measuring.
 /// </summary>
 internal static class Program
 {
@@ -55,6 +61,16 @@ internal static class Program
             return ScalingMode.Run(Scenario.Find(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), args.Length == 4 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3);
         }
 
+        if (args.Length == 3 && args[0] == "--draw")
+        {
+            foreach (string chart in ChartSet.Draw(FigureCsv.Read(args[1]), args[2], Path.GetFileNameWithoutExtension(args[1]), Path.GetFileName(args[1])))
+            {
+                Console.WriteLine(chart);
+            }
+
+            return 0;
+        }
+
         if (args.Length == 4 && args[0] == "--profile")
         {
             return ProfileMode.Run(Enum.Parse<Implementation>(args[1]), Scenario.Find(args[2]), int.Parse(args[3], CultureInfo.InvariantCulture));
@@ -66,6 +82,9 @@ internal static class Program
         int? samples = null;
         int? sampleMilliseconds = null;
         int processWarmUp = ServeMode.DefaultWarmUpMilliseconds;
+        string? csv = null;
+        string charts = Path.Combine("artifacts", "bench", "charts");
+        double? tolerance = null;
         var only = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -92,8 +111,17 @@ internal static class Program
                 case "--only" when i + 1 < args.Length:
                     only.Add(args[++i]);
                     break;
+                case "--csv" when i + 1 < args.Length:
+                    csv = args[++i];
+                    break;
+                case "--charts" when i + 1 < args.Length:
+                    charts = args[++i];
+                    break;
+                case "--c-tolerance" when i + 1 < args.Length:
+                    tolerance = double.Parse(args[++i], CultureInfo.InvariantCulture) / 100;
+                    break;
                 default:
-                    Console.Error.WriteLine($"unknown argument '{args[i]}'; usage: [--quick [--samples N] [--sample-ms MS] [--process-warmup-ms MS]] [--c-harness PATH] [--connections N] [--only ID-PART]...");
+                    Console.Error.WriteLine($"unknown argument '{args[i]}'; usage: [--quick [--samples N] [--sample-ms MS] [--process-warmup-ms MS]] [--c-tolerance PCT] [--c-harness PATH] [--connections N] [--only ID-PART]... [--csv PATH] [--charts DIR] | --draw CSV DIR");
                     return 2;
             }
         }
@@ -116,7 +144,18 @@ internal static class Program
             return 2;
         }
 
-        var options = new SuiteOptions(harness, connections, only, samples, sampleMilliseconds, processWarmUp);
+        if (tolerance is { } t && (t < 0 || quick))
+        {
+            Console.Error.WriteLine("--c-tolerance: the full suite's only (its quick ratios are medians of round-by-round ratios), and not negative");
+            return 2;
+        }
+
+        var options = new SuiteOptions(harness, connections, only, samples, sampleMilliseconds, processWarmUp)
+        {
+            CsvPath = csv,
+            ChartDirectory = charts,
+            CTolerance = tolerance ?? ReferenceDrift.DefaultTolerance,
+        };
         return quick ? QuickSuite.Run(options) : FullSuite.Run(options);
     }
 }

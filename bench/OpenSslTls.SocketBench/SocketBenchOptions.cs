@@ -19,7 +19,9 @@ internal sealed record SocketBenchOptions
         "                   setup-resumed-tls12-ticket, setup-resumed-tls13 (--seconds: s_time time per server and round, whole seconds)\n" +
         "  --storm N        (with or without --setup) N TLS 1.3 connections at once against serve and SslStream, id storm-tls13\n" +
         "  --rounds R       rounds of the set-up suite and storms per server (default 3)\n" +
-        "  --baseline-serve DLL  also run this build of OpenSslTls.Server.dll as a fourth server (before/after figures)";
+        "  --baseline-serve DLL  also run this build of OpenSslTls.Server.dll as a fourth server (before/after figures)\n" +
+        "  --csv PATH       the figures as CSV (scenario,implementation,metric,value,unit; default artifacts/bench/sockets.csv)\n" +
+        "  --charts DIR     the charts drawn from that CSV (default artifacts/bench/charts; docs/charts for the documentation)";
 
     public double Seconds { get; init; } = 5;
 
@@ -44,6 +46,12 @@ internal sealed record SocketBenchOptions
 
     /// <summary>Another build of OpenSslTls.Server.dll to run beside serve in the set-up suite and the storm, or null.</summary>
     public string? BaselineServe { get; init; }
+
+    /// <summary>Where the figures go as CSV.</summary>
+    public string CsvPath { get; init; } = Path.Combine("artifacts", "bench", "sockets.csv");
+
+    /// <summary>Where the charts drawn from the CSV go.</summary>
+    public string ChartDirectory { get; init; } = Path.Combine("artifacts", "bench", "charts");
 
     /// <summary>Whether the figure with id <paramref name="id"/> is to run.</summary>
     public bool Selects(string id) => Only.Count == 0 || Only.Any(part => id.Contains(part, StringComparison.OrdinalIgnoreCase));
@@ -80,6 +88,8 @@ internal sealed record SocketBenchOptions
                 "--rounds" => options with { Rounds = (int)Positive(name, value, 1, 100, whole: true) },
                 "--baseline-serve" => File.Exists(value) ? options with { BaselineServe = Path.GetFullPath(value) } : throw new FormatException($"{name} '{value}': no such file"),
                 "--only" => options,
+                "--csv" => options with { CsvPath = value },
+                "--charts" => options with { ChartDirectory = value },
                 _ => throw new FormatException($"unknown argument '{name}'"),
             };
             if (name == "--only")

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using OpenSslTls.Benchmarks.Charts;
 using OpenSslTls.Benchmarks.Infrastructure;
+using OpenSslTls.Benchmarks.Report;
 using OpenSslTls.SipEndpoint.Client;
 using OpenSslTls.SocketBench.Load;
 using OpenSslTls.SocketBench.Report;
@@ -44,6 +46,9 @@ internal static class SocketBenchRunner
             $"servers taking turns A B B A, after {options.Warmup.ToString(CultureInfo.InvariantCulture)} s warm-up each; " +
             $"{options.Connections} connections (OPTIONS), {options.Workers} workers (new connections)";
         await log.WriteLineAsync($"socket bench: {parameters}; load average {loadAtStart}").ConfigureAwait(false);
+        var figures = new List<BenchFigure>(ChartSet.RunStart());
+        int steps = s_versions.Sum(version => s_workloads.Count(workload => options.Selects(Id(workload, version))));
+        var progress = new BenchProgress("sockets", steps, log);
 
         var cells = new Dictionary<(Workload, BenchTlsVersion, ServerKind), Accumulator>();
         using BenchPki pki = BenchPki.Create();
@@ -55,7 +60,7 @@ internal static class SocketBenchRunner
                 Workload[] selected = [.. s_workloads.Where(workload => options.Selects(Id(workload, version)))];
                 if (selected.Length > 0)
                 {
-                    await RunVersionAsync(version, selected, pki, work, options, timing, cells, log).ConfigureAwait(false);
+                    await RunVersionAsync(version, selected, pki, work, options, timing, cells, log, progress).ConfigureAwait(false);
                 }
             }
         }
@@ -65,6 +70,8 @@ internal static class SocketBenchRunner
         }
 
         string loadAtEnd = LoadAverage();
+        figures.AddRange(Figures(options, cells));
+        figures.Add(ChartSet.RunEnd());
         await output.WriteLineAsync(Table(options, cells)).ConfigureAwait(false);
         await output.WriteLineAsync().ConfigureAwait(false);
         await output.WriteLineAsync(
@@ -85,6 +92,8 @@ internal static class SocketBenchRunner
             await output.WriteLineAsync("FAILURES " + failure).ConfigureAwait(false);
         }
 
+        ChartSet.Save(figures, options.CsvPath, options.ChartDirectory, log);
+
         return failures.Count == 0 ? 0 : 1;
     }
 
@@ -96,7 +105,8 @@ internal static class SocketBenchRunner
         SocketBenchOptions options,
         LoadTiming timing,
         Dictionary<(Workload, BenchTlsVersion, ServerKind), Accumulator> cells,
-        TextWriter log)
+        TextWriter log,
+        BenchProgress progress)
     {
         using TlsProfile client = TlsProfile.Create(
             TlsRole.Client,
@@ -125,6 +135,9 @@ internal static class SocketBenchRunner
                     cells[(workload, version, servers[s].Kind)] = cell;
                     await log.WriteLineAsync($"{Tag(version, servers[s].Kind)} {Describe(workload, runs[s])}").ConfigureAwait(false);
                 }
+
+                progress.Step($"{Id(workload, version)}: " + string.Join(", ", Enumerable.Range(0, servers.Count).Select(s =>
+                    string.Create(CultureInfo.InvariantCulture, $"{servers[s].Kind} {runs[s].Operations / runs[s].WindowSeconds:F1}/s"))));
             }
 
             foreach (ServerProcess server in servers)
@@ -200,10 +213,7 @@ internal static class SocketBenchRunner
                     continue;
                 }
 
-                string label = TlsPinning.Label(version);
-                string what = workload == Workload.Transactions
-                    ? $"OPTIONS, {label}, {Count(options.Connections, "connection")}"
-                    : $"new connections, {label}, {Count(options.Workers, "worker")}";
+                string what = Label(options, workload, version);
                 string unit = workload == Workload.Transactions ? "transactions" : "connections";
                 table.Add($"{what}: rate", $"{unit}/s (higher is better)", ours.Rate, theirs.Rate, "F1");
                 table.Add($"{what}: latency p50", "ms (lower is better)", ours.LatencyMilliseconds(50), theirs.LatencyMilliseconds(50), "F3");
@@ -221,6 +231,35 @@ internal static class SocketBenchRunner
         }
 
         return table.ToString();
+    }
+
+    /// <summary>The row title of a workload: <c>OPTIONS, TLS 1.3, 50 connections</c> or <c>new connections, TLS 1.2, 8 workers</c>.</summary>
+    private static string Label(SocketBenchOptions options, Workload workload, BenchTlsVersion version) => workload == Workload.Transactions
+        ? $"OPTIONS, {TlsPinning.Label(version)}, {Count(options.Connections, "connection")}"
+        : $"new connections, {TlsPinning.Label(version)}, {Count(options.Workers, "worker")}";
+
+    /// <summary>
+    /// Every cell as CSV figures, whichever servers ran (a server kind added to the bench is new rows, and a new bar in
+    /// the charts): rate, latencies, server CPU per operation (the charted metric), server cores, load-generator CPU, failures.
+    /// </summary>
+    private static IEnumerable<BenchFigure> Figures(SocketBenchOptions options, Dictionary<(Workload, BenchTlsVersion, ServerKind), Accumulator> cells)
+    {
+        foreach (((Workload workload, BenchTlsVersion version, ServerKind kind), Accumulator cell) in cells
+            .OrderBy(pair => Array.IndexOf(s_versions, pair.Key.Item2)).ThenBy(pair => Array.IndexOf(s_workloads, pair.Key.Item1)).ThenBy(pair => pair.Key.Item3))
+        {
+            string scenario = Label(options, workload, version);
+            string server = kind == ServerKind.OpenSslTls ? "OpenSslTls (serve)" : kind.ToString();
+            bool connections = workload == Workload.Connections;
+            yield return new BenchFigure(scenario, server, connections ? "connection-rate" : "transaction-rate", cell.Rate, connections ? "connections/s" : "transactions/s");
+            yield return new BenchFigure(scenario, server, "latency-p50", cell.LatencyMilliseconds(50), "ms");
+            yield return new BenchFigure(scenario, server, "latency-p99", cell.LatencyMilliseconds(99), "ms");
+            yield return connections
+                ? new BenchFigure(scenario, server, ChartCatalog.ServerCpuPerConnection, cell.ServerCpuPerThousand, "ms CPU per connection")
+                : new BenchFigure(scenario, server, ChartCatalog.ServerCpuPerTransaction, cell.ServerCpuPerThousand * 1000, "µs CPU per transaction");
+            yield return new BenchFigure(scenario, server, "server-cores", cell.ServerCores, "cores");
+            yield return new BenchFigure(scenario, server, "load-generator-cpu-per-operation", cell.ClientCpuPerThousand, "ms CPU per operation");
+            yield return new BenchFigure(scenario, server, "failures", cell.Failures, "operations");
+        }
     }
 
     private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count.ToString(CultureInfo.InvariantCulture)} {noun}s";

@@ -20,4 +20,8 @@ internal sealed record ResultRow(
     double? OursToC = null,
     double? OursToSslStream = null,
     double? CMemBio = null,
-    double? OursToCMemBio = null);
+    double? OursToCMemBio = null)
+{
+    /// <summary>When set, the machine changed speed during the row's measurements: every ratio cell (ours/C, ours/C mem-BIO, ours/SslStream) prints this instead of a ratio.</summary>
+    public string? Unstable { get; init; }
+}

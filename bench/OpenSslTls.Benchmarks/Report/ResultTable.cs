@@ -17,7 +17,7 @@ internal static class ResultTable
         {
             string better = row.HigherIsBetter ? "higher is better" : "lower is better";
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {row.Title} | {row.Unit} ({better}) | {Value(row.C)} | {Value(row.CMemBio)} | {Value(row.SslStream)} | {Value(row.Ours)} | {row.OursToC?.ToString("F3", CultureInfo.InvariantCulture) ?? Ratio(row.Ours, row.C)} | {row.OursToCMemBio?.ToString("F3", CultureInfo.InvariantCulture) ?? Ratio(row.Ours, row.CMemBio)} | {row.OursToSslStream?.ToString("F3", CultureInfo.InvariantCulture) ?? Ratio(row.Ours, row.SslStream)} | {Value(row.SslStreamManaged)} | {Value(row.OursManaged)} |");
+                $"| {row.Title} | {row.Unit} ({better}) | {Value(row.C)} | {Value(row.CMemBio)} | {Value(row.SslStream)} | {Value(row.Ours)} | {row.Unstable ?? row.OursToC?.ToString("F3", CultureInfo.InvariantCulture) ?? Ratio(row.Ours, row.C)} | {row.Unstable ?? row.OursToCMemBio?.ToString("F3", CultureInfo.InvariantCulture) ?? Ratio(row.Ours, row.CMemBio)} | {row.Unstable ?? row.OursToSslStream?.ToString("F3", CultureInfo.InvariantCulture) ?? Ratio(row.Ours, row.SslStream)} | {Value(row.SslStreamManaged)} | {Value(row.OursManaged)} |");
         }
 
         text.AppendLine();

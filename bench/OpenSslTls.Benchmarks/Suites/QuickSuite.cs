@@ -1,4 +1,5 @@
 using System.Globalization;
+using OpenSslTls.Benchmarks.Charts;
 using OpenSslTls.Benchmarks.Infrastructure;
 using OpenSslTls.Benchmarks.Measurement;
 using OpenSslTls.Benchmarks.Report;
@@ -25,6 +26,8 @@ internal static class QuickSuite
         string memBioPath = CHarness.LocateMemBio(harness.Path);
         var rows = new List<ResultRow>();
         var notes = new List<string>();
+        var figures = new List<BenchFigure>(ChartSet.RunStart());
+        var progress = new BenchProgress("quick", Scenario.Rates.Count(options.Includes) + Scenario.GroupRates.Count(options.Includes) + IdleRows.Steps(options), Console.Error);
         using (SampleSession c = SampleSession.ForCHarness(harness.Path, pki.Directory))
         using (SampleSession memBio = SampleSession.ForCHarness(memBioPath, pki.Directory, "C mem-BIO"))
         using (SampleSession sslStream = SampleSession.ForManaged(Implementation.SslStream, pki.Directory, options.ProcessWarmUpMilliseconds))
@@ -32,7 +35,8 @@ internal static class QuickSuite
         {
             foreach (Scenario scenario in Scenario.Rates.Where(options.Includes))
             {
-                rows.Add(Measure(scenario, [c, memBio, sslStream, ours], settings));
+                rows.Add(Measure(scenario, [c, memBio, sslStream, ours], settings, figures));
+                progress.Step(scenario.Id);
             }
 
             foreach (Scenario scenario in Scenario.GroupRates.Where(options.Includes))
@@ -43,20 +47,24 @@ internal static class QuickSuite
                     Console.Error.WriteLine($"# {scenario.Id} {note}");
                     notes.Add(note);
                     rows.Add(new ResultRow($"{scenario.Title} (skipped: see below)", scenario.Unit, true, null, null, null, null, null));
+                    progress.Step($"{scenario.Id} skipped");
                     continue;
                 }
 
-                rows.Add(Measure(scenario, [c, memBio, null, ours], settings));
+                rows.Add(Measure(scenario, [c, memBio, null, ours], settings, figures));
+                progress.Step(scenario.Id);
             }
         }
 
-        rows.AddRange(IdleRows.Measure(harness, pki, options));
+        rows.AddRange(IdleRows.Measure(harness, pki, options, figures, progress));
+        figures.Add(ChartSet.RunEnd());
         if (rows.Any(row => row.Title.Contains(", group ", StringComparison.Ordinal)))
         {
             notes.Add("Rows with a group: that one group pinned on both sides (groups profile key; SSL_CTX_set1_groups_list in C); SslStream has no group setting (n/a).");
         }
 
         Console.WriteLine(ResultTable.Format(rows, $"Quick run ({settings.Samples} interleaved samples of {settings.SampleMilliseconds} ms CPU each after {settings.WarmupMilliseconds} ms warm-up, each implementation in its own process; idle: {options.Connections} connections)", "C, C mem-BIO, SslStream, OpenSslTls: median of the interleaved samples; ours/C, ours/C mem-BIO, ours/SslStream: median of the round-by-round ratios", notes));
+        ChartSet.Save(figures, options.CsvPath ?? Path.Combine("artifacts", "bench", "quick.csv"), options.ChartDirectory, Console.Error);
         return 0;
     }
 
@@ -79,7 +87,7 @@ internal static class QuickSuite
     /// Samples C, C mem-BIO, SslStream and OpenSslTls (in this order in <paramref name="all"/>; a null SslStream is
     /// left out) in turns.
     /// </summary>
-    private static ResultRow Measure(Scenario scenario, SampleSession?[] all, SampleSettings settings)
+    private static ResultRow Measure(Scenario scenario, SampleSession?[] all, SampleSettings settings, List<BenchFigure> figures)
     {
         SampleSession[] sessions = [.. all.OfType<SampleSession>()];
         int c = 0;
@@ -115,6 +123,7 @@ internal static class QuickSuite
         for (int i = 0; i < sessions.Length; i++)
         {
             Log(scenario, sessions[i].Name, results[i]);
+            Record(scenario, sessions[i].Name, results[i], i == c ? null : [.. samples[i].Zip(samples[c], (o, r) => o.PerCpuSecond / r.PerCpuSecond)], figures);
         }
 
         // The ratios are medians of round-by-round ratios: a round's samples are taken one after the other, so a phase
@@ -149,6 +158,25 @@ internal static class QuickSuite
             allocated,
             [.. samples.Select(s => s.PerCpuSecond * scale)],
             [.. samples.Select(s => s.PerWallSecond * scale)]);
+    }
+
+    /// <summary>
+    /// The figures of one session for the CSV: its rate, its allocations, and (for all but C) the median of its
+    /// round-by-round ratios to C, for every session whatever it is, so a new column of the table is new rows.
+    /// </summary>
+    private static void Record(Scenario scenario, string implementation, RateResult result, double[]? toC, List<BenchFigure> figures)
+    {
+        string metric = scenario.Kind == ScenarioKind.Record ? ChartCatalog.RecordRate : ChartCatalog.HandshakeRate;
+        figures.Add(new BenchFigure(scenario.Title, implementation, metric, result.Value, scenario.Unit));
+        if (result.AllocatedBytesPerOperation is { } allocated)
+        {
+            figures.Add(new BenchFigure(scenario.Title, implementation, "allocated-per-operation", allocated, "B/op"));
+        }
+
+        if (toC is { Length: > 0 })
+        {
+            figures.Add(new BenchFigure(scenario.Title, implementation, ChartCatalog.RatioToC, StopwatchMeasurer.Median(toC), "x C"));
+        }
     }
 
     private static void Log(Scenario scenario, string implementation, RateResult result) =>

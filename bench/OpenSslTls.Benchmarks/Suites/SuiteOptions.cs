@@ -17,5 +17,14 @@ internal sealed record SuiteOptions(string? CHarnessPath, int Connections, IRead
         SampleMilliseconds = QuickSampleMilliseconds ?? SampleSettings.Quick.SampleMilliseconds,
     };
 
+    /// <summary>Where the figures go as CSV (<c>--csv</c>); null: artifacts/bench/SUITE.csv.</summary>
+    public string? CsvPath { get; init; }
+
+    /// <summary>Where the charts are drawn from them (<c>--charts</c>); null: no charts.</summary>
+    public string? ChartDirectory { get; init; }
+
+    /// <summary>The full suite's tolerance for C probes and managed halves that disagree (<c>--c-tolerance PCT</c>; 0.05 = 5 %).</summary>
+    public double CTolerance { get; init; } = ReferenceDrift.DefaultTolerance;
+
     public bool Includes(Scenario scenario) => ScenarioFilter.Count == 0 || ScenarioFilter.Any(f => scenario.Id.Contains(f, StringComparison.Ordinal));
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Xml.Linq;
+using OpenSslTls.Benchmarks.Charts;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
 
@@ -7,8 +9,9 @@ namespace OpenSslTls.Tests.Benchmarks;
 /// <summary>
 /// <c>./build.sh bench --quick</c> still runs end to end: the two C references (tlsbench and the memory-BIO program
 /// membio, built beside it) and the two managed <c>--serve</c> children start, take their interleaved samples and the
-/// table comes out. Tiny parameters; no figure is judged (timings on a
-/// shared machine say nothing about correctness), only that every column holds one.
+/// table comes out, with a progress line per scenario on stderr, the figures in the CSV (both C references among
+/// them) and the charts drawn from it (and redrawn alike by <c>--draw</c>). Tiny parameters; no figure is judged
+/// (timings on a shared machine say nothing about correctness), only that every column holds one.
 /// </summary>
 public sealed class QuickBenchmarkSmokeTests
 {
@@ -31,7 +34,8 @@ public sealed class QuickBenchmarkSmokeTests
             (int exit, string output, string errors) = ProcessRunner.Run(
                 host,
                 [program, "--quick", "--c-harness", Path.Combine(harnessDirectory, "tlsbench"), "--only", "record-aes128gcm-512",
-                    "--samples", "2", "--sample-ms", "50", "--process-warmup-ms", "50"],
+                    "--samples", "2", "--sample-ms", "50", "--process-warmup-ms", "50",
+                    "--csv", Path.Combine(harnessDirectory, "quick.csv"), "--charts", Path.Combine(harnessDirectory, "charts")],
                 TimeSpan.FromMinutes(3));
 
             Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{Environment.NewLine}{errors}");
@@ -53,6 +57,28 @@ public sealed class QuickBenchmarkSmokeTests
             Assert.Contains("# record-aes128gcm-512 OpenSslTls/C mem-BIO round by round: ", errors, StringComparison.Ordinal);
             Assert.Contains("# record-aes128gcm-512 C mem-BIO: ", errors, StringComparison.Ordinal);
             Assert.Contains("ours/C, ours/C mem-BIO, ours/SslStream: median of the round-by-round ratios", output, StringComparison.Ordinal);
+            Assert.Matches(@"\[quick 1/1, 0:\d\d:\d\d\] record-aes128gcm-512", errors);
+
+            IReadOnlyList<BenchFigure> figures = FigureCsv.Read(Path.Combine(harnessDirectory, "quick.csv"));
+            Assert.Equal(
+                ["C", "C mem-BIO", "SslStream", "OpenSslTls"],
+                figures.Where(f => f.Metric == ChartCatalog.RecordRate).Select(f => f.Implementation));
+            Assert.All(figures.Where(f => f.Metric == ChartCatalog.RecordRate), f => Assert.Equal(("record 512 B AES-128-GCM", "MB/s"), (f.Scenario, f.Unit)));
+            Assert.Equal(["C mem-BIO", "SslStream", "OpenSslTls"], figures.Where(f => f.Metric == ChartCatalog.RatioToC).Select(f => f.Implementation));
+            Assert.Contains(figures, f => f.Implementation == BenchFigure.Run && f.Metric == ChartSet.LoadAtEnd);
+
+            string chart = Path.Combine(harnessDirectory, "charts", "quick-records.svg");
+            XNamespace svg = "http://www.w3.org/2000/svg";
+            Assert.Equal(4, XDocument.Load(chart).Descendants(svg + "rect").Count(r => (string?)r.Attribute("class") == "bar"));
+
+            // --draw redraws the same charts from the CSV alone.
+            string redrawn = Path.Combine(harnessDirectory, "redrawn");
+            (int drawExit, string drawOutput, string drawErrors) = ProcessRunner.Run(host, [program, "--draw", Path.Combine(harnessDirectory, "quick.csv"), redrawn], TimeSpan.FromMinutes(1));
+            Assert.True(drawExit == 0, $"--draw: exit {drawExit}{Environment.NewLine}{drawOutput}{drawErrors}");
+            Assert.Equal(File.ReadAllText(chart), File.ReadAllText(Path.Combine(redrawn, "quick-records.svg")));
+            Assert.Equal(
+                Directory.GetFiles(Path.Combine(harnessDirectory, "charts")).Select(Path.GetFileName).Order(),
+                Directory.GetFiles(redrawn).Select(Path.GetFileName).Order());
         }
         finally
         {

@@ -1,3 +1,5 @@
+using System.Xml.Linq;
+using OpenSslTls.Benchmarks.Charts;
 using OpenSslTls.Tests.Infrastructure;
 using OpenSslTls.Tests.Support;
 
@@ -5,8 +7,9 @@ namespace OpenSslTls.Tests.SipEndpoint;
 
 /// <summary>
 /// The socket benchmark (bench/OpenSslTls.SocketBench) still runs end to end: both server children start, negotiate
-/// what they are pinned to, take load, stop, and the table comes out. Tiny parameters; no figure is judged, since
-/// timings on a shared machine say nothing about correctness.
+/// what they are pinned to, take load, stop, and the table comes out, with a progress line per workload on stderr, the
+/// figures in the CSV and the server-CPU charts drawn from it. Tiny parameters; no figure is judged, since timings on
+/// a shared machine say nothing about correctness.
 /// </summary>
 public sealed class SocketBenchSmokeTests
 {
@@ -17,10 +20,24 @@ public sealed class SocketBenchSmokeTests
         Skip.IfNot(OpenSslCli.IsAvailable, "openssl CLI not available (the benchmark PKI is made with it)");
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
         string program = Path.Combine(AppContext.BaseDirectory, "OpenSslTls.SocketBench.dll");
+        string work = Directory.CreateTempSubdirectory("openssltls-socketbench-").FullName;
+        try
+        {
+            Run(host, program, work);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
 
+    private static void Run(string host, string program, string work)
+    {
+        string csv = Path.Combine(work, "sockets.csv");
         (int exit, string output, string errors) = ProcessRunner.Run(
             host,
-            [program, "--seconds", "0.5", "--warmup", "0.2", "--slice-ms", "250", "--connections", "2", "--workers", "1", "--only", "tls13"],
+            [program, "--seconds", "0.5", "--warmup", "0.2", "--slice-ms", "250", "--connections", "2", "--workers", "1", "--only", "tls13",
+                "--csv", csv, "--charts", Path.Combine(work, "charts")],
             TimeSpan.FromMinutes(3));
 
         Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{Environment.NewLine}{errors}");
@@ -31,6 +48,19 @@ public sealed class SocketBenchSmokeTests
         Assert.Contains("OpenSslTls pid", errors, StringComparison.Ordinal);
         Assert.Contains("SslStream  pid", errors, StringComparison.Ordinal);
         Assert.Contains("negotiated TLSv1.3 TLS_AES_256_GCM_SHA384", errors, StringComparison.Ordinal);
+        Assert.Matches(@"\[sockets 1/2, 0:\d\d:\d\d\] options-tls13: OpenSslTls [0-9.]+/s, SslStream [0-9.]+/s", errors);
+        Assert.Matches(@"\[sockets 2/2, 0:\d\d:\d\d\] connections-tls13: ", errors);
+
+        IReadOnlyList<BenchFigure> figures = FigureCsv.Read(csv);
+        Assert.Equal(
+            [("new connections, TLS 1.3, 1 worker", "OpenSslTls (serve)"), ("new connections, TLS 1.3, 1 worker", "SslStream")],
+            figures.Where(f => f.Metric == ChartCatalog.ServerCpuPerConnection).Select(f => (f.Scenario, f.Implementation)));
+        Assert.Equal(2, figures.Count(f => f.Metric == ChartCatalog.ServerCpuPerTransaction && f.Scenario == "OPTIONS, TLS 1.3, 2 connections"));
+        XNamespace svg = "http://www.w3.org/2000/svg";
+        foreach (string chart in (string[])["sockets-server-cpu-per-connection.svg", "sockets-server-cpu-per-transaction.svg"])
+        {
+            Assert.Equal(2, XDocument.Load(Path.Combine(work, "charts", chart)).Descendants(svg + "rect").Count(r => (string?)r.Attribute("class") == "bar"));
+        }
     }
 
     [SkippableFact]
