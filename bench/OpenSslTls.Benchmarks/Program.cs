@@ -12,7 +12,8 @@ namespace OpenSslTls.Benchmarks;
 /// length) and <c>--process-warmup-ms MS</c> (the children's start-up warm-up per kind of operation; 3000 by default).
 /// <c>--profile IMPL SCENARIO SECONDS</c> runs one operation alone for a profiler. <c>--serve IMPL PKI WARMUP_MS</c> (one managed
 /// implementation sampled on request) and <c>--idle-child IMPL SCENARIO PKI N</c> are the internal modes the quick
-/// suite and the idle-memory runner start. <c>--sip-parse</c> times the SIP parser on a folded 64 KiB header section.
+/// suite and the idle-memory runner start. <c>--idle-hold N [0|1]</c> holds N idle connections in this process (a
+/// million: see <see cref="IdleHoldMode"/>). <c>--sip-parse</c> times the SIP parser on a folded 64 KiB header section.
 /// </summary>
 internal static class Program
 {
@@ -24,6 +25,11 @@ internal static class Program
                 Enum.Parse<IdleImplementation>(args[1]), Scenario.Find(args[2]), BenchPki.Open(args[3]), int.Parse(args[4], CultureInfo.InvariantCulture));
             Console.WriteLine(IdleMemoryProbe.Format(result));
             return 0;
+        }
+
+        if (args.Length > 0 && args[0] == IdleHoldMode.Argument)
+        {
+            return IdleHoldMode.Run(args);
         }
 
         if (args.Length == 4 && args[0] == "--serve")

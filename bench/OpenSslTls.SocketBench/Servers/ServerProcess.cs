@@ -46,7 +46,14 @@ internal sealed class ServerProcess : IDisposable
     }
 
     /// <summary>Starts the server and waits until it listens; throws with its output when it exits or does not listen within <paramref name="timeout"/>.</summary>
-    public static async Task<ServerProcess> StartAsync(ServerKind kind, BenchTlsVersion version, BenchPki pki, string workDirectory, TimeSpan timeout)
+    public static Task<ServerProcess> StartAsync(ServerKind kind, BenchTlsVersion version, BenchPki pki, string workDirectory, TimeSpan timeout) =>
+        StartAsync(kind, Arguments(kind, version, pki, workDirectory), workDirectory, timeout);
+
+    /// <summary>
+    /// Starts the dotnet host with <paramref name="arguments"/> (a program and its arguments, as <see cref="ServeArguments"/>
+    /// or <see cref="SslStreamArguments"/> begin them) and waits until it listens on loopback.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(ServerKind kind, IEnumerable<string> arguments, string workDirectory, TimeSpan timeout)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -56,7 +63,7 @@ internal sealed class ServerProcess : IDisposable
             RedirectStandardError = true,
             WorkingDirectory = workDirectory,
         };
-        foreach (string argument in Arguments(kind, version, pki, workDirectory))
+        foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -93,6 +100,15 @@ internal sealed class ServerProcess : IDisposable
             throw;
         }
     }
+
+    /// <summary>The first arguments of serve's command line: its assembly and <c>serve</c>.</summary>
+    public static IEnumerable<string> ServeArguments() => [ProgramAssembly(typeof(SipTlsServer)), "serve"];
+
+    /// <summary>The first arguments of the SslStream server's command line: this program and its internal mode.</summary>
+    public static IEnumerable<string> SslStreamArguments() => [ProgramAssembly(typeof(ServerProcess)), Program.SslStreamServerArgument];
+
+    /// <summary>Signals the child (e.g. SIGUSR1, which the SslStream server answers with its managed heap on stdout).</summary>
+    public bool Signal(int signal) => Libc.Signal(_process.Id, signal);
 
     /// <summary>CPU seconds the child has used so far (all its threads).</summary>
     public double CpuSeconds() => ProcFs.CpuSeconds(_process.Id);
@@ -141,7 +157,7 @@ internal sealed class ServerProcess : IDisposable
     {
         if (kind == ServerKind.SslStream)
         {
-            return [ProgramAssembly(typeof(ServerProcess)), Program.SslStreamServerArgument, pki.Directory, TlsPinning.Argument(version)];
+            return [.. SslStreamArguments(), pki.Directory, TlsPinning.Argument(version)];
         }
 
         // Protocol and suite through a modparam file, as a Kamailio operator would set them; the certificate on the command
@@ -150,7 +166,7 @@ internal sealed class ServerProcess : IDisposable
         File.WriteAllText(modparams, TlsPinning.Modparams(version));
         return
         [
-            ProgramAssembly(typeof(SipTlsServer)), "serve",
+            .. ServeArguments(),
             "--listen", "127.0.0.1:0",
             "--certificate", pki.Certificate(Benchmarks.ServerKey.P256),
             "--private-key", pki.PrivateKey(Benchmarks.ServerKey.P256),

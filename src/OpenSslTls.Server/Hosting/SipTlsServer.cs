@@ -270,6 +270,9 @@ internal sealed class SipTlsServer : IAsyncDisposable
         return true;
     }
 
+    /// <summary>The sockets of the connections open now (tests: what an idle connection still references).</summary>
+    internal IReadOnlyList<Socket> OpenSockets() => [.. _byTls.Values.Select(connection => connection.Socket)];
+
     /// <summary>Connections open from <paramref name="address"/>, as the per-address limit counts them (tests).</summary>
     internal int ConnectionsFrom(IPAddress address) => _perAddress.CountOf(address);
 
