@@ -60,7 +60,15 @@ public sealed partial class DescriptorShortageTests : IDisposable
             // Every connection it had is still served.
             for (int i = 0; i < clients.Count; i++)
             {
-                await AssertAnswersAsync(clients[i], i + 1, limit.Token);
+                try
+                {
+                    await AssertAnswersAsync(clients[i], i + 1, limit.Token);
+                }
+                catch (Exception e) when (e is SocketException or SipClientException or IOException)
+                {
+                    throw new Xunit.Sdk.XunitException(
+                        $"connection {i + 1} of {clients.Count}, held before the refusal ({refusal}), no longer answers: {e.Message}{Environment.NewLine}{serve.Output}");
+                }
             }
 
             // New ones are refused at once, again and again, and serve does not spin meanwhile.
