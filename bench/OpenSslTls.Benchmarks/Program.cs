@@ -15,7 +15,8 @@ namespace OpenSslTls.Benchmarks;
 /// <c>--profile IMPL SCENARIO SECONDS</c> runs one operation alone for a profiler. <c>--scaling SCENARIO SECONDS [ROUNDS]</c>
 /// runs handshakes on 1..N threads, with contexts of their own or one shared pair. <c>--serve IMPL PKI WARMUP_MS</c> (one managed
 /// implementation sampled on request) and <c>--idle-child IMPL SCENARIO PKI N</c> are the internal modes the quick
-/// suite and the idle-memory runner start. <c>--sip-parse</c> times the SIP parser on a folded 64 KiB header section.
+/// suite and the idle-memory runner start. <c>--idle-hold N [0|1]</c> holds N idle connections in this process (a
+/// million: see <see cref="IdleHoldMode"/>). <c>--sip-parse</c> times the SIP parser on a folded 64 KiB header section.
 /// Both suites write their figures to <c>--csv PATH</c> (default artifacts/bench/quick.csv or full.csv) and draw the
 /// charts from them into <c>--charts DIR</c> (default artifacts/bench/charts; docs/charts for the documentation);
 /// <c>--c-tolerance PCT</c> (full suite) is how far C probes may disagree before a ratio is refused.
@@ -44,6 +45,11 @@ internal static class Program
                 Enum.Parse<IdleImplementation>(args[1]), Scenario.Find(args[2]), BenchPki.Open(args[3]), int.Parse(args[4], CultureInfo.InvariantCulture));
             Console.WriteLine(IdleMemoryProbe.Format(result));
             return 0;
+        }
+
+        if (args.Length > 0 && args[0] == IdleHoldMode.Argument)
+        {
+            return IdleHoldMode.Run(args);
         }
 
         if (args.Length == 4 && args[0] == "--serve")

@@ -17,8 +17,9 @@ internal static class IdleMemoryProbe
 {
     private const int WarmupConnections = 64;
 
-    public static IdleResult Run(IdleImplementation implementation, Scenario scenario, BenchPki pki, int connections) =>
-        implementation == IdleImplementation.OpenSslTls ? RunOpenSslTls(scenario, pki, connections) : RunSslStream(scenario, pki, connections);
+    /// <summary>Holds <paramref name="connections"/> and measures; <paramref name="progress"/> (OpenSslTls only) hears the count held after each one.</summary>
+    public static IdleResult Run(IdleImplementation implementation, Scenario scenario, BenchPki pki, int connections, Action<int>? progress = null) =>
+        implementation == IdleImplementation.OpenSslTls ? RunOpenSslTls(scenario, pki, connections, progress) : RunSslStream(scenario, pki, connections);
 
     /// <summary>The child's one output line.</summary>
     public static string Format(IdleResult result) => string.Create(
@@ -31,7 +32,7 @@ internal static class IdleMemoryProbe
         return new IdleResult(values[0], values[1], values[2]);
     }
 
-    private static IdleResult RunOpenSslTls(Scenario scenario, BenchPki pki, int connections)
+    private static IdleResult RunOpenSslTls(Scenario scenario, BenchPki pki, int connections, Action<int>? progress)
     {
         using TlsProfile serverProfile = OpenSslTlsProfiles.Server(pki, scenario);
         using TlsProfile clientProfile = OpenSslTlsProfiles.Client(pki, scenario);
@@ -56,6 +57,7 @@ internal static class IdleMemoryProbe
 
             pump.Reset();
             servers[i] = server;
+            progress?.Invoke(i + 1);
         }
 
         IdleResult result = baseline.PerConnection(connections);

@@ -45,17 +45,17 @@ internal sealed class LoadClient : IDisposable
     /// <summary>This side's address (for the Via and Contact of the requests).</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
 
-    /// <summary>Connects (from <paramref name="source"/>, any port, when given) and completes the handshake.</summary>
-    public static async Task<LoadClient> ConnectAsync(IPEndPoint server, TlsProfile profile, string serverName, CancellationToken cancellation, IPAddress? source = null)
+    /// <summary>Connects (from <paramref name="localAddress"/> when given, else the system's choice) and completes the handshake.</summary>
+    public static async Task<LoadClient> ConnectAsync(IPEndPoint server, TlsProfile profile, string serverName, CancellationToken cancellation, IPAddress? localAddress = null)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         TlsConnection? tls = null;
         LoadClient? client = null;
         try
         {
-            if (source is not null)
+            if (localAddress is not null)
             {
-                socket.Bind(new IPEndPoint(source, 0));
+                socket.Bind(new IPEndPoint(localAddress, 0));
             }
 
             await socket.ConnectAsync(server, cancellation).ConfigureAwait(false);
@@ -110,6 +110,22 @@ internal sealed class LoadClient : IDisposable
                 throw new IOException("the server closed the connection before replying");
             }
         }
+    }
+
+    /// <summary>
+    /// Frees everything of this side but the socket and hands the socket over: the connection stays open for the
+    /// server (an idle SIP client), while this process keeps only a descriptor. This client is unusable afterwards.
+    /// </summary>
+    public Socket DetachSocket()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _disposed = true;
+        _tls.Dispose();
+        _framer.Dispose();
+        _plaintext.Release();
+        _output.Release();
+        ArrayPool<byte>.Shared.Return(_receiveBuffer);
+        return _socket;
     }
 
     /// <summary>Closes the socket without close_notify (serve's and the client profile's default); the server sees the TCP end.</summary>

@@ -25,6 +25,20 @@ internal static class ProcFs
         return (user + system) / s_ticksPerSecond;
     }
 
+    /// <summary>The resident set (VmRSS of /proc/PID/status) of process <paramref name="pid"/>, in bytes.</summary>
+    public static long ResidentBytes(int pid)
+    {
+        foreach (string line in File.ReadLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException($"no VmRSS for process {pid}");
+    }
+
     /// <summary>The port of a TCP socket that process <paramref name="pid"/> has listening on 127.0.0.1, or null while there is none.</summary>
     public static int? ListeningLoopbackPort(int pid)
     {

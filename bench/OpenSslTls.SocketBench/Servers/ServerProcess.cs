@@ -49,6 +49,13 @@ internal sealed class ServerProcess : IDisposable
     public static Task<ServerProcess> StartAsync(ServerKind kind, BenchTlsVersion version, BenchPki pki, string workDirectory, TimeSpan timeout) =>
         StartAsync(kind, DotnetHost(), Arguments(kind, version, pki, workDirectory), workDirectory, timeout);
 
+    /// <summary>
+    /// Starts the dotnet host with <paramref name="arguments"/> (a program and its arguments, as <see cref="ServeArguments"/>
+    /// or <see cref="SslStreamArguments"/> begin them) and waits until it listens on loopback.
+    /// </summary>
+    public static Task<ServerProcess> StartAsync(ServerKind kind, IEnumerable<string> arguments, string workDirectory, TimeSpan timeout) =>
+        StartAsync(kind, DotnetHost(), arguments, workDirectory, timeout);
+
     /// <summary>Starts <paramref name="program"/> with <paramref name="arguments"/> as server <paramref name="kind"/> and waits until it listens on 127.0.0.1.</summary>
     public static async Task<ServerProcess> StartAsync(
         ServerKind kind, string program, IEnumerable<string> arguments, string workDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
@@ -105,6 +112,15 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>The first arguments of serve's command line: its assembly and <c>serve</c>.</summary>
+    public static IEnumerable<string> ServeArguments() => [ProgramAssembly(typeof(SipTlsServer)), "serve"];
+
+    /// <summary>The first arguments of the SslStream server's command line: this program and its internal mode.</summary>
+    public static IEnumerable<string> SslStreamArguments() => [ProgramAssembly(typeof(ServerProcess)), Program.SslStreamServerArgument];
+
+    /// <summary>Signals the child (e.g. SIGUSR1, which the SslStream server answers with its managed heap on stdout).</summary>
+    public bool Signal(int signal) => Libc.Signal(_process.Id, signal);
+
     /// <summary>CPU seconds the child has used so far (all its threads).</summary>
     public double CpuSeconds() => ProcFs.CpuSeconds(_process.Id);
 
@@ -152,7 +168,7 @@ internal sealed class ServerProcess : IDisposable
     {
         if (kind == ServerKind.SslStream)
         {
-            return [ProgramAssembly(typeof(ServerProcess)), Program.SslStreamServerArgument, pki.Directory, TlsPinning.Argument(version)];
+            return [.. SslStreamArguments(), pki.Directory, TlsPinning.Argument(version)];
         }
 
         // Protocol and suite through a modparam file, as a Kamailio operator would set them; the certificate on the command
@@ -161,7 +177,7 @@ internal sealed class ServerProcess : IDisposable
         File.WriteAllText(modparams, TlsPinning.Modparams(version));
         return
         [
-            ProgramAssembly(typeof(SipTlsServer)), "serve",
+            .. ServeArguments(),
             "--listen", "127.0.0.1:0",
             "--certificate", pki.Certificate(Benchmarks.ServerKey.P256),
             "--private-key", pki.PrivateKey(Benchmarks.ServerKey.P256),

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using OpenSslTls.Benchmarks;
@@ -12,9 +14,15 @@ namespace OpenSslTls.SocketBench.SslStreamServer;
 /// <c>--sslstream-server PKI-DIR 1.3|1.2 [ec|rsa] [resume]</c>: the child process that runs <see cref="SslStreamSipServer"/> on
 /// 127.0.0.1 port 0 with the bench PKI's ECDSA P-256 leaf (or the RSA-2048 one), pinned to the version and suite serve is
 /// given, until SIGTERM; <c>resume</c> turns TLS resumption on (the connection set-up suite's resumed rows).
+/// On SIGUSR1 it prints its live managed heap (<see cref="ManagedHeapLine"/>).
 /// </summary>
 internal static class SslStreamServerMode
 {
+    /// <summary>The start of the line printed on SIGUSR1: <c>managed-heap SEQUENCE LIVE-BYTES</c>.</summary>
+    public const string ManagedHeapLine = "managed-heap ";
+
+    private static int s_reports;
+
     public static async Task<int> RunAsync(string pkiDirectory, BenchTlsVersion version, ServerKey key = ServerKey.P256, bool resume = false)
     {
         using BenchPki pki = BenchPki.Open(pkiDirectory);
@@ -35,6 +43,16 @@ internal static class SslStreamServerMode
         };
 
         using var shutdown = new ShutdownSignal();
+
+        // What serve answers to ctl core.memory, for the idle-connection bench: live managed bytes after a full GC.
+        using var report = PosixSignalRegistration.Create((PosixSignal)Libc.SigUsr1, context =>
+        {
+            context.Cancel = true;
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            long live = GC.GetTotalMemory(forceFullCollection: true);
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ManagedHeapLine}{Interlocked.Increment(ref s_reports)} {live}"));
+        });
         SslStreamSipServer server = SslStreamSipServer.Start(new IPEndPoint(IPAddress.Loopback, 0), options);
         await Console.Out.WriteLineAsync($"sslstream server listening on {server.LocalEndpoint}").ConfigureAwait(false);
         try

@@ -73,7 +73,7 @@ internal static class ServeCommand
             SipTlsServer server;
             try
             {
-                server = SipTlsServer.Start(module.AcceptConnection, new SipTlsServerOptions { ListenEndpoints = settings.Listen, MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress }, loggers);
+                server = SipTlsServer.Start(module.AcceptConnection, new SipTlsServerOptions { ListenEndpoints = settings.Listen, MaxConnections = settings.MaxConnections, MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress }, loggers);
             }
             catch (SocketException e)
             {

@@ -9,7 +9,7 @@ namespace OpenSslTls.SipEndpoint.Cli;
 internal sealed record ServeSettings
 {
     private static readonly string[] s_valueOptions =
-        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections-per-address", "--max-client-hello-bytes"];
+        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections", "--max-connections-per-address", "--max-client-hello-bytes"];
 
     private static readonly string[] s_flags = ["--send-close-notify"];
 
@@ -49,6 +49,9 @@ internal sealed record ServeSettings
 
     /// <summary>How often idle connections are swept (--sweep-interval SECONDS; default 5 s).</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Connections open at once (--max-connections N; Kamailio's <c>tcp_max_connections</c> role).</summary>
+    public int MaxConnections { get; init; } = new SipTlsServerOptions().MaxConnections;
 
     /// <summary>Connections one IP address may hold (--max-connections-per-address N; 0: no limit).</summary>
     public int MaxConnectionsPerAddress { get; init; } = SipTlsServerOptions.DefaultMaxConnectionsPerAddress;
@@ -108,6 +111,7 @@ internal sealed record ServeSettings
                     ? seconds
                     : throw new CommandLineException($"--sweep-interval '{sweep}': expected a whole number from 1 to 3600"))
                 : TimeSpan.FromSeconds(5),
+            MaxConnections = WholeNumber(parsed.Single("--max-connections"), "--max-connections", 1, 10_000_000) ?? new SipTlsServerOptions().MaxConnections,
             MaxConnectionsPerAddress = WholeNumber(parsed.Single("--max-connections-per-address"), "--max-connections-per-address", 0, 1_000_000)
                 ?? SipTlsServerOptions.DefaultMaxConnectionsPerAddress,
             MaxClientHelloBytes = WholeNumber(parsed.Single("--max-client-hello-bytes"), "--max-client-hello-bytes", 512, 0xFFFFFF),

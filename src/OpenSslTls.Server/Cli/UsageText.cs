@@ -15,7 +15,7 @@ internal static class UsageText
           send HOST[:PORT]   open a TLS connection, send OPTIONS, print the replies and the TLS facts
           check FILE         validate a tls.cfg, modparam file or appsettings.json like kamailio -c
           ctl COMMAND [ARGS] ask a running serve: tls.info, tls.list, tls.options, tls.reload, tls.kill ID,
-                             cfg.get tls [NAME], cfg.set tls NAME VALUE
+                             cfg.get tls [NAME], cfg.set tls NAME VALUE, core.memory
           help [COMMAND]     this text, or a command's options (also: openssltls COMMAND --help or -h)
           version            the program's version
 
@@ -50,6 +50,7 @@ internal static class UsageText
           --control-socket PATH     the admin socket for ctl (mode 0600); default DATA-DIR/control.sock
           --sweep-interval SECONDS  how often idle connections past connection_timeout (no SIP yet) or
                                     tcp_connection_lifetime (after SIP) are closed (default 5)
+          --max-connections N       connections open at once; more are closed at accept (default 16384)
           --max-connections-per-address N  connections one IP address may hold (default 256; 0: no limit)
           --max-client-hello-bytes N  longest ClientHello accepted, checked before TLS starts (default 16384)
           -h, --help                this text
@@ -103,6 +104,7 @@ internal static class UsageText
           cfg.set tls NAME VALUE    change one at once: config, log, debug, connection_timeout, low_mem_threshold1,
                                     low_mem_threshold2, ct_wq_max, con_ct_wq_max, ct_wq_blk_size, send_close_notify
                                     (also as cfg.set_now_int/cfg.seti and cfg.set_now_string/cfg.sets)
+          core.memory               resident set and live managed heap (runs a full GC first)
 
         options:
           --socket PATH             the control socket (default DATA-DIR/control.sock)

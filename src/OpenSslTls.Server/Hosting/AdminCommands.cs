@@ -15,7 +15,7 @@ internal static class AdminCommands
 {
     /// <summary>The commands understood: Kamailio's tls RPCs, then cfg.get/cfg.set and cfg_rpc's other names for cfg.set.</summary>
     public static readonly string[] Names =
-        ["tls.info", "tls.list", "tls.options", "tls.reload", "tls.kill", "cfg.get", "cfg.set", "cfg.set_now_int", "cfg.seti", "cfg.set_now_string", "cfg.sets"];
+        ["tls.info", "tls.list", "tls.options", "tls.reload", "tls.kill", "cfg.get", "cfg.set", "cfg.set_now_int", "cfg.seti", "cfg.set_now_string", "cfg.sets", "core.memory"];
 
     /// <summary>The commands that set a variable: <c>GROUP NAME VALUE</c>.</summary>
     public static readonly string[] SetNames = ["cfg.set", "cfg.set_now_int", "cfg.seti", "cfg.set_now_string", "cfg.sets"];
@@ -96,12 +96,42 @@ internal static class AdminCommands
             case "cfg.get":
                 return ConfigGet(module.ConfigVariables, argument, json);
 
+            case "core.memory":
+                return (true, Memory(json));
+
             case "cfg.set" or "cfg.set_now_string" or "cfg.sets" or "cfg.set_now_int" or "cfg.seti":
                 return ConfigSet(module.ConfigVariables, command, argument, json);
 
             default:
                 return (false, $"unknown command '{command}': use {string.Join(", ", Names)}\n");
         }
+    }
+
+    /// <summary>
+    /// <c>core.memory</c> (serve's own; Kamailio's <c>core.shmmem</c> reports its shared memory pool instead): the
+    /// process's resident set and its managed heap. It runs a full blocking collection first, so <c>managed_live</c>
+    /// is what is still referenced (the figure to divide by the connection count), not garbage awaiting a GC; the
+    /// resident set is read after it. Native memory (OpenSSL's) is in the resident set only.
+    /// </summary>
+    private static string Memory(bool json)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long live = GC.GetTotalMemory(forceFullCollection: true);
+        GCMemoryInfo gc = GC.GetGCMemoryInfo(GCKind.Any);
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        (string Key, long Value)[] fields =
+        [
+            ("rss", process.WorkingSet64),
+            ("managed_live", live),
+            ("gc_heap_size", gc.HeapSizeBytes),
+            ("gc_committed", gc.TotalCommittedBytes),
+            ("gc_fragmented", gc.FragmentedBytes),
+            ("gc_gen2_collections", GC.CollectionCount(2)),
+        ];
+        return json
+            ? "{" + string.Join(",", fields.Select(field => $"\"{field.Key}\":{Number(field.Value)}")) + "}"
+            : Lines([.. fields.Select(field => (field.Key, Number(field.Value)))]);
     }
 
     /// <summary><c>cfg.get GROUP [NAME]</c>: one variable's value, or every variable of the group.</summary>

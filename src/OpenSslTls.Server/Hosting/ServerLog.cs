@@ -42,6 +42,12 @@ internal static partial class ServerLog
     [LoggerMessage(10, LogLevel.Error, "accepting on {Endpoint} failed")]
     public static partial void AcceptFailed(ILogger logger, IPEndPoint endpoint, Exception exception);
 
+    [LoggerMessage(19, LogLevel.Error, "out of file descriptors (EMFILE/ENFILE) accepting on {Endpoint}: refusing new connections ({Refused} since the last such line), still serving the {Open} open; logged at most every {Seconds} s")]
+    public static partial void OutOfDescriptors(ILogger logger, IPEndPoint endpoint, long refused, int open, double seconds);
+
+    [LoggerMessage(20, LogLevel.Warning, "accepting on {Endpoint} again: file descriptors are available ({Refused} connection(s) refused while they were not)")]
+    public static partial void DescriptorsAvailableAgain(ILogger logger, IPEndPoint endpoint, long refused);
+
     [LoggerMessage(11, LogLevel.Information, "stopping: closing {Count} connection(s)")]
     public static partial void Stopping(ILogger logger, int count);
 

@@ -12,7 +12,8 @@ namespace OpenSslTls.SipEndpoint.Hosting;
 /// One accepted TLS connection: a single async loop reads ciphertext, drives the <see cref="TlsConnection"/>, frames
 /// the plaintext into SIP messages, answers them, and writes the result back. Only this loop touches the socket and
 /// the TLS state, so nothing needs locking. Between reads the connection holds no buffer: it waits for data with a
-/// zero-byte receive and rents its buffers only while bytes are in flight.
+/// zero-byte wait, reads without blocking into a buffer rented only for that read, rents its other buffers only while
+/// bytes are in flight, and leaves the socket's cached send operation pointing at no buffer when it goes idle.
 /// </summary>
 internal sealed class SipServerConnection
 {
@@ -41,6 +42,7 @@ internal sealed class SipServerConnection
     private readonly PooledByteBuffer _replies = new(clearOnRelease: true);
     private readonly SocketReadiness _readiness = new();
     private bool _established;
+    private bool _sendHoldsBuffer; // whether the socket's cached send operation may still reference an output buffer
     private long _messageStartedAt; // Stopwatch timestamp of the first bytes of the frame waiting in the framer; 0: none
 
     // Whether the deadline armed last is the message-read one (not the idle one). Asked instead of the clock when the
@@ -78,6 +80,9 @@ internal sealed class SipServerConnection
             // Already closed or reset: the wait has completed or will with the error.
         }
     }
+
+    /// <summary>The connection's socket (tests).</summary>
+    internal Socket Socket => _socket;
 
     /// <summary>Closes the socket at once (the module killed or expired the connection); the loop then ends.</summary>
     public void CloseSocket() => _socket.Dispose();
@@ -158,10 +163,24 @@ internal sealed class SipServerConnection
         CancellationToken token = deadline.Token;
         while (true)
         {
-            // Wait for readability without a buffer, so thousands of idle connections pin no memory. Errors come back
-            // as values, here and in the read below: a peer that resets is the common end of a connection (phones that
-            // vanish, s_time), and a thrown SocketException costs more than a handshake (see SocketReadiness).
-            SocketError error = await _readiness.WaitAsync(_socket).ConfigureAwait(false);
+            // Wait for readability without a buffer, so thousands of idle connections pin no memory: a zero-byte wait
+            // (SocketReadiness), then a non-blocking read into a chunk rented only for that read. A stale readiness
+            // event can complete the wait with no data (a quarter of idle connections, w4-memory); the read then
+            // reports WouldBlock, the chunk goes back and the loop waits again, so no wait ever holds a chunk. Errors
+            // come back as values, here and in the read below: a peer that resets is the common end of a connection
+            // (phones that vanish, s_time), and a thrown SocketException costs more than a handshake (see SocketReadiness).
+            ValueTask<SocketError> readable = _readiness.WaitAsync(_socket);
+            if (!readable.IsCompleted && _sendHoldsBuffer)
+            {
+                // Going idle: the socket's cached send operation still points at the last output buffer (returned to
+                // the pool, but kept alive by that reference when the pool dropped it): up to 32 KB per idle
+                // connection. An empty send points it at nothing. Only when no data is waiting already, so a busy
+                // connection pays no extra system call. Its error, if any, is the pending wait's to report.
+                _sendHoldsBuffer = false;
+                await ClearCachedSendAsync().ConfigureAwait(false);
+            }
+
+            SocketError error = await readable.ConfigureAwait(false);
 
             // A deadline or the server's stop ends the wait by shutting down the receive side (see RunAsync).
             token.ThrowIfCancellationRequested();
@@ -178,7 +197,7 @@ internal sealed class SipServerConnection
                 int count = _socket.Receive(chunk, 0, chunk.Length, SocketFlags.None, out error);
                 if (error == SocketError.WouldBlock)
                 {
-                    // Readiness without data (woken spuriously): wait again.
+                    // Readiness without data (a stale readiness event): the chunk goes back and the loop waits again.
                     continue;
                 }
 
@@ -367,6 +386,24 @@ internal sealed class SipServerConnection
         return SipFramingError.None;
     }
 
+    /// <summary>
+    /// Sends zero bytes through the socket's cached send operation so it stops referencing the last output buffer.
+    /// Exception-free like the reads: a zero-byte send completes at once, and a failure (the peer reset meanwhile) is
+    /// observed on the task, not thrown; the readiness wait reports the error.
+    /// </summary>
+    private async Task ClearCachedSendAsync()
+    {
+        ValueTask<int> cleared = _socket.SendAsync(ReadOnlyMemory<byte>.Empty, SocketFlags.None);
+        if (cleared.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        Task sending = cleared.AsTask();
+        await sending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ = sending.Exception; // observed: an unobserved faulted task would be reported at finalization
+    }
+
     private async Task SendOutputAsync(CancellationToken token)
     {
         if (_output.IsEmpty)
@@ -377,6 +414,7 @@ internal sealed class SipServerConnection
         try
         {
             ReadOnlyMemory<byte> pending = _output.Data;
+            _sendHoldsBuffer = true;
             while (!pending.IsEmpty)
             {
                 int sent = await _socket.SendAsync(pending, SocketFlags.None, token).ConfigureAwait(false);

@@ -30,6 +30,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly AddressConnectionLimit _perAddress;
+    private readonly DescriptorShortage _descriptors;
     private readonly Lock _stopLock = new();
     private Task? _stopped;
     private long _lastConnectionId;
@@ -40,6 +41,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
         _options = options;
         _logger = logger;
         _perAddress = new AddressConnectionLimit(options.MaxConnectionsPerAddress, options.PerAddressRefusalLogInterval);
+        _descriptors = new DescriptorShortage(options.DescriptorShortageLogInterval);
     }
 
     /// <summary>The addresses actually bound, in the order of <see cref="SipTlsServerOptions.ListenEndpoints"/>.</summary>
@@ -173,12 +175,26 @@ internal sealed class SipTlsServer : IAsyncDisposable
             {
                 return;
             }
+            catch (SocketException e) when (DescriptorShortage.IsShortage(e))
+            {
+                if (!await RefuseForLackOfDescriptorsAsync(listener, endpoint, token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
             catch (SocketException e)
             {
-                // E.g. out of file descriptors: log, breathe, and keep the other connections served.
+                // Another failure of accept: log, breathe, and keep the other connections served.
                 ServerLog.AcceptFailed(_logger, endpoint, e);
                 await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
                 continue;
+            }
+
+            if (_descriptors.NoteAccepted(out long refusedForDescriptors))
+            {
+                ServerLog.DescriptorsAvailableAgain(_logger, endpoint, refusedForDescriptors);
             }
 
             if (_connections.Count >= _options.MaxConnections)
@@ -210,6 +226,52 @@ internal sealed class SipTlsServer : IAsyncDisposable
             _ = RunConnectionAsync(id, socket, address, ended, token);
         }
     }
+
+    /// <summary>
+    /// Out of file descriptors: takes the waiting connection off the backlog with the reserve descriptor and closes it
+    /// (so the listener is not readable again at once, and the client learns at once), or, without a reserve, waits
+    /// <see cref="SipTlsServerOptions.DescriptorShortageRetry"/>; logs once per interval. False when the server stops.
+    /// </summary>
+    private async Task<bool> RefuseForLackOfDescriptorsAsync(Socket listener, IPEndPoint endpoint, CancellationToken token)
+    {
+        bool refused = false;
+        if (_descriptors.ReleaseReserve())
+        {
+            try
+            {
+                using Socket waiting = await listener.AcceptAsync(token).ConfigureAwait(false);
+                refused = true;
+            }
+            catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return false;
+            }
+            catch (SocketException)
+            {
+                // The freed descriptor went elsewhere (another thread, or the whole system is short): wait below.
+            }
+            finally
+            {
+                _descriptors.TakeReserve();
+            }
+        }
+
+        long toLog = _descriptors.NoteFailure(refused);
+        if (toLog > 0)
+        {
+            ServerLog.OutOfDescriptors(_logger, endpoint, toLog, _connections.Count, _options.DescriptorShortageLogInterval.TotalSeconds);
+        }
+
+        if (!refused)
+        {
+            await Task.Delay(_options.DescriptorShortageRetry, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    /// <summary>The sockets of the connections open now (tests: what an idle connection still references).</summary>
+    internal IReadOnlyList<Socket> OpenSockets() => [.. _byTls.Values.Select(connection => connection.Socket)];
 
     /// <summary>Connections open from <paramref name="address"/>, as the per-address limit counts them (tests).</summary>
     internal int ConnectionsFrom(IPAddress address) => _perAddress.CountOf(address);
@@ -287,5 +349,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
         {
             listener.Dispose();
         }
+
+        _descriptors.Dispose();
     }
 }

@@ -41,6 +41,15 @@ internal sealed record SipTlsServerOptions
     /// <summary>How often, at most, the refusals of one address by <see cref="MaxConnectionsPerAddress"/> are logged.</summary>
     public TimeSpan PerAddressRefusalLogInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often, at most, connections refused for lack of file descriptors (EMFILE/ENFILE) are logged.</summary>
+    public TimeSpan DescriptorShortageLogInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long the accept loop waits, out of file descriptors, when it could not even take the waiting connection off
+    /// the backlog to refuse it (its reserve descriptor was gone), before it tries again.
+    /// </summary>
+    public TimeSpan DescriptorShortageRetry { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Header and body limits of the SIP framing.</summary>
     public SipFramingLimits Framing { get; init; } = new();
 

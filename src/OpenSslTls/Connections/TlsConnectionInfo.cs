@@ -70,20 +70,24 @@ public sealed record TlsConnectionInfo
     public bool PeerSelfSigned => PeerCertificate is not null && VerifyResult == NativeMethods.Crypto.X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
 
     /// <summary>The public record of what the interop layer read from an established connection.</summary>
+    /// <remarks>
+    /// Kept for the connection's lifetime, so what every connection has in common (its own certificate, OpenSSL's
+    /// names) is shared (<see cref="SharedConnectionFacts"/>): at a million idle connections each kilobyte is a gigabyte.
+    /// </remarks>
     internal static TlsConnectionInfo FromFacts(NativeConnectionFacts facts) => new()
     {
-        Protocol = facts.Protocol,
-        CipherName = facts.CipherName,
+        Protocol = SharedConnectionFacts.Name(facts.Protocol),
+        CipherName = SharedConnectionFacts.Name(facts.CipherName),
         CipherBits = facts.CipherBits,
-        CipherDescription = facts.CipherDescription,
-        KeyExchangeGroup = facts.Group,
+        CipherDescription = SharedConnectionFacts.Name(facts.CipherDescription),
+        KeyExchangeGroup = facts.Group is { } group ? SharedConnectionFacts.Name(group) : null,
         ApplicationProtocol = facts.ApplicationProtocol is { } protocol ? new System.Net.Security.SslApplicationProtocol(protocol) : null,
         ServerName = facts.ServerName,
         SessionReused = facts.SessionReused,
         VerifyResult = facts.VerifyResult,
-        VerifyResultText = facts.VerifyResultText,
+        VerifyResultText = SharedConnectionFacts.Name(facts.VerifyResultText),
         PeerCertificate = facts.PeerCertificate is { } peer ? TlsCertificateInfo.FromFacts(peer) : null,
-        LocalCertificate = facts.LocalCertificate is { } local ? TlsCertificateInfo.FromFacts(local) : null,
-        VerifiedChain = facts.VerifiedChain,
+        LocalCertificate = facts.LocalCertificate is { } local ? SharedConnectionFacts.Certificate(local) : null,
+        VerifiedChain = facts.VerifiedChain.Count == 0 ? [] : facts.VerifiedChain,
     };
 }

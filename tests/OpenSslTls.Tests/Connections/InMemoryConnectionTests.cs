@@ -305,6 +305,29 @@ public sealed class InMemoryConnectionTests : NativeLeakCheck
     }
 
     [Fact]
+    public void Connections_presenting_the_same_certificate_share_one_record_of_it_and_of_OpenSSLs_names()
+    {
+        using TlsProfile server = TlsProfile.Create(TlsRole.Server, ServerSettings());
+        using TlsProfile client = TlsProfile.Create(TlsRole.Client, ClientSettings());
+        using var first = new TlsPair(server, client, "localhost");
+        using var second = new TlsPair(server, client, "localhost");
+        Assert.True(first.Handshake(), first.Server.Failure?.Message);
+        Assert.True(second.Handshake(), second.Server.Failure?.Message);
+
+        // Held for each connection's lifetime: at a million idle connections each copy would cost gigabytes.
+        TlsConnectionInfo a = first.Server.Info!;
+        TlsConnectionInfo b = second.Server.Info!;
+        Assert.Same(a.LocalCertificate, b.LocalCertificate);
+        Assert.Same(a.CipherDescription, b.CipherDescription);
+        Assert.Same(a.Protocol, b.Protocol);
+        Assert.Contains("localhost", a.LocalCertificate!.DnsNames);
+
+        // The client side's record of the server's certificate is its own (a peer certificate is never shared).
+        Assert.NotSame(first.Client.Info!.PeerCertificate, second.Client.Info!.PeerCertificate);
+        Assert.Equal(a.LocalCertificate.Pem, first.Client.Info!.PeerCertificate!.Pem);
+    }
+
+    [Fact]
     public void Connection_info_describes_certificates_and_cipher()
     {
         using TlsProfile server = TlsProfile.Create(TlsRole.Server, ServerSettings() with { VerifyClient = VerifyClientMode.On, CaList = Pki.RootCaCertificate });

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
@@ -396,6 +397,47 @@ public sealed partial class AdminCommandTests : IDisposable
         string path = Path.Combine(_directory, name);
         File.WriteAllText(path, text.ReplaceLineEndings("\n"));
         return path;
+    }
+
+    [SkippableFact]
+    public async Task Ctl_core_memory_reports_the_resident_set_and_the_live_managed_heap_and_max_connections_caps_serve()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "Unix domain socket permissions");
+        await using var serve = await InProcessServe.StartAsync(_directory, "--max-connections", "1");
+        (int exit, string output, string errors) = await serve.CtlAsync("core.memory");
+        Assert.True(exit == ExitCodes.Success, errors);
+        Match rss = Regex.Match(output, @"^rss: (\d+)$", RegexOptions.Multiline);
+        Match live = Regex.Match(output, @"^managed_live: (\d+)$", RegexOptions.Multiline);
+        Assert.True(rss.Success && live.Success, output);
+        Assert.True(long.Parse(rss.Groups[1].Value, CultureInfo.InvariantCulture) > long.Parse(live.Groups[1].Value, CultureInfo.InvariantCulture), output);
+        Assert.True(long.Parse(live.Groups[1].Value, CultureInfo.InvariantCulture) > 0, output);
+        (exit, output, errors) = await serve.CtlAsync("core.memory", "--json");
+        Assert.True(exit == ExitCodes.Success, errors);
+        using (var json = System.Text.Json.JsonDocument.Parse(output))
+        {
+            Assert.True(json.RootElement.GetProperty("managed_live").GetInt64() > 0, output);
+            Assert.True(json.RootElement.GetProperty("gc_committed").GetInt64() > 0, output);
+        }
+
+        // --max-connections 1: the second connection open at once is closed at accept; the first still answers.
+        using var profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings(), label: "client:test");
+        using var limit = new CancellationTokenSource(s_wait);
+        await using SipTlsClient first = await SipTlsClient.ConnectAsync(new IPEndPoint(IPAddress.Loopback, serve.Port), profile, null, limit.Token);
+        bool refused = false;
+        try
+        {
+            await using SipTlsClient second = await SipTlsClient.ConnectAsync(new IPEndPoint(IPAddress.Loopback, serve.Port), profile, null, limit.Token);
+            await second.SendAsync(SipRequests.Options(1), limit.Token);
+            refused = await second.ReadFrameAsync(limit.Token) is null;
+        }
+        catch (Exception e) when (e is SocketException or SipClientException or IOException)
+        {
+            refused = true;
+        }
+
+        Assert.True(refused, "a second connection was served under --max-connections 1");
+        await first.SendAsync(SipRequests.Options(2), limit.Token);
+        Assert.StartsWith("SIP/2.0 200 ", (await first.ReadFrameAsync(limit.Token))?.Text, StringComparison.Ordinal);
     }
 
     /// <summary><c>openssltls serve</c> run in-process on a free port with its control socket in a temporary directory.</summary>

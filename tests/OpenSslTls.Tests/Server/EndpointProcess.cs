@@ -36,10 +36,13 @@ internal sealed class EndpointProcess : IDisposable
     public static EndpointProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 
     /// <summary>Starts <c>openssltls args…</c> with <paramref name="environment"/> added to this process's environment.</summary>
-    public static EndpointProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static EndpointProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Start(environment, DotnetHost, [ProgramPath, .. args]);
+
+    private static EndpointProcess Start(IReadOnlyDictionary<string, string> environment, string program, string[] args)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        var start = new ProcessStartInfo(DotnetHost)
+        var start = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -51,7 +54,6 @@ internal sealed class EndpointProcess : IDisposable
             start.Environment[name] = value;
         }
 
-        start.ArgumentList.Add(ProgramPath);
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -66,6 +68,16 @@ internal sealed class EndpointProcess : IDisposable
         process.BeginErrorReadLine();
         process.StandardInput.Close();
         return child;
+    }
+
+    /// <summary>
+    /// Starts <c>openssltls args…</c> through <c>bash -c 'ulimit -n LIMIT; exec …'</c>, so the program itself (same
+    /// pid, exec'd) runs with at most <paramref name="descriptorLimit"/> open file descriptors.
+    /// </summary>
+    public static EndpointProcess StartWithDescriptorLimit(int descriptorLimit, params string[] args)
+    {
+        string limit = descriptorLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Start(new Dictionary<string, string>(), "bash", ["-c", $"ulimit -n {limit} && exec \"$0\" \"$@\"", DotnetHost, ProgramPath, .. args]);
     }
 
     /// <summary>Runs <c>openssltls args…</c> to completion (killed after <paramref name="timeout"/>).</summary>

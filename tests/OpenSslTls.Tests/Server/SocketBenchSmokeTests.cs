@@ -89,4 +89,28 @@ public sealed class SocketBenchSmokeTests
         Assert.DoesNotContain("FAILURES", output, StringComparison.Ordinal);
         Assert.Contains("s_server  pid", errors, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public void A_tiny_idle_run_holds_the_connections_against_both_servers_and_reports_memory_per_connection()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the benchmark reads /proc and signals its children");
+        Skip.IfNot(OpenSslCli.IsAvailable, "openssl CLI not available (the benchmark PKI is made with it)");
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        string program = Path.Combine(AppContext.BaseDirectory, "OpenSslTls.SocketBench.dll");
+
+        // 3 per address: the 12 connections come from 4 source addresses.
+        (int exit, string output, string errors) = ProcessRunner.Run(
+            host,
+            [program, "--idle", "12", "--per-address", "3", "--concurrency", "4", "--settle", "0"],
+            TimeSpan.FromMinutes(3));
+
+        Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{Environment.NewLine}{errors}");
+        Assert.Contains("| idle TLS 1.3 connections held | connections | 12 | 12 | 1.00 |", output, StringComparison.Ordinal);
+        Assert.Contains("| resident set per connection | KB (1000 B), after a full GC |", output, StringComparison.Ordinal);
+        Assert.Contains("| live managed heap per connection | bytes |", output, StringComparison.Ordinal);
+        Assert.Contains("| `ctl tls.list` with all open | ms (12 rows, 12 with release_buffers 1) |", output, StringComparison.Ordinal);
+        Assert.Contains("tls.info in", errors, StringComparison.Ordinal);
+        Assert.Contains("(opened_connections 12)", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAILURES", output, StringComparison.Ordinal);
+    }
 }
