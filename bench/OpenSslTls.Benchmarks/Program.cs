@@ -35,6 +35,12 @@ internal static class Program
             Console.Error.WriteLine(e.Message);
             return 2;
         }
+        catch (FileNotFoundException e)
+        {
+            // A C program not built (tlsbench, membio): the message names it and the command that builds it.
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
     }
 
     private static int Dispatch(string[] args)

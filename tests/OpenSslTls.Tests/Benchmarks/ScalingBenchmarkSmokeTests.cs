@@ -51,6 +51,26 @@ public sealed class ScalingBenchmarkSmokeTests
         Assert.Equal(string.Empty, output);
     }
 
+    [SkippableFact]
+    public void A_C_harness_without_the_memory_BIO_program_beside_it_is_refused_in_one_line()
+    {
+        string lonely = Directory.CreateTempSubdirectory("openssltls-harness-").FullName;
+        try
+        {
+            string harness = Path.Combine(lonely, "tlsbench");
+            File.WriteAllText(harness, "#!/bin/sh\nexit 0\n");
+            (int exit, string output, string errors) = ProcessRunner.Run(Host, [Program(), "--quick", "--c-harness", harness, "--only", "resume-tls12-ticket"], TimeSpan.FromMinutes(1));
+
+            Assert.Equal(2, exit);
+            Assert.Contains($"the memory-BIO C program {Path.Combine(lonely, "membio")} is not beside the C harness", errors, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(lonely, recursive: true);
+        }
+    }
+
     private static string Host => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
 
     private static string Program()
