@@ -38,7 +38,7 @@ internal static class SocketBenchRunner
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(log);
-        string loadAtStart = LoadAverage();
+        string loadAtStart = OpenSslTls.Benchmarks.Report.LoadAverageText.Read();
         var elapsed = Stopwatch.StartNew();
         var timing = new LoadTiming(TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Seconds), TimeSpan.FromMilliseconds(options.SliceMilliseconds));
         string parameters =
@@ -69,7 +69,7 @@ internal static class SocketBenchRunner
             Directory.Delete(work, recursive: true);
         }
 
-        string loadAtEnd = LoadAverage();
+        string loadAtEnd = OpenSslTls.Benchmarks.Report.LoadAverageText.Read();
         figures.AddRange(Figures(options, cells));
         figures.Add(ChartSet.RunEnd());
         await output.WriteLineAsync(Table(options, cells)).ConfigureAwait(false);
@@ -264,16 +264,4 @@ internal static class SocketBenchRunner
 
     private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count.ToString(CultureInfo.InvariantCulture)} {noun}s";
 
-    public static string LoadAverage()
-    {
-        try
-        {
-            string[] fields = File.ReadAllText("/proc/loadavg").Split(' ');
-            return $"{fields[0]} {fields[1]} {fields[2]}";
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-    }
 }

@@ -155,6 +155,25 @@ static const scenario_t SCENARIOS[] = {
     { "resume-tls13-ticket-x25519mlkem768", KIND_RESUME, TLS1_3_VERSION, 0, 0, NULL, 0, 1, "X25519MLKEM768" },
 };
 
+/*
+ * One side's role, as a TlsConnection takes it: the server accepts; the client connects with SNI "localhost" and, for
+ * a resumption, the session to offer (SSL_set_session takes its own reference).
+ */
+static inline void set_role(SSL *ssl, int server, SSL_SESSION *resume)
+{
+    if (server) {
+        SSL_set_accept_state(ssl);
+        return;
+    }
+    SSL_set_connect_state(ssl);
+    if (SSL_set_tlsext_host_name(ssl, "localhost") != 1) {
+        die("SNI");
+    }
+    if (resume != NULL && SSL_set_session(ssl, resume) != 1) {
+        die("SSL_set_session");
+    }
+}
+
 static inline int group_known(const char *group)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());

@@ -193,17 +193,7 @@ static void side_open(side_t *e, SSL_CTX *ctx, int server, SSL_SESSION *resume, 
     if (g_variant.read_ahead) {
         SSL_set_read_ahead(e->ssl, 1);
     }
-    if (server) {
-        SSL_set_accept_state(e->ssl);
-    } else {
-        SSL_set_connect_state(e->ssl);
-        if (SSL_set_tlsext_host_name(e->ssl, "localhost") != 1) {
-            die("SNI");
-        }
-        if (resume != NULL && SSL_set_session(e->ssl, resume) != 1) {
-            die("SSL_set_session");
-        }
-    }
+    set_role(e->ssl, server, resume);
 }
 
 static void side_close(side_t *e)

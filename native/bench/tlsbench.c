@@ -160,17 +160,7 @@ static void endpoint_open(endpoint_t *e, SSL_CTX *ctx, int server, SSL_SESSION *
     BIO_set_init(bio, 1);
     SSL_set_bio(e->ssl, bio, bio);
     e->established = 0;
-    if (server) {
-        SSL_set_accept_state(e->ssl);
-    } else {
-        SSL_set_connect_state(e->ssl);
-        if (SSL_set_tlsext_host_name(e->ssl, "localhost") != 1) {
-            die("SNI");
-        }
-        if (resume != NULL && SSL_set_session(e->ssl, resume) != 1) {
-            die("SSL_set_session");
-        }
-    }
+    set_role(e->ssl, server, resume);
 }
 
 /* Like TlsConnection.Dispose of an established connection: a quiet shutdown keeps the session resumable. */

@@ -25,7 +25,7 @@ internal static class IdleHoldMode
 
         int releaseBuffers = args.Count == 3 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1;
         Scenario scenario = Scenario.Idle(releaseBuffers);
-        string loadAtStart = LoadAverage();
+        string loadAtStart = Report.LoadAverageText.Read();
         Console.Error.WriteLine($"# idle hold: {connections} TLS 1.3 server connections ({scenario.Title}) in one process; load average {loadAtStart}");
         using BenchPki pki = BenchPki.Create();
         var elapsed = Stopwatch.StartNew();
@@ -38,27 +38,15 @@ internal static class IdleHoldMode
                 nextReport = elapsed.Elapsed + every;
                 Console.Error.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"# {held}/{connections} held ({100.0 * held / connections:F1}%), {held / elapsed.Elapsed.TotalSeconds:F0}/s, RSS {ProcessMemory.ResidentBytes() / 1048576.0:F0} MiB, load {LoadAverage()}"));
+                    $"# {held}/{connections} held ({100.0 * held / connections:F1}%), {held / elapsed.Elapsed.TotalSeconds:F0}/s, RSS {ProcessMemory.ResidentBytes() / 1048576.0:F0} MiB, load {Report.LoadAverageText.Read()}"));
             }
         });
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"{connections} idle TLS 1.3 server connections ({scenario.Title}) held in one process: RSS {result.ResidentPerConnection / 1000:F2} KB per connection, " +
             $"malloc in use {result.NativeHeapPerConnection / 1000:F2} KB, live managed {result.ManagedPerConnection:F0} B; " +
-            $"{elapsed.Elapsed.TotalSeconds:F0} s; load average {loadAtStart} at start, {LoadAverage()} at end"));
+            $"{elapsed.Elapsed.TotalSeconds:F0} s; load average {loadAtStart} at start, {Report.LoadAverageText.Read()} at end"));
         return 0;
     }
 
-    private static string LoadAverage()
-    {
-        try
-        {
-            string[] fields = File.ReadAllText("/proc/loadavg").Split(' ');
-            return $"{fields[0]} {fields[1]} {fields[2]}";
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-    }
 }

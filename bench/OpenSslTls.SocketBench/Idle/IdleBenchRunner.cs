@@ -49,7 +49,7 @@ internal static class IdleBenchRunner
             return 2;
         }
 
-        string loadAtStart = LoadAverage();
+        string loadAtStart = OpenSslTls.Benchmarks.Report.LoadAverageText.Read();
         await log.WriteLineAsync(
             $"idle bench: {options.Connections} connections per server, {options.PerAddress} per source address, {options.Concurrency} set up at once; " +
             $"open-file limit {descriptors}; load average {loadAtStart}").ConfigureAwait(false);
@@ -84,7 +84,7 @@ internal static class IdleBenchRunner
         await output.WriteLineAsync().ConfigureAwait(false);
         await output.WriteLineAsync(
             $"{options.Connections} idle TLS 1.3 connections per server over loopback, {options.PerAddress} per source address, {options.Concurrency} set up at once; " +
-            $"load average (1/5/15 min) {loadAtStart} at start, {LoadAverage()} at end").ConfigureAwait(false);
+            $"load average (1/5/15 min) {loadAtStart} at start, {OpenSslTls.Benchmarks.Report.LoadAverageText.Read()} at end").ConfigureAwait(false);
         foreach (IdleServerResult result in results.Where(r => r.Failed > 0))
         {
             await output.WriteLineAsync($"FAILURES {result.Kind}: {result.Failed} failed, first: {result.FirstFailure}").ConfigureAwait(false);
@@ -274,7 +274,7 @@ internal static class IdleBenchRunner
                 await Task.Delay(s_progressEvery, cancellation).ConfigureAwait(false);
                 int now = held();
                 await log.WriteLineAsync(
-                    $"{tag} {now}/{total} held, {failed()} failed, {now / setup.Elapsed.TotalSeconds:F0}/s, server RSS {ProcFs.ResidentBytes(server.Pid) / 1048576.0:F0} MiB, load {LoadAverage()}")
+                    $"{tag} {now}/{total} held, {failed()} failed, {now / setup.Elapsed.TotalSeconds:F0}/s, server RSS {ProcFs.ResidentBytes(server.Pid) / 1048576.0:F0} MiB, load {OpenSslTls.Benchmarks.Report.LoadAverageText.Read()}")
                     .ConfigureAwait(false);
             }
         }
@@ -332,18 +332,6 @@ internal static class IdleBenchRunner
         return text.ToString().TrimEnd();
     }
 
-    private static string LoadAverage()
-    {
-        try
-        {
-            string[] fields = File.ReadAllText("/proc/loadavg").Split(' ');
-            return $"{fields[0]} {fields[1]} {fields[2]}";
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-    }
 
     /// <summary>The server's own figures after a full GC: serve's <c>ctl core.memory</c>, the SslStream child's SIGUSR1 line; then its resident set from /proc.</summary>
     private sealed class ManagedReport(ServerProcess server, ServerKind kind, string controlSocket)

@@ -26,7 +26,7 @@ internal static class SetupBenchRunner
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(log);
-        string loadAtStart = SocketBenchRunner.LoadAverage();
+        string loadAtStart = OpenSslTls.Benchmarks.Report.LoadAverageText.Read();
         var elapsed = Stopwatch.StartNew();
         int seconds = Math.Max(1, (int)Math.Ceiling(options.Seconds));
         int warmup = options.Warmup > 0 ? Math.Max(1, (int)Math.Ceiling(options.Warmup)) : 0;
@@ -66,7 +66,7 @@ internal static class SetupBenchRunner
             Directory.Delete(work, recursive: true);
         }
 
-        string loadAtEnd = SocketBenchRunner.LoadAverage();
+        string loadAtEnd = OpenSslTls.Benchmarks.Report.LoadAverageText.Read();
         await output.WriteLineAsync(Table(rows, cells)).ConfigureAwait(false);
         await output.WriteLineAsync().ConfigureAwait(false);
         await output.WriteLineAsync(
