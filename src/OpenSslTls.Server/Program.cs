@@ -1,5 +1,6 @@
 using System.Reflection;
 using OpenSslTls.SipEndpoint.Cli;
+using OpenSslTls.SipEndpoint.Hosting;
 
 namespace OpenSslTls.SipEndpoint;
 
@@ -19,6 +20,8 @@ internal static class Program
         switch (verb)
         {
             case "serve":
+                // Before the first socket exists: the runtime reads this switch once (see SocketCompletions).
+                SocketCompletions.Apply(Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable);
                 using (var signal = new ShutdownSignal())
                 {
                     return await ServeCommand.RunAsync(rest, Console.Error, signal.Token).ConfigureAwait(false);

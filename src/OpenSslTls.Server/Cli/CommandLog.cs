@@ -52,4 +52,7 @@ internal static partial class CommandLog
 
     [LoggerMessage(116, LogLevel.Information, "OpenSslTls {LibraryVersion} on {OpenSsl} ({LibSsl}); connection I/O: {Io}")]
     public static partial void Library(ILogger logger, string libraryVersion, string openSsl, string libSsl, string io);
+
+    [LoggerMessage(117, LogLevel.Information, "{Mode}")]
+    public static partial void SocketCompletions(ILogger logger, string mode);
 }

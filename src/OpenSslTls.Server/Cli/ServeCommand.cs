@@ -67,6 +67,7 @@ internal static class ServeCommand
         {
             TlsLibraryInfo library = TlsLibraryInfo.Describe();
             CommandLog.Library(log, library.LibraryVersion, library.OpenSslVersionText, library.LibSslPath, library.IoShimInUse ? $"C shim {library.IoShimPath}" : $"managed BIO, {library.IoShimStatus}");
+            CommandLog.SocketCompletions(log, SocketCompletions.Describe(Environment.GetEnvironmentVariable(SocketCompletions.InlineVariable) == "1"));
             CommandLog.Configuration(log, settings.Sources.Describe(), module.Profiles.Profiles.Count);
             TlsProfile serverDefault = module.Profiles.ServerDefault;
             CommandLog.TlsPolicy(log, KamailioName(serverDefault.Settings.VerifyClient), serverDefault.Settings.CaList ?? "-", module.Runtime.SendCloseNotify ? "on" : "off");

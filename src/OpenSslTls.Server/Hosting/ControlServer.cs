@@ -212,7 +212,9 @@ internal sealed class ControlServer : IAsyncDisposable
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(token);
                 limit.CancelAfter(TimeSpan.FromSeconds(10));
                 string? line = await ReadLineAsync(client, limit.Token).ConfigureAwait(false);
-                string reply = line is null ? "error\nempty command\n" : Execute(line);
+                // On the thread pool: this continuation may run on a socket epoll thread (SocketCompletions), and a
+                // command such as tls.list over many connections takes seconds that those connections must not wait.
+                string reply = line is null ? "error\nempty command\n" : await Task.Run(() => Execute(line), CancellationToken.None).ConfigureAwait(false);
                 byte[] bytes = Encoding.UTF8.GetBytes(reply);
                 int sent = 0;
                 while (sent < bytes.Length)

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.Tests.Infrastructure;
 
 namespace OpenSslTls.Tests.SipEndpoint;
@@ -27,6 +28,7 @@ public sealed partial class ServeProcessTests : IDisposable
             string port = listening.Groups[1].Value;
             Assert.Contains($"data directory: {data}", serve.Output, StringComparison.Ordinal);
             Assert.Contains($"created a self-signed certificate for localhost (valid 825 days): certificate {certificate}", serve.Output, StringComparison.Ordinal);
+            Assert.Contains("socket completions inline on the runtime's epoll threads", serve.Output, StringComparison.Ordinal);
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(certificate));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data, "localhost.key")));
@@ -47,11 +49,16 @@ public sealed partial class ServeProcessTests : IDisposable
             Assert.Contains("stopped", serve.Output, StringComparison.Ordinal);
         }
 
-        // A second start finds the certificate and says so instead of making another.
-        using (EndpointProcess again = EndpointProcess.Start("serve", "--listen", "127.0.0.1:0", "--data-dir", data))
+        // A second start finds the certificate and says so instead of making another; the operator's 0 keeps socket
+        // continuations on the thread pool, and it serves as well.
+        var threadPool = new Dictionary<string, string> { [SocketCompletions.InlineVariable] = "0" };
+        using (EndpointProcess again = EndpointProcess.Start(threadPool, "serve", "--listen", "127.0.0.1:0", "--data-dir", data))
         {
-            await again.WaitForAsync(ListeningLine(), s_wait);
+            string port = (await again.WaitForAsync(ListeningLine(), s_wait)).Groups[1].Value;
             Assert.Contains($"using certificate {certificate}", again.Output, StringComparison.Ordinal);
+            Assert.Contains("socket completions on the thread pool", again.Output, StringComparison.Ordinal);
+            (int exit, string output) = EndpointProcess.Run(s_wait, "send", $"127.0.0.1:{port}", "--count", "1", "--verify", "--ca-list", certificate);
+            Assert.True(exit == 0, output);
             again.Terminate();
             Assert.Equal(0, again.WaitForExit(s_wait));
         }
