@@ -177,7 +177,7 @@ internal static class SetupBenchRunner
                     cells[(StormId, server.Kind)].Add(storm);
                     await log.WriteLineAsync(
                         $"[{StormId}] round {round + 1} {SetupServers.Name(server.Kind),-9} {storm.Established}/{storm.Attempted} established in {storm.AllSeconds:F2} s, " +
-                        $"{storm.Failures} failed, {storm.Timeouts} timed out, server CPU {storm.ServerCpuSeconds:F2} s" +
+                        $"{storm.Failures} failed, {storm.Timeouts} timed out, server CPU {storm.ServerCpuSeconds:F2} s, client CPU {storm.ClientCpuSeconds:F2} s" +
                         (storm.FirstFailure is null ? string.Empty : $"; first failure: {storm.FirstFailure}")).ConfigureAwait(false);
                     await SettleAsync().ConfigureAwait(false);
                 }
@@ -255,6 +255,7 @@ internal static class SetupBenchRunner
             Line("server CPU per connection, us", cell => cell.CpuMicrosecondsPerConnection, "F0", ratios: true);
             if (storm)
             {
+                Line("client CPU per connection attempted, us (the bench process)", cell => cell.ClientCpuMicrosecondsPerAttempt, "F0", ratios: false);
                 Line("time until all established, s (worst storm)", cell => cell.StormSeconds.DefaultIfEmpty().Max(), "F2", ratios: false);
                 Line("handshake latency p50, ms", cell => cell.LatencyMilliseconds(50), "F0", ratios: false);
                 Line("handshake latency p99, ms", cell => cell.LatencyMilliseconds(99), "F0", ratios: false);

@@ -15,6 +15,9 @@ internal sealed class SetupCell
 
     public double ServerCpuSeconds { get; private set; }
 
+    /// <summary>Storms: the client's (this process's) CPU seconds over its storms.</summary>
+    public double ClientCpuSeconds { get; private set; }
+
     public long Failures { get; private set; }
 
     public long Timeouts { get; private set; }
@@ -30,6 +33,12 @@ internal sealed class SetupCell
     public double Rate => WallSeconds > 0 ? Connections / WallSeconds : 0;
 
     public double CpuMicrosecondsPerConnection => Connections > 0 ? ServerCpuSeconds / Connections * 1e6 : 0;
+
+    /// <summary>Storms: the client's CPU per connection attempted (failed ones cost it a handshake too).</summary>
+    public double ClientCpuMicrosecondsPerAttempt => Attempted > 0 ? ClientCpuSeconds / Attempted * 1e6 : 0;
+
+    /// <summary>Storms: connections attempted.</summary>
+    public long Attempted { get; private set; }
 
     public double ResumedShare => Marked > 0 ? (double)Resumed / Marked : 0;
 
@@ -48,6 +57,8 @@ internal sealed class SetupCell
         ArgumentNullException.ThrowIfNull(storm);
         Add(storm.Established, 0, 0, storm.AllSeconds, storm.ServerCpuSeconds);
         StormSeconds.Add(storm.AllSeconds);
+        ClientCpuSeconds += storm.ClientCpuSeconds;
+        Attempted += storm.Attempted;
         Failures += storm.Failures;
         Timeouts += storm.Timeouts;
         FirstFailure ??= storm.FirstFailure;

@@ -85,6 +85,7 @@ public sealed class SocketBenchSmokeTests
         Assert.Contains("| resumed TLS 1.3, ticket (PSK) | resumed, % of connections | 100.0 |", output, StringComparison.Ordinal);
         Assert.Contains("| storm, 20 new TLS 1.3 at once | established | 20 | 20 | – |", output, StringComparison.Ordinal);
         Assert.Contains("| storm, 20 new TLS 1.3 at once | timed out | 0 | 0 | – |", output, StringComparison.Ordinal);
+        Assert.Contains("| storm, 20 new TLS 1.3 at once | client CPU per connection attempted, us (the bench process) |", output, StringComparison.Ordinal);
         Assert.DoesNotContain("new TLS 1.3, ECDSA", output, StringComparison.Ordinal);
         Assert.DoesNotContain("FAILURES", output, StringComparison.Ordinal);
         Assert.Contains("s_server  pid", errors, StringComparison.Ordinal);
