@@ -450,19 +450,42 @@ internal sealed class SipServerConnection
         }
     }
 
-    /// <summary>Reads and discards until the peer closes or a second passes.</summary>
+    /// <summary>
+    /// Reads and discards until the peer closes or a second passes. Exception-free like the main loop: the readiness
+    /// wait and the non-blocking read report a reset as a value, and the time limit wakes the wait by ending the
+    /// receive side, so neither the peer's reset nor the limit throws (s_time's HTTP GET, answered with 400, ended
+    /// every connection with a thrown exception here).
+    /// </summary>
     private async Task DrainAsync()
     {
         using var limit = new CancellationTokenSource(s_drainTimeout);
+        CancellationTokenRegistration wake = limit.Token.UnsafeRegister(static state => ((SipServerConnection)state!).EndReceiving(), this);
         byte[] sink = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
-            while (await _socket.ReceiveAsync(sink.AsMemory(), SocketFlags.None, limit.Token).ConfigureAwait(false) > 0)
+            while (!limit.IsCancellationRequested)
             {
+                SocketError error = await _readiness.WaitAsync(_socket).ConfigureAwait(false);
+                if (error != SocketError.Success)
+                {
+                    return;
+                }
+
+                int count = _socket.Receive(sink, 0, sink.Length, SocketFlags.None, out error);
+                if (error == SocketError.WouldBlock)
+                {
+                    continue;
+                }
+
+                if (error != SocketError.Success || count == 0)
+                {
+                    return;
+                }
             }
         }
         finally
         {
+            await wake.DisposeAsync().ConfigureAwait(false);
             ArrayPool<byte>.Shared.Return(sink);
         }
     }
