@@ -20,6 +20,9 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private const int LinuxSolSocket = 1;
     private const int LinuxSoReuseAddr = 2;
 
+    /// <summary>Accepts completed at once (from a waiting backlog) before the accept loop lets its thread serve other events.</summary>
+    internal const int AcceptsBeforeYield = 16;
+
     private readonly Func<IPEndPoint, IPEndPoint, TlsConnection> _accept;
     private readonly ConcurrentDictionary<TlsConnection, SipServerConnection> _byTls = new();
     private readonly SipTlsServerOptions _options;
@@ -164,12 +167,28 @@ internal sealed class SipTlsServer : IAsyncDisposable
     {
         var endpoint = (IPEndPoint)listener.LocalEndPoint!;
         CancellationToken token = _stopping.Token;
+        int acceptedAtOnce = 0;
         while (!token.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await listener.AcceptAsync(token).ConfigureAwait(false);
+                ValueTask<Socket> accepting = listener.AcceptAsync(token);
+                if (!accepting.IsCompleted)
+                {
+                    acceptedAtOnce = 0;
+                }
+                else if (++acceptedAtOnce >= AcceptsBeforeYield)
+                {
+                    // A full backlog (a reconnect storm) completes every accept at once, and each new connection's first
+                    // handshake step runs here too: without a pause this loop would keep the thread it runs on, an epoll
+                    // thread when completions are inline (SocketCompletions), and every connection served by that
+                    // thread would wait, its handshake timer running, until the backlog is empty.
+                    acceptedAtOnce = 0;
+                    await Task.Yield();
+                }
+
+                socket = await accepting.ConfigureAwait(false);
             }
             catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
