@@ -552,8 +552,12 @@ public sealed class TlsConnection : IDisposable
             }
 
             _state = TlsConnectionState.Closed;
-            return new TlsResult(TlsStatus.Ok);
+            ReleaseHeld();
         }
+
+        // A selection still running is of no use to a closed connection (outside the lock: its registrations run).
+        _serverNameChoice?.Cancel();
+        return new TlsResult(TlsStatus.Ok);
     }
 
     /// <summary>

@@ -46,7 +46,11 @@ public sealed class AsyncServerProfileSelectionTests : NativeLeakCheck
     /// Pumps a handshake in memory, awaiting <see cref="TlsConnection.PendingCallback"/> whenever the server reports
     /// <see cref="TlsStatus.WantsCallback"/> and then resuming it with an empty Receive.
     /// </summary>
-    private static async Task<Outcome> HandshakeAsync(TlsConnection server, TlsConnection client)
+    /// <remarks>
+    /// <paramref name="release"/>, when given, is completed once the server reported that it waits: a selection that
+    /// awaits it cannot finish before the first Receive returns, however loaded the machine.
+    /// </remarks>
+    private static async Task<Outcome> HandshakeAsync(TlsConnection server, TlsConnection client, TaskCompletionSource? release = null)
     {
         var toServer = new ArrayBufferWriter<byte>();
         var toClient = new ArrayBufferWriter<byte>();
@@ -70,6 +74,7 @@ public sealed class AsyncServerProfileSelectionTests : NativeLeakCheck
 
                 while (result.Status == TlsStatus.WantsCallback)
                 {
+                    release?.TrySetResult();
                     waits++;
                     Assert.Equal(TlsConnectionState.Handshaking, server.State);
                     await server.PendingCallback.WaitAsync(Timeout);
@@ -105,15 +110,17 @@ public sealed class AsyncServerProfileSelectionTests : NativeLeakCheck
         using TlsProfile named = SniServer();
         using TlsProfile clientProfile = Client();
         TlsClientHelloInfo? seen = null;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using TlsConnection server = ServerConnection(initial, shim, async (hello, cancellationToken) =>
         {
             seen = hello;
+            await release.Task.WaitAsync(cancellationToken);
             await Task.Delay(50, cancellationToken);
             return hello.ServerName == TestPki.SniServerName ? TlsServerProfileChoice.Use(named) : TlsServerProfileChoice.Keep;
         });
         using TlsConnection client = clientProfile.CreateConnection(NoConnectionObserver.Instance, Engine(shim), TestPki.SniServerName);
 
-        Outcome outcome = await HandshakeAsync(server, client);
+        Outcome outcome = await HandshakeAsync(server, client, release);
 
         Assert.Equal(TlsStatus.WantsCallback, outcome.FirstServerStatus);
         Assert.True(outcome.CallbackWasPendingAfterFirstReceive);
@@ -185,14 +192,16 @@ public sealed class AsyncServerProfileSelectionTests : NativeLeakCheck
         using TlsProfile initial = DefaultServer();
         using TlsProfile clientProfile = Client();
         var thrown = new InvalidOperationException("tenant store unavailable");
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using TlsConnection server = ServerConnection(initial, shim, async (_, cancellationToken) =>
         {
+            await release.Task.WaitAsync(cancellationToken);
             await Task.Delay(20, cancellationToken);
             throw thrown;
         });
         using TlsConnection client = clientProfile.CreateConnection(NoConnectionObserver.Instance, Engine(shim), TestPki.SniServerName);
 
-        Outcome outcome = await HandshakeAsync(server, client);
+        Outcome outcome = await HandshakeAsync(server, client, release);
 
         Assert.Equal(1, outcome.Waits);
         TlsCallbackException failure = Assert.IsType<TlsCallbackException>(server.Failure);
@@ -237,6 +246,29 @@ public sealed class AsyncServerProfileSelectionTests : NativeLeakCheck
     }
 
     [Fact]
+    public void Closing_the_connection_while_the_selection_runs_cancels_its_token()
+    {
+        using TlsProfile initial = DefaultServer();
+        using TlsProfile clientProfile = Client();
+        CancellationToken token = default;
+        using TlsConnection server = ServerConnection(initial, shim: true, (_, cancellationToken) =>
+        {
+            token = cancellationToken;
+            return new ValueTask<TlsServerProfileChoice>(Task.Delay(System.Threading.Timeout.Infinite, cancellationToken).ContinueWith(_ => TlsServerProfileChoice.Keep, TaskScheduler.Default));
+        });
+        using TlsConnection client = clientProfile.CreateConnection(TestPki.SniServerName);
+        var toServer = new ArrayBufferWriter<byte>();
+        var toClient = new ArrayBufferWriter<byte>();
+        client.Start(toServer);
+        Assert.Equal(TlsStatus.WantsCallback, server.Receive(toServer.WrittenSpan, new ArrayBufferWriter<byte>(), toClient).Status);
+        Assert.False(token.IsCancellationRequested);
+
+        server.Close(toClient);
+        Assert.True(token.IsCancellationRequested);
+        Assert.Equal(TlsConnectionState.Closed, server.State);
+    }
+
+    [Fact]
     public void Bytes_sent_while_the_handshake_waits_are_kept_up_to_a_bound()
     {
         using TlsProfile initial = DefaultServer();
@@ -267,16 +299,28 @@ public sealed class AsyncServerProfileSelectionTests : NativeLeakCheck
         using TlsProfile named = SniServer();
         using TlsProfile clientProfile = Client();
         (Socket clientSocket, Socket serverSocket) = LoopbackTcp.CreateConnectedPair(Timeout);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = new TlsStream(new NetworkStream(serverSocket, ownsSocket: true), ServerConnection(initial, shim, async (hello, cancellationToken) =>
         {
-            await Task.Delay(50, cancellationToken);
+            await release.Task.WaitAsync(cancellationToken);
+            await Task.Delay(20, cancellationToken);
             return TlsServerProfileChoice.Use(named);
         }));
         await using var client = new TlsStream(
             new NetworkStream(clientSocket, ownsSocket: true),
             clientProfile.CreateConnection(NoConnectionObserver.Instance, Engine(shim), TestPki.SniServerName));
 
-        await Task.WhenAll(server.AuthenticateAsync(), client.AuthenticateAsync()).WaitAsync(Timeout);
+        // The selection is let go only once the server's handshake is seen suspended on it.
+        Task releaser = Task.Run(async () =>
+        {
+            while (server.Connection.PendingCallback.IsCompleted)
+            {
+                await Task.Delay(5);
+            }
+
+            release.SetResult();
+        });
+        await Task.WhenAll(server.AuthenticateAsync(), client.AuthenticateAsync(), releaser).WaitAsync(Timeout);
 
         Assert.Equal(TestPki.SniServerName, client.Connection.Info!.PeerCertificate!.Subject.CommonName);
         await client.WriteAsync("OPTIONS"u8.ToArray());
