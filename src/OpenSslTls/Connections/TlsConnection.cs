@@ -24,7 +24,7 @@ public sealed class TlsConnection : IDisposable
     private readonly SslEngineOptions _engineOptions;
     private readonly SafeSslSessionHandle? _resumeSession;
     private readonly string? _expectedName;            // a client's server name to check (verify_hostname), or null
-    private readonly CertificateValidator? _validator; // a client's validation callback, or null
+    private readonly CertificateValidator? _validator; // the validation callback to attach when the SSL is made, or null
     private SslEngine? _engine;
 
     // A server connection's own reference to its context until the SSL is made (which takes one of its own), so a
@@ -42,6 +42,10 @@ public sealed class TlsConnection : IDisposable
     private TlsConnectionInfo? _info;
     private TlsRecordFraming _received; // the record framing of every ciphertext byte taken, for tls.list's enc_rd_buf
 
+    // Ciphertext that arrived while the handshake waited for an asynchronous callback: fed first when it resumes.
+    private byte[]? _held;
+    private int _heldLength;
+
     internal TlsConnection(
         TlsProfile profile,
         string? serverName,
@@ -49,18 +53,30 @@ public sealed class TlsConnection : IDisposable
         TlsServerNameSelector? serverNameSelector,
         IConnectionObserver observer,
         SslEngineOptions engineOptions,
-        TlsCertificateValidationCallback? certificateValidation = null)
+        TlsCertificateValidationCallback? certificateValidation = null,
+        TlsServerProfileSelectionCallback? serverProfileSelection = null)
     {
+        if (serverNameSelector is not null && serverProfileSelection is not null)
+        {
+            throw new ArgumentException("Give a server name selector or a server profile selection callback, not both.", nameof(serverProfileSelection));
+        }
+
         _observer = observer;
         _initialProfile = profile;
         _serverName = profile.Role == TlsRole.Client ? serverName ?? profile.Settings.ServerName : null;
-        _serverNameChoice = profile.Role == TlsRole.Server && serverNameSelector is not null
-            ? new ServerNameChoice(profile, serverNameSelector)
+        _serverNameChoice = profile.Role != TlsRole.Server ? null
+            : serverProfileSelection is not null ? new ServerNameChoice(profile, serverProfileSelection, observer.LocalEndPoint, observer.RemoteEndPoint)
+            : serverNameSelector is not null ? new ServerNameChoice(profile, serverNameSelector)
             : null;
         _queue = new ClearTextQueue(profile.Runtime);
         _expectedName = ExpectedServerName(profile, _serverName, observer);
-        _validator = (certificateValidation ?? profile.Settings.CertificateValidation) is { } validation && profile.Role == TlsRole.Client
-            ? new CertificateValidator(validation)
+
+        // A client's callback replaces its profile's. A server's runs on the client's certificate: its own, else the
+        // one of the profile in use when the certificate arrives (an SNI switch attaches it if the initial profile has none).
+        _validator = certificateValidation is not null || profile.Settings.CertificateValidation is not null
+            ? certificateValidation is null && _serverNameChoice is not null
+                ? _serverNameChoice.Validator
+                : new CertificateValidator(certificateValidation, profile, _serverNameChoice)
             : null;
         _engineOptions = engineOptions;
         if (profile.Role == TlsRole.Server)
@@ -119,10 +135,30 @@ public sealed class TlsConnection : IDisposable
     /// <summary>
     /// Why the connection failed, once <see cref="State"/> is <see cref="TlsConnectionState.Failed"/>: an
     /// <see cref="OpenSslException"/> when OpenSSL reported the error, <see cref="TlsPeerClosedException"/> when the peer
-    /// closed during the handshake, <see cref="TlsCallbackException"/> when the SNI selector or the output buffer writer
-    /// threw, <see cref="TlsLowMemoryException"/> when I/O was refused for low memory.
+    /// closed during the handshake, <see cref="TlsCallbackException"/> when the SNI selector, a validation or selection
+    /// callback or the output buffer writer threw, <see cref="TlsClientHelloRejectedException"/> when the first bytes
+    /// were no acceptable ClientHello or the profile selection refused the client, <see cref="TlsLowMemoryException"/>
+    /// when I/O was refused for low memory.
     /// </summary>
     public TlsException? Failure { get; private set; }
+
+    /// <summary>
+    /// Completes when the asynchronous callback the handshake waits for (a <see cref="TlsServerProfileSelectionCallback"/>;
+    /// operations report <see cref="TlsStatus.WantsCallback"/>) has finished; a completed task when nothing is pending.
+    /// It never faults: call <c>Receive</c> (with an empty span when no bytes came) to resume the handshake, which
+    /// reports the callback's failure. Its continuations run on the thread pool. Disposing the connection cancels the
+    /// callback's token.
+    /// </summary>
+    public Task PendingCallback
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _serverNameChoice?.Pending ?? Task.CompletedTask;
+            }
+        }
+    }
 
     /// <summary>Plaintext bytes waiting for the handshake to complete.</summary>
     public int QueuedBytes
@@ -351,10 +387,33 @@ public sealed class TlsConnection : IDisposable
             }
         }
 
+        if (_serverNameChoice is { Waiting: true })
+        {
+            // The handshake is suspended on the selection callback: keep what comes meanwhile, feed it on resumption.
+            return Hold(ciphertext, ref consumed);
+        }
+
+        if (_held is not null)
+        {
+            TlsResult early = FeedHeld(ref sink, output);
+            if (early.Status != TlsStatus.Ok || _held is not null)
+            {
+                return early;
+            }
+
+            completed = early.HandshakeCompleted;
+        }
+
         if (_state != TlsConnectionState.Established)
         {
             _state = TlsConnectionState.Handshaking;
             SslStep step = _engine!.Handshake(ciphertext, ref consumed, output);
+            if (step == SslStep.WantCallback)
+            {
+                // libssl took the ClientHello and stopped in its callback; bytes after it wait with the connection.
+                return Hold(ciphertext, ref consumed);
+            }
+
             if (step != SslStep.Done)
             {
                 return step == SslStep.WantRead ? new TlsResult(TlsStatus.Ok) : FailHandshake(step);
@@ -493,8 +552,12 @@ public sealed class TlsConnection : IDisposable
             }
 
             _state = TlsConnectionState.Closed;
-            return new TlsResult(TlsStatus.Ok);
+            ReleaseHeld();
         }
+
+        // A selection still running is of no use to a closed connection (outside the lock: its registrations run).
+        _serverNameChoice?.Cancel();
+        return new TlsResult(TlsStatus.Ok);
     }
 
     /// <summary>
@@ -537,8 +600,11 @@ public sealed class TlsConnection : IDisposable
             _engine?.Dispose();
             _pendingContext.Release();
             _gate = null;
+            ReleaseHeld();
         }
 
+        // Outside the lock: the cancellation runs the selection callback's registrations, which may call back in.
+        _serverNameChoice?.Cancel();
         _observer.OnReleased(this);
     }
 
@@ -548,11 +614,14 @@ public sealed class TlsConnection : IDisposable
         lock (_lock)
         {
             _queue.Clear();
+            ReleaseHeld();
             if (_state != TlsConnectionState.Failed)
             {
                 _state = TlsConnectionState.Closed;
             }
         }
+
+        _serverNameChoice?.Cancel();
     }
 
     private TlsResult FailLowMemory(long thresholdKilobytes)
@@ -604,6 +673,13 @@ public sealed class TlsConnection : IDisposable
         // A failed callback (the SNI selector, the certificate validation callback) is in LastError already: the
         // engine asks NativeCallback after each step, and that exception is the failure.
         TlsException error = _engine!.LastError!;
+        if (_serverNameChoice?.Refusal is { } refusal && error is not TlsCallbackException)
+        {
+            string name = refusal.ServerName is null ? "a ClientHello without a server name" : $"server name '{refusal.ServerName}'";
+            Fail(new TlsClientHelloRejectedException($"TLS handshake refused: the server profile selection callback refused {name}: {refusal.Reason}", error));
+            return new TlsResult(TlsStatus.Failed);
+        }
+
         long verify = _engine.VerifyResult;
         if (verify != TlsConnectionInfo.VerifyOk && error is not TlsCallbackException)
         {
@@ -689,6 +765,65 @@ public sealed class TlsConnection : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Keeps the unconsumed rest of <paramref name="ciphertext"/> (all of it counts as consumed) while the handshake
+    /// waits for a callback, up to the ClientHello bound: a peer cannot make a suspended connection hold more.
+    /// </summary>
+    private TlsResult Hold(ReadOnlySpan<byte> ciphertext, ref int consumed)
+    {
+        ReadOnlySpan<byte> rest = ciphertext[consumed..];
+        consumed = ciphertext.Length;
+        if (rest.IsEmpty)
+        {
+            return new TlsResult(TlsStatus.WantsCallback);
+        }
+
+        int limit = Math.Max(_initialProfile.Tuning.MaxClientHelloBytes, ClientHelloGate.MaxRecordLength);
+        if (_heldLength + rest.Length > limit)
+        {
+            ReleaseHeld();
+            Fail(new TlsException($"TLS handshake failed: the client sent more than {limit} bytes while the handshake waited for the profile selection callback"));
+            return new TlsResult(TlsStatus.Failed);
+        }
+
+        if (_held is null || _held.Length < _heldLength + rest.Length)
+        {
+            byte[] larger = new byte[Math.Max(_heldLength + rest.Length, 256)];
+            _held?.AsSpan(0, _heldLength).CopyTo(larger);
+            _held = larger;
+        }
+
+        rest.CopyTo(_held.AsSpan(_heldLength));
+        _heldLength += rest.Length;
+        return new TlsResult(TlsStatus.WantsCallback);
+    }
+
+    /// <summary>
+    /// Feeds the ciphertext held during a suspension before anything newer. The caller goes on with the new bytes only
+    /// when the result is <see cref="TlsStatus.Ok"/> and nothing stayed held (a full plaintext span keeps the rest first in line).
+    /// </summary>
+    private TlsResult FeedHeld<TSink>(ref TSink sink, IBufferWriter<byte> output)
+        where TSink : IPlaintextSink, allows ref struct
+    {
+        byte[] held = _held!;
+        int length = _heldLength;
+        ReleaseHeld();
+        TlsResult result = ReceiveLocked(held.AsSpan(0, length), ref sink, output, out int fed);
+        if (fed < length && _held is null && result.Status != TlsStatus.Failed)
+        {
+            _held = held.AsSpan(fed, length - fed).ToArray();
+            _heldLength = _held.Length;
+        }
+
+        return result;
+    }
+
+    private void ReleaseHeld()
+    {
+        _held = null;
+        _heldLength = 0;
     }
 
     private void ReleasePendingContext()

@@ -15,30 +15,43 @@ public static class TlsProfileConnectionExtensions
     /// Creates a connection of <paramref name="profile"/>'s role. For clients, <paramref name="serverName"/> is sent as
     /// SNI (else the profile's <c>server_name</c>), and <paramref name="resumeSession"/> offers a previous session.
     /// For servers, <paramref name="serverNameSelector"/> may switch the connection to another server profile when
-    /// the client's SNI asks for it (certificate, CAs, verification and options all come from the chosen profile).
-    /// A client checks the server's certificate against the server name (verify_hostname) and shows it to
-    /// <paramref name="certificateValidation"/> when given (else the profile's <c>CertificateValidation</c>).
+    /// the client's SNI asks for it (certificate, CAs, verification and options all come from the chosen profile), or
+    /// <paramref name="serverProfileSelection"/> chooses the profile for every ClientHello and may take its time (the
+    /// handshake then reports <see cref="TlsStatus.WantsCallback"/>; see <see cref="TlsServerProfileSelectionCallback"/>);
+    /// give one or neither. A client checks the server's certificate against the server name (verify_hostname); both
+    /// roles show the peer's certificate to <paramref name="certificateValidation"/> when given, else to the profile's
+    /// <c>CertificateValidation</c> (on a server: the profile in use when the client's certificate arrives).
     /// </summary>
     public static TlsConnection CreateConnection(
         this TlsProfile profile,
         string? serverName = null,
         TlsSession? resumeSession = null,
         TlsServerNameSelector? serverNameSelector = null,
-        TlsCertificateValidationCallback? certificateValidation = null)
+        TlsCertificateValidationCallback? certificateValidation = null,
+        TlsServerProfileSelectionCallback? serverProfileSelection = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        return new TlsConnection(profile, serverName, resumeSession, serverNameSelector, NoConnectionObserver.Instance, SslEngineOptions.Default, certificateValidation);
+        return new TlsConnection(profile, serverName, resumeSession, serverNameSelector, NoConnectionObserver.Instance, SslEngineOptions.Default, certificateValidation, serverProfileSelection);
     }
 
     /// <summary>
     /// A server connection for a TCP connection accepted on <paramref name="local"/>: the profile comes from
     /// <see cref="TlsProfileSet.SelectServer"/>, and the client's SNI may switch it during the handshake
-    /// (<see cref="TlsProfileSet.SelectServerBySni"/>).
+    /// (<see cref="TlsProfileSet.SelectServerBySni"/>), unless <paramref name="serverProfileSelection"/> is given: it
+    /// then chooses instead (it may ask <see cref="TlsProfileSet.SelectServerBySni"/> itself). The client's certificate
+    /// goes to <paramref name="certificateValidation"/> when given, else to the profile's <c>CertificateValidation</c>.
     /// </summary>
-    public static TlsConnection CreateServerConnection(this TlsProfileSet profiles, IPEndPoint local)
+    public static TlsConnection CreateServerConnection(
+        this TlsProfileSet profiles,
+        IPEndPoint local,
+        TlsServerProfileSelectionCallback? serverProfileSelection = null,
+        TlsCertificateValidationCallback? certificateValidation = null)
     {
         ArgumentNullException.ThrowIfNull(profiles);
-        return profiles.SelectServer(local).CreateConnection(serverNameSelector: profiles.ServerNameSelectorFor(local));
+        TlsProfile profile = profiles.SelectServer(local);
+        return serverProfileSelection is not null
+            ? profile.CreateConnection(certificateValidation: certificateValidation, serverProfileSelection: serverProfileSelection)
+            : profile.CreateConnection(serverNameSelector: profiles.ServerNameSelectorFor(local), certificateValidation: certificateValidation);
     }
 
     /// <summary>
@@ -83,6 +96,7 @@ public static class TlsProfileConnectionExtensions
         string? serverName = null,
         TlsSession? resumeSession = null,
         TlsServerNameSelector? serverNameSelector = null,
-        TlsCertificateValidationCallback? certificateValidation = null) =>
-        new(profile, serverName, resumeSession, serverNameSelector, observer, engine, certificateValidation);
+        TlsCertificateValidationCallback? certificateValidation = null,
+        TlsServerProfileSelectionCallback? serverProfileSelection = null) =>
+        new(profile, serverName, resumeSession, serverNameSelector, observer, engine, certificateValidation, serverProfileSelection);
 }

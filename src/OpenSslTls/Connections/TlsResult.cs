@@ -5,6 +5,6 @@ namespace OpenSslTls.Connections;
 /// <param name="HandshakeCompleted">True on the one call during which the handshake completed.</param>
 public readonly record struct TlsResult(TlsStatus Status, bool HandshakeCompleted = false)
 {
-    /// <summary>Whether the connection can still be used (<see cref="TlsStatus.Ok"/> or <see cref="TlsStatus.Queued"/>).</summary>
-    public bool IsSuccess => Status is TlsStatus.Ok or TlsStatus.Queued;
+    /// <summary>Whether the connection can still be used (<see cref="TlsStatus.Ok"/>, <see cref="TlsStatus.Queued"/> or <see cref="TlsStatus.WantsCallback"/>).</summary>
+    public bool IsSuccess => Status is TlsStatus.Ok or TlsStatus.Queued or TlsStatus.WantsCallback;
 }

@@ -20,4 +20,11 @@ public enum TlsStatus
 
     /// <summary>The handshake or a record failed; see <see cref="TlsConnection.Failure"/>. Send any output (it may hold an alert), then close the socket.</summary>
     Failed,
+
+    /// <summary>
+    /// The handshake waits for an asynchronous callback (a <see cref="TlsServerProfileSelectionCallback"/>): ciphertext
+    /// given meanwhile was kept. Send any output, await <see cref="TlsConnection.PendingCallback"/>, then call
+    /// <c>Receive</c> (with an empty span when no bytes came) to resume the handshake.
+    /// </summary>
+    WantsCallback,
 }

@@ -411,6 +411,16 @@ public sealed class TlsStream : Stream
                 }
 
                 await FlushOutputAsync<TIo>(cancellationToken).ConfigureAwait(false);
+                if (result.Status == TlsStatus.WantsCallback)
+                {
+                    // The handshake waits for the profile selection callback: no thread is held, no transport read is
+                    // needed. Once it completes, driving the connection with no new bytes resumes the handshake.
+                    await TIo.WaitAsync(Connection.PendingCallback, cancellationToken).ConfigureAwait(false);
+                    result = Decrypt(ReadOnlySpan<byte>.Empty, Memory<byte>.Empty, out _);
+                    completed = result.HandshakeCompleted;
+                    continue;
+                }
+
                 if (result.Status == TlsStatus.PeerClosed)
                 {
                     // Completed, and close_notify came in the same flight: reads deliver what came with it, then 0.
@@ -903,6 +913,8 @@ public sealed class TlsStream : Stream
         static abstract ValueTask WriteAsync(Stream stream, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken);
 
         static abstract ValueTask WaitAsync(SemaphoreSlim semaphore, CancellationToken cancellationToken);
+
+        static abstract ValueTask WaitAsync(Task task, CancellationToken cancellationToken);
     }
 
     private readonly struct AsyncIo : IInnerIo
@@ -915,6 +927,9 @@ public sealed class TlsStream : Stream
 
         public static ValueTask WaitAsync(SemaphoreSlim semaphore, CancellationToken cancellationToken) =>
             new(semaphore.WaitAsync(cancellationToken));
+
+        public static ValueTask WaitAsync(Task task, CancellationToken cancellationToken) =>
+            new(task.WaitAsync(cancellationToken));
     }
 
     private readonly struct SyncIo : IInnerIo
@@ -931,6 +946,12 @@ public sealed class TlsStream : Stream
         public static ValueTask WaitAsync(SemaphoreSlim semaphore, CancellationToken cancellationToken)
         {
             semaphore.Wait(cancellationToken);
+            return ValueTask.CompletedTask;
+        }
+
+        public static ValueTask WaitAsync(Task task, CancellationToken cancellationToken)
+        {
+            task.Wait(cancellationToken);
             return ValueTask.CompletedTask;
         }
     }

@@ -9,10 +9,10 @@ using static OpenSslTls.Interop.NativeMethods;
 namespace OpenSslTls.Interop;
 
 /// <summary>
-/// The server-certificate check of client connections: the expected name (RFC 5922: DNS and <c>sip:</c> URI
-/// subjectAltNames, the CN only when there are neither; an IP address against IP subjectAltNames) and the caller's
-/// validation callback. Every client <c>SSL_CTX</c> gets an application verify callback (<see cref="Install"/>) that
-/// wraps <c>X509_verify_cert</c>. The expected name goes into the SSL's verify parameters, where the callback reads it;
+/// The peer-certificate check: on clients the expected name (RFC 5922: DNS and <c>sip:</c> URI subjectAltNames, the
+/// CN only when there are neither; an IP address against IP subjectAltNames), on both roles the caller's validation
+/// callback. Every <c>SSL_CTX</c> gets an application verify callback (<see cref="Install"/>) that wraps
+/// <c>X509_verify_cert</c>; libssl calls the one of the SSL's current context, so an SNI switch keeps it. The expected name goes into the SSL's verify parameters, where the callback reads it;
 /// a connection with a validator attaches its <see cref="State"/> to its <c>SSL</c> (ex_data through a GCHandle
 /// released with the SSL, as <see cref="ServerNameSwitch"/> does), and a failed name check attaches one for its
 /// message. Without a name and a state the callback is exactly <c>X509_verify_cert</c>. Exceptions go to <see cref="NativeCallback"/> and refuse.
@@ -42,7 +42,7 @@ internal static unsafe class PeerCertificateCheck
         public bool RefusedByValidator { get; set; }
     }
 
-    /// <summary>Installs the verify callback on a client context (it only adds work for connections with state).</summary>
+    /// <summary>Installs the verify callback on a context of either role (it only adds work for connections with state).</summary>
     internal static void Install(SSL_CTX* ctx) => Ssl.SSL_CTX_set_cert_verify_callback(ctx, &Verify, null);
 
     /// <summary>
@@ -102,6 +102,17 @@ internal static unsafe class PeerCertificateCheck
         var state = new State(name, isAddress, validator);
         Slot.Attach(ssl, state);
 
+        return state;
+    }
+
+    /// <summary>
+    /// Sets up <paramref name="ssl"/> (a server) to show its client's certificate to <paramref name="validator"/>. The
+    /// verify mode stays the profile's: a server asks for a certificate only when its profile says so. Returns the state.
+    /// </summary>
+    internal static State AttachValidator(SSL* ssl, IPeerCertificateValidator validator)
+    {
+        var state = new State(expectedName: null, expectedIsAddress: false, validator);
+        Slot.Attach(ssl, state);
         return state;
     }
 
@@ -188,8 +199,9 @@ internal static unsafe class PeerCertificateCheck
         catch (Exception e)
         {
             // Never let an exception cross into OpenSSL: the certificate is refused, the handshake reports the exception.
+            // X509_V_ERR_UNSPECIFIED is the code libssl turns into an internal_error alert: the peer did nothing wrong.
             NativeCallback.Record(CallbackName, e);
-            Crypto.X509_STORE_CTX_set_error(store, Crypto.X509_V_ERR_APPLICATION_VERIFICATION);
+            Crypto.X509_STORE_CTX_set_error(store, Crypto.X509_V_ERR_UNSPECIFIED);
             return 0;
         }
     }
@@ -249,7 +261,22 @@ internal static unsafe class PeerCertificateCheck
 
         facts ??= ConnectionInfoReader.ReadCertificate(leaf);
         bool verified = ok == 1 && error == Crypto.X509_V_OK;
-        if (validator.Validate(new PeerCertificateVerdict(facts, verified, error, Utf8Z.ToString(Crypto.X509_verify_cert_error_string(error)) ?? string.Empty, state.ExpectedName)))
+        var verdict = new PeerCertificateVerdict(
+            facts,
+            verified,
+            error,
+            Utf8Z.ToString(Crypto.X509_verify_cert_error_string(error)) ?? string.Empty,
+            state.ExpectedName,
+            IsServer: ssl != null && Ssl.SSL_is_server(ssl) == 1,
+            ErrorDepth: verified ? 0 : Math.Max(0, Crypto.X509_STORE_CTX_get_error_depth(store)),
+            Chain: ReadBuiltChain(store));
+        bool? accepted = validator.Validate(verdict);
+        if (accepted is null)
+        {
+            return ok; // no callback applies to this connection's current profile: OpenSSL's verdict stands
+        }
+
+        if (accepted.Value)
         {
             // The caller's decision stands, like RemoteCertificateValidationCallback returning true.
             Crypto.X509_STORE_CTX_set_error(store, Crypto.X509_V_OK);
@@ -260,10 +287,32 @@ internal static unsafe class PeerCertificateCheck
         state.RefusedByValidator = true;
         if (error == Crypto.X509_V_OK)
         {
-            Crypto.X509_STORE_CTX_set_error(store, Crypto.X509_V_ERR_APPLICATION_VERIFICATION);
+            // A chain OpenSSL accepted, refused by the caller: libssl sends bad_certificate for this code, as SslStream
+            // does. A chain that failed keeps its own code and so its own alert (unknown_ca, certificate_expired...).
+            Crypto.X509_STORE_CTX_set_error(store, Crypto.X509_V_ERR_CERT_REJECTED);
         }
 
         return 0;
+    }
+
+    /// <summary>The chain the store context built (leaf first) in PEM; borrowed (get0) from the store context.</summary>
+    private static List<string> ReadBuiltChain(X509_STORE_CTX* store)
+    {
+        var pems = new List<string>();
+        var chain = (OPENSSL_STACK*)Crypto.X509_STORE_CTX_get0_chain(store);
+        int count = chain == null ? 0 : Crypto.OPENSSL_sk_num(chain);
+        for (int i = 0; i < count; i++)
+        {
+            pems.Add(ConnectionInfoReader.Pem((X509*)Crypto.OPENSSL_sk_value(chain, i)));
+        }
+
+        X509* leaf = Crypto.X509_STORE_CTX_get0_cert(store);
+        if (pems.Count == 0 && leaf != null)
+        {
+            pems.Add(ConnectionInfoReader.Pem(leaf));
+        }
+
+        return pems;
     }
 
     /// <summary>

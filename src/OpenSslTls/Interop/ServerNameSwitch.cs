@@ -11,6 +11,10 @@ namespace OpenSslTls.Interop;
 /// with an <see cref="IServerNameChooser"/> stores its state in the <c>SSL</c>'s ex_data through a GCHandle released
 /// with the SSL (<see cref="ManagedExDataSlot.FreeSsl"/>), so native code never keeps it alive longer than the SSL.
 /// A chooser that throws fails the handshake with an alert; the exception goes to <see cref="NativeCallback"/>.
+/// A chooser that cannot decide yet (an asynchronous selection) makes the ClientHello callback return
+/// <c>SSL_CLIENT_HELLO_RETRY</c>: <c>SSL_do_handshake</c> then reports <c>SSL_ERROR_WANT_CLIENT_HELLO_CB</c> with the
+/// ClientHello kept inside libssl, and the next <c>SSL_do_handshake</c> calls the callback again, which asks the
+/// chooser again. No thread waits in between.
 /// </summary>
 internal static unsafe class ServerNameSwitch
 {
@@ -24,7 +28,10 @@ internal static unsafe class ServerNameSwitch
     {
         public IServerNameChooser Chooser { get; } = chooser;
 
-        /// <summary>True once the ClientHello callback ran the chooser (OpenSSL may call it again after a HelloRetryRequest).</summary>
+        /// <summary>
+        /// True once the chooser decided (OpenSSL calls the ClientHello callback again after a HelloRetryRequest, and
+        /// after a suspension; only the latter asks the chooser again).
+        /// </summary>
         public bool Decided { get; set; }
     }
 
@@ -54,18 +61,28 @@ internal static unsafe class ServerNameSwitch
 
             byte* extension = null;
             nuint length = 0;
-            if (Ssl.SSL_client_hello_get0_ext(ssl, Ssl.TLSEXT_TYPE_server_name, &extension, &length) != 1
-                || !TryReadHostName(new ReadOnlySpan<byte>(extension, checked((int)length)), out string? name))
+            string? name = null;
+            bool named = Ssl.SSL_client_hello_get0_ext(ssl, Ssl.TLSEXT_TYPE_server_name, &extension, &length) == 1
+                && TryReadHostName(new ReadOnlySpan<byte>(extension, checked((int)length)), out name);
+            if (!named && !state.Chooser.ChoosesWithoutServerName)
             {
                 return Ssl.SSL_CLIENT_HELLO_SUCCESS; // no usable SNI: keep the address-selected profile
             }
 
-            state.Decided = true;
-            if (state.Chooser.Choose(name) is { } chosen)
+            ServerNameDecision decision = state.Chooser.Choose(name);
+            switch (decision.Outcome)
             {
-                SwitchTo(ssl, chosen);
+                case ServerNameOutcome.Wait:
+                    // libssl keeps the ClientHello and calls this callback again on the next SSL_do_handshake.
+                    return Ssl.SSL_CLIENT_HELLO_RETRY;
+                case ServerNameOutcome.Refuse:
+                    state.Decided = true;
+                    *alert = Ssl.SSL_AD_UNRECOGNIZED_NAME;
+                    return Ssl.SSL_CLIENT_HELLO_ERROR;
             }
 
+            state.Decided = true;
+            Apply(ssl, decision);
             return Ssl.SSL_CLIENT_HELLO_SUCCESS;
         }
         catch (Exception e)
@@ -74,6 +91,20 @@ internal static unsafe class ServerNameSwitch
             NativeCallback.Record(CallbackName, e);
             *alert = Ssl.SSL_AD_INTERNAL_ERROR;
             return Ssl.SSL_CLIENT_HELLO_ERROR;
+        }
+    }
+
+    /// <summary>Switches to the decision's context (when set) and attaches its validator when the connection has none yet.</summary>
+    private static void Apply(SSL* ssl, ServerNameDecision decision)
+    {
+        if (decision.Context is { } context)
+        {
+            SwitchTo(ssl, context);
+        }
+
+        if (decision.Validator is { } validator && PeerCertificateCheck.Find(ssl) is null)
+        {
+            PeerCertificateCheck.AttachValidator(ssl, validator);
         }
     }
 
@@ -124,9 +155,22 @@ internal static unsafe class ServerNameSwitch
                 return Ssl.SSL_TLSEXT_ERR_NOACK;
             }
 
-            if (!state.Decided && state.Chooser.Choose(name) is { } chosen)
+            if (!state.Decided)
             {
-                SwitchTo(ssl, chosen);
+                // Only reached when the ClientHello callback found no name OpenSSL did: a synchronous chooser's case
+                // (an asynchronous one decides in the ClientHello callback, whose decision this never overrides).
+                state.Decided = true;
+                ServerNameDecision decision = state.Chooser.Choose(name);
+                if (decision.Outcome == ServerNameOutcome.Refuse)
+                {
+                    *alert = Ssl.SSL_AD_UNRECOGNIZED_NAME;
+                    return Ssl.SSL_TLSEXT_ERR_ALERT_FATAL;
+                }
+
+                if (decision.Outcome == ServerNameOutcome.Proceed)
+                {
+                    Apply(ssl, decision);
+                }
             }
 
             return Ssl.SSL_TLSEXT_ERR_OK;

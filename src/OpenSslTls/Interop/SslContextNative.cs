@@ -145,8 +145,8 @@ internal static unsafe class SslContextNative
     }
 
     /// <summary>
-    /// Installs, on a client context, the verify callback that checks the server's name by RFC 5922 and runs the
-    /// connection's validation callback (<see cref="PeerCertificateCheck"/>); connections that check nothing see plain
+    /// Installs the verify callback that checks a server's name by RFC 5922 (clients) and runs the connection's
+    /// validation callback (both roles; <see cref="PeerCertificateCheck"/>); connections that check nothing see plain
     /// <c>X509_verify_cert</c>.
     /// </summary>
     internal static void InstallServerCertificateCheck(SafeSslContextHandle context) => PeerCertificateCheck.Install(context.Pointer);

@@ -16,6 +16,12 @@ internal enum SslStep
     /// <summary>The peer sent close_notify.</summary>
     PeerClosed,
 
+    /// <summary>
+    /// The ClientHello callback suspended the handshake (<c>SSL_ERROR_WANT_CLIENT_HELLO_CB</c>): libssl keeps the
+    /// ClientHello; the next handshake step calls the callback again.
+    /// </summary>
+    WantCallback,
+
     /// <summary>A protocol or I/O error, or a callback threw; the reason is in <see cref="SslEngine.LastError"/>.</summary>
     Failed,
 }
@@ -82,7 +88,8 @@ internal abstract unsafe class SslEngine : IDisposable
     /// Makes the engine <paramref name="options"/> asks for on a new <c>SSL</c> of <paramref name="context"/>: client
     /// side with <paramref name="serverName"/> as SNI and <paramref name="resume"/> offered, the server's certificate
     /// checked against <paramref name="expectedName"/> (when the context verifies it) and shown to
-    /// <paramref name="validator"/>; server side with <paramref name="serverNameSwitch"/> attached when given.
+    /// <paramref name="validator"/>; server side with <paramref name="serverNameSwitch"/> attached when given and the
+    /// client's certificate (when the context asks for one) shown to <paramref name="validator"/>.
     /// </summary>
     internal static SslEngine Create(
         SslEngineOptions options,
@@ -125,6 +132,10 @@ internal abstract unsafe class SslEngine : IDisposable
             if (!isServer)
             {
                 engine._peerCheck = PeerCertificateCheck.Attach(engine.Pointer, expectedName, validator);
+            }
+            else if (validator is not null)
+            {
+                engine._peerCheck = PeerCertificateCheck.AttachValidator(engine.Pointer, validator);
             }
 
             return engine;
@@ -244,6 +255,8 @@ internal abstract unsafe class SslEngine : IDisposable
                 return SslStep.WantRead;
             case Ssl.SSL_ERROR_ZERO_RETURN:
                 return SslStep.PeerClosed;
+            case Ssl.SSL_ERROR_WANT_CLIENT_HELLO_CB:
+                return SslStep.WantCallback;
         }
 
         List<OpenSslError> errors = ErrorQueue.DrainErrors();

@@ -325,12 +325,9 @@ internal sealed partial class ProfileContextBuilder
         bool acceptAny = _role == TlsRole.Server && _settings.VerifyClient == VerifyClientMode.OptionalNoCa;
         SslContextNative.SetVerify(ctx, VerifyModeFor(_settings, _role), acceptAny, _settings.VerifyDepth);
 
-        // Clients check the server's name (verify_hostname) and run the validation callback from here; what each
-        // connection checks is set on its SSL when it is created.
-        if (_role == TlsRole.Client)
-        {
-            SslContextNative.InstallServerCertificateCheck(ctx);
-        }
+        // Clients check the server's name (verify_hostname), and both roles run the validation callback, from here;
+        // what each connection checks is set on its SSL when it is created (servers: the callback only).
+        SslContextNative.InstallServerCertificateCheck(ctx);
     }
 
     /// <summary>
