@@ -118,6 +118,18 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
     /// <summary>Completes when both directions have ended (tests: after this, every pipe end the adapter owns is completed).</summary>
     internal Task Completion => Task.WhenAll(_receiving, _sending);
 
+    /// <summary>Bytes of the array held for ciphertext the reading loop left for the sending loop (tests: 0 when idle).</summary>
+    internal int HeldDeferredBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _deferred.Capacity;
+            }
+        }
+    }
+
     private bool IsDisposed => Volatile.Read(ref _disposed);
 
     /// <summary>
