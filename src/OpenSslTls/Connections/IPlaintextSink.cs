@@ -11,10 +11,13 @@ internal interface IPlaintextSink
     void Advance(int count);
 }
 
-/// <summary>Decrypts into an <see cref="IBufferWriter{T}"/>, asking for a whole record's room each time.</summary>
-internal readonly struct WriterSink(IBufferWriter<byte> writer) : IPlaintextSink
+/// <summary>
+/// Decrypts into an <see cref="IBufferWriter{T}"/>, asking for <paramref name="room"/> bytes each time (by default a
+/// whole record's room; less is fine: OpenSSL keeps the rest of a record for the next call).
+/// </summary>
+internal readonly struct WriterSink(IBufferWriter<byte> writer, int room = TlsConnection.MaxRecordPlaintext) : IPlaintextSink
 {
-    public Span<byte> GetSpan() => writer.GetSpan(TlsConnection.MaxRecordPlaintext);
+    public Span<byte> GetSpan() => writer.GetSpan(room);
 
     public void Advance(int count) => writer.Advance(count);
 }

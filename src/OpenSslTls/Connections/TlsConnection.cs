@@ -20,6 +20,12 @@ public sealed class TlsConnection : IDisposable
     /// <summary>The largest plaintext one TLS record carries: the span size asked of the plaintext writer.</summary>
     public const int MaxRecordPlaintext = SslEngine.MaxRecordPlaintext;
 
+    /// <summary>
+    /// The least room <see cref="Receive(in ReadOnlySequence{byte}, IBufferWriter{byte}, IBufferWriter{byte})"/> asks of
+    /// its plaintext writer per decrypt: half a default pipe segment, so small records share a segment.
+    /// </summary>
+    public const int SequencePlaintextRoom = 2048;
+
     private readonly Lock _lock = new();
     private readonly SslEngineOptions _engineOptions;
     private readonly SafeSslSessionHandle? _resumeSession;
@@ -330,6 +336,46 @@ public sealed class TlsConnection : IDisposable
         TlsResult result = ReceiveCore(ciphertext, ref sink, output, out bytesConsumed);
         bytesWritten = sink.Written;
         return result;
+    }
+
+    /// <summary>
+    /// As <see cref="Receive(ReadOnlySpan{byte}, IBufferWriter{byte}, IBufferWriter{byte})"/>, for ciphertext in
+    /// several segments (a <c>PipeReader</c>'s buffer): each segment is fed to OpenSSL where it lies, without being
+    /// gathered first, and records may straddle segments. All of <paramref name="ciphertext"/> is consumed unless the
+    /// result is <see cref="TlsStatus.PeerClosed"/>, <see cref="TlsStatus.Closed"/> or <see cref="TlsStatus.Failed"/>
+    /// (what follows a close_notify or a bad record is not read). Plaintext is decrypted straight into
+    /// <paramref name="plaintext"/>, asking it for at least <see cref="SequencePlaintextRoom"/> bytes at a time (a
+    /// record larger than the span handed out is taken in pieces), so a pipe's small segments are filled densely.
+    /// </summary>
+    public TlsResult Receive(in ReadOnlySequence<byte> ciphertext, IBufferWriter<byte> plaintext, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(plaintext);
+        ArgumentNullException.ThrowIfNull(output);
+        var sink = new WriterSink(plaintext, SequencePlaintextRoom);
+        if (ciphertext.IsSingleSegment)
+        {
+            return ReceiveCore(ciphertext.FirstSpan, ref sink, output, out _);
+        }
+
+        TlsResult? result = null;
+        bool completed = false;
+        foreach (ReadOnlyMemory<byte> segment in ciphertext)
+        {
+            if (segment.IsEmpty)
+            {
+                continue;
+            }
+
+            result = ReceiveCore(segment.Span, ref sink, output, out _);
+            completed |= result.Value.HandshakeCompleted;
+            if (result.Value.Status != TlsStatus.Ok)
+            {
+                break;
+            }
+        }
+
+        // Only empty segments: answer as for an empty span (the state's status).
+        return result is { } last ? last with { HandshakeCompleted = completed } : ReceiveCore(ReadOnlySpan<byte>.Empty, ref sink, output, out _);
     }
 
     private TlsResult ReceiveCore<TSink>(ReadOnlySpan<byte> ciphertext, ref TSink sink, IBufferWriter<byte> output, out int consumed)
