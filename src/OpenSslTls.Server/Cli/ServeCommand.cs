@@ -32,12 +32,14 @@ internal static class ServeCommand
         ILogger log = loggers.CreateLogger("openssltls");
         TlsModule module;
         string dataDirectory;
+        ClusterTicketKeys? clusterKeys = null;
         try
         {
             dataDirectory = PrepareDataDirectory(settings, log);
             TlsModuleOptions options = BuildOptions(settings, dataDirectory, log);
             // serve opens no outgoing connection today, but a configuration naming a built-in event_callback must start.
             TlsModuleHostOptions host = TlsEventCallbacks.Register(new TlsModuleHostOptions { LoggerFactory = loggers }, line => CommandLog.EventCallback(log, line));
+            clusterKeys = ClusterTicketKeys.Prepare(settings, options, host, log);
             module = TlsModule.Create(options, host);
         }
         catch (TlsConfigurationException e)
@@ -56,15 +58,21 @@ internal static class ServeCommand
             CommandLog.FailureDetail(log, e.Message);
             return ExitCodes.Failure;
         }
-        catch (Exception e) when (e is OpenSslException or OpenSslVersionException or InvalidOperationException or IOException or UnauthorizedAccessException or DllNotFoundException or TlsEngineException)
+        catch (Exception e) when (e is OpenSslException or OpenSslVersionException or InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException or DllNotFoundException or TlsEngineException)
         {
             CommandLog.CannotStart(log, ErrorText.Short(e));
             CommandLog.FailureDetail(log, e.Message);
             return ExitCodes.Failure;
         }
 
+        await using (clusterKeys)
         using (module)
         {
+            if (clusterKeys is not null)
+            {
+                await clusterKeys.StartAsync(loggers).ConfigureAwait(false);
+            }
+
             TlsLibraryInfo library = TlsLibraryInfo.Describe();
             CommandLog.Library(log, library.LibraryVersion, library.OpenSslVersionText, library.LibSslPath, library.IoShimInUse ? $"C shim {library.IoShimPath}" : $"managed BIO, {library.IoShimStatus}");
             CommandLog.SocketCompletions(log, SocketCompletions.Describe(Environment.GetEnvironmentVariable(SocketCompletions.InlineVariable) == "1"));

@@ -9,7 +9,7 @@ namespace OpenSslTls.SipEndpoint.Cli;
 internal sealed record ServeSettings
 {
     private static readonly string[] s_valueOptions =
-        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections", "--max-connections-per-address", "--max-client-hello-bytes"];
+        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections", "--max-connections-per-address", "--max-client-hello-bytes", "--cluster", "--cluster-key-file"];
 
     private static readonly string[] s_flags = ["--send-close-notify"];
 
@@ -59,6 +59,12 @@ internal sealed record ServeSettings
     /// <summary>The longest ClientHello accepted (--max-client-hello-bytes N), or null for the configuration's.</summary>
     public int? MaxClientHelloBytes { get; init; }
 
+    /// <summary>The Redis server whose ticket keys this node shares (--cluster redis://HOST:PORT), or null.</summary>
+    public string? Cluster { get; init; }
+
+    /// <summary>The cluster's key-encryption key file (--cluster-key-file FILE), given with --cluster.</summary>
+    public string? ClusterKeyFile { get; init; }
+
     /// <summary>Parses and checks the arguments after <c>serve</c>; throws <see cref="CommandLineException"/> with the reason.</summary>
     public static ServeSettings Parse(IReadOnlyList<string> args)
     {
@@ -91,6 +97,13 @@ internal sealed record ServeSettings
             throw new CommandLineException("--verify-client needs --ca-list: the CAs client certificates must chain to");
         }
 
+        string? cluster = parsed.Single("--cluster") is { } url ? ClusterAddress(url) : null;
+        string? clusterKeyFile = parsed.Single("--cluster-key-file");
+        if ((cluster is null) != (clusterKeyFile is null))
+        {
+            throw new CommandLineException("--cluster and --cluster-key-file go together: the key file holds the key-encryption key every node of the cluster shares");
+        }
+
         IReadOnlyList<string> listen = parsed.All("--listen");
         return new ServeSettings
         {
@@ -115,7 +128,20 @@ internal sealed record ServeSettings
             MaxConnectionsPerAddress = WholeNumber(parsed.Single("--max-connections-per-address"), "--max-connections-per-address", 0, 1_000_000)
                 ?? SipTlsServerOptions.DefaultMaxConnectionsPerAddress,
             MaxClientHelloBytes = WholeNumber(parsed.Single("--max-client-hello-bytes"), "--max-client-hello-bytes", 512, 0xFFFFFF),
+            Cluster = cluster,
+            ClusterKeyFile = clusterKeyFile,
         };
+    }
+
+    /// <summary>A --cluster value: <c>redis://HOST:PORT</c> (or <c>HOST:PORT</c>) as StackExchange.Redis configuration.</summary>
+    internal static string ClusterAddress(string text)
+    {
+        string address = text.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) ? text["redis://".Length..].TrimEnd('/') : text;
+        int colon = address.LastIndexOf(':');
+        return colon > 0 && int.TryParse(address[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port is >= 1 and <= 65535
+            && !address.Contains('/', StringComparison.Ordinal) && !address.Contains('@', StringComparison.Ordinal)
+            ? address
+            : throw new CommandLineException($"--cluster '{text}': expected redis://HOST:PORT");
     }
 
     /// <summary>A --groups value: which names exist is the loaded OpenSSL's to say (at profile build), not the parser's.</summary>

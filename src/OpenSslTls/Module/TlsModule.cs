@@ -110,6 +110,7 @@ public sealed partial class TlsModule : IDisposable
         OpenSslRuntime.Initialize(runtimeOptions);
 
         TlsRuntimeParameters runtime = options.CreateRuntimeParameters();
+        runtime.TicketKeys = host.TicketKeys;
 
         // rand_engine must be chosen before anything draws random bytes; the engine before any /engine: key is read.
         OpenSslRandom.Configure(options.RandEngine);

@@ -18,6 +18,13 @@ public sealed class TlsModuleHostOptions
     public IMeterFactory? MeterFactory { get; set; }
 
     /// <summary>
+    /// Session-ticket keys shared by every server profile of the module and kept across reloads (and, filled by a
+    /// cluster store, across nodes), instead of OpenSSL's random keys per context. The host owns the ring (rotates it,
+    /// disposes it after the module). Null: OpenSSL's own keys, new ones at every reload.
+    /// </summary>
+    public OpenSslTls.Profiles.TlsTicketKeyRing? TicketKeys { get; set; }
+
+    /// <summary>
     /// Returns the memory available to the process in kilobytes, compared with low_mem_threshold1/2. The default
     /// reads what .NET reports (<see cref="GC.GetGCMemoryInfo()"/>: total available minus the current load).
     /// </summary>

@@ -22,10 +22,13 @@ internal sealed partial class ProfileContextBuilder
     private readonly TlsTuning _tuning;
     private readonly ILogger? _logger;
     private readonly OpenSslEngine? _engine;
+    private readonly TlsTicketKeyRing? _ticketKeys;
 
     // engine: the global engine that /engine: keys are loaded through, or null when engine is NONE.
-    internal ProfileContextBuilder(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning, ILogger? logger, OpenSslEngine? engine = null)
+    // ticketKeys: the module's shared session-ticket keys, or null for OpenSSL's own random keys per context.
+    internal ProfileContextBuilder(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning, ILogger? logger, OpenSslEngine? engine = null, TlsTicketKeyRing? ticketKeys = null)
     {
+        _ticketKeys = ticketKeys;
         _label = label;
         _role = role;
         _settings = settings;
@@ -392,6 +395,12 @@ internal sealed partial class ProfileContextBuilder
         if (_tuning.SessionCache)
         {
             SslContextNative.SetSessionCacheMode(ctx, Ssl.SSL_SESS_CACHE_SERVER);
+            if (_ticketKeys is not null)
+            {
+                // Tickets sealed with the module's keys instead of this context's random ones: every profile, every
+                // reload and every node sharing the ring opens them (the session id context still keeps profiles apart).
+                TicketKeyCallback.Install(ctx, _ticketKeys);
+            }
         }
         else
         {

@@ -78,8 +78,9 @@ public sealed class TlsProfile : IDisposable
             throw new TlsProfileException(label, "tuning", e.Message);
         }
 
-        SafeSslContextHandle context = new ProfileContextBuilder(label, role, settings, tuning, logger, engine).Build();
-        return new TlsProfile(label, role, settings, tuning, runtime ?? new TlsRuntimeParameters(), context, logger);
+        runtime ??= new TlsRuntimeParameters();
+        SafeSslContextHandle context = new ProfileContextBuilder(label, role, settings, tuning, logger, engine, runtime.TicketKeys).Build();
+        return new TlsProfile(label, role, settings, tuning, runtime, context, logger);
     }
 
     /// <summary>Releases this profile's reference to the context; live connections keep their own.</summary>

@@ -26,6 +26,14 @@ public sealed class TlsRuntimeParameters
     private int _lowMemoryThreshold2 = -1;
     private volatile string? _config;
 
+    /// <summary>
+    /// The session-ticket keys every server profile built with these parameters seals and opens tickets with (when
+    /// <c>session_cache</c> is on), instead of OpenSSL's random keys per context, which every reload replaces. Read when
+    /// a profile is built: a change applies from the next reload. Null (the default): OpenSSL's own keys. Not a
+    /// Kamailio parameter.
+    /// </summary>
+    public TlsTicketKeyRing? TicketKeys { get; set; }
+
     /// <summary><c>send_close_notify</c>: send a close_notify alert when a connection is closed. Default off.</summary>
     public bool SendCloseNotify
     {

@@ -888,6 +888,9 @@ internal static partial class NativeMethods
         [NativeTypeName("#define ERR_TXT_STRING 0x02")]
         public const int ERR_TXT_STRING = 0x2;
 
+        [NativeTypeName("#define EVP_MAX_IV_LENGTH 16")]
+        public const int EVP_MAX_IV_LENGTH = 16;
+
         [NativeTypeName("#define EVP_MAX_MD_SIZE 64")]
         public const int EVP_MAX_MD_SIZE = 64;
 
@@ -5132,6 +5135,12 @@ internal static partial class NativeMethods
 
         [NativeTypeName("#define OPENSSL_VERSION_STRING 6")]
         public const int OPENSSL_VERSION_STRING = 6;
+
+        [NativeTypeName("#define OSSL_PARAM_OCTET_STRING 5")]
+        public const int OSSL_PARAM_OCTET_STRING = 5;
+
+        [NativeTypeName("#define OSSL_PARAM_UTF8_STRING 4")]
+        public const int OSSL_PARAM_UTF8_STRING = 4;
 
         [NativeTypeName("#define OSSL_STORE_INFO_CERT 5")]
         public const int OSSL_STORE_INFO_CERT = 5;

@@ -1425,6 +1425,15 @@ internal static unsafe partial class NativeMethods
         public static extern int ERR_unload_strings(int lib, ERR_STRING_DATA* str);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int EVP_DecryptInit_ex(EVP_CIPHER_CTX* ctx, [NativeTypeName("const EVP_CIPHER *")] EVP_CIPHER* cipher, ENGINE* impl, [NativeTypeName("const unsigned char *")] byte* key, [NativeTypeName("const unsigned char *")] byte* iv);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int EVP_EncryptInit_ex(EVP_CIPHER_CTX* ctx, [NativeTypeName("const EVP_CIPHER *")] EVP_CIPHER* cipher, ENGINE* impl, [NativeTypeName("const unsigned char *")] byte* key, [NativeTypeName("const unsigned char *")] byte* iv);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int EVP_MAC_CTX_set_params(EVP_MAC_CTX* ctx, [NativeTypeName("const OSSL_PARAM *")] OSSL_PARAM* @params);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern EVP_MD* EVP_MD_fetch(OSSL_LIB_CTX* ctx, [NativeTypeName("const char *")] sbyte* algorithm, [NativeTypeName("const char *")] sbyte* properties);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -2176,6 +2185,10 @@ internal static unsafe partial class NativeMethods
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         [return: NativeTypeName("unsigned int")]
         public static extern uint EVP_RAND_get_strength(EVP_RAND_CTX* ctx);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: NativeTypeName("const EVP_CIPHER *")]
+        public static extern EVP_CIPHER* EVP_aes_256_cbc();
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         [return: NativeTypeName("const EVP_MD *")]
