@@ -326,11 +326,11 @@ case "$verb" in
   pack)
     # Every package into artifacts/packages/: OpenSslTls (with libopenssltls_io.so under runtimes/linux-x64/native/, and
     # runtimes/linux-arm64/native/ when the cross compiler is there: see arm64_sysroot) and
-    # the OpenSslTls.Cli tool (command openssltls), each with its .snupkg. Extra arguments go to dotnet pack, e.g.
+    # OpenSslTls.Cluster.Redis (shared ticket keys) and the OpenSslTls.Cli tool (command openssltls), each with its .snupkg. Extra arguments go to dotnet pack, e.g.
     # ./build.sh pack -p:VersionSuffix=rc.1 (the version itself is VersionPrefix in Directory.Build.props).
     arm64_sysroot
     rm -rf artifacts/packages
-    for project in src/OpenSslTls/OpenSslTls.csproj src/OpenSslTls.Server/OpenSslTls.Server.csproj; do
+    for project in src/OpenSslTls/OpenSslTls.csproj src/OpenSslTls.Cluster.Redis/OpenSslTls.Cluster.Redis.csproj src/OpenSslTls.Server/OpenSslTls.Server.csproj; do
       dotnet pack "$project" -c Release -nologo -v quiet -o artifacts/packages "$@"
     done
     ls -1 artifacts/packages

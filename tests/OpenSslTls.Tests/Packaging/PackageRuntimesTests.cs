@@ -21,7 +21,7 @@ public sealed class PackageRuntimesTests(PackedFeed feed)
         feed.EnsurePacked();
         string package = Assert.Single(
             Directory.GetFiles(feed.Feed, "OpenSslTls.*.nupkg"),
-            path => !Path.GetFileName(path).StartsWith("OpenSslTls.Cli.", StringComparison.Ordinal));
+            path => char.IsAsciiDigit(Path.GetFileName(path)["OpenSslTls.".Length])); // OpenSslTls.<version>.nupkg, not OpenSslTls.Cli/Cluster.*
         using ZipArchive archive = ZipFile.OpenRead(package);
         string[] natives = [.. archive.Entries.Select(entry => entry.FullName).Where(name => name.StartsWith("runtimes/", StringComparison.Ordinal))];
 
