@@ -160,6 +160,15 @@ internal static unsafe class CertificateMaterialReader
                 SafeEvpPKeyHandle? keyHandle = key == null ? null : SafeEvpPKeyHandle.TakeOwnership(key, "PKCS12_parse");
                 SafeX509Handle? certificateHandle = certificate == null ? null : SafeX509Handle.TakeOwnership(certificate, "PKCS12_parse");
                 List<SafeX509Handle> links = TakeAll((OPENSSL_STACK*)chain);
+
+                // Without a key PKCS12_parse cannot tell the leaf (it matches the key) and returns every certificate in
+                // the chain: the first one is the bundle's certificate.
+                if (certificateHandle is null && keyHandle is null && links.Count > 0)
+                {
+                    certificateHandle = links[0];
+                    links.RemoveAt(0);
+                }
+
                 if (certificateHandle is null)
                 {
                     keyHandle?.Dispose();
