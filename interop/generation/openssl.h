@@ -30,6 +30,8 @@
 #include <openssl/pem.h>
 #include <openssl/engine.h>
 #include <openssl/store.h>
+#include <openssl/pkcs12.h>
+#include <openssl/decoder.h>
 #include <openssl/ssl.h>
 #include <openssl/ssl3.h>
 #include <openssl/tls1.h>

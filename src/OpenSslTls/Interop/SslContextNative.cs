@@ -41,6 +41,54 @@ internal static unsafe class SslContextNative
         }
     }
 
+    /// <summary>
+    /// Makes <paramref name="certificate"/> the context's certificate for its key type and <paramref name="chain"/> that
+    /// certificate's chain (replacing any earlier chain of the slot), as <c>SSL_CTX_use_certificate_chain_file</c> does
+    /// for a PEM file. The context up-refs what it keeps (use_certificate, add1_chain_cert); the handles stay the caller's.
+    /// </summary>
+    internal static bool UseCertificate(SafeSslContextHandle context, SafeX509Handle certificate, IReadOnlyList<SafeX509Handle> chain)
+    {
+        // SSL_CTX_use_certificate up-refs the certificate and selects its key type's slot for the chain calls below.
+        if (Ssl.SSL_CTX_use_certificate(context.Pointer, certificate.Pointer) != 1)
+        {
+            return false;
+        }
+
+        // SSL_CTX_clear_chain_certs (set0_chain with NULL): frees the slot's earlier chain, takes nothing.
+        if (Ssl.SSL_CTX_ctrl(context.Pointer, Ssl.SSL_CTRL_CHAIN, 0, null) != 1)
+        {
+            return false;
+        }
+
+        foreach (SafeX509Handle link in chain)
+        {
+            // SSL_CTX_add1_chain_cert: the context up-refs the certificate (add1); our handle keeps its own reference.
+            if (Ssl.SSL_CTX_ctrl(context.Pointer, Ssl.SSL_CTRL_CHAIN_CERT, 1, link.Pointer) != 1)
+            {
+                return false;
+            }
+        }
+
+        GC.KeepAlive(certificate);
+        GC.KeepAlive(chain);
+        return true;
+    }
+
+    /// <summary>
+    /// Trusts <paramref name="certificate"/> for verifying peers (the context's store up-refs it; a certificate already
+    /// there counts as added) and, with <paramref name="sendName"/>, lists its subject among the CA names a server sends
+    /// in its certificate request (SSL_CTX_add_client_CA copies the name; the certificate stays ours).
+    /// </summary>
+    internal static bool AddTrustedCertificate(SafeSslContextHandle context, SafeX509Handle certificate, bool sendName)
+    {
+        // Borrowed (get0): the store belongs to the context.
+        X509_STORE* store = Ssl.SSL_CTX_get_cert_store(context.Pointer);
+        bool added = Crypto.X509_STORE_add_cert(store, certificate.Pointer) == 1
+            && (!sendName || Ssl.SSL_CTX_add_client_CA(context.Pointer, certificate.Pointer) == 1);
+        GC.KeepAlive(certificate);
+        return added;
+    }
+
     internal static bool LoadVerifyLocations(SafeSslContextHandle context, string? file, string? directory)
     {
         fixed (byte* fileText = file is null ? null : Utf8Z.From(file))

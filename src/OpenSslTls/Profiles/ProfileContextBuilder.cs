@@ -23,6 +23,8 @@ internal sealed partial class ProfileContextBuilder
     private readonly ILogger? _logger;
     private readonly OpenSslEngine? _engine;
     private readonly TlsTicketKeyRing? _ticketKeys;
+    private readonly CertificateSlot _first;
+    private readonly CertificateSlot _second;
 
     // engine: the global engine that /engine: keys are loaded through, or null when engine is NONE.
     // ticketKeys: the module's shared session-ticket keys, or null for OpenSSL's own random keys per context.
@@ -35,6 +37,10 @@ internal sealed partial class ProfileContextBuilder
         _tuning = tuning;
         _logger = logger;
         _engine = engine;
+        _first = new CertificateSlot("certificate", "private_key", "CertificateSource", settings.Certificate, settings.CertificateSource,
+            settings.PrivateKey, settings.PrivateKeyPassword);
+        _second = new CertificateSlot("certificate2", "private_key2", "Certificate2Source", settings.Certificate2, settings.Certificate2Source,
+            settings.PrivateKey2, settings.PrivateKeyPassword2);
     }
 
     internal SafeSslContextHandle Build()
@@ -51,9 +57,10 @@ internal sealed partial class ProfileContextBuilder
                 SslContextNative.InstallServerNameSwitch(ctx);
             }
 
-            UseCertificateChain(ctx, _settings.Certificate, "certificate");
-            UseCertificateChain(ctx, _settings.Certificate2, "certificate2");
+            UseCertificate(ctx, _first);
+            UseCertificate(ctx, _second);
             LoadCertificateAuthorities(ctx);
+            AddCertificateAuthorities(ctx);
             LoadCrl(ctx);
             SetCiphers(ctx);
             SetGroups(ctx);
@@ -62,8 +69,8 @@ internal sealed partial class ProfileContextBuilder
             SetVerification(ctx);
             SetOptions(ctx);
             SetSessionCache(ctx);
-            UsePrivateKey(ctx, _settings.PrivateKey, _settings.PrivateKeyPassword, _settings.Certificate, "private_key", checkPair: true);
-            UsePrivateKey(ctx, _settings.PrivateKey2, _settings.PrivateKeyPassword2, _settings.Certificate2, "private_key2", checkPair: false);
+            UseKey(ctx, _first, checkPair: true);
+            UseKey(ctx, _second, checkPair: false);
             ApplyGlobalModes(ctx);
             return context;
         }
@@ -71,6 +78,12 @@ internal sealed partial class ProfileContextBuilder
         {
             context.Dispose();
             throw;
+        }
+        finally
+        {
+            // The context holds its own references to what it uses.
+            _first.Dispose();
+            _second.Dispose();
         }
     }
 
@@ -81,20 +94,18 @@ internal sealed partial class ProfileContextBuilder
             throw Invalid("verify_depth", $"must be 0..100, not {_settings.VerifyDepth}");
         }
 
-        if (_settings.PrivateKey is not null && _settings.Certificate is null)
+        ValidateCertificateSources();
+        if (_settings.PrivateKey is not null && _settings.Certificate is null && _settings.CertificateSource is null)
         {
             throw Invalid("private_key", $"'{SecretRedaction.RedactReference(_settings.PrivateKey)}' is set but no certificate is");
         }
 
-        if (_settings.PrivateKey2 is not null && _settings.Certificate2 is null)
+        if (_settings.PrivateKey2 is not null && _settings.Certificate2 is null && _settings.Certificate2Source is null)
         {
             throw Invalid("private_key2", $"'{SecretRedaction.RedactReference(_settings.PrivateKey2)}' is set but no certificate2 is");
         }
 
-        if (_settings.Certificate2 is not null && _settings.PrivateKey2 is null)
-        {
-            throw Invalid("certificate2", $"'{_settings.Certificate2}' is set but no private_key2 is");
-        }
+        // certificate2 without private_key2 is refused once the certificate is read: a PKCS#12 bundle carries its key.
 
         // Keys by reference: /engine:<key id> needs the global engine; /engine: and /uri: need something after the prefix.
         foreach ((string parameter, string? value) in new[] { ("private_key", _settings.PrivateKey), ("private_key2", _settings.PrivateKey2) })
@@ -148,23 +159,17 @@ internal sealed partial class ProfileContextBuilder
         }
     }
 
-    private void UseCertificateChain(SafeSslContextHandle ctx, string? path, string parameter)
-    {
-        if (path is null)
-        {
-            return;
-        }
-
-        if (!SslContextNative.UseCertificateChainFile(ctx, path))
-        {
-            throw Fail(parameter, $"cannot load certificate chain '{path}'");
-        }
-    }
-
     private void LoadCertificateAuthorities(SafeSslContextHandle ctx)
     {
         string? list = _settings.CaList;
         string? directory = _settings.CaPath;
+
+        // A DER ca_list holds one certificate, which OpenSSL's file loader (PEM only) cannot read: added directly.
+        if (list is not null && TryAddDerCaFile(ctx, list, "ca_list"))
+        {
+            list = null;
+        }
+
         if (list is null && directory is null)
         {
             return;
@@ -426,6 +431,14 @@ internal sealed partial class ProfileContextBuilder
             settings.VerifyCertificate ? "verify" : "-", settings.RequireCertificate ? "require" : "-",
             settings.VerifyDepth.ToString(System.Globalization.CultureInfo.InvariantCulture),
             settings.CaList, settings.CaPath, settings.Crl, settings.ServerName, settings.ServerNameMode.ToString());
+
+        // Sources only when set, so the contexts of path-only profiles stay what they were.
+        if (settings.CertificateSource is not null || settings.Certificate2Source is not null || settings.CertificateAuthorities is not null)
+        {
+            identity = string.Join('\n', identity, settings.CertificateSource?.Description, settings.Certificate2Source?.Description,
+                settings.CertificateAuthorities?.Description);
+        }
+
         return System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity));
     }
 

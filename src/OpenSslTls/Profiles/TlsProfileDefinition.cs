@@ -80,7 +80,7 @@ public sealed record TlsProfileDefinition
     public TlsProfileDefinition WithBuiltInDefaults(string? mainConfigDirectory)
     {
         string? certificate = Settings.Certificate;
-        if (certificate is null && Role == TlsRole.Server)
+        if (certificate is null && Role == TlsRole.Server && Settings.CertificateSource is null)
         {
             certificate = KamailioPath.Resolve(DefaultCertificateFile, mainConfigDirectory);
         }

@@ -91,7 +91,8 @@ internal static class TlsProfileSelector
 
         return hadVerified && (!string.Equals(candidate.CaList, initial.CaList, StringComparison.Ordinal)
             || !string.Equals(candidate.CaPath, initial.CaPath, StringComparison.Ordinal)
-            || !string.Equals(candidate.Crl, initial.Crl, StringComparison.Ordinal));
+            || !string.Equals(candidate.Crl, initial.Crl, StringComparison.Ordinal)
+            || !ReferenceEquals(candidate.CertificateAuthorities, initial.CertificateAuthorities));
     }
 
     /// <summary>The lowest protocol version a method allows (0 for SSLv23: OpenSSL's own floor, the lowest of all).</summary>

@@ -15,10 +15,17 @@ public sealed record TlsProfileSettings
     /// <summary><c>method</c>: allowed protocol versions. Default <see cref="TlsMethod.TLSv1_2Plus"/> (Kamailio: TLSv1; see README).</summary>
     public TlsMethod Method { get; init; } = TlsMethod.TLSv1_2Plus;
 
-    /// <summary><c>certificate</c>: PEM file with the certificate followed by its chain.</summary>
+    /// <summary>
+    /// <c>certificate</c>: the certificate file, recognised by content: PEM (the certificate followed by its chain), DER
+    /// (one certificate) or PKCS#12 (<c>.p12</c>/<c>.pfx</c>: certificate, chain and key, decrypted with
+    /// <see cref="PrivateKeyPassword"/>; <see cref="PrivateKey"/> may then be left unset or name the same file).
+    /// </summary>
     public string? Certificate { get; init; }
 
-    /// <summary><c>private_key</c>: PEM file with the key of <see cref="Certificate"/>.</summary>
+    /// <summary>
+    /// <c>private_key</c>: the key of <see cref="Certificate"/>: a PEM or DER file (PKCS#8, encrypted PKCS#8, PKCS#1,
+    /// SEC1; recognised by content), a PKCS#12 bundle's key, <c>/engine:&lt;key id&gt;</c> or <c>/uri:&lt;store URI&gt;</c>.
+    /// </summary>
     public string? PrivateKey { get; init; }
 
     /// <summary><c>private_key_password</c>: password of an encrypted <see cref="PrivateKey"/>.</summary>
@@ -32,6 +39,24 @@ public sealed record TlsProfileSettings
 
     /// <summary><c>private_key_password2</c>: password of an encrypted <see cref="PrivateKey2"/>.</summary>
     public string? PrivateKeyPassword2 { get; init; }
+
+    /// <summary>
+    /// The certificate, its chain and usually its key from somewhere other than the <see cref="Certificate"/> path:
+    /// PEM or DER bytes, a PKCS#12 bundle, an <see cref="System.Security.Cryptography.X509Certificates.X509Certificate2"/> with its key, or
+    /// files (see <see cref="TlsCertificateSource"/>). Not a tls.cfg key; set either this or <see cref="Certificate"/>.
+    /// A key the source carries is used unless <see cref="PrivateKey"/> is set, which then wins (and must match).
+    /// </summary>
+    public TlsCertificateSource? CertificateSource { get; init; }
+
+    /// <summary>Like <see cref="CertificateSource"/>, for the second certificate (instead of <see cref="Certificate2"/>).</summary>
+    public TlsCertificateSource? Certificate2Source { get; init; }
+
+    /// <summary>
+    /// Trusted CA certificates from bytes, an <see cref="System.Security.Cryptography.X509Certificates.X509Certificate2Collection"/>,
+    /// a file or a directory (see <see cref="TlsCertificateAuthorities"/>), in addition to <see cref="CaList"/> and
+    /// <see cref="CaPath"/>. Not a tls.cfg key.
+    /// </summary>
+    public TlsCertificateAuthorities? CertificateAuthorities { get; init; }
 
     /// <summary><c>ca_list</c>: PEM bundle of trusted CAs; its subjects are also sent as acceptable client CA names.</summary>
     public string? CaList { get; init; }
@@ -120,6 +145,8 @@ public sealed record TlsProfileSettings
             $"Method = {Method}, Certificate = {Certificate}, PrivateKey = {Reference(PrivateKey)}, PrivateKeyPassword = {Secret(PrivateKeyPassword)}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"Certificate2 = {Certificate2}, PrivateKey2 = {Reference(PrivateKey2)}, PrivateKeyPassword2 = {Secret(PrivateKeyPassword2)}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"CertificateSource = {CertificateSource?.Description}, Certificate2Source = {Certificate2Source?.Description}, CertificateAuthorities = {CertificateAuthorities?.Description}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"CaList = {CaList}, CaPath = {CaPath}, Crl = {Crl}, VerifyCertificate = {VerifyCertificate}, RequireCertificate = {RequireCertificate}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,

@@ -2415,6 +2415,21 @@ internal static unsafe partial class NativeMethods
         public static extern sbyte* OPENSSL_version_pre_release();
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern void OSSL_DECODER_CTX_free(OSSL_DECODER_CTX* ctx);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int OSSL_DECODER_CTX_get_num_decoders(OSSL_DECODER_CTX* ctx);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern OSSL_DECODER_CTX* OSSL_DECODER_CTX_new_for_pkey(EVP_PKEY** pkey, [NativeTypeName("const char *")] sbyte* input_type, [NativeTypeName("const char *")] sbyte* input_struct, [NativeTypeName("const char *")] sbyte* keytype, int selection, OSSL_LIB_CTX* libctx, [NativeTypeName("const char *")] sbyte* propquery);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int OSSL_DECODER_CTX_set_pem_password_cb(OSSL_DECODER_CTX* ctx, [NativeTypeName("pem_password_cb *")] delegate* unmanaged[Cdecl]<sbyte*, int, int, void*, int> cb, void* cbarg);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int OSSL_DECODER_from_data(OSSL_DECODER_CTX* ctx, [NativeTypeName("const unsigned char **")] byte** pdata, [NativeTypeName("size_t *")] nuint* pdata_len);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void OSSL_LIB_CTX_free(OSSL_LIB_CTX* param0);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -2690,6 +2705,18 @@ internal static unsafe partial class NativeMethods
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int PEM_write_bio_X509_CRL(BIO* @out, [NativeTypeName("const X509_CRL *")] X509_CRL* x);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern void PKCS12_free(PKCS12* a);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int PKCS12_mac_present([NativeTypeName("const PKCS12 *")] PKCS12* p12);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int PKCS12_parse(PKCS12* p12, [NativeTypeName("const char *")] sbyte* pass, EVP_PKEY** pkey, X509** cert, [NativeTypeName("struct stack_st_X509 **")] stack_st_X509** ca);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int PKCS12_verify_mac(PKCS12* p12, [NativeTypeName("const char *")] sbyte* pass, int passlen);
 
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern RAND_METHOD* RAND_OpenSSL();
@@ -4793,5 +4820,14 @@ internal static unsafe partial class NativeMethods
         [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         [return: NativeTypeName("const char *")]
         public static extern sbyte* X509_verify_cert_error_string([NativeTypeName("long")] nint n);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern EVP_PKEY* d2i_AutoPrivateKey(EVP_PKEY** a, [NativeTypeName("const unsigned char **")] byte** pp, [NativeTypeName("long")] nint length);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern PKCS12* d2i_PKCS12(PKCS12** a, [NativeTypeName("const unsigned char **")] byte** @in, [NativeTypeName("long")] nint len);
+
+        [DllImport(Libraries.Crypto, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern X509* d2i_X509(X509** a, [NativeTypeName("const unsigned char **")] byte** @in, [NativeTypeName("long")] nint len);
     }
 }

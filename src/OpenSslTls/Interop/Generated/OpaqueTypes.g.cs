@@ -275,6 +275,11 @@ internal partial struct OSSL_CORE_BIO
 {
 }
 
+[NativeTypeName("struct ossl_decoder_ctx_st")]
+internal partial struct OSSL_DECODER_CTX
+{
+}
+
 [NativeTypeName("struct ossl_lib_ctx_st")]
 internal partial struct OSSL_LIB_CTX
 {
@@ -307,6 +312,11 @@ internal partial struct OSSL_STORE_LOADER_CTX
 
 [NativeTypeName("struct ossl_store_search_st")]
 internal partial struct OSSL_STORE_SEARCH
+{
+}
+
+[NativeTypeName("struct PKCS12_st")]
+internal partial struct PKCS12
 {
 }
 
