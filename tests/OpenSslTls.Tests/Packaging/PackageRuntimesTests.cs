@@ -21,7 +21,8 @@ public sealed class PackageRuntimesTests(PackedFeed feed)
         feed.EnsurePacked();
         string package = Assert.Single(
             Directory.GetFiles(feed.Feed, "OpenSslTls.*.nupkg"),
-            path => !Path.GetFileName(path).StartsWith("OpenSslTls.Cli.", StringComparison.Ordinal));
+            path => !Path.GetFileName(path).StartsWith("OpenSslTls.Cli.", StringComparison.Ordinal)
+                && !Path.GetFileName(path).StartsWith("OpenSslTls.Extensions.Hosting.", StringComparison.Ordinal));
         using ZipArchive archive = ZipFile.OpenRead(package);
         string[] natives = [.. archive.Entries.Select(entry => entry.FullName).Where(name => name.StartsWith("runtimes/", StringComparison.Ordinal))];
 
