@@ -27,6 +27,7 @@ internal sealed partial class TlsModuleHostedService(
     private readonly ILogger _logger = loggers?.CreateLogger(LogCategory) ?? NullLogger.Instance;
     private readonly Lock _gate = new();
     private TlsModule? _module;
+    private TlsModuleOptions? _applied;
     private IDisposable? _sweeper;
     private IDisposable? _subscription;
 
@@ -36,6 +37,7 @@ internal sealed partial class TlsModuleHostedService(
         lock (_gate)
         {
             _module = module;
+            _applied = monitor.CurrentValue;
             TimeSpan interval = hosting.Value.IdleSweepInterval;
             if (interval > TimeSpan.Zero && interval != Timeout.InfiniteTimeSpan)
             {
@@ -83,6 +85,13 @@ internal sealed partial class TlsModuleHostedService(
                 return;
             }
 
+            // Any change of the configuration signals every section; without a tls.cfg to re-read, equal options need no
+            // new profiles (a reload would rebuild every context for nothing).
+            if (_applied is { } applied && string.IsNullOrEmpty(options.Config) && Same(applied, options))
+            {
+                return;
+            }
+
             List<string> problems = binding.Problems(options);
             if (problems.Count > 0)
             {
@@ -92,9 +101,18 @@ internal sealed partial class TlsModuleHostedService(
 
             // The module logs the outcome itself (OpenSslTls.Module): the new generation, or every error and that the
             // running profiles stay.
-            module.Reload(options);
+            if (module.Reload(options).Succeeded)
+            {
+                _applied = options;
+            }
         }
     }
+
+    private static bool Same(TlsModuleOptions a, TlsModuleOptions b) =>
+        TlsModuleOptionsReader.ToModparams(a) == TlsModuleOptionsReader.ToModparams(b)
+        && a.MainConfigDirectory == b.MainConfigDirectory
+        && a.MaxClientHelloBytes == b.MaxClientHelloBytes
+        && a.Profiles.SequenceEqual(b.Profiles);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "TLS configuration change refused, the running profiles stay: {Count} errors: {Errors}")]
     private static partial void LogChangeRefused(ILogger logger, int count, string errors);

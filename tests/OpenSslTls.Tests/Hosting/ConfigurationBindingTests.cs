@@ -177,6 +177,18 @@ public sealed class ConfigurationBindingTests
     }
 
     [Fact]
+    public async Task A_certificate_that_cannot_load_fails_the_host_start_naming_the_file()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"openssltls-missing-{Guid.NewGuid():N}.pem");
+        Dictionary<string, string?> values = HostingTestHost.DefaultProfiles();
+        values["Tls:Profiles:0:certificate"] = missing;
+        using HostingTestHost test = HostingTestHost.Build(values);
+
+        var error = await Assert.ThrowsAsync<OpenSslTls.Errors.TlsProfileSetException>(() => test.Host.StartAsync());
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Options_set_in_code_are_validated_at_start_naming_the_parameter()
     {
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

@@ -93,6 +93,21 @@ public sealed class HostedModuleTests : NativeLeakCheck
     }
 
     [Fact]
+    public async Task A_change_elsewhere_in_the_configuration_does_not_rebuild_the_profiles()
+    {
+        using HostingTestHost test = HostingTestHost.Build(HostingTestHost.DefaultProfiles());
+        await test.Host.StartAsync();
+        TlsModule module = test.Host.Services.GetRequiredService<TlsModule>();
+
+        test.Change(new() { ["Logging:LogLevel:Default"] = "Warning" });
+        Assert.Equal(1, module.Info().Generation);
+
+        test.Change(new() { ["Tls:verify_depth"] = "4" });
+        Assert.Equal(2, module.Info().Generation);
+        await test.Host.StopAsync();
+    }
+
+    [Fact]
     public async Task A_change_with_a_bad_value_keeps_the_running_profiles_and_logs_the_key()
     {
         using HostingTestHost test = HostingTestHost.Build(HostingTestHost.DefaultProfiles());

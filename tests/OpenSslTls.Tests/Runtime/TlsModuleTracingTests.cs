@@ -54,13 +54,25 @@ public sealed class TlsModuleTracingTests : NativeLeakCheck
     }
 
     [Fact]
-    public void No_span_is_made_by_default()
+    public void No_span_is_made_by_default_and_one_per_connection_once_enabled()
     {
         using var config = new TlsConfigFile();
-        using TlsModule module = Module(config, tracing: false);
-        using var pair = new TlsPair(module.AcceptConnection(Server, Remote), module.OpenConnection(Server));
-        Assert.True(pair.Handshake());
+        config.WriteDefault();
+        using (TlsModule module = TlsModule.Create(config.Options(), new TlsModuleHostOptions()))
+        using (var pair = new TlsPair(module.AcceptConnection(Server, Remote), module.OpenConnection(Server)))
+        {
+            Assert.True(pair.Handshake());
+        }
+
         Assert.Empty(Mine());
+
+        using (TlsModule module = Module(config, tracing: true))
+        using (var pair = new TlsPair(module.AcceptConnection(Server, Remote), module.OpenConnection(Server)))
+        {
+            Assert.True(pair.Handshake());
+        }
+
+        Assert.Equal(2, Mine().Count);
     }
 
     [Fact]
