@@ -182,6 +182,14 @@ public sealed class TlsModuleOptions
     public string? Config { get; set; }
 
     /// <summary>
+    /// Profiles given in code or configuration (an addition, not a Kamailio parameter; configuration key
+    /// <c>Profiles</c>, see <see cref="TlsModuleOptionsReader.ProfilesKey"/>): when not empty, they are the profiles,
+    /// exactly as if read from a tls.cfg file (missing <c>[server:default]</c>/<c>[client:default]</c> get the built-in
+    /// settings, the profile parameters above are ignored). <see cref="Config"/> must then be unset. Default empty.
+    /// </summary>
+    public IReadOnlyList<TlsProfileDefinition> Profiles { get; set; } = [];
+
+    /// <summary>
     /// <c>xavp_cfg</c>: in Kamailio, the script XAVP whose <c>server_name</c> and <c>server_id</c> attributes override,
     /// per outgoing connection, the SNI sent and the client profile chosen. There is no script engine here: accepted
     /// (and noted in the log at start-up) for configuration compatibility; the same override is passed per connection as
@@ -250,9 +258,45 @@ public sealed class TlsModuleOptions
         }
 
         errors.AddRange(ModuleParameters.CheckCombinations(this, string.Empty));
+        errors.AddRange(CheckProfiles());
         if (errors.Count > 0)
         {
             throw new TlsConfigurationException(errors);
+        }
+    }
+
+    /// <summary>The problems with <see cref="Profiles"/>: the tls.cfg profile rules, and a <c>config</c> set beside them.</summary>
+    private IEnumerable<TlsConfigurationDiagnostic> CheckProfiles()
+    {
+        if (Profiles is null)
+        {
+            yield return new TlsConfigurationDiagnostic(TlsModuleOptionsReader.ProfilesKey, 0, 0, "Profiles must not be null (an empty list means none)");
+            yield break;
+        }
+
+        if (Profiles.Count == 0)
+        {
+            yield break;
+        }
+
+        if (!string.IsNullOrEmpty(Config))
+        {
+            yield return new TlsConfigurationDiagnostic("config", 0, 0,
+                $"config ('{Config}') and Profiles ({Profiles.Count}) are both set: profiles come from one place, the tls.cfg file or the list");
+        }
+
+        for (int i = 0; i < Profiles.Count; i++)
+        {
+            if (Profiles[i] is null)
+            {
+                yield return new TlsConfigurationDiagnostic($"{TlsModuleOptionsReader.ProfilesKey}[{i}]", 0, 0, "a profile must not be null");
+                yield break;
+            }
+        }
+
+        foreach ((int index, string message) in TlsProfileRules.Check(Profiles))
+        {
+            yield return new TlsConfigurationDiagnostic(Profiles[index].Source ?? $"{TlsModuleOptionsReader.ProfilesKey}[{index}]", 0, 0, message);
         }
     }
 
@@ -417,7 +461,13 @@ public sealed class TlsModuleOptions
     }
 
     /// <summary>A copy whose later changes do not affect this instance.</summary>
-    public TlsModuleOptions Clone() => (TlsModuleOptions)MemberwiseClone();
+    public TlsModuleOptions Clone()
+    {
+        var clone = (TlsModuleOptions)MemberwiseClone();
+        // The definitions are immutable records; the list is copied so a caller's later edits do not reach the clone.
+        clone.Profiles = Profiles is null ? null! : [.. Profiles];
+        return clone;
+    }
 
     /// <summary>Copies every value of <paramref name="source"/> into this instance (readers apply only complete, valid results).</summary>
     internal void CopyFrom(TlsModuleOptions source)
@@ -460,6 +510,7 @@ public sealed class TlsModuleOptions
         Renegotiation = source.Renegotiation;
         MaxClientHelloBytes = source.MaxClientHelloBytes;
         Config = source.Config;
+        Profiles = source.Profiles;
         XavpConfig = source.XavpConfig;
         EventCallback = source.EventCallback;
         RandEngine = source.RandEngine;

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using OpenSslTls.Errors;
+using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Configuration;
 
@@ -19,6 +21,21 @@ public static class TlsModuleOptionsReader
     /// <summary>The key of <see cref="TlsModuleOptions.MainConfigDirectory"/> (not a Kamailio parameter).</summary>
     public const string MainConfigDirectoryKey = "MainConfigDirectory";
 
+    /// <summary>The key of <see cref="TlsModuleOptions.MaxClientHelloBytes"/> (not a Kamailio parameter).</summary>
+    public const string MaxClientHelloBytesKey = "MaxClientHelloBytes";
+
+    /// <summary>
+    /// The key of <see cref="TlsModuleOptions.Profiles"/>: a list of tls.cfg sections, each with a
+    /// <see cref="ProfileHeaderKey"/> (the section header without brackets) and tls.cfg keys by their tls.cfg names or
+    /// the .NET names of <see cref="TlsProfileSettings"/>, e.g. in appsettings.json
+    /// <c>"Profiles": [ { "Profile": "server:default", "certificate": "server.pem" }, { "Profile": "client:any", "ServerName": "sip.example.org", "VerifyCertificate": true } ]</c>
+    /// (<c>Tls__Profiles__0__Profile</c> as an environment variable). Read with tls.cfg's grammar and rules.
+    /// </summary>
+    public const string ProfilesKey = "Profiles";
+
+    /// <summary>The key of a profile's section header inside <see cref="ProfilesKey"/>, e.g. <c>server:10.0.0.1:5061</c>.</summary>
+    public const string ProfileHeaderKey = "Profile";
+
     /// <summary>Reads section <paramref name="sectionName"/> of <paramref name="configuration"/> into new options.</summary>
     public static TlsModuleOptions FromConfiguration(IConfiguration configuration, string sectionName = DefaultSectionName)
     {
@@ -30,20 +47,44 @@ public static class TlsModuleOptionsReader
     /// <summary>
     /// Applies section <paramref name="sectionName"/> of <paramref name="configuration"/> over <paramref name="options"/>.
     /// Errors are placed by key path (<c>Tls:verify_depth</c>), with the provider that supplied the value when
-    /// <paramref name="configuration"/> is the configuration root.
+    /// <paramref name="configuration"/> is the configuration root. Keys are the Kamailio names or the .NET property
+    /// names of <see cref="TlsModuleOptions"/> (<c>verify_depth</c> or <c>VerifyDepth</c>, case-insensitive), plus
+    /// <c>MainConfigDirectory</c>, <c>MaxClientHelloBytes</c> and <c>Profiles</c> (see <see cref="ProfilesKey"/>).
     /// </summary>
     public static void ApplyConfiguration(TlsModuleOptions options, IConfiguration configuration, string sectionName = DefaultSectionName)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(sectionName);
-
         IConfigurationSection section = configuration.GetSection(sectionName);
+        Apply(options, section, section.Path, configuration);
+    }
+
+    /// <summary>
+    /// Applies <paramref name="section"/> itself (e.g. <c>configuration.GetSection("Tls")</c>) over
+    /// <paramref name="options"/>, with the keys and rules of <see cref="ApplyConfiguration"/>; errors name the key path.
+    /// </summary>
+    public static void ApplySection(TlsModuleOptions options, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(section);
+        Apply(options, section, section is IConfigurationSection named ? named.Path : string.Empty, null);
+    }
+
+    private static void Apply(TlsModuleOptions options, IConfiguration section, string sectionPath, IConfiguration? root)
+    {
         TlsModuleOptions candidate = options.Clone();
         List<TlsConfigurationDiagnostic> errors = [];
+        IConfigurationSection? profiles = null;
         foreach (IConfigurationSection child in section.GetChildren())
         {
-            string place = Place(configuration, child.Path);
+            string place = Place(root, child.Path);
+            if (string.Equals(child.Key, ProfilesKey, StringComparison.OrdinalIgnoreCase))
+            {
+                profiles = child;
+                continue;
+            }
+
             if (child.Value is null)
             {
                 errors.Add(new TlsConfigurationDiagnostic(place, 0, 0,
@@ -57,8 +98,24 @@ public static class TlsModuleOptionsReader
                 continue;
             }
 
-            // Configuration keys are case-insensitive everywhere else in .NET, so they are here too.
-            string name = ModuleParameters.SuggestionFor(child.Key) ?? child.Key;
+            if (string.Equals(child.Key, MaxClientHelloBytesKey, StringComparison.OrdinalIgnoreCase))
+            {
+                if (int.TryParse(child.Value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int bytes) && bytes is >= 512 and <= 0xFFFFFF)
+                {
+                    candidate.MaxClientHelloBytes = bytes;
+                }
+                else
+                {
+                    errors.Add(new TlsConfigurationDiagnostic(place, 0, 0, $"{MaxClientHelloBytesKey} must be an integer 512..{0xFFFFFF}, not '{child.Value}'"));
+                }
+
+                continue;
+            }
+
+            // Configuration keys are case-insensitive everywhere else in .NET, so they are here too; a .NET property
+            // name leads to its Kamailio parameter, whose rules then apply.
+            string name = ModuleParameters.SuggestionFor(child.Key)
+                ?? (OptionPropertyNames.ModuleParameters.TryGetValue(child.Key, out string? kamailioName) ? kamailioName : child.Key);
             if (!ModuleParameters.TryGet(name, out ModuleParameter parameter))
             {
                 errors.Add(new TlsConfigurationDiagnostic(place, 0, 0, $"unknown parameter '{child.Key}' of module tls"));
@@ -71,9 +128,88 @@ public static class TlsModuleOptionsReader
             }
         }
 
-        errors.AddRange(ModuleParameters.CheckCombinations(candidate, section.Path));
+        // After the other keys: profile file names resolve against MainConfigDirectory, wherever the section sets it.
+        if (profiles is not null)
+        {
+            ReadProfiles(candidate, profiles, root, errors);
+        }
+
+        errors.AddRange(ModuleParameters.CheckCombinations(candidate, sectionPath));
         ThrowIfAny(errors);
         options.CopyFrom(candidate);
+    }
+
+    /// <summary>
+    /// Reads <c>Profiles</c>, a list of tls.cfg sections, through the tls.cfg reader itself: each entry becomes a
+    /// section (its <c>Profile</c> value the header, its other keys the options, quoted), so the grammar, the key
+    /// aliases, the checks and the profile rules are tls.cfg's. Errors are placed back on the configuration key.
+    /// </summary>
+    private static void ReadProfiles(TlsModuleOptions candidate, IConfigurationSection profiles, IConfiguration? root, List<TlsConfigurationDiagnostic> errors)
+    {
+        if (profiles.Value is { Length: > 0 })
+        {
+            errors.Add(new TlsConfigurationDiagnostic(Place(root, profiles.Path), 0, 0,
+                $"'{profiles.Key}' must be a list of profiles ({profiles.Key}:0:{ProfileHeaderKey} = server:default, {profiles.Key}:0:certificate = …), not a single value"));
+            return;
+        }
+
+        var text = new StringBuilder();
+        List<string> linePlaces = [];
+        List<string> headerPlaces = [];
+        int before = errors.Count;
+        foreach (IConfigurationSection entry in profiles.GetChildren())
+        {
+            IConfigurationSection header = entry.GetSection(ProfileHeaderKey);
+            if (header.Value is not { Length: > 0 } target || target.AsSpan().IndexOfAny('\r', '\n') >= 0)
+            {
+                errors.Add(new TlsConfigurationDiagnostic(Place(root, header.Path), 0, 0,
+                    $"each profile needs '{ProfileHeaderKey}': its tls.cfg section header without the brackets, e.g. server:default, client:any or server:10.0.0.1:5061"));
+                continue;
+            }
+
+            text.Append('[').Append(target.Trim()).Append("]\n");
+            linePlaces.Add(Place(root, header.Path));
+            headerPlaces.Add(Place(root, entry.Path));
+            foreach (IConfigurationSection option in entry.GetChildren())
+            {
+                if (string.Equals(option.Key, ProfileHeaderKey, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                string place = Place(root, option.Path);
+                string key = OptionPropertyNames.ProfileKeys.TryGetValue(option.Key, out string? canonical) ? canonical : option.Key;
+                if (option.Value is null || !key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+                {
+                    errors.Add(new TlsConfigurationDiagnostic(place, 0, 0, option.Value is null
+                        ? $"'{option.Key}' must be a single value, not a section"
+                        : $"Unsupported option '{option.Key}'"));
+                    continue;
+                }
+
+                text.Append(key).Append(" = ").Append(ConfigValues.Quote(option.Value)).Append('\n');
+                linePlaces.Add(place);
+            }
+        }
+
+        if (errors.Count > before)
+        {
+            return;
+        }
+
+        try
+        {
+            TlsConfigDocument document = TlsConfigReader.Parse(text.ToString(), profiles.Path, candidate.MainConfigDirectory);
+            candidate.Profiles = [.. document.Profiles.Select((profile, index) => profile with { Source = headerPlaces[index] })];
+        }
+        catch (TlsConfigurationException e)
+        {
+            foreach (TlsConfigurationDiagnostic error in e.Errors)
+            {
+                string place = error.Line >= 1 && error.Line <= linePlaces.Count ? linePlaces[error.Line - 1] : Place(root, profiles.Path);
+                errors.Add(new TlsConfigurationDiagnostic(place, 0, 0, error.Message));
+            }
+        }
     }
 
     /// <summary>
@@ -152,7 +288,7 @@ public static class TlsModuleOptionsReader
     }
 
     /// <summary>The key path, and the provider that supplied it when the root is at hand (the last provider wins).</summary>
-    private static string Place(IConfiguration configuration, string path)
+    private static string Place(IConfiguration? configuration, string path)
     {
         if (configuration is IConfigurationRoot root)
         {

@@ -16,7 +16,8 @@ public static class TlsProfileSetLoading
     {
         /// <summary>
         /// Builds the profiles <paramref name="options"/> describe: from its <c>config</c> file or directory when set
-        /// (profile modparams are then ignored, as Kamailio), else from its profile parameters (one template for both
+        /// (profile modparams are then ignored, as Kamailio), else from its <c>Profiles</c> list when not empty (as a
+        /// tls.cfg file would give them), else from its profile parameters (one template for both
         /// default profiles). <paramref name="runtime"/> is shared when given (e.g. across reloads, keeping values changed
         /// at run time); otherwise new runtime parameters are made from <paramref name="options"/>.
         /// Throws <see cref="TlsConfigurationException"/> for invalid options or tls.cfg, and
@@ -33,6 +34,10 @@ public static class TlsProfileSetLoading
             if (options.Config is { Length: > 0 } config)
             {
                 definitions = TlsConfigReader.Read(config, options.MainConfigDirectory).Profiles;
+            }
+            else if (options.Profiles.Count > 0)
+            {
+                definitions = [.. options.Profiles.Select(profile => profile.WithBuiltInDefaults(options.MainConfigDirectory))];
             }
             else
             {

@@ -12,7 +12,7 @@ namespace OpenSslTls.Module;
 /// <c>method</c>, <c>disable_compression</c>, <c>ssl_free_list_max</c>), with Kamailio's checks in its order: the
 /// variable must exist, be writable, take the value's type and hold it within its range. A change takes effect at
 /// once in <see cref="TlsModule.Runtime"/>, so existing connections see it at their next use (<c>config</c> at the
-/// next <see cref="TlsModule.Reload"/>). The read-only variables show the start-up values; secrets are masked.
+/// next <see cref="TlsModule.Reload()"/>). The read-only variables show the start-up values; secrets are masked.
 /// Thread-safe.
 /// </summary>
 public sealed class TlsConfigVariables

@@ -15,6 +15,7 @@ internal sealed class TlsConnectionRecord : IConnectionObserver
     private long _lastActivity;
     private int _released;
     private int _handshakeEnded;
+    private int _handshakeActivityTaken;
     private TlsConnection? _connection;
 
     internal TlsConnectionRecord(TlsModule module, long id, TlsProfileGeneration generation, IPEndPoint? local, IPEndPoint? remote, long now)
@@ -48,6 +49,16 @@ internal sealed class TlsConnectionRecord : IConnectionObserver
     internal long LastActivity => Interlocked.Read(ref _lastActivity);
 
     internal bool Killed { get; set; }
+
+    /// <summary>The handshake's span while it runs (<c>TlsModuleHostOptions.HandshakeTracing</c>), else null; taken once by its end.</summary>
+    internal System.Diagnostics.Activity? HandshakeActivity { get; set; }
+
+    /// <summary>Takes the handshake span, so exactly one of completion, failure or release ends it.</summary>
+    internal System.Diagnostics.Activity? TakeHandshakeActivity()
+    {
+        System.Diagnostics.Activity? activity = HandshakeActivity;
+        return activity is null ? null : Interlocked.CompareExchange(ref _handshakeActivityTaken, 1, 0) == 0 ? activity : null;
+    }
 
     public bool AllowIo(out long thresholdKilobytes)
     {

@@ -24,13 +24,17 @@ public sealed partial class TlsModule : IDisposable
     private readonly Lock _reloadGate = new();
     private readonly ConcurrentDictionary<long, TlsConnectionRecord> _connections = new();
     private readonly ConcurrentDictionary<TlsProfileGeneration, byte> _liveGenerations = new();
-    private readonly TlsModuleOptions _options;
     private readonly ILogger _logger;
+    private readonly ILogger _connectionLogger;
+    private readonly ILogger _configurationLogger;
+    private readonly ILogger? _profilesLogger;
+    private readonly bool _handshakeTracing;
     private readonly Func<long> _availableMemory;
     private readonly OpenSslEngine? _engine;
     private readonly long _memoryProbeTicks;
     private readonly bool _clientOnly;
     private readonly Action<TlsConnectionEventArgs>? _eventCallback;
+    private TlsModuleOptions _options;
     private TlsProfileGeneration _current;
     private long _nextId;
     private long _generationNumber = 1;
@@ -47,7 +51,11 @@ public sealed partial class TlsModule : IDisposable
         _engine = engine;
         Runtime = runtime;
         Time = host.TimeProvider;
-        _logger = host.LoggerFactory?.CreateLogger("OpenSslTls") ?? NullLogger.Instance;
+        _logger = host.LoggerFactory?.CreateLogger(TlsLogCategories.Module) ?? NullLogger.Instance;
+        _connectionLogger = host.LoggerFactory?.CreateLogger(TlsLogCategories.Connections) ?? NullLogger.Instance;
+        _configurationLogger = host.LoggerFactory?.CreateLogger(TlsLogCategories.Configuration) ?? NullLogger.Instance;
+        _profilesLogger = host.LoggerFactory?.CreateLogger(TlsLogCategories.Profiles);
+        _handshakeTracing = host.HandshakeTracing;
         _availableMemory = host.AvailableMemoryKilobytes;
         _clientOnly = host.ClientOnly;
         _memoryProbeTicks = (long)(host.MemoryProbeInterval.TotalSeconds * Time.TimestampFrequency);
@@ -104,7 +112,7 @@ public sealed partial class TlsModule : IDisposable
 
         // Checked first: a misspelt handler name is a configuration error, found before anything is loaded.
         Action<TlsConnectionEventArgs>? eventCallback = FindEventCallback(options.EventCallback, host.EventHandlers);
-        ILogger? logger = host.LoggerFactory?.CreateLogger("OpenSslTls");
+        ILogger? logger = host.LoggerFactory?.CreateLogger(TlsLogCategories.OpenSsl);
         var runtimeOptions = new OpenSslRuntimeOptions { Logger = logger };
         options.ApplyTo(runtimeOptions);
         OpenSslRuntime.Initialize(runtimeOptions);
@@ -118,7 +126,7 @@ public sealed partial class TlsModule : IDisposable
         TlsProfileSet profiles;
         try
         {
-            profiles = TlsProfileSet.Load(options, runtime, logger, engine, host.ClientOnly);
+            profiles = TlsProfileSet.Load(options, runtime, host.LoggerFactory?.CreateLogger(TlsLogCategories.Profiles), engine, host.ClientOnly);
         }
         catch
         {
@@ -163,7 +171,8 @@ public sealed partial class TlsModule : IDisposable
         return Register(
             (generation, record) => generation.Profiles.SelectClient(remote, serverName, serverId).CreateConnection(record, SslEngineOptions.Default, serverName, resumeSession),
             local,
-            remote);
+            remote,
+            serverName);
     }
 
     /// <summary>
@@ -191,33 +200,72 @@ public sealed partial class TlsModule : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             TlsModuleOptions options = _options.Clone();
             options.Config = Runtime.Config;
-            TlsProfileSet next;
-            try
-            {
-                next = TlsProfileSet.Load(options, Runtime, _logger, _engine, _clientOnly);
-            }
-            catch (TlsConfigurationException e)
-            {
-                return ReloadFailed(e.Errors.Select(error => error.ToString()).ToList());
-            }
-            catch (TlsProfileSetException e)
-            {
-                return ReloadFailed(e.Failures.Select(failure => failure.Message).ToList());
-            }
-            catch (Exception e) when (e is OpenSslException or IOException or UnauthorizedAccessException)
-            {
-                return ReloadFailed([e.Message]);
-            }
-
-            var generation = new TlsProfileGeneration(next, Interlocked.Increment(ref _generationNumber), Forget);
-            _liveGenerations[generation] = 0;
-            TlsProfileGeneration previous = Interlocked.Exchange(ref _current, generation);
-            previous.Release(); // the module's reference: the set goes with its last connection
-            Metrics.Reloaded(true);
-            LogReloaded(_logger, generation.Number, next.Profiles.Count);
-            return new TlsReloadResult(true, generation.Number, []);
+            return Swap(options, replacesOptions: false);
         }
     }
+
+    /// <summary>
+    /// Reloads from new module options (e.g. a changed configuration section): validates them, builds the new set
+    /// completely, then swaps it in, as <see cref="Reload()"/> does; on success the options become the module's and
+    /// their runtime-changeable values (<c>connection_timeout</c>, the queue limits, <c>tls_log</c>, <c>config</c>, …)
+    /// replace the current ones. Existing connections keep their set. On any error nothing changes and every error is
+    /// returned (and logged). The parameters read once at start-up (<c>tls_force_run</c>, <c>rand_engine</c>,
+    /// <c>engine</c>, <c>engine_config</c>, <c>engine_algorithms</c>, <c>event_callback</c>) cannot change here: a
+    /// change to one of them fails the reload, naming it.
+    /// </summary>
+    public TlsReloadResult Reload(TlsModuleOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        lock (_reloadGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            TlsModuleOptions next = options.Clone();
+            List<string> fixedChanges = [.. StartupOnlyParameters
+                .Select(name => ModuleParameters.TryGet(name, out ModuleParameter parameter) ? parameter : null)
+                .Where(parameter => parameter is not null && parameter.GetText(_options) != parameter.GetText(next))
+                .Select(parameter => $"{parameter!.Name}: cannot change while the module runs (it is '{parameter.GetText(_options)}', the new options say '{parameter.GetText(next)}'): it is read once at start-up, restart to apply it")];
+            return fixedChanges.Count > 0 ? ReloadFailed(fixedChanges) : Swap(next, replacesOptions: true);
+        }
+    }
+
+    /// <summary>Builds the set <paramref name="options"/> describe and makes it current; called under the reload gate.</summary>
+    private TlsReloadResult Swap(TlsModuleOptions options, bool replacesOptions)
+    {
+        TlsProfileSet next;
+        try
+        {
+            next = TlsProfileSet.Load(options, Runtime, _profilesLogger, _engine, _clientOnly);
+        }
+        catch (TlsConfigurationException e)
+        {
+            return ReloadFailed(e.Errors.Select(error => error.ToString()).ToList());
+        }
+        catch (TlsProfileSetException e)
+        {
+            return ReloadFailed(e.Failures.Select(failure => failure.Message).ToList());
+        }
+        catch (Exception e) when (e is OpenSslException or IOException or UnauthorizedAccessException)
+        {
+            return ReloadFailed([e.Message]);
+        }
+
+        if (replacesOptions)
+        {
+            _options = options;
+            options.ApplyTo(Runtime);
+        }
+
+        var generation = new TlsProfileGeneration(next, Interlocked.Increment(ref _generationNumber), Forget);
+        _liveGenerations[generation] = 0;
+        TlsProfileGeneration previous = Interlocked.Exchange(ref _current, generation);
+        previous.Release(); // the module's reference: the set goes with its last connection
+        Metrics.Reloaded(true);
+        LogReloaded(_logger, generation.Number, next.Profiles.Count);
+        return new TlsReloadResult(true, generation.Number, []);
+    }
+
+    /// <summary>The modparams <see cref="Reload(TlsModuleOptions)"/> refuses to change: what they set up exists once per process or module.</summary>
+    private static readonly string[] StartupOnlyParameters = ["tls_force_run", "rand_engine", "engine", "engine_config", "engine_algorithms", "event_callback"];
 
     /// <summary><c>tls.info</c>.</summary>
     public TlsModuleInfo Info() => new(
@@ -359,7 +407,7 @@ public sealed partial class TlsModule : IDisposable
             return true;
         }
 
-        LogLowMemory(_logger, "low_mem_threshold2", threshold, AvailableKilobytes());
+        LogLowMemory(_connectionLogger, "low_mem_threshold2", threshold, AvailableKilobytes());
         return false;
     }
 
@@ -368,10 +416,15 @@ public sealed partial class TlsModule : IDisposable
         // The metric needs only the version: the full facts (certificates, chain, as PEM) are read only for the log line,
         // or later by whoever asks for Info.
         Metrics.HandshakeCompleted(connection.Role, connection.ProtocolVersion, record.RemoteEndPoint, record.Age(Time.GetTimestamp()), record.EndHandshake());
-        LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
-        if (_logger.IsEnabled(level) && connection.Info is { } info)
+        if (record.TakeHandshakeActivity() is { } activity)
         {
-            LogEstablished(_logger, level, record.Id, connection.Role, record.RemoteEndPoint?.ToString(), info.Protocol, info.CipherName, info.CipherBits,
+            TlsTracing.Completed(activity, connection);
+        }
+
+        LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
+        if (_connectionLogger.IsEnabled(level) && connection.Info is { } info)
+        {
+            LogEstablished(_connectionLogger, level, record.Id, connection.Role, record.RemoteEndPoint?.ToString(), info.Protocol, info.CipherName, info.CipherBits,
                 info.ServerName, info.PeerCertificate?.Subject.Line, info.PeerCertificate?.Issuer.Line, info.VerifyResultText);
         }
 
@@ -389,10 +442,15 @@ public sealed partial class TlsModule : IDisposable
     internal void OnHandshakeFailed(TlsConnectionRecord record, TlsConnection connection, TlsException error)
     {
         Metrics.HandshakeFailed(connection.Role, error, record.RemoteEndPoint, record.Age(Time.GetTimestamp()), record.EndHandshake());
-        LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
-        if (_logger.IsEnabled(level))
+        if (record.TakeHandshakeActivity() is { } activity)
         {
-            LogHandshakeFailed(_logger, level, record.Id, connection.Role, record.RemoteEndPoint?.ToString(), error.Message);
+            TlsTracing.Failed(activity, error);
+        }
+
+        LogLevel level = KamailioLogLevels.ToLogLevel(Runtime.LogLevel);
+        if (_connectionLogger.IsEnabled(level))
+        {
+            LogHandshakeFailed(_connectionLogger, level, record.Id, connection.Role, record.RemoteEndPoint?.ToString(), error.Message);
         }
 
         HandshakeFailed?.Invoke(this, new TlsConnectionEventArgs(connection, "tls:handshake-failed", error));
@@ -403,10 +461,15 @@ public sealed partial class TlsModule : IDisposable
         if (_connections.TryRemove(new KeyValuePair<long, TlsConnectionRecord>(record.Id, record)))
         {
             Metrics.ConnectionClosed(handshakeEnded: !record.EndHandshake());
-            LogLevel debug = KamailioLogLevels.ToLogLevel(Runtime.DebugLevel);
-            if (_logger.IsEnabled(debug))
+            if (record.TakeHandshakeActivity() is { } activity)
             {
-                LogTrace(_logger, debug, record.Id, "released", record.Connection.Profile.Label, record.Generation.Number);
+                TlsTracing.Abandoned(activity);
+            }
+
+            LogLevel debug = KamailioLogLevels.ToLogLevel(Runtime.DebugLevel);
+            if (_connectionLogger.IsEnabled(debug))
+            {
+                LogTrace(_connectionLogger, debug, record.Id, "released", record.Connection.Profile.Label, record.Generation.Number);
             }
         }
 
@@ -443,13 +506,13 @@ public sealed partial class TlsModule : IDisposable
         }
     }
 
-    private TlsConnection Register(Func<TlsProfileGeneration, TlsConnectionRecord, TlsConnection> create, IPEndPoint? local, IPEndPoint? remote)
+    private TlsConnection Register(Func<TlsProfileGeneration, TlsConnectionRecord, TlsConnection> create, IPEndPoint? local, IPEndPoint? remote, string? serverName = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long threshold = Runtime.EffectiveThreshold1Kilobytes;
         if (threshold != 0 && AvailableKilobytes() < threshold)
         {
-            LogLowMemory(_logger, "low_mem_threshold1", threshold, AvailableKilobytes());
+            LogLowMemory(_connectionLogger, "low_mem_threshold1", threshold, AvailableKilobytes());
             throw new TlsLowMemoryException(threshold, AvailableKilobytes());
         }
 
@@ -467,12 +530,17 @@ public sealed partial class TlsModule : IDisposable
         }
 
         record.Connection = connection;
+        if (_handshakeTracing)
+        {
+            record.HandshakeActivity = TlsTracing.StartHandshake(connection.Role, local, remote, serverName ?? connection.Profile.Settings.ServerName);
+        }
+
         _connections[record.Id] = record;
         Metrics.ConnectionOpened();
         LogLevel debug = KamailioLogLevels.ToLogLevel(Runtime.DebugLevel);
-        if (_logger.IsEnabled(debug))
+        if (_connectionLogger.IsEnabled(debug))
         {
-            LogTrace(_logger, debug, record.Id, "created", connection.Profile.Label, generation.Number);
+            LogTrace(_connectionLogger, debug, record.Id, "created", connection.Profile.Label, generation.Number);
         }
         int open = _connections.Count;
         int max;
@@ -534,22 +602,22 @@ public sealed partial class TlsModule : IDisposable
     {
         if (options.KeyLogPath is { } file)
         {
-            LogKeylog(_logger, file);
+            LogKeylog(_configurationLogger, file);
         }
 
         if (options.KeyLogPeerEndPoint is { } peer)
         {
-            LogKeylog(_logger, "udp:" + peer);
+            LogKeylog(_configurationLogger, "udp:" + peer);
         }
 
         if ((options.KeylogMode & 3) == 3 && (options.KeylogMode & 4) != 0)
         {
-            LogKeylog(_logger, "the log (tlskeylog: lines)");
+            LogKeylog(_configurationLogger, "the log (tlskeylog: lines)");
         }
 
         foreach (TlsParameterNote note in options.IneffectiveParameters())
         {
-            LogParameterInert(_logger, note.Parameter, note.Value, note.Reason);
+            LogParameterInert(_configurationLogger, note.Parameter, note.Value, note.Reason);
         }
     }
 

@@ -8,7 +8,7 @@ namespace OpenSslTls.Module;
 /// <summary>What the host lends a <see cref="TlsModule"/>: logging, clock, metrics and the free-memory probe.</summary>
 public sealed class TlsModuleHostOptions
 {
-    /// <summary>Where the module logs; none when null.</summary>
+    /// <summary>Where the module logs (one category per area: <see cref="TlsLogCategories"/>); none when null.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>The clock for idle timeouts and handshake durations (tests pass a fake one).</summary>
@@ -23,6 +23,12 @@ public sealed class TlsModuleHostOptions
     /// disposes it after the module). Null: OpenSSL's own keys, new ones at every reload.
     /// </summary>
     public OpenSslTls.Profiles.TlsTicketKeyRing? TicketKeys { get; set; }
+    /// A span per handshake on the <c>OpenSslTls</c> <see cref="System.Diagnostics.ActivitySource"/> (from the
+    /// connection's creation to the end of its handshake, with OpenTelemetry's <c>tls.*</c>, <c>network.*</c> and
+    /// <c>error.type</c> attributes; docs/metrics.md). Off by default: a SIP server makes many connections, each span
+    /// costs, and only a listener that samples them in gets any. Set before <see cref="TlsModule.Create"/>.
+    /// </summary>
+    public bool HandshakeTracing { get; set; }
 
     /// <summary>
     /// Returns the memory available to the process in kilobytes, compared with low_mem_threshold1/2. The default

@@ -373,6 +373,7 @@ public sealed class ModuleOptionsBindingTests
                 Type t when t == typeof(bool) => !(bool)property.GetValue(source)!,
                 Type t when t == typeof(TlsMethod) => TlsMethod.TLSv1_1,
                 Type t when t == typeof(VerifyClientMode) => VerifyClientMode.On,
+                Type t when t == typeof(IReadOnlyList<TlsProfileDefinition>) => new[] { TlsProfileDefinition.ForDefault(TlsRole.Client, new TlsProfileSettings()) },
                 Type t => throw new InvalidOperationException($"no test value for {t}"),
             };
             property.SetValue(source, value);
