@@ -23,6 +23,8 @@ public sealed class TlsModuleHostOptions
     /// disposes it after the module). Null: OpenSSL's own keys, new ones at every reload.
     /// </summary>
     public OpenSslTls.Profiles.TlsTicketKeyRing? TicketKeys { get; set; }
+
+    /// <summary>
     /// A span per handshake on the <c>OpenSslTls</c> <see cref="System.Diagnostics.ActivitySource"/> (from the
     /// connection's creation to the end of its handshake, with OpenTelemetry's <c>tls.*</c>, <c>network.*</c> and
     /// <c>error.type</c> attributes; docs/metrics.md). Off by default: a SIP server makes many connections, each span
