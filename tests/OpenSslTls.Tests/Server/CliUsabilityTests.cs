@@ -73,7 +73,6 @@ public sealed class CliUsabilityTests : IDisposable
     [SkippableTheory]
     [InlineData("missing", "No such file or directory")]
     [InlineData("directory", "no start line")]
-    [InlineData("der", "no start line")]
     public void A_certificate_that_cannot_be_loaded_is_one_short_line_with_the_detail_at_debug_level(string kind, string reason)
     {
         Skip.If(OperatingSystem.IsWindows(), "runs the Unix build of the program");
@@ -83,12 +82,8 @@ public sealed class CliUsabilityTests : IDisposable
         {
             "missing" => Path.Combine(_root, "missing.pem"),
             "directory" => Directory.CreateDirectory(Path.Combine(_root, "a-directory")).FullName,
-            _ => Path.Combine(_root, "server.der"),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        if (kind == "der")
-        {
-            OpenSslCli.RunChecked(["x509", "-in", pki.ServerEcCertificate, "-outform", "DER", "-out", certificate]);
-        }
 
         string[] args = ["serve", "--certificate", certificate, "--private-key", pki.ServerEcKey, "--data-dir", Path.Combine(_root, "data"), "--listen", "127.0.0.1:0"];
         (int exit, string output) = EndpointProcess.Run(s_wait, args);
@@ -106,6 +101,33 @@ public sealed class CliUsabilityTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("the failure in full:", output, StringComparison.Ordinal);
         Assert.Contains("use_certificate_chain_file", output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Serve_takes_a_DER_certificate_and_key_and_names_a_file_that_is_neither_PEM_nor_DER()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "runs the Unix build of the program");
+        Skip.IfNot(OpenSslCli.IsAvailable, "openssl CLI not available");
+        TestPki pki = TestPki.Instance;
+        string certificate = Path.Combine(_root, "server.der");
+        string key = Path.Combine(_root, "server-key.der");
+        OpenSslCli.RunChecked(["x509", "-in", pki.ServerEcCertificate, "-outform", "DER", "-out", certificate]);
+        OpenSslCli.RunChecked(["pkey", "-in", pki.ServerEcKey, "-outform", "DER", "-out", key]);
+        using (EndpointProcess serve = EndpointProcess.Start("serve", "--certificate", certificate, "--private-key", key, "--data-dir", Path.Combine(_root, "data"), "--listen", "127.0.0.1:0"))
+        {
+            await serve.WaitForAsync(new System.Text.RegularExpressions.Regex(@"listening for SIP over TLS on 127\.0\.0\.1:\d+"), s_wait);
+            serve.Terminate();
+            Assert.Equal(0, serve.WaitForExit(s_wait));
+        }
+
+        string garbage = Path.Combine(_root, "garbage.crt");
+        File.WriteAllText(garbage, "neither PEM nor DER\n");
+        (int exit, string output) = EndpointProcess.Run(s_wait, "serve", "--certificate", garbage, "--private-key", pki.ServerEcKey, "--data-dir", Path.Combine(_root, "data2"), "--listen", "127.0.0.1:0");
+        Assert.Equal(1, exit);
+        string failure = Assert.Single(output.Split(Environment.NewLine), line => line.Contains("cannot start", StringComparison.Ordinal));
+        Assert.Contains(garbage, failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("no start line", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("routines", failure, StringComparison.Ordinal);
     }
 
     [SkippableFact]
