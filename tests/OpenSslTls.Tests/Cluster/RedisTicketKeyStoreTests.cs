@@ -39,8 +39,8 @@ public sealed class RedisTicketKeyStoreTests : NativeLeakCheck
         using TlsProfile nodeA = Server(method, ringA);
         using TlsProfile nodeB = Server(method, ringB);
         using TlsProfile client = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(method));
-        using TlsSession session = FirstHandshake(nodeA, client);
-        Assert.True(Resumes(nodeB, client, session), "node B did not resume a ticket node A issued");
+        using TlsSession session = Resumption.FirstSession(nodeA, client);
+        Assert.True(Resumption.Resumes(nodeB, client, session), "node B did not resume a ticket node A issued");
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class RedisTicketKeyStoreTests : NativeLeakCheck
         using TlsProfile nodeA = Server(TlsMethod.TLSv1_2, ringA);
         using TlsProfile nodeB = Server(TlsMethod.TLSv1_2, ringB);
         using TlsProfile client = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(TlsMethod.TLSv1_2));
-        using TlsSession session = FirstHandshake(nodeA, client);
+        using TlsSession session = Resumption.FirstSession(nodeA, client);
         string first = ringA.KeyNames[0];
 
         await Task.Delay(TimeSpan.FromMilliseconds(1200));
@@ -68,7 +68,7 @@ public sealed class RedisTicketKeyStoreTests : NativeLeakCheck
         Assert.Equal(ringA.KeyNames, ringB.KeyNames);
         Assert.Equal(first, ringB.KeyNames[1]);
         long renewed = ringB.TicketsRenewed;
-        Assert.True(Resumes(nodeB, client, session), "a ticket of the previous cluster key did not resume after the rotation");
+        Assert.True(Resumption.Resumes(nodeB, client, session), "a ticket of the previous cluster key did not resume after the rotation");
         Assert.Equal(renewed + 1, ringB.TicketsRenewed);
     }
 
@@ -87,9 +87,9 @@ public sealed class RedisTicketKeyStoreTests : NativeLeakCheck
         string local = Assert.Single(ring.KeyNames);
         using TlsProfile server = Server(TlsMethod.TLSv1_3, ring);
         using TlsProfile client = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(TlsMethod.TLSv1_3));
-        using (TlsSession session = FirstHandshake(server, client))
+        using (TlsSession session = Resumption.FirstSession(server, client))
         {
-            Assert.True(Resumes(server, client, session), "the node's own key did not resume its ticket while Redis was down");
+            Assert.True(Resumption.Resumes(server, client, session), "the node's own key did not resume its ticket while Redis was down");
         }
 
         using RedisServerProcess redis = RedisServerProcess.Start(port);
@@ -115,8 +115,8 @@ public sealed class RedisTicketKeyStoreTests : NativeLeakCheck
         Assert.Equal(held, ring.KeyNames);
         using TlsProfile server = Server(TlsMethod.TLSv1_2, ring);
         using TlsProfile client = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(TlsMethod.TLSv1_2));
-        using TlsSession session = FirstHandshake(server, client);
-        Assert.True(Resumes(server, client, session), "the held cluster key stopped working while Redis was down");
+        using TlsSession session = Resumption.FirstSession(server, client);
+        Assert.True(Resumption.Resumes(server, client, session), "the held cluster key stopped working while Redis was down");
 
         redis.Start();
         Assert.True(await Eventually(store.RefreshAsync), "the store did not recover when Redis came back");
@@ -144,8 +144,8 @@ public sealed class RedisTicketKeyStoreTests : NativeLeakCheck
         using TlsProfile nodeA = Server(TlsMethod.TLSv1_3, ringA);
         using TlsProfile nodeC = Server(TlsMethod.TLSv1_3, ringC);
         using TlsProfile client = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(TlsMethod.TLSv1_3));
-        using TlsSession session = FirstHandshake(nodeC, client);
-        Assert.False(Resumes(nodeA, client, session), "a ticket of the node with the wrong key-encryption key resumed elsewhere");
+        using TlsSession session = Resumption.FirstSession(nodeC, client);
+        Assert.False(Resumption.Resumes(nodeA, client, session), "a ticket of the node with the wrong key-encryption key resumed elsewhere");
     }
 
     [Fact]
@@ -207,27 +207,4 @@ public sealed class RedisTicketKeyStoreTests : NativeLeakCheck
 
     private static TlsProfile Server(TlsMethod method, TlsTicketKeyRing ring) =>
         TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(method), new TlsTuning { SessionCache = true }, new TlsRuntimeParameters { TicketKeys = ring });
-
-    private static TlsSession FirstHandshake(TlsProfile server, TlsProfile client)
-    {
-        using var pair = new TlsPair(server, client, "localhost");
-        Exchange(pair);
-        return pair.Client.GetSession() ?? throw new InvalidOperationException("the client got no session to resume");
-    }
-
-    private static bool Resumes(TlsProfile server, TlsProfile client, TlsSession session)
-    {
-        using var pair = new TlsPair(server, client, "localhost", resume: session);
-        Exchange(pair);
-        return pair.Server.Info!.SessionReused;
-    }
-
-    private static void Exchange(TlsPair pair)
-    {
-        Assert.True(pair.Handshake(), $"server: {pair.Server.Failure?.Message} client: {pair.Client.Failure?.Message}");
-        pair.ClientSend("ping"u8);
-        pair.Pump();
-        pair.ServerSend("pong"u8);
-        pair.Pump();
-    }
 }

@@ -30,9 +30,9 @@ public sealed unsafe class SessionIdContextTests : NativeLeakCheck
 
         using TlsSession session = FirstHandshake(issuer, client, shareWith: tickets ? [] : [sameId, otherId]);
 
-        Assert.True(Resumes(issuer, client, session), "the issuing context itself did not resume the session");
-        Assert.True(Resumes(sameId, client, session), "another context with the same session_id did not resume the session");
-        Assert.False(Resumes(otherId, client, session), "a context with another session_id resumed the session");
+        Assert.True(Resumption.Resumes(issuer, client, session), "the issuing context itself did not resume the session");
+        Assert.True(Resumption.Resumes(sameId, client, session), "another context with the same session_id did not resume the session");
+        Assert.False(Resumption.Resumes(otherId, client, session), "a context with another session_id resumed the session");
     }
 
     private static TlsProfile Server(string sessionId, TlsMethod method, bool tickets)
@@ -63,7 +63,7 @@ public sealed unsafe class SessionIdContextTests : NativeLeakCheck
     private static TlsSession FirstHandshake(TlsProfile server, TlsProfile client, TlsProfile[] shareWith)
     {
         using var pair = new TlsPair(server, client, "localhost");
-        Exchange(pair);
+        Resumption.Exchange(pair);
         Assert.False(pair.Server.Info!.SessionReused);
         using (var lease = new HandleLease(pair.Server.Engine.Handle))
         using (OpenSslHandle<SSL_SESSION> issued = pair.Server.Engine.GetSession()!)
@@ -78,26 +78,5 @@ public sealed unsafe class SessionIdContextTests : NativeLeakCheck
         }
 
         return pair.Client.GetSession() ?? throw new InvalidOperationException("the client got no session to resume");
-    }
-
-    /// <summary>Offers <paramref name="session"/> to <paramref name="server"/>: true when the handshake resumed it (either way it must complete).</summary>
-    private static bool Resumes(TlsProfile server, TlsProfile client, TlsSession session)
-    {
-        using var pair = new TlsPair(server, client, "localhost", resume: session);
-        Exchange(pair);
-        Assert.Equal(pair.Server.Info!.SessionReused, pair.Client.Info!.SessionReused);
-        return pair.Server.Info.SessionReused;
-    }
-
-    /// <summary>The handshake and a message each way (TLS 1.3 tickets come after the handshake).</summary>
-    private static void Exchange(TlsPair pair)
-    {
-        Assert.True(pair.Handshake(), $"server: {pair.Server.Failure?.Message} client: {pair.Client.Failure?.Message}");
-        pair.ClientSend("ping"u8);
-        pair.Pump();
-        pair.ServerSend("pong"u8);
-        pair.Pump();
-        Assert.Equal(4, pair.ServerReceived.WrittenCount);
-        Assert.Equal(4, pair.ClientReceived.WrittenCount);
     }
 }

@@ -22,10 +22,10 @@ public sealed class TicketKeyRingTests : NativeLeakCheck
         using TlsProfile nodeB = Server(method, ring: null);
         using TlsProfile client = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(method));
 
-        using TlsSession session = FirstHandshake(nodeA, client);
+        using TlsSession session = Resumption.FirstSession(nodeA, client);
 
-        Assert.True(Resumes(nodeA, client, session));
-        Assert.False(Resumes(nodeB, client, session), "a context with its own random ticket keys resumed another's ticket");
+        Assert.True(Resumption.Resumes(nodeA, client, session));
+        Assert.False(Resumption.Resumes(nodeB, client, session), "a context with its own random ticket keys resumed another's ticket");
     }
 
     [Theory]
@@ -38,9 +38,9 @@ public sealed class TicketKeyRingTests : NativeLeakCheck
         using TlsProfile nodeB = Server(method, ring);
         using TlsProfile client = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(method));
 
-        using TlsSession session = FirstHandshake(nodeA, client);
+        using TlsSession session = Resumption.FirstSession(nodeA, client);
 
-        Assert.True(Resumes(nodeB, client, session), "the other context did not open a ticket sealed with the shared key");
+        Assert.True(Resumption.Resumes(nodeB, client, session), "the other context did not open a ticket sealed with the shared key");
         Assert.True(ring.TicketsSealed >= 1);
         Assert.True(ring.TicketsOpened >= 1);
     }
@@ -53,16 +53,16 @@ public sealed class TicketKeyRingTests : NativeLeakCheck
         ring.Rotate();
         using TlsProfile server = Server(method, ring);
         using TlsProfile client = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(method));
-        using TlsSession session = FirstHandshake(server, client);
+        using TlsSession session = Resumption.FirstSession(server, client);
 
         ring.Rotate();
         long renewed = ring.TicketsRenewed;
-        Assert.True(Resumes(server, client, session), "a ticket of the previous key did not resume");
+        Assert.True(Resumption.Resumes(server, client, session), "a ticket of the previous key did not resume");
         Assert.Equal(renewed + 1, ring.TicketsRenewed);
 
         ring.Rotate();
         long unknown = ring.TicketsUnknown;
-        Assert.False(Resumes(server, client, session), "a ticket of a key that left the window resumed");
+        Assert.False(Resumption.Resumes(server, client, session), "a ticket of a key that left the window resumed");
         Assert.Equal(unknown + 1, ring.TicketsUnknown);
     }
 
@@ -73,16 +73,16 @@ public sealed class TicketKeyRingTests : NativeLeakCheck
         using TlsProfile server = Server(TlsMethod.TLSv1_2, ring);
         using TlsProfile client = TlsProfile.Create(TlsRole.Client, InMemoryConnectionTests.ClientSettings(TlsMethod.TLSv1_2));
 
-        using (TlsSession session = FirstHandshake(server, client))
+        using (TlsSession session = Resumption.FirstSession(server, client))
         {
             Assert.Equal(0, ring.TicketsSealed);
-            Assert.False(Resumes(server, client, session));
+            Assert.False(Resumption.Resumes(server, client, session));
         }
 
         ring.Rotate();
-        using TlsSession sealedOne = FirstHandshake(server, client);
+        using TlsSession sealedOne = Resumption.FirstSession(server, client);
         ring.Dispose();
-        Assert.False(Resumes(server, client, sealedOne), "a disposed ring opened a ticket");
+        Assert.False(Resumption.Resumes(server, client, sealedOne), "a disposed ring opened a ticket");
     }
 
     [Fact]
@@ -116,31 +116,4 @@ public sealed class TicketKeyRingTests : NativeLeakCheck
             InMemoryConnectionTests.ServerSettings(method),
             new TlsTuning { SessionCache = true },
             new TlsRuntimeParameters { TicketKeys = ring });
-
-    private static TlsSession FirstHandshake(TlsProfile server, TlsProfile client)
-    {
-        using var pair = new TlsPair(server, client, "localhost");
-        Exchange(pair);
-        Assert.False(pair.Server.Info!.SessionReused);
-        return pair.Client.GetSession() ?? throw new InvalidOperationException("the client got no session to resume");
-    }
-
-    private static bool Resumes(TlsProfile server, TlsProfile client, TlsSession session)
-    {
-        using var pair = new TlsPair(server, client, "localhost", resume: session);
-        Exchange(pair);
-        Assert.Equal(pair.Server.Info!.SessionReused, pair.Client.Info!.SessionReused);
-        return pair.Server.Info.SessionReused;
-    }
-
-    private static void Exchange(TlsPair pair)
-    {
-        Assert.True(pair.Handshake(), $"server: {pair.Server.Failure?.Message} client: {pair.Client.Failure?.Message}");
-        pair.ClientSend("ping"u8);
-        pair.Pump();
-        pair.ServerSend("pong"u8);
-        pair.Pump();
-        Assert.Equal(4, pair.ServerReceived.WrittenCount);
-        Assert.Equal(4, pair.ClientReceived.WrittenCount);
-    }
 }
