@@ -13,31 +13,11 @@ public sealed class PackageHostingTests(PackedFeed feed)
     {
         Skip.If(PackedFeed.SkipReason is not null, PackedFeed.SkipReason);
         feed.EnsurePacked();
-        string app = Path.Combine(feed.Root, "hosted-app");
-        Directory.CreateDirectory(app);
-        File.WriteAllText(Path.Combine(app, "HostedUser.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="OpenSslTls.Extensions.Hosting" Version="{feed.Version}" />
-                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.0" />
-              </ItemGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(app, "Program.cs"), ProgramText);
-
+        string output = feed.BuildApp("HostedUser", ProgramText, ("OpenSslTls.Extensions.Hosting", feed.Version), ("Microsoft.Extensions.Hosting", "10.0.0"));
         string host = DotnetCli.Host!;
-        (int built, string buildOutput) = feed.Cli.Run(host, ["build", "-c", "Release", "-nologo", "-v", "quiet", "--configfile", feed.NuGetConfig], app, TimeSpan.FromMinutes(4));
-        Assert.True(built == 0, $"dotnet build of the hosting package user failed ({built}):\n{buildOutput}");
-        string output = Path.Combine(app, "bin", "Release", "net10.0");
         Assert.True(File.Exists(Path.Combine(output, "OpenSslTls.dll")), "the OpenSslTls dependency was not restored with the hosting package");
 
-        (int ran, string runOutput) = feed.Cli.Run(host, [Path.Combine(output, "HostedUser.dll"), feed.Root], app, TimeSpan.FromSeconds(60));
+        (int ran, string runOutput) = feed.Cli.Run(host, [Path.Combine(output, "HostedUser.dll"), feed.Root], Path.Combine(feed.Root, "HostedUser"), TimeSpan.FromSeconds(60));
         Assert.True(ran == 0, $"the hosting package user exited {ran}:\n{runOutput}");
         Assert.Contains("module: generation 1, verify_depth 4, tls_method TLSv1.3", runOutput, StringComparison.Ordinal);
     }

@@ -62,31 +62,12 @@ public sealed partial class PackageInstallTests(PackedFeed feed)
     {
         Skip.If(PackedFeed.SkipReason is not null, PackedFeed.SkipReason);
         feed.EnsurePacked();
-        string app = Path.Combine(feed.Root, "app");
-        Directory.CreateDirectory(app);
-        File.WriteAllText(Path.Combine(app, "PackageUser.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="OpenSslTls" Version="{feed.Version}" />
-              </ItemGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(app, "Program.cs"), ProgramText);
-
+        string output = feed.BuildApp("PackageUser", ProgramText, ("OpenSslTls", feed.Version));
         string host = DotnetCli.Host!;
-        (int built, string buildOutput) = feed.Cli.Run(host, ["build", "-c", "Release", "-nologo", "-v", "quiet", "--configfile", feed.NuGetConfig], app, TimeSpan.FromMinutes(4));
-        Assert.True(built == 0, $"dotnet build of the package user failed ({built}):\n{buildOutput}");
-        string output = Path.Combine(app, "bin", "Release", "net10.0");
         string packagedShim = Path.Combine(output, "runtimes", "linux-x64", "native", "libopenssltls_io.so");
         Assert.True(File.Exists(packagedShim), $"the SDK did not copy the package's shim to {packagedShim}");
 
-        (int ran, string runOutput) = feed.Cli.Run(host, [Path.Combine(output, "PackageUser.dll"), feed.Root], app, TimeSpan.FromSeconds(60), ShimRequired);
+        (int ran, string runOutput) = feed.Cli.Run(host, [Path.Combine(output, "PackageUser.dll"), feed.Root], Path.Combine(feed.Root, "PackageUser"), TimeSpan.FromSeconds(60), ShimRequired);
         Assert.True(ran == 0, $"the package user exited {ran}:\n{runOutput}");
         Assert.Contains($"shim: {packagedShim}", runOutput, StringComparison.Ordinal);
         Assert.Contains("handshake: Established Established", runOutput, StringComparison.Ordinal);

@@ -59,6 +59,35 @@ public sealed partial class PackedFeed : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes an app named <paramref name="name"/> (an exe project referencing <paramref name="packages"/> from this feed
+    /// or the cache, with <paramref name="program"/> as its Program.cs), builds it as a user would, and returns its
+    /// output folder; the build's failure fails the test with its output.
+    /// </summary>
+    public string BuildApp(string name, string program, params (string Id, string Version)[] packages)
+    {
+        string app = Path.Combine(Root, name);
+        Directory.CreateDirectory(app);
+        string references = string.Join(Environment.NewLine, packages.Select(package => $"""    <PackageReference Include="{package.Id}" Version="{package.Version}" />"""));
+        File.WriteAllText(Path.Combine(app, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+              </PropertyGroup>
+              <ItemGroup>
+            {references}
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), program);
+        (int built, string buildOutput) = Cli.Run(DotnetCli.Host!, ["build", "-c", "Release", "-nologo", "-v", "quiet", "--configfile", NuGetConfig], app, TimeSpan.FromMinutes(4));
+        Assert.True(built == 0, $"dotnet build of {name} failed ({built}):\n{buildOutput}");
+        return Path.Combine(app, "bin", "Release", "net10.0");
+    }
+
     private string? Pack()
     {
         string host = DotnetCli.Host ?? throw new InvalidOperationException("no dotnet host: the package tests need the .NET SDK");
