@@ -34,7 +34,8 @@ namespace OpenSslTls.Connections;
 /// <c>FlushAsync</c> report completion (nothing more can be sent). The transport ending between two records completes
 /// <see cref="Input"/> without error (SIP peers often close TCP without close_notify; tell the two apart by
 /// <see cref="TlsConnection.State"/>) and leaves sending running; an end inside a record is a truncation. The
-/// application completing <see cref="Input"/> stops the reading of the transport only.
+/// application completing <see cref="Input"/> makes the adapter drop the plaintext the peer sends from then on; the
+/// transport is still read (the peer's writes are taken, TLS control messages handled) and sending goes on.
 /// </para>
 /// <para>
 /// Errors end both directions, and the application sees the same exception on <see cref="Input"/>'s read and
@@ -320,13 +321,14 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
     {
         PipeReader transport = _transport.Input;
         PipeWriter application = _input.Writer;
+        DiscardingWriter? discard = null;
         Exception? error = null;
         try
         {
             // Plaintext that came with the handshake's last flight, and a close_notify in that same flight.
             if ((await application.FlushAsync().ConfigureAwait(false)).IsCompleted)
             {
-                return;
+                discard = new DiscardingWriter();
             }
 
             if (Connection.State == TlsConnectionState.PeerClosed)
@@ -345,7 +347,7 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
                 {
                     lock (_gate)
                     {
-                        result = Connection.Receive(buffer, application, _deferred);
+                        result = Connection.Receive(buffer, discard ?? (IBufferWriter<byte>)application, _deferred);
                         deferred = !_deferred.IsEmpty;
                     }
                 }
@@ -376,10 +378,12 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
                     return;
                 }
 
-                FlushResult flushed = await application.FlushAsync().ConfigureAwait(false);
-                if (flushed.IsCompleted)
+                // The application stopped reading: what the peer sends from then on is decrypted and dropped. The
+                // transport keeps being read, so the peer's writes are taken (as a socket's kernel buffer would take
+                // them) and TLS control messages (KeyUpdate, close_notify) are still handled; only the plaintext goes.
+                if (discard is null && (await application.FlushAsync().ConfigureAwait(false)).IsCompleted)
                 {
-                    return; // The application stopped reading: so does the adapter.
+                    discard = new DiscardingWriter();
                 }
 
                 if (read.IsCompleted)
@@ -613,6 +617,30 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
         catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException)
         {
             // Already completed or disposed.
+        }
+    }
+
+    /// <summary>Where plaintext goes once the application completed <see cref="Input"/>: one buffer, reused, never read.</summary>
+    private sealed class DiscardingWriter : IBufferWriter<byte>
+    {
+        private byte[] _buffer = new byte[TlsConnection.SequencePlaintextRoom];
+
+        public void Advance(int count)
+        {
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Room(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Room(sizeHint);
+
+        private byte[] Room(int sizeHint)
+        {
+            if (sizeHint > _buffer.Length)
+            {
+                _buffer = new byte[sizeHint];
+            }
+
+            return _buffer;
         }
     }
 }

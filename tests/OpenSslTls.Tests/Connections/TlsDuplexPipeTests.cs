@@ -284,7 +284,15 @@ public sealed class TlsDuplexPipeTests : NativeLeakCheck
         await using PipePair pair = await PipePair.ConnectAsync(serverProfile, clientProfile, cts.Token);
 
         await pair.Server.Input.CompleteAsync();
-        await pair.Client.Output.WriteAsync("ignored"u8.ToArray(), cts.Token);
+
+        // The server's adapter keeps reading the transport and drops the plaintext, so the client's writes are taken
+        // (an adapter that stopped reading made an in-memory transport refuse them, failing the client: seen on 3.5).
+        // 200 KB: more than the pipes' pause thresholds hold, so the writes go on only while the server reads.
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.False((await pair.Client.Output.WriteAsync(new byte[1000], cts.Token)).IsCompleted);
+        }
+
         await pair.Server.Output.WriteAsync("still sent"u8.ToArray(), cts.Token);
         Assert.Equal("still sent", Encoding.ASCII.GetString(await ReadExactlyAsync(pair.Client.Input, 10, cts.Token)));
     }
