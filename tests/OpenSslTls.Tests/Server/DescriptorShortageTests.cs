@@ -39,8 +39,9 @@ public sealed partial class DescriptorShortageTests : IDisposable
         Skip.IfNot(OpenSslCli.IsAvailable, "openssl CLI not available");
 
         // Not in CI yet: in about a third of runs serve, at the descriptor limit, dies printing only "Out of memory."
-        // (the .NET runtime cannot start a thread-pool thread with no descriptor free and aborts; not fixed: README status and docs/reliability.md section 9). A
-        // test that fails a third of the time would make CI's verdict noise; run it by hand with this variable.
+        // (the .NET runtime cannot start a thread-pool thread with no descriptor free, and aborts; not fixed: README
+        // status and docs/reliability.md section 9). A test that fails a third of the time would make CI's verdict
+        // noise; run it by hand with this variable.
         Skip.IfNot(Environment.GetEnvironmentVariable("OPENSSLTLS_DESCRIPTOR_TEST") == "1",
             "serve sometimes dies with \"Out of memory.\" at the descriptor limit (not fixed): set OPENSSLTLS_DESCRIPTOR_TEST=1 to run");
         using EndpointProcess serve = EndpointProcess.StartWithDescriptorLimit(
