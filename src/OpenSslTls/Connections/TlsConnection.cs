@@ -94,6 +94,16 @@ public sealed class TlsConnection : IDisposable
         }
         else
         {
+            // A resumed handshake checks no certificate: a session verified for one name offered for another would
+            // let that name's server be trusted on the first one's word (RFC 8446 4.6.1: not across SNI names either).
+            if (resumeSession is not null && !resumeSession.BelongsTo(_serverName, _expectedName))
+            {
+                throw new ArgumentException(
+                    $"The session to resume was made for {Describe(resumeSession.ServerName, resumeSession.CheckedName)}; this connection is for "
+                    + $"{Describe(_serverName, _expectedName)}. Offer a session only to the server it was made with.",
+                    nameof(resumeSession));
+            }
+
             _resumeSession = resumeSession?.Handle;
             _engine = CreateEngine();
             _state = TlsConnectionState.New;
@@ -119,6 +129,9 @@ public sealed class TlsConnection : IDisposable
         System.Net.IPAddress? address = observer.RemoteEndPoint?.Address;
         return address is null ? null : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
     }
+
+    private static string Describe(string? serverName, string? checkedName) =>
+        $"server name '{serverName ?? "(none)"}', certificate name checked '{checkedName ?? "(none)"}'";
 
     /// <summary>The profile in use: the one the connection was created from, or the one SNI switched it to.</summary>
     public TlsProfile Profile => _serverNameChoice?.Selected ?? _initialProfile;
@@ -621,7 +634,7 @@ public sealed class TlsConnection : IDisposable
 
             using var lease = new HandleLease(_engine.Handle);
             SafeSslSessionHandle? session = _engine.GetSession();
-            return session is null ? null : new TlsSession(session);
+            return session is null ? null : new TlsSession(session, _serverName, _expectedName);
         }
     }
 
