@@ -12,7 +12,7 @@ namespace OpenSslTls.Benchmarks;
 /// <c>--c-harness PATH</c>, <c>--connections N</c> (idle memory, at least 2000), <c>--only ID-PART</c> (repeatable),
 /// and for the quick suite <c>--samples N</c> and <c>--sample-ms MS</c> (interleaved samples per implementation and their
 /// length) and <c>--process-warmup-ms MS</c> (the children's start-up warm-up per kind of operation; 3000 by default).
-/// <c>--profile IMPL SCENARIO SECONDS</c> runs one operation alone for a profiler. <c>--scaling SCENARIO SECONDS [ROUNDS]</c>
+/// <c>--profile IMPL SCENARIO SECONDS</c> runs one operation alone for a profiler; <c>--cpu IMPL SCENARIO WARMUP COUNT</c> prints CPU and wall time per operation (A/B of checkouts on a shared machine). <c>--scaling SCENARIO SECONDS [ROUNDS]</c>
 /// runs handshakes on 1..N threads, with contexts of their own or one shared pair. <c>--serve IMPL PKI WARMUP_MS</c> (one managed
 /// implementation sampled on request) and <c>--idle-child IMPL SCENARIO PKI N</c> are the internal modes the quick
 /// suite and the idle-memory runner start. <c>--idle-hold N [0|1]</c> holds N idle connections in this process (a
@@ -81,6 +81,11 @@ internal static class Program
             }
 
             return 0;
+        }
+
+        if (args.Length == 5 && args[0] == "--cpu")
+        {
+            return CpuMode.Run(Enum.Parse<Implementation>(args[1]), Scenario.Find(args[2]), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
         }
 
         if (args.Length == 4 && args[0] == "--profile")

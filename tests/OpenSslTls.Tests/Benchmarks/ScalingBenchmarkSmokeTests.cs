@@ -41,6 +41,19 @@ public sealed class ScalingBenchmarkSmokeTests
     }
 
     [SkippableFact]
+    public void The_cpu_mode_prints_CPU_and_wall_time_per_operation()
+    {
+        (int exit, string output, string errors) = ProcessRunner.Run(Host, [Program(), "--cpu", "OpenSslTls", "resume-tls12-ticket", "5", "20"], TimeSpan.FromMinutes(1));
+
+        Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{Environment.NewLine}{errors}");
+        string[] cells = output.Trim().Split(',');
+        Assert.Equal(["resume-tls12-ticket", "OpenSslTls"], cells[..2]);
+        Assert.StartsWith("cpu_us=", cells[2], StringComparison.Ordinal);
+        Assert.StartsWith("wall_us=", cells[3], StringComparison.Ordinal);
+        Assert.True(double.Parse(cells[3]["wall_us=".Length..], CultureInfo.InvariantCulture) > 0, output);
+    }
+
+    [SkippableFact]
     public void An_unknown_scenario_is_refused_with_the_known_ids()
     {
         (int exit, string output, string errors) = ProcessRunner.Run(Host, [Program(), "--scaling", "handshake-tls14", "1"], TimeSpan.FromMinutes(1));
