@@ -41,6 +41,7 @@ internal sealed class SipServerConnection
     private readonly PooledByteBuffer _output = new(clearOnRelease: false);
     private readonly PooledByteBuffer _replies = new(clearOnRelease: true);
     private readonly SocketReadiness _readiness = new();
+    private readonly HandshakeAdmission.Slot? _handshakeSlot;
     private bool _established;
     private bool _sendHoldsBuffer; // whether the socket's cached send operation may still reference an output buffer
     private long _messageStartedAt; // Stopwatch timestamp of the first bytes of the frame waiting in the framer; 0: none
@@ -49,8 +50,9 @@ internal sealed class SipServerConnection
     // deadline fires: CancelAfter rounds to whole milliseconds and may fire just before the message-read time is up.
     private bool _messageDeadlineArmed;
 
-    public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger)
+    public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger, HandshakeAdmission.Slot? handshakeSlot = null)
     {
+        _handshakeSlot = handshakeSlot;
         Id = id;
         _socket = socket;
         Remote = socket.RemoteEndPoint;
@@ -223,6 +225,7 @@ internal sealed class SipServerConnection
             if (result.HandshakeCompleted)
             {
                 _established = true;
+                _handshakeSlot?.Release();
                 if (_logger.IsEnabled(LogLevel.Information) && _tls.Info is { } info)
                 {
                     ServerLog.Established(_logger, Id, Remote, TlsFactsText.Format(info));

@@ -34,9 +34,13 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly AddressConnectionLimit _perAddress;
     private readonly DescriptorShortage _descriptors;
+    private readonly HandshakeAdmission _handshakes;
+    private readonly RefusalCounter _capRefusals;
+    private readonly RefusalCounter _handshakePauses;
     private readonly Lock _stopLock = new();
     private Task? _stopped;
     private long _lastConnectionId;
+    private long _refusedAtCap; // connections refused at ConnectionCap since the last accept below it
 
     private SipTlsServer(Func<IPEndPoint, IPEndPoint, TlsConnection> accept, SipTlsServerOptions options, ILogger logger)
     {
@@ -45,7 +49,23 @@ internal sealed class SipTlsServer : IAsyncDisposable
         _logger = logger;
         _perAddress = new AddressConnectionLimit(options.MaxConnectionsPerAddress, options.PerAddressRefusalLogInterval);
         _descriptors = new DescriptorShortage(options.DescriptorShortageLogInterval);
+        _handshakes = new HandshakeAdmission(options.MaxHandshakesInProgress, options.HandshakeSlotTime ?? options.HandshakeTimeout / 2);
+        _capRefusals = new RefusalCounter(options.PerAddressRefusalLogInterval);
+        _handshakePauses = new RefusalCounter(options.PerAddressRefusalLogInterval);
+        ConnectionCap = options.MaxConnections;
     }
+
+    /// <summary>
+    /// Connections open at once beyond which new ones are refused: <see cref="SipTlsServerOptions.MaxConnections"/>, or
+    /// lower when the file-descriptor limit leaves room for fewer (<see cref="DescriptorBudget"/>, measured at start).
+    /// </summary>
+    public int ConnectionCap { get; private set; }
+
+    /// <summary>The descriptor limit's cap as measured at start, or null when there is none (or it is off).</summary>
+    public DescriptorCap? DescriptorCap { get; private set; }
+
+    /// <summary>Handshakes in progress counting towards <see cref="SipTlsServerOptions.MaxHandshakesInProgress"/> now.</summary>
+    public int HandshakesInProgress => _handshakes.Held;
 
     /// <summary>The addresses actually bound, in the order of <see cref="SipTlsServerOptions.ListenEndpoints"/>.</summary>
     public IReadOnlyList<IPEndPoint> LocalEndpoints { get; private set; } = [];
@@ -82,10 +102,13 @@ internal sealed class SipTlsServer : IAsyncDisposable
 
         options.Framing.Validate();
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxConnectionsPerAddress);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.DescriptorReserve);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxHandshakesInProgress);
         var server = new SipTlsServer(accept, options, loggerFactory.CreateLogger("openssltls.server"));
         try
         {
             server.Bind();
+            server.LimitByDescriptors();
         }
         catch
         {
@@ -163,6 +186,17 @@ internal sealed class SipTlsServer : IAsyncDisposable
         LocalEndpoints = bound;
     }
 
+    /// <summary>Lowers <see cref="ConnectionCap"/> to what the descriptor limit leaves room for (after the listeners are open).</summary>
+    private void LimitByDescriptors()
+    {
+        DescriptorCap = DescriptorBudget.Measure(_options.DescriptorReserve);
+        if (DescriptorCap is { } cap && cap.Connections < ConnectionCap)
+        {
+            ConnectionCap = cap.Connections;
+            ServerLog.CappedByDescriptors(_logger, cap.Connections, cap.SoftLimit, cap.OpenAtStart, cap.Reserve, _options.MaxConnections);
+        }
+    }
+
     private async Task AcceptLoopAsync(Socket listener)
     {
         var endpoint = (IPEndPoint)listener.LocalEndPoint!;
@@ -173,6 +207,18 @@ internal sealed class SipTlsServer : IAsyncDisposable
             Socket socket;
             try
             {
+                // At the bound on handshakes in progress, new connections wait in the listen backlog, where no
+                // handshake timer runs, until one completes (or its slot time is up).
+                if (await _handshakes.WaitForRoomAsync(token).ConfigureAwait(false))
+                {
+                    acceptedAtOnce = 0;
+                    long pauses = _handshakePauses.Note();
+                    if (pauses > 0)
+                    {
+                        ServerLog.HandshakesAtBound(_logger, endpoint, _options.MaxHandshakesInProgress, pauses, _options.PerAddressRefusalLogInterval.TotalSeconds);
+                    }
+                }
+
                 ValueTask<Socket> accepting = listener.AcceptAsync(token);
                 if (!accepting.IsCompleted)
                 {
@@ -216,11 +262,23 @@ internal sealed class SipTlsServer : IAsyncDisposable
                 ServerLog.DescriptorsAvailableAgain(_logger, endpoint, refusedForDescriptors);
             }
 
-            if (_connections.Count >= _options.MaxConnections)
+            if (_connections.Count >= ConnectionCap)
             {
-                ServerLog.TooManyConnections(_logger, socket.RemoteEndPoint, _options.MaxConnections);
+                Interlocked.Increment(ref _refusedAtCap);
+                long refusedAtCap = _capRefusals.Note();
+                if (refusedAtCap > 0)
+                {
+                    ServerLog.TooManyConnections(
+                        _logger, ConnectionCap, ConnectionCap < _options.MaxConnections ? "the open-file limit's cap" : "MaxConnections", refusedAtCap, _options.PerAddressRefusalLogInterval.TotalSeconds);
+                }
+
                 socket.Dispose();
                 continue;
+            }
+
+            if (Volatile.Read(ref _refusedAtCap) > 0 && Interlocked.Exchange(ref _refusedAtCap, 0) is long refusedWhileFull and > 0)
+            {
+                ServerLog.BelowCapAgain(_logger, _connections.Count, ConnectionCap, refusedWhileFull);
             }
 
             IPAddress? address = (socket.RemoteEndPoint as IPEndPoint)?.Address;
@@ -242,7 +300,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
             // count it) before this loop runs again.
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[id] = ended.Task;
-            _ = RunConnectionAsync(id, socket, address, ended, token);
+            _ = RunConnectionAsync(id, socket, address, _handshakes.Enter(), ended, token);
         }
     }
 
@@ -295,7 +353,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
     /// <summary>Connections open from <paramref name="address"/>, as the per-address limit counts them (tests).</summary>
     internal int ConnectionsFrom(IPAddress address) => _perAddress.CountOf(address);
 
-    private async Task RunConnectionAsync(long id, Socket socket, IPAddress? address, TaskCompletionSource ended, CancellationToken stopping)
+    private async Task RunConnectionAsync(long id, Socket socket, IPAddress? address, HandshakeAdmission.Slot? handshake, TaskCompletionSource ended, CancellationToken stopping)
     {
         EndPoint? remote = socket.RemoteEndPoint;
         TlsConnection? tls = null;
@@ -312,7 +370,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
                 return;
             }
 
-            var connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger);
+            var connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger, handshake);
             _byTls[tls] = connection;
             await connection.RunAsync(stopping).ConfigureAwait(false);
         }
@@ -325,6 +383,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
         }
         finally
         {
+            handshake?.Release();
             if (tls is not null)
             {
                 _byTls.TryRemove(tls, out _);
