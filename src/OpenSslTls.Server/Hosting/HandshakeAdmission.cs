@@ -9,10 +9,12 @@ namespace OpenSslTls.SipEndpoint.Hosting;
 /// With the bound the accept loop waits while <c>limit</c> handshakes are in progress; the rest wait in the kernel's
 /// listen backlog, where no timer of ours runs, and each accepted handshake has the processors nearly to itself.
 /// <para>
-/// A peer that connects and then sends nothing (or stops halfway) must not hold the bound: a slot counts for at most
-/// <c>slotTime</c> after its accept. Past that it stops counting (its connection keeps its own handshake timeout) and
-/// the loop accepts another. So a stalled peer delays others by at most <c>slotTime</c> per slot, and a storm under
-/// heavy load degrades towards accepting everything (the behaviour without the bound) instead of stopping.
+/// Peers must not be able to hold the bound. A connection counts from its first bytes (the ClientHello), not from its
+/// accept, so one that connects and sends nothing holds no slot (the handshake timeout and the connection limits deal
+/// with it). One that sends a ClientHello and stalls counts for at most <c>slotTime</c>; past that it stops counting
+/// (its connection keeps its own handshake timeout) and the loop accepts another. So a stalled peer delays others by
+/// at most <c>slotTime</c> per slot, at the price of a ClientHello each, and a storm under heavy load degrades towards
+/// accepting everything (the behaviour without the bound) instead of stopping.
 /// </para>
 /// Slots are expired lazily, oldest first, when the loop asks for room: no timer per connection. Thread-safe.
 /// </summary>

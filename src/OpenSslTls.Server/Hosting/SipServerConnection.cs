@@ -41,7 +41,8 @@ internal sealed class SipServerConnection
     private readonly PooledByteBuffer _output = new(clearOnRelease: false);
     private readonly PooledByteBuffer _replies = new(clearOnRelease: true);
     private readonly SocketReadiness _readiness = new();
-    private readonly HandshakeAdmission.Slot? _handshakeSlot;
+    private readonly HandshakeAdmission? _handshakes;
+    private HandshakeAdmission.Slot? _handshakeSlot; // held from the first bytes of the handshake until it completes or the connection ends
     private bool _established;
     private bool _sendHoldsBuffer; // whether the socket's cached send operation may still reference an output buffer
     private long _messageStartedAt; // Stopwatch timestamp of the first bytes of the frame waiting in the framer; 0: none
@@ -50,9 +51,9 @@ internal sealed class SipServerConnection
     // deadline fires: CancelAfter rounds to whole milliseconds and may fire just before the message-read time is up.
     private bool _messageDeadlineArmed;
 
-    public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger, HandshakeAdmission.Slot? handshakeSlot = null)
+    public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger, HandshakeAdmission? handshakes = null)
     {
-        _handshakeSlot = handshakeSlot;
+        _handshakes = handshakes;
         Id = id;
         _socket = socket;
         Remote = socket.RemoteEndPoint;
@@ -150,6 +151,7 @@ internal sealed class SipServerConnection
         }
         finally
         {
+            _handshakeSlot?.Release();
             _socket.Dispose();
             _readiness.Dispose();
             _tls.Dispose();
@@ -213,6 +215,13 @@ internal sealed class SipServerConnection
                     // The end of stream may be our own (EndReceiving): then it is the deadline's or the stop's ending.
                     token.ThrowIfCancellationRequested();
                     return new Ending("peer closed the TCP connection", SayGoodbye: false);
+                }
+
+                if (!_established && _handshakeSlot is null && _handshakes is not null)
+                {
+                    // Counted from its first bytes, not from the accept: a peer that connects and sends nothing holds no
+                    // slot (the handshake timeout and the connection limits deal with it).
+                    _handshakeSlot = _handshakes.Enter();
                 }
 
                 result = DecryptAndAnswer(chunk.AsSpan(0, count));

@@ -207,18 +207,6 @@ internal sealed class SipTlsServer : IAsyncDisposable
             Socket socket;
             try
             {
-                // At the bound on handshakes in progress, new connections wait in the listen backlog, where no
-                // handshake timer runs, until one completes (or its slot time is up).
-                if (await _handshakes.WaitForRoomAsync(token).ConfigureAwait(false))
-                {
-                    acceptedAtOnce = 0;
-                    long pauses = _handshakePauses.Note();
-                    if (pauses > 0)
-                    {
-                        ServerLog.HandshakesAtBound(_logger, endpoint, _options.MaxHandshakesInProgress, pauses, _options.PerAddressRefusalLogInterval.TotalSeconds);
-                    }
-                }
-
                 ValueTask<Socket> accepting = listener.AcceptAsync(token);
                 if (!accepting.IsCompleted)
                 {
@@ -293,6 +281,32 @@ internal sealed class SipTlsServer : IAsyncDisposable
                 continue;
             }
 
+            // At the bound on handshakes in progress, this connection waits before its handshake (and its timer)
+            // starts, and the loop accepts no other meanwhile: the rest wait in the listen backlog. Room comes when a
+            // handshake completes or ends, or a stalled one's slot time is up.
+            try
+            {
+                if (await _handshakes.WaitForRoomAsync(token).ConfigureAwait(false))
+                {
+                    acceptedAtOnce = 0;
+                    long pauses = _handshakePauses.Note();
+                    if (pauses > 0)
+                    {
+                        ServerLog.HandshakesAtBound(_logger, endpoint, _options.MaxHandshakesInProgress, pauses, _options.PerAddressRefusalLogInterval.TotalSeconds);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                socket.Dispose();
+                if (address is not null)
+                {
+                    _perAddress.Release(address);
+                }
+
+                return;
+            }
+
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _lastConnectionId);
             ServerLog.Accepted(_logger, id, socket.RemoteEndPoint);
@@ -300,7 +314,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
             // count it) before this loop runs again.
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[id] = ended.Task;
-            _ = RunConnectionAsync(id, socket, address, _handshakes.Enter(), ended, token);
+            _ = RunConnectionAsync(id, socket, address, ended, token);
         }
     }
 
@@ -353,7 +367,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
     /// <summary>Connections open from <paramref name="address"/>, as the per-address limit counts them (tests).</summary>
     internal int ConnectionsFrom(IPAddress address) => _perAddress.CountOf(address);
 
-    private async Task RunConnectionAsync(long id, Socket socket, IPAddress? address, HandshakeAdmission.Slot? handshake, TaskCompletionSource ended, CancellationToken stopping)
+    private async Task RunConnectionAsync(long id, Socket socket, IPAddress? address, TaskCompletionSource ended, CancellationToken stopping)
     {
         EndPoint? remote = socket.RemoteEndPoint;
         TlsConnection? tls = null;
@@ -370,7 +384,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
                 return;
             }
 
-            var connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger, handshake);
+            var connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger, _handshakes);
             _byTls[tls] = connection;
             await connection.RunAsync(stopping).ConfigureAwait(false);
         }
@@ -383,7 +397,6 @@ internal sealed class SipTlsServer : IAsyncDisposable
         }
         finally
         {
-            handshake?.Release();
             if (tls is not null)
             {
                 _byTls.TryRemove(tls, out _);
