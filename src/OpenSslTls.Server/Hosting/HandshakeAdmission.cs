@@ -9,12 +9,13 @@ namespace OpenSslTls.SipEndpoint.Hosting;
 /// With the bound the accept loop waits while <c>limit</c> handshakes are in progress; the rest wait in the kernel's
 /// listen backlog, where no timer of ours runs, and each accepted handshake has the processors nearly to itself.
 /// <para>
-/// Peers must not be able to hold the bound. A connection counts from its first bytes (the ClientHello), not from its
-/// accept, so one that connects and sends nothing holds no slot (the handshake timeout and the connection limits deal
-/// with it). One that sends a ClientHello and stalls counts for at most <c>slotTime</c>; past that it stops counting
-/// (its connection keeps its own handshake timeout) and the loop accepts another. So a stalled peer delays others by
-/// at most <c>slotTime</c> per slot, at the price of a ClientHello each, and a storm under heavy load degrades towards
-/// accepting everything (the behaviour without the bound) instead of stopping.
+/// Peers must not be able to hold the bound. A connection counts from its accept, so the bound is exact even when
+/// clients are slow to send their ClientHello; but one that has sent nothing counts only for the silent time (a fifth
+/// of the slot time), and one whose handshake is under way for at most the slot time from its first bytes. Past that it
+/// stops counting (its connection keeps its own handshake timeout) and the loop accepts another. So a flood of silent
+/// connections slows accepting to at most the bound per silent time, one that sends a ClientHello and stalls delays
+/// others by at most the slot time per slot, at the price of a ClientHello each, and a storm under heavy load degrades
+/// towards accepting everything (the behaviour without the bound) instead of stopping.
 /// </para>
 /// Slots are expired lazily, oldest first, when the loop asks for room: no timer per connection. Thread-safe.
 /// </summary>
@@ -22,19 +23,25 @@ internal sealed class HandshakeAdmission
 {
     private readonly int _limit;
     private readonly long _slotTicks;
+    private readonly long _silentTicks;
     private readonly Func<long> _clock;
     private readonly Lock _lock = new();
-    private readonly Queue<Slot> _slots = new(); // in order of entry, so the oldest expires first
+    private readonly Queue<Slot> _slots = new(); // handshakes under way, in order of entry, so the oldest expires first
+    private readonly Queue<Slot> _silent = new(); // accepted, nothing received yet: a shorter time, same order
     private int _held;
     private TaskCompletionSource? _room;
 
-    /// <summary>At most <paramref name="limit"/> held at once (0: no bound), each for at most <paramref name="slotTime"/>.</summary>
-    public HandshakeAdmission(int limit, TimeSpan slotTime, Func<long>? clock = null)
+    /// <summary>
+    /// At most <paramref name="limit"/> held at once (0: no bound), each for at most <paramref name="slotTime"/> once its
+    /// first bytes came and <paramref name="silentTime"/> before (by default a fifth of the slot time).
+    /// </summary>
+    public HandshakeAdmission(int limit, TimeSpan slotTime, Func<long>? clock = null, TimeSpan? silentTime = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(slotTime, TimeSpan.Zero);
         _limit = limit;
         _slotTicks = (long)(slotTime.TotalSeconds * Stopwatch.Frequency);
+        _silentTicks = (long)((silentTime ?? slotTime / 5).TotalSeconds * Stopwatch.Frequency);
         _clock = clock ?? Stopwatch.GetTimestamp;
     }
 
@@ -97,7 +104,10 @@ internal sealed class HandshakeAdmission
 
                 _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 room = _room.Task;
-                untilExpiry = Stopwatch.GetElapsedTime(now, _slots.Peek().EnteredAt + _slotTicks);
+                long next = Math.Min(
+                    _slots.TryPeek(out Slot? oldest) ? oldest.EnteredAt + _slotTicks : long.MaxValue,
+                    _silent.TryPeek(out Slot? oldestSilent) ? oldestSilent.EnteredAt + _silentTicks : long.MaxValue);
+                untilExpiry = Stopwatch.GetElapsedTime(now, next);
             }
 
             waited = true;
@@ -113,7 +123,10 @@ internal sealed class HandshakeAdmission
         }
     }
 
-    /// <summary>Takes a slot for a handshake that starts now (null when there is no bound). Release it when the handshake ends.</summary>
+    /// <summary>
+    /// Takes a slot for a connection accepted now, silent so far (null when there is no bound): it counts for the
+    /// silent time unless <see cref="Started"/> is called. Release it when the handshake completes or the connection ends.
+    /// </summary>
     public Slot? Enter()
     {
         if (!Enabled)
@@ -124,9 +137,35 @@ internal sealed class HandshakeAdmission
         lock (_lock)
         {
             var slot = new Slot(this, _clock());
-            _slots.Enqueue(slot);
+            _silent.Enqueue(slot);
             _held++;
             return slot;
+        }
+    }
+
+    /// <summary>
+    /// The connection of <paramref name="slot"/> sent its first bytes: its handshake is under way, so it counts (again,
+    /// if its silent time was up) for the slot time from now. Returns the slot to release from now on.
+    /// </summary>
+    public Slot? Started(Slot? slot)
+    {
+        if (slot is null)
+        {
+            return null;
+        }
+
+        lock (_lock)
+        {
+            if (slot.State == SlotState.Held)
+            {
+                slot.State = SlotState.Released;
+                _held--;
+            }
+
+            var started = new Slot(this, _clock());
+            _slots.Enqueue(started);
+            _held++;
+            return started;
         }
     }
 
@@ -153,14 +192,20 @@ internal sealed class HandshakeAdmission
         wake?.TrySetResult();
     }
 
-    /// <summary>Drops released slots from the head and expires held ones older than the slot time (under the lock).</summary>
+    /// <summary>Drops released slots from the heads and expires held ones older than their time (under the lock).</summary>
     private void Expire(long now)
     {
-        while (_slots.TryPeek(out Slot? oldest))
+        Expire(_slots, _slotTicks, now);
+        Expire(_silent, _silentTicks, now);
+    }
+
+    private void Expire(Queue<Slot> slots, long lifetime, long now)
+    {
+        while (slots.TryPeek(out Slot? oldest))
         {
             if (oldest.State == SlotState.Held)
             {
-                if (now - oldest.EnteredAt < _slotTicks)
+                if (now - oldest.EnteredAt < lifetime)
                 {
                     return;
                 }
@@ -170,7 +215,7 @@ internal sealed class HandshakeAdmission
                 Expired++;
             }
 
-            _slots.Dequeue();
+            slots.Dequeue();
         }
     }
 

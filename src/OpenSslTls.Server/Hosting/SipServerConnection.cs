@@ -42,7 +42,8 @@ internal sealed class SipServerConnection
     private readonly PooledByteBuffer _replies = new(clearOnRelease: true);
     private readonly SocketReadiness _readiness = new();
     private readonly HandshakeAdmission? _handshakes;
-    private HandshakeAdmission.Slot? _handshakeSlot; // held from the first bytes of the handshake until it completes or the connection ends
+    private HandshakeAdmission.Slot? _handshakeSlot; // held from the accept until the handshake completes or the connection ends
+    private bool _handshakeStarted;
     private bool _established;
     private bool _sendHoldsBuffer; // whether the socket's cached send operation may still reference an output buffer
     private long _messageStartedAt; // Stopwatch timestamp of the first bytes of the frame waiting in the framer; 0: none
@@ -51,9 +52,10 @@ internal sealed class SipServerConnection
     // deadline fires: CancelAfter rounds to whole milliseconds and may fire just before the message-read time is up.
     private bool _messageDeadlineArmed;
 
-    public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger, HandshakeAdmission? handshakes = null)
+    public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger, HandshakeAdmission? handshakes = null, HandshakeAdmission.Slot? handshakeSlot = null)
     {
         _handshakes = handshakes;
+        _handshakeSlot = handshakeSlot;
         Id = id;
         _socket = socket;
         Remote = socket.RemoteEndPoint;
@@ -217,11 +219,11 @@ internal sealed class SipServerConnection
                     return new Ending("peer closed the TCP connection", SayGoodbye: false);
                 }
 
-                if (!_established && _handshakeSlot is null && _handshakes is not null)
+                if (!_handshakeStarted && _handshakes is not null)
                 {
-                    // Counted from its first bytes, not from the accept: a peer that connects and sends nothing holds no
-                    // slot (the handshake timeout and the connection limits deal with it).
-                    _handshakeSlot = _handshakes.Enter();
+                    // The first bytes: from now on the slot counts for the handshake's time, not the shorter silent one.
+                    _handshakeStarted = true;
+                    _handshakeSlot = _handshakes.Started(_handshakeSlot);
                 }
 
                 result = DecryptAndAnswer(chunk.AsSpan(0, count));

@@ -314,7 +314,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
             // count it) before this loop runs again.
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[id] = ended.Task;
-            _ = RunConnectionAsync(id, socket, address, ended, token);
+            _ = RunConnectionAsync(id, socket, address, _handshakes.Enter(), ended, token);
         }
     }
 
@@ -367,7 +367,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
     /// <summary>Connections open from <paramref name="address"/>, as the per-address limit counts them (tests).</summary>
     internal int ConnectionsFrom(IPAddress address) => _perAddress.CountOf(address);
 
-    private async Task RunConnectionAsync(long id, Socket socket, IPAddress? address, TaskCompletionSource ended, CancellationToken stopping)
+    private async Task RunConnectionAsync(long id, Socket socket, IPAddress? address, HandshakeAdmission.Slot? handshake, TaskCompletionSource ended, CancellationToken stopping)
     {
         EndPoint? remote = socket.RemoteEndPoint;
         TlsConnection? tls = null;
@@ -379,12 +379,13 @@ internal sealed class SipTlsServer : IAsyncDisposable
             }
             catch (TlsLowMemoryException e)
             {
+                handshake?.Release();
                 ServerLog.ConnectionRefused(_logger, id, remote, e.Message);
                 socket.Dispose();
                 return;
             }
 
-            var connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger, _handshakes);
+            var connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger, _handshakes, handshake);
             _byTls[tls] = connection;
             await connection.RunAsync(stopping).ConfigureAwait(false);
         }
@@ -392,6 +393,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            handshake?.Release();
             ServerLog.ConnectionCrashed(_logger, id, remote, e);
             socket.Dispose();
         }

@@ -14,7 +14,7 @@ namespace OpenSslTls.Tests.SipEndpoint;
 /// <summary>
 /// The bound on handshakes in progress (<see cref="HandshakeAdmission"/>, <c>--max-handshakes-in-progress</c>): at the
 /// bound new connections wait in the listen backlog; a completed or ended handshake lets the next in; a peer that
-/// sends nothing holds no slot, and one that sends a ClientHello and stalls holds its slot only for the slot time.
+/// sends nothing holds its slot for a fifth of the slot time, and one that sends a ClientHello and stalls for the slot time.
 /// </summary>
 public sealed class HandshakeAdmissionTests(ITestOutputHelper output)
 {
@@ -25,9 +25,21 @@ public sealed class HandshakeAdmissionTests(ITestOutputHelper output)
     {
         long now = 0;
         var admission = new HandshakeAdmission(2, TimeSpan.FromSeconds(5), () => now);
-        HandshakeAdmission.Slot first = admission.Enter()!;
+
+        // Silent so far: a slot counts for a fifth of the slot time only.
+        HandshakeAdmission.Slot silent = admission.Enter()!;
+        Assert.Equal(1, admission.Held);
         now += Stopwatch.Frequency;
-        HandshakeAdmission.Slot second = admission.Enter()!;
+        Assert.Equal(0, admission.Held);
+        Assert.Equal(1, admission.Expired);
+        silent.Release();
+        Assert.Equal(0, admission.Held);
+
+        // Under way (first bytes received): the whole slot time from then.
+        HandshakeAdmission.Slot first = admission.Started(admission.Enter())!;
+        Assert.Equal(1, admission.Held);
+        now += Stopwatch.Frequency;
+        HandshakeAdmission.Slot second = admission.Started(admission.Enter())!;
         Assert.Equal(2, admission.Held);
         Assert.False(admission.HasRoom);
 
@@ -39,11 +51,11 @@ public sealed class HandshakeAdmissionTests(ITestOutputHelper output)
         Assert.Equal(1, admission.Held);
 
         // The first counts for five seconds after its entry, then no more; releasing it afterwards changes nothing.
-        HandshakeAdmission.Slot third = admission.Enter()!;
+        HandshakeAdmission.Slot third = admission.Started(admission.Enter())!;
         Assert.False(admission.HasRoom);
         now += 4 * Stopwatch.Frequency;
         Assert.Equal(1, admission.Held);
-        Assert.Equal(1, admission.Expired);
+        Assert.Equal(2, admission.Expired);
         first.Release();
         Assert.Equal(1, admission.Held);
         third.Release();
@@ -56,7 +68,7 @@ public sealed class HandshakeAdmissionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task At_the_bound_new_connections_wait_until_a_handshake_ends_silent_peers_hold_no_slot_and_stalled_ones_only_for_the_slot_time()
+    public async Task At_the_bound_new_connections_wait_until_a_handshake_ends_silent_peers_hold_a_slot_briefly_and_stalled_ones_only_for_the_slot_time()
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await using ServerTestHost host = ServerTestHost.Start(options: new SipTlsServerOptions
@@ -70,7 +82,8 @@ public sealed class HandshakeAdmissionTests(ITestOutputHelper output)
         var peers = new List<Socket>();
         try
         {
-            // Peers that connect and send nothing are accepted and hold no slot: a good client gets in at once.
+            // Peers that connect and send nothing hold a slot for the silent time only (a fifth of the slot time): all
+            // three are accepted, and then a good client gets in.
             for (int i = 0; i < 3; i++)
             {
                 peers.Add(Connect(host.Endpoint));
