@@ -6,8 +6,9 @@ namespace OpenSslTls.SipEndpoint.Hosting;
 /// A bound on handshakes in progress, so a reconnect storm is taken in as fast as handshakes complete rather than all
 /// at once. A connection's handshake timer starts at accept; accepting ten thousand at once makes every handshake
 /// advance together, the median one completing after tens of seconds on two cores, and most of them hit the timer.
-/// With the bound the accept loop waits while <c>limit</c> handshakes are in progress; the rest wait in the kernel's
-/// listen backlog, where no timer of ours runs, and each accepted handshake has the processors nearly to itself.
+/// With the bound, while <c>limit</c> handshakes are in progress, newly accepted connections wait in the server's queue
+/// with no timer of ours running (accepting goes on, so the kernel's listen queue does not overflow and reset them),
+/// and each started handshake has the processors nearly to itself.
 /// <para>
 /// Peers must not be able to hold the bound. A connection counts from its accept, so the bound is exact even when
 /// clients are slow to send their ClientHello; but one that has sent nothing counts only for the silent time (a fifth

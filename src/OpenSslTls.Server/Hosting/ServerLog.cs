@@ -42,7 +42,7 @@ internal static partial class ServerLog
     [LoggerMessage(21, LogLevel.Warning, "connections capped at {Cap} by the open-file limit (soft RLIMIT_NOFILE {Soft}, {Open} open at start, {Reserve} kept free for the runtime; MaxConnections {Max}): raise ulimit -n for more")]
     public static partial void CappedByDescriptors(ILogger logger, int cap, long soft, int open, int reserve, int max);
 
-    [LoggerMessage(22, LogLevel.Information, "accepting on {Endpoint} paused: {Max} handshakes in progress (MaxHandshakesInProgress), new connections wait in the listen backlog ({Pauses} pause(s) since the last such line, logged at most every {Seconds} s)")]
+    [LoggerMessage(22, LogLevel.Information, "on {Endpoint}: {Max} handshakes in progress (MaxHandshakesInProgress), new connections wait, accepted, until one completes ({Pauses} such connection(s) since the last such line, logged at most every {Seconds} s)")]
     public static partial void HandshakesAtBound(ILogger logger, IPEndPoint endpoint, int max, long pauses, double seconds);
 
     [LoggerMessage(18, LogLevel.Warning, "refusing connections from {Address}: already {Max} from that address (MaxConnectionsPerAddress; {Refused} refused since the last such line)")]

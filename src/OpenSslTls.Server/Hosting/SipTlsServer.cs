@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.SipEndpoint.Sip;
 using OpenSslTls.Connections;
@@ -37,6 +38,9 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private readonly HandshakeAdmission _handshakes;
     private readonly RefusalCounter _capRefusals;
     private readonly RefusalCounter _handshakePauses;
+    private readonly Channel<WaitingConnection> _waiting = Channel.CreateUnbounded<WaitingConnection>(new UnboundedChannelOptions { SingleReader = true });
+    private Task _admitting = Task.CompletedTask;
+    private int _waitingCount;
     private readonly Lock _stopLock = new();
     private Task? _stopped;
     private long _lastConnectionId;
@@ -117,6 +121,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
             throw;
         }
 
+        server._admitting = server.AdmitWaitingAsync(server._stopping.Token);
         foreach (Socket listener in server._listeners)
         {
             server._acceptLoops.Add(server.AcceptLoopAsync(listener));
@@ -281,32 +286,6 @@ internal sealed class SipTlsServer : IAsyncDisposable
                 continue;
             }
 
-            // At the bound on handshakes in progress, this connection waits before its handshake (and its timer)
-            // starts, and the loop accepts no other meanwhile: the rest wait in the listen backlog. Room comes when a
-            // handshake completes or ends, or a stalled one's slot time is up.
-            try
-            {
-                if (await _handshakes.WaitForRoomAsync(token).ConfigureAwait(false))
-                {
-                    acceptedAtOnce = 0;
-                    long pauses = _handshakePauses.Note();
-                    if (pauses > 0)
-                    {
-                        ServerLog.HandshakesAtBound(_logger, endpoint, _options.MaxHandshakesInProgress, pauses, _options.PerAddressRefusalLogInterval.TotalSeconds);
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                socket.Dispose();
-                if (address is not null)
-                {
-                    _perAddress.Release(address);
-                }
-
-                return;
-            }
-
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _lastConnectionId);
             ServerLog.Accepted(_logger, id, socket.RemoteEndPoint);
@@ -314,9 +293,76 @@ internal sealed class SipTlsServer : IAsyncDisposable
             // count it) before this loop runs again.
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[id] = ended.Task;
-            _ = RunConnectionAsync(id, socket, address, _handshakes.Enter(), ended, token);
+            if (Volatile.Read(ref _waitingCount) == 0 && _handshakes.HasRoom)
+            {
+                _ = RunConnectionAsync(id, socket, address, _handshakes.Enter(), ended, token);
+                continue;
+            }
+
+            // At the bound on handshakes in progress: the connection waits, accepted, in a queue of ours, its handshake
+            // and its timer not started, until a handshake completes or ends (or a stalled one's slot time is up).
+            // Accepting goes on, so the kernel's listen queue (net.core.somaxconn) does not overflow in a storm; a
+            // connection left there too long is reset by the kernel.
+            acceptedAtOnce = 0;
+            Interlocked.Increment(ref _waitingCount);
+            _waiting.Writer.TryWrite(new WaitingConnection(id, socket, address, ended));
+            long pauses = _handshakePauses.Note();
+            if (pauses > 0)
+            {
+                ServerLog.HandshakesAtBound(_logger, endpoint, _options.MaxHandshakesInProgress, pauses, _options.PerAddressRefusalLogInterval.TotalSeconds);
+            }
         }
     }
+
+    /// <summary>Starts the connections waiting for room under the bound on handshakes in progress, in order of arrival.</summary>
+    private async Task AdmitWaitingAsync(CancellationToken token)
+    {
+        WaitingConnection? current = null;
+        try
+        {
+            while (await _waiting.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                while (_waiting.Reader.TryRead(out WaitingConnection? next))
+                {
+                    current = next;
+                    await _handshakes.WaitForRoomAsync(token).ConfigureAwait(false);
+                    current = null;
+                    Interlocked.Decrement(ref _waitingCount);
+                    _ = RunConnectionAsync(next.Id, next.Socket, next.Address, _handshakes.Enter(), next.Ended, token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Stopping: what still waits is closed below.
+        }
+
+        if (current is not null)
+        {
+            Forget(current);
+        }
+
+        while (_waiting.Reader.TryRead(out WaitingConnection? left))
+        {
+            Forget(left);
+        }
+    }
+
+    /// <summary>Closes a connection that never started (the server stops while it waits for room).</summary>
+    private void Forget(WaitingConnection waiting)
+    {
+        waiting.Socket.Dispose();
+        _connections.TryRemove(waiting.Id, out _);
+        if (waiting.Address is not null)
+        {
+            _perAddress.Release(waiting.Address);
+        }
+
+        waiting.Ended.TrySetResult();
+    }
+
+    /// <summary>An accepted connection waiting for room under the bound on handshakes in progress.</summary>
+    private sealed record WaitingConnection(long Id, Socket Socket, IPAddress? Address, TaskCompletionSource Ended);
 
     /// <summary>
     /// Out of file descriptors: takes the waiting connection off the backlog with the reserve descriptor and closes it
@@ -419,6 +465,8 @@ internal sealed class SipTlsServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         DisposeListeners();
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        _waiting.Writer.TryComplete();
+        await _admitting.ConfigureAwait(false);
         Task[] open = [.. _connections.Values];
         try
         {

@@ -54,9 +54,9 @@ internal sealed record SipTlsServerOptions
     public SipFramingLimits Framing { get; init; } = new();
 
     /// <summary>
-    /// Listen backlog per socket: where connections wait while <see cref="MaxHandshakesInProgress"/> handshakes are in
-    /// progress. Linux caps it at <c>net.core.somaxconn</c> (4096 by default since 5.4); beyond the backlog the kernel
-    /// drops SYNs and clients retry theirs, later.
+    /// Listen backlog per socket, for the moments the accept loop is behind. Linux caps it at <c>net.core.somaxconn</c>
+    /// (4096 by default since 5.4); beyond it the kernel drops SYNs and ACKs, clients retry, and those left there too
+    /// long are reset.
     /// </summary>
     public int Backlog { get; init; } = 4096;
 
@@ -69,8 +69,8 @@ internal sealed record SipTlsServerOptions
     public int DescriptorReserve { get; init; } = DescriptorBudget.DefaultReserve;
 
     /// <summary>
-    /// Handshakes in progress at once (accepted, not yet completed); while this many are, the accept loop waits and new
-    /// connections stay in the listen backlog (<see cref="HandshakeAdmission"/>). 0: no bound.
+    /// Handshakes in progress at once (accepted, not yet completed); while this many are, newly accepted connections
+    /// wait in a queue, their handshake and its timer not started (<see cref="HandshakeAdmission"/>). 0: no bound.
     /// </summary>
     public int MaxHandshakesInProgress { get; init; } = DefaultMaxHandshakesInProgress;
 
