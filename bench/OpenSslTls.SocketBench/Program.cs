@@ -42,6 +42,7 @@ internal static class Program
         try
         {
             options = SocketBenchOptions.Parse(args);
+            ServerProcess.Cpus = options.ServerCpus;
         }
         catch (FormatException e)
         {

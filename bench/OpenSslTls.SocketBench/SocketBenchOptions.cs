@@ -19,6 +19,8 @@ internal sealed record SocketBenchOptions
         "                   setup-resumed-tls12-ticket, setup-resumed-tls13 (--seconds: s_time time per server and round, whole seconds)\n" +
         "  --storm N        (with or without --setup) N TLS 1.3 connections at once against serve and SslStream, id storm-tls13\n" +
         "  --rounds R       rounds of the set-up suite and storms per server (default 3)\n" +
+        "  --server-cpus LIST  start every server under taskset -c LIST (run the bench itself under taskset on other CPUs, so\n" +
+        "                   the storm's client and the server do not share cores)\n" +
         "  --baseline-serve DLL  also run this build of OpenSslTls.Server.dll as a fourth server (before/after figures)\n" +
         "  --csv PATH       the figures as CSV (scenario,implementation,metric,value,unit; default artifacts/bench/sockets.csv)\n" +
         "  --charts DIR     the charts drawn from that CSV (default artifacts/bench/charts; docs/charts for the documentation)";
@@ -46,6 +48,9 @@ internal sealed record SocketBenchOptions
 
     /// <summary>Another build of OpenSslTls.Server.dll to run beside serve in the set-up suite and the storm, or null.</summary>
     public string? BaselineServe { get; init; }
+
+    /// <summary>The <c>taskset -c</c> CPU list the servers run on, or null.</summary>
+    public string? ServerCpus { get; init; }
 
     /// <summary>Where the figures go as CSV.</summary>
     public string CsvPath { get; init; } = Path.Combine("artifacts", "bench", "sockets.csv");
@@ -88,6 +93,9 @@ internal sealed record SocketBenchOptions
                 "--rounds" => options with { Rounds = (int)Positive(name, value, 1, 100, whole: true) },
                 "--baseline-serve" => File.Exists(value) ? options with { BaselineServe = Path.GetFullPath(value) } : throw new FormatException($"{name} '{value}': no such file"),
                 "--only" => options,
+                "--server-cpus" => value.Length > 0 && value.All(c => char.IsAsciiDigit(c) || c is ',' or '-')
+                    ? options with { ServerCpus = value }
+                    : throw new FormatException($"{name} '{value}': expected a CPU list such as 0 or 0,2-3"),
                 "--csv" => options with { CsvPath = value },
                 "--charts" => options with { ChartDirectory = value },
                 _ => throw new FormatException($"unknown argument '{name}'"),

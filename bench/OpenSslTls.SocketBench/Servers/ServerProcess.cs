@@ -31,6 +31,9 @@ internal sealed class ServerProcess : IDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>CPUs every server is started on (<c>taskset -c</c> list, from <c>--server-cpus</c>), or null for the bench's own.</summary>
+    public static string? Cpus { get; set; }
+
     public IPEndPoint Endpoint { get; private set; } = new(IPAddress.Loopback, 0);
 
     /// <summary>The child's last lines of output, for error messages.</summary>
@@ -61,6 +64,13 @@ internal sealed class ServerProcess : IDisposable
         ServerKind kind, string program, IEnumerable<string> arguments, string workDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(arguments);
+        if (Cpus is { } cpus)
+        {
+            // taskset execs the server, so the process id (and /proc's CPU figures) stay the server's own.
+            arguments = ["-c", cpus, program, .. arguments];
+            program = "taskset";
+        }
+
         var start = new ProcessStartInfo(program)
         {
             UseShellExecute = false,

@@ -82,7 +82,7 @@ internal static class ServeCommand
             SipTlsServer server;
             try
             {
-                server = SipTlsServer.Start(module.AcceptConnection, new SipTlsServerOptions { ListenEndpoints = settings.Listen, MaxConnections = settings.MaxConnections, MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress }, loggers);
+                server = SipTlsServer.Start(module.AcceptConnection, new SipTlsServerOptions { ListenEndpoints = settings.Listen, MaxConnections = settings.MaxConnections, MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress, DescriptorReserve = settings.DescriptorReserve, MaxHandshakesInProgress = settings.MaxHandshakesInProgress }, loggers);
             }
             catch (SocketException e)
             {

@@ -9,7 +9,7 @@ namespace OpenSslTls.SipEndpoint.Cli;
 internal sealed record ServeSettings
 {
     private static readonly string[] s_valueOptions =
-        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections", "--max-connections-per-address", "--max-client-hello-bytes", "--cluster", "--cluster-key-file"];
+        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections", "--max-connections-per-address", "--max-client-hello-bytes", "--descriptor-reserve", "--max-handshakes-in-progress", "--cluster", "--cluster-key-file"];
 
     private static readonly string[] s_flags = ["--send-close-notify"];
 
@@ -58,6 +58,12 @@ internal sealed record ServeSettings
 
     /// <summary>The longest ClientHello accepted (--max-client-hello-bytes N), or null for the configuration's.</summary>
     public int? MaxClientHelloBytes { get; init; }
+
+    /// <summary>Descriptors kept free below the open-file limit, capping connections (--descriptor-reserve N; 0: no such cap).</summary>
+    public int DescriptorReserve { get; init; } = DescriptorBudget.DefaultReserve;
+
+    /// <summary>Handshakes in progress at once before accepting waits (--max-handshakes-in-progress N; 0: no bound).</summary>
+    public int MaxHandshakesInProgress { get; init; } = SipTlsServerOptions.DefaultMaxHandshakesInProgress;
 
     /// <summary>The Redis server whose ticket keys this node shares (--cluster redis://HOST:PORT), or null.</summary>
     public string? Cluster { get; init; }
@@ -128,6 +134,9 @@ internal sealed record ServeSettings
             MaxConnectionsPerAddress = WholeNumber(parsed.Single("--max-connections-per-address"), "--max-connections-per-address", 0, 1_000_000)
                 ?? SipTlsServerOptions.DefaultMaxConnectionsPerAddress,
             MaxClientHelloBytes = WholeNumber(parsed.Single("--max-client-hello-bytes"), "--max-client-hello-bytes", 512, 0xFFFFFF),
+            DescriptorReserve = WholeNumber(parsed.Single("--descriptor-reserve"), "--descriptor-reserve", 0, 1_000_000) ?? DescriptorBudget.DefaultReserve,
+            MaxHandshakesInProgress = WholeNumber(parsed.Single("--max-handshakes-in-progress"), "--max-handshakes-in-progress", 0, 10_000_000)
+                ?? SipTlsServerOptions.DefaultMaxHandshakesInProgress,
             Cluster = cluster,
             ClusterKeyFile = clusterKeyFile,
         };

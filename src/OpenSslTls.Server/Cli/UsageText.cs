@@ -53,6 +53,10 @@ internal static class UsageText
           --max-connections N       connections open at once; more are closed at accept (default 16384)
           --max-connections-per-address N  connections one IP address may hold (default 256; 0: no limit)
           --max-client-hello-bytes N  longest ClientHello accepted, checked before TLS starts (default 16384)
+          --descriptor-reserve N    file descriptors kept free below ulimit -n for the runtime; connections
+                                    beyond the rest are closed at accept (default 64; 0: no such cap)
+          --max-handshakes-in-progress N  handshakes at once; more connections wait, accepted, their
+                                    handshake not started, until one completes (default 64 per processor; 0: no bound)
           --cluster redis://HOST:PORT  share session-ticket keys with every node using this Redis (turns
                                     session_cache on); needs --cluster-key-file
           --cluster-key-file FILE   the cluster's key-encryption key (32 bytes, or their hex or base64)

@@ -33,8 +33,17 @@ internal static partial class ServerLog
     [LoggerMessage(8, LogLevel.Debug, "connection {ConnectionId} from {Remote} closed: {Reason}")]
     public static partial void Closed(ILogger logger, long connectionId, EndPoint? remote, string reason);
 
-    [LoggerMessage(9, LogLevel.Warning, "refused a connection from {Remote}: already {Max} connections")]
-    public static partial void TooManyConnections(ILogger logger, EndPoint? remote, int max);
+    [LoggerMessage(9, LogLevel.Warning, "refusing new connections: already {Max} connections ({Limit}; {Refused} refused since the last such line, logged at most every {Seconds} s)")]
+    public static partial void TooManyConnections(ILogger logger, int max, string limit, long refused, double seconds);
+
+    [LoggerMessage(23, LogLevel.Warning, "accepting new connections again: {Open} open, below the cap of {Max} ({Refused} refused while at it)")]
+    public static partial void BelowCapAgain(ILogger logger, int open, int max, long refused);
+
+    [LoggerMessage(21, LogLevel.Warning, "connections capped at {Cap} by the open-file limit (soft RLIMIT_NOFILE {Soft}, {Open} open at start, {Reserve} kept free for the runtime; MaxConnections {Max}): raise ulimit -n for more")]
+    public static partial void CappedByDescriptors(ILogger logger, int cap, long soft, int open, int reserve, int max);
+
+    [LoggerMessage(22, LogLevel.Information, "on {Endpoint}: {Max} handshakes in progress (MaxHandshakesInProgress), new connections wait, accepted, until one completes ({Pauses} such connection(s) since the last such line, logged at most every {Seconds} s)")]
+    public static partial void HandshakesAtBound(ILogger logger, IPEndPoint endpoint, int max, long pauses, double seconds);
 
     [LoggerMessage(18, LogLevel.Warning, "refusing connections from {Address}: already {Max} from that address (MaxConnectionsPerAddress; {Refused} refused since the last such line)")]
     public static partial void TooManyFromAddress(ILogger logger, IPAddress address, int max, long refused);

@@ -41,6 +41,9 @@ internal sealed class SipServerConnection
     private readonly PooledByteBuffer _output = new(clearOnRelease: false);
     private readonly PooledByteBuffer _replies = new(clearOnRelease: true);
     private readonly SocketReadiness _readiness = new();
+    private readonly HandshakeAdmission? _handshakes;
+    private HandshakeAdmission.Slot? _handshakeSlot; // held from the accept until the handshake completes or the connection ends
+    private bool _handshakeStarted;
     private bool _established;
     private bool _sendHoldsBuffer; // whether the socket's cached send operation may still reference an output buffer
     private long _messageStartedAt; // Stopwatch timestamp of the first bytes of the frame waiting in the framer; 0: none
@@ -49,8 +52,10 @@ internal sealed class SipServerConnection
     // deadline fires: CancelAfter rounds to whole milliseconds and may fire just before the message-read time is up.
     private bool _messageDeadlineArmed;
 
-    public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger)
+    public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger, HandshakeAdmission? handshakes = null, HandshakeAdmission.Slot? handshakeSlot = null)
     {
+        _handshakes = handshakes;
+        _handshakeSlot = handshakeSlot;
         Id = id;
         _socket = socket;
         Remote = socket.RemoteEndPoint;
@@ -148,6 +153,7 @@ internal sealed class SipServerConnection
         }
         finally
         {
+            _handshakeSlot?.Release();
             _socket.Dispose();
             _readiness.Dispose();
             _tls.Dispose();
@@ -213,6 +219,13 @@ internal sealed class SipServerConnection
                     return new Ending("peer closed the TCP connection", SayGoodbye: false);
                 }
 
+                if (!_handshakeStarted && _handshakes is not null)
+                {
+                    // The first bytes: from now on the slot counts for the handshake's time, not the shorter silent one.
+                    _handshakeStarted = true;
+                    _handshakeSlot = _handshakes.Started(_handshakeSlot);
+                }
+
                 result = DecryptAndAnswer(chunk.AsSpan(0, count));
             }
             finally
@@ -223,6 +236,7 @@ internal sealed class SipServerConnection
             if (result.HandshakeCompleted)
             {
                 _established = true;
+                _handshakeSlot?.Release();
                 if (_logger.IsEnabled(LogLevel.Information) && _tls.Info is { } info)
                 {
                     ServerLog.Established(_logger, Id, Remote, TlsFactsText.Format(info));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.SipEndpoint.Sip;
 using OpenSslTls.Connections;
@@ -34,9 +35,16 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly AddressConnectionLimit _perAddress;
     private readonly DescriptorShortage _descriptors;
+    private readonly HandshakeAdmission _handshakes;
+    private readonly RefusalCounter _capRefusals;
+    private readonly RefusalCounter _handshakePauses;
+    private readonly Channel<WaitingConnection> _waiting = Channel.CreateUnbounded<WaitingConnection>(new UnboundedChannelOptions { SingleReader = true });
+    private Task _admitting = Task.CompletedTask;
+    private int _waitingCount;
     private readonly Lock _stopLock = new();
     private Task? _stopped;
     private long _lastConnectionId;
+    private long _refusedAtCap; // connections refused at ConnectionCap since the last accept below it
 
     private SipTlsServer(Func<IPEndPoint, IPEndPoint, TlsConnection> accept, SipTlsServerOptions options, ILogger logger)
     {
@@ -45,7 +53,23 @@ internal sealed class SipTlsServer : IAsyncDisposable
         _logger = logger;
         _perAddress = new AddressConnectionLimit(options.MaxConnectionsPerAddress, options.PerAddressRefusalLogInterval);
         _descriptors = new DescriptorShortage(options.DescriptorShortageLogInterval);
+        _handshakes = new HandshakeAdmission(options.MaxHandshakesInProgress, options.HandshakeSlotTime ?? options.HandshakeTimeout / 2);
+        _capRefusals = new RefusalCounter(options.PerAddressRefusalLogInterval);
+        _handshakePauses = new RefusalCounter(options.PerAddressRefusalLogInterval);
+        ConnectionCap = options.MaxConnections;
     }
+
+    /// <summary>
+    /// Connections open at once beyond which new ones are refused: <see cref="SipTlsServerOptions.MaxConnections"/>, or
+    /// lower when the file-descriptor limit leaves room for fewer (<see cref="DescriptorBudget"/>, measured at start).
+    /// </summary>
+    public int ConnectionCap { get; private set; }
+
+    /// <summary>The descriptor limit's cap as measured at start, or null when there is none (or it is off).</summary>
+    public DescriptorCap? DescriptorCap { get; private set; }
+
+    /// <summary>Handshakes in progress counting towards <see cref="SipTlsServerOptions.MaxHandshakesInProgress"/> now.</summary>
+    public int HandshakesInProgress => _handshakes.Held;
 
     /// <summary>The addresses actually bound, in the order of <see cref="SipTlsServerOptions.ListenEndpoints"/>.</summary>
     public IReadOnlyList<IPEndPoint> LocalEndpoints { get; private set; } = [];
@@ -82,10 +106,13 @@ internal sealed class SipTlsServer : IAsyncDisposable
 
         options.Framing.Validate();
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxConnectionsPerAddress);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.DescriptorReserve);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxHandshakesInProgress);
         var server = new SipTlsServer(accept, options, loggerFactory.CreateLogger("openssltls.server"));
         try
         {
             server.Bind();
+            server.LimitByDescriptors();
         }
         catch
         {
@@ -94,6 +121,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
             throw;
         }
 
+        server._admitting = server.AdmitWaitingAsync(server._stopping.Token);
         foreach (Socket listener in server._listeners)
         {
             server._acceptLoops.Add(server.AcceptLoopAsync(listener));
@@ -163,6 +191,17 @@ internal sealed class SipTlsServer : IAsyncDisposable
         LocalEndpoints = bound;
     }
 
+    /// <summary>Lowers <see cref="ConnectionCap"/> to what the descriptor limit leaves room for (after the listeners are open).</summary>
+    private void LimitByDescriptors()
+    {
+        DescriptorCap = DescriptorBudget.Measure(_options.DescriptorReserve);
+        if (DescriptorCap is { } cap && cap.Connections < ConnectionCap)
+        {
+            ConnectionCap = cap.Connections;
+            ServerLog.CappedByDescriptors(_logger, cap.Connections, cap.SoftLimit, cap.OpenAtStart, cap.Reserve, _options.MaxConnections);
+        }
+    }
+
     private async Task AcceptLoopAsync(Socket listener)
     {
         var endpoint = (IPEndPoint)listener.LocalEndPoint!;
@@ -216,11 +255,23 @@ internal sealed class SipTlsServer : IAsyncDisposable
                 ServerLog.DescriptorsAvailableAgain(_logger, endpoint, refusedForDescriptors);
             }
 
-            if (_connections.Count >= _options.MaxConnections)
+            if (_connections.Count >= ConnectionCap)
             {
-                ServerLog.TooManyConnections(_logger, socket.RemoteEndPoint, _options.MaxConnections);
+                Interlocked.Increment(ref _refusedAtCap);
+                long refusedAtCap = _capRefusals.Note();
+                if (refusedAtCap > 0)
+                {
+                    ServerLog.TooManyConnections(
+                        _logger, ConnectionCap, ConnectionCap < _options.MaxConnections ? "the open-file limit's cap" : "MaxConnections", refusedAtCap, _options.PerAddressRefusalLogInterval.TotalSeconds);
+                }
+
                 socket.Dispose();
                 continue;
+            }
+
+            if (Volatile.Read(ref _refusedAtCap) > 0 && Interlocked.Exchange(ref _refusedAtCap, 0) is long refusedWhileFull and > 0)
+            {
+                ServerLog.BelowCapAgain(_logger, _connections.Count, ConnectionCap, refusedWhileFull);
             }
 
             IPAddress? address = (socket.RemoteEndPoint as IPEndPoint)?.Address;
@@ -242,9 +293,76 @@ internal sealed class SipTlsServer : IAsyncDisposable
             // count it) before this loop runs again.
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[id] = ended.Task;
-            _ = RunConnectionAsync(id, socket, address, ended, token);
+            if (Volatile.Read(ref _waitingCount) == 0 && _handshakes.HasRoom)
+            {
+                _ = RunConnectionAsync(id, socket, address, _handshakes.Enter(), ended, token);
+                continue;
+            }
+
+            // At the bound on handshakes in progress: the connection waits, accepted, in a queue of ours, its handshake
+            // and its timer not started, until a handshake completes or ends (or a stalled one's slot time is up).
+            // Accepting goes on, so the kernel's listen queue (net.core.somaxconn) does not overflow in a storm; a
+            // connection left there too long is reset by the kernel.
+            acceptedAtOnce = 0;
+            Interlocked.Increment(ref _waitingCount);
+            _waiting.Writer.TryWrite(new WaitingConnection(id, socket, address, ended));
+            long pauses = _handshakePauses.Note();
+            if (pauses > 0)
+            {
+                ServerLog.HandshakesAtBound(_logger, endpoint, _options.MaxHandshakesInProgress, pauses, _options.PerAddressRefusalLogInterval.TotalSeconds);
+            }
         }
     }
+
+    /// <summary>Starts the connections waiting for room under the bound on handshakes in progress, in order of arrival.</summary>
+    private async Task AdmitWaitingAsync(CancellationToken token)
+    {
+        WaitingConnection? current = null;
+        try
+        {
+            while (await _waiting.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                while (_waiting.Reader.TryRead(out WaitingConnection? next))
+                {
+                    current = next;
+                    await _handshakes.WaitForRoomAsync(token).ConfigureAwait(false);
+                    current = null;
+                    Interlocked.Decrement(ref _waitingCount);
+                    _ = RunConnectionAsync(next.Id, next.Socket, next.Address, _handshakes.Enter(), next.Ended, token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Stopping: what still waits is closed below.
+        }
+
+        if (current is not null)
+        {
+            Forget(current);
+        }
+
+        while (_waiting.Reader.TryRead(out WaitingConnection? left))
+        {
+            Forget(left);
+        }
+    }
+
+    /// <summary>Closes a connection that never started (the server stops while it waits for room).</summary>
+    private void Forget(WaitingConnection waiting)
+    {
+        waiting.Socket.Dispose();
+        _connections.TryRemove(waiting.Id, out _);
+        if (waiting.Address is not null)
+        {
+            _perAddress.Release(waiting.Address);
+        }
+
+        waiting.Ended.TrySetResult();
+    }
+
+    /// <summary>An accepted connection waiting for room under the bound on handshakes in progress.</summary>
+    private sealed record WaitingConnection(long Id, Socket Socket, IPAddress? Address, TaskCompletionSource Ended);
 
     /// <summary>
     /// Out of file descriptors: takes the waiting connection off the backlog with the reserve descriptor and closes it
@@ -295,7 +413,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
     /// <summary>Connections open from <paramref name="address"/>, as the per-address limit counts them (tests).</summary>
     internal int ConnectionsFrom(IPAddress address) => _perAddress.CountOf(address);
 
-    private async Task RunConnectionAsync(long id, Socket socket, IPAddress? address, TaskCompletionSource ended, CancellationToken stopping)
+    private async Task RunConnectionAsync(long id, Socket socket, IPAddress? address, HandshakeAdmission.Slot? handshake, TaskCompletionSource ended, CancellationToken stopping)
     {
         EndPoint? remote = socket.RemoteEndPoint;
         TlsConnection? tls = null;
@@ -307,12 +425,13 @@ internal sealed class SipTlsServer : IAsyncDisposable
             }
             catch (TlsLowMemoryException e)
             {
+                handshake?.Release();
                 ServerLog.ConnectionRefused(_logger, id, remote, e.Message);
                 socket.Dispose();
                 return;
             }
 
-            var connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger);
+            var connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger, _handshakes, handshake);
             _byTls[tls] = connection;
             await connection.RunAsync(stopping).ConfigureAwait(false);
         }
@@ -320,6 +439,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            handshake?.Release();
             ServerLog.ConnectionCrashed(_logger, id, remote, e);
             socket.Dispose();
         }
@@ -345,6 +465,8 @@ internal sealed class SipTlsServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         DisposeListeners();
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        _waiting.Writer.TryComplete();
+        await _admitting.ConfigureAwait(false);
         Task[] open = [.. _connections.Values];
         try
         {

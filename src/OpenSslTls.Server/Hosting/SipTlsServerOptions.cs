@@ -53,6 +53,33 @@ internal sealed record SipTlsServerOptions
     /// <summary>Header and body limits of the SIP framing.</summary>
     public SipFramingLimits Framing { get; init; } = new();
 
-    /// <summary>Listen backlog per socket.</summary>
-    public int Backlog { get; init; } = 1024;
+    /// <summary>
+    /// Listen backlog per socket, for the moments the accept loop is behind. Linux caps it at <c>net.core.somaxconn</c>
+    /// (4096 by default since 5.4); beyond it the kernel drops SYNs and ACKs, clients retry, and those left there too
+    /// long are reset.
+    /// </summary>
+    public int Backlog { get; init; } = 4096;
+
+    /// <summary>
+    /// File descriptors kept free below the soft <c>RLIMIT_NOFILE</c> (<see cref="DescriptorBudget"/>): connections
+    /// beyond the limit minus what is open at start minus this are refused at accept, as beyond
+    /// <see cref="MaxConnections"/>, because the .NET runtime aborts the process when it cannot start a thread for lack
+    /// of a descriptor. 0 turns this cap off (only the EMFILE handling of <see cref="DescriptorShortage"/> remains).
+    /// </summary>
+    public int DescriptorReserve { get; init; } = DescriptorBudget.DefaultReserve;
+
+    /// <summary>
+    /// Handshakes in progress at once (accepted, not yet completed); while this many are, newly accepted connections
+    /// wait in a queue, their handshake and its timer not started (<see cref="HandshakeAdmission"/>). 0: no bound.
+    /// </summary>
+    public int MaxHandshakesInProgress { get; init; } = DefaultMaxHandshakesInProgress;
+
+    /// <summary>The default of <see cref="MaxHandshakesInProgress"/>: enough to keep every core busy with handshakes whose peers are far away.</summary>
+    public static int DefaultMaxHandshakesInProgress => 64 * Environment.ProcessorCount;
+
+    /// <summary>
+    /// How long one handshake counts towards <see cref="MaxHandshakesInProgress"/> at most, so that peers that connect
+    /// and stall cannot stop the accepting; by default half the <see cref="HandshakeTimeout"/>.
+    /// </summary>
+    public TimeSpan? HandshakeSlotTime { get; init; }
 }
