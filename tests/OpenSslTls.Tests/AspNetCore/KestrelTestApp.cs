@@ -34,7 +34,7 @@ internal sealed class KestrelTestApp : IAsyncDisposable
 
     public FakeLogCollector Logs => App.Services.GetFakeLogCollector();
 
-    public static async Task<KestrelTestApp> StartAsync(Action<ListenOptions> listen, HttpProtocols protocols = HttpProtocols.Http1AndHttp2, Action<IServiceCollection>? services = null)
+    public static async Task<KestrelTestApp> StartAsync(Action<ListenOptions> listen, HttpProtocols protocols = HttpProtocols.Http1AndHttp2, Action<IServiceCollection>? services = null, Action<WebApplication>? map = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Test" });
         builder.Logging.ClearProviders();
@@ -48,6 +48,7 @@ internal sealed class KestrelTestApp : IAsyncDisposable
         WebApplication app = builder.Build();
         app.MapGet("/", (HttpContext http) => Results.Text(JsonSerializer.Serialize(Echo.Of(http)), "application/json"));
         app.MapGet("/big", () => Results.Text(new string('x', 300_000)));
+        map?.Invoke(app);
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         return new KestrelTestApp(app, new Uri(address).Port);
