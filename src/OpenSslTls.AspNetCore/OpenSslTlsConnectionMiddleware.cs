@@ -26,6 +26,8 @@ internal sealed partial class OpenSslTlsConnectionMiddleware
     private const long InputPause = 1024 * 1024;
     private const long OutputPause = 64 * 1024;
 
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
     private readonly ConnectionDelegate _next;
     private readonly TlsModule _module;
     private readonly TimeSpan _handshakeTimeout;
@@ -123,8 +125,17 @@ internal sealed partial class OpenSslTlsConnectionMiddleware
                 _open.TryRemove(connection.Id, out _);
                 context.Transport = transport;
 
-                // Completing Output closes TLS (close_notify with send_close_notify); disposal then ends both loops.
+                // Completing Output closes TLS (close_notify with send_close_notify); once it went out (or the peer is
+                // gone), disposal ends what is left. Bounded: a peer that stops reading does not hold the connection.
                 await tls.Output.CompleteAsync().ConfigureAwait(false);
+                try
+                {
+                    await tls.Completion.WaitAsync(CloseTimeout).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Disposal cuts it short.
+                }
             }
         }
     }
