@@ -85,16 +85,16 @@ internal static partial class LoadTools
     /// the first one saved (<c>-sess_out</c>, then <c>-sess_in</c>): s_client keeps the session as soon as it arrives,
     /// so a server that closes without close_notify does not spoil it (it does spoil s_time's).
     /// </summary>
-    public static int ResumedOf(int port, int count)
+    public static int ResumedOf(int port, int count, params string[] protocol)
     {
         string session = Path.Combine(Path.GetTempPath(), $"webbench-{Environment.ProcessId}-{port}.pem");
         try
         {
-            SClient(port, ["-sess_out", session]);
+            SClient(port, [.. protocol, "-sess_out", session]);
             int resumed = 0;
             for (int i = 0; i < count; i++)
             {
-                if (SClient(port, ["-sess_in", session]).Contains("Reused, TLS", StringComparison.Ordinal))
+                if (SClient(port, [.. protocol, "-sess_in", session]).Contains("Reused, TLS", StringComparison.Ordinal))
                 {
                     resumed++;
                 }

@@ -181,11 +181,13 @@ internal sealed partial class OpenSslTlsConnectionMiddleware
 
     private static TlsDuplexPipeOptions PipeOptionsFor(ConnectionContext context)
     {
-        // Kestrel's memory pool, so the plaintext pipes share the transport's slabs; inline schedulers as Kestrel's own.
+        // Kestrel's memory pool, so the plaintext pipes share the transport's slabs. Inline schedulers: the transport's
+        // own continuation already runs on the thread pool, so HTTP parsing runs on it straight after decryption (one
+        // hop per read, as with Kestrel's SslStream) and a response is encrypted on the thread that flushed it.
         System.Buffers.MemoryPool<byte>? pool = context.Features.Get<IMemoryPoolFeature>()?.MemoryPool;
         return new TlsDuplexPipeOptions
         {
-            InputPipeOptions = new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.Inline, InputPause, InputPause / 2, useSynchronizationContext: false),
+            InputPipeOptions = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, InputPause, InputPause / 2, useSynchronizationContext: false),
             OutputPipeOptions = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, OutputPause, OutputPause / 2, useSynchronizationContext: false),
         };
     }
