@@ -5,11 +5,12 @@
 #   regen [--check]  regenerate the OpenSSL bindings from the installed headers (--check: fail if they change)
 #   bench [--quick]  benchmarks (see docs/benchmarks.md)
 #   bench-sockets    serve vs an SslStream server over loopback: OPTIONS/s and new connections/s (docs/benchmarks.md)
+#   bench-web        Kestrel with UseOpenSslTls() vs UseHttps(): requests/s, new connections/s, idle memory (docs/benchmarks.md)
 #   run              the main job (see README: what exists)
 #   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam, record or sip (see docs/reliability.md)
 #   test-openssl35 [dotnet test args]  the built tests once more against OpenSSL 3.5 in a Debian 13 root (root only;
 #                    part of `test` when run as root with debootstrap; OPENSSLTLS_OPENSSL35=0 leaves it out)
-#   pack [dotnet pack args]  the NuGet packages (OpenSslTls, OpenSslTls.Extensions.Hosting, the OpenSslTls.Cli tool) into artifacts/packages/
+#   pack [dotnet pack args]  the NuGet packages (OpenSslTls, OpenSslTls.Extensions.Hosting, OpenSslTls.AspNetCore, the OpenSslTls.Cli tool) into artifacts/packages/
 #   setup [test|run|bench]  install (root with apt-get) or name the Debian packages that verb needs (default: test)
 #   help             this list of verbs (build.ps1 offers the same verbs with the same meaning)
 # test, run and bench do that setup themselves: once, quietly (nothing happens when all are present); without root
@@ -44,11 +45,12 @@ packages_for() {
   dotnet_packages
   case "$1" in
     test)
-      echo "openssl libssl-dev clang gcc make libc6-dev softhsm2 libengine-pkcs11-openssl opensc git procps python3 redis-server"
+      echo "openssl libssl-dev clang gcc make libc6-dev softhsm2 libengine-pkcs11-openssl opensc git procps python3 redis-server curl nghttp2-client"
       if [ "$(id -u)" = 0 ] && [ "${OPENSSLTLS_OPENSSL35:-1}" != 0 ]; then echo "debootstrap"; fi
       ;;
     run) echo "openssl libssl-dev gcc make libc6-dev" ;;
     bench) echo "openssl libssl-dev gcc make libc6-dev util-linux" ;;
+    bench-web) echo "openssl libssl-dev gcc make libc6-dev util-linux nghttp2-client" ;;
   esac
 }
 
@@ -225,7 +227,7 @@ run_tests() {
   return "$status"
 }
 
-usage="usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]|help}"
+usage="usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|bench-web|run|fuzz <target> [seconds]|help}"
 
 case "$verb" in
   build)
@@ -242,7 +244,7 @@ case "$verb" in
     bash .ci/trixie.sh test "$@"
     ;;
   setup)
-    case "${1:-test}" in test|run|bench) ensure_prerequisites "${1:-test}" ;; *) echo "usage: ./build.sh setup [test|run|bench]" >&2; exit 2 ;; esac
+    case "${1:-test}" in test|run|bench|bench-web) ensure_prerequisites "${1:-test}" ;; *) echo "usage: ./build.sh setup [test|run|bench|bench-web]" >&2; exit 2 ;; esac
     echo "setup ${1:-test}: every package is installed"
     ;;
   regen)
@@ -272,6 +274,16 @@ case "$verb" in
     # --baseline-serve DLL); --storm N: N TLS 1.3 connections at once. See docs/benchmarks.md, "Connection set-up over
     # real sockets".
     dotnet run --project bench/OpenSslTls.SocketBench -c Release -- "$@"
+    ;;
+  bench-web)
+    # The same minimal Kestrel app with UseHttps() (SslStream) and with UseOpenSslTls(), each a child process on
+    # 127.0.0.1 (pinned to CPU 0, the load tools to CPU 1), driven by h2load (nghttp2-client) and openssl s_time/s_client
+    # in interleaved rounds: requests/s kept alive (HTTP/1.1, HTTP/2), new TLS connections/s (full, resumed), memory per
+    # idle TLS connection, server CPU per request from /proc; ratios ours/SslStream with the issue-20 targets. Options:
+    # --rounds R --requests N --connections N --idle N --stime-seconds S --tiny --no-pin. See docs/benchmarks.md,
+    # "Kestrel: UseOpenSslTls against UseHttps".
+    ensure_prerequisites bench-web
+    dotnet run --project bench/OpenSslTls.WebBench -c Release -- "$@"
     ;;
   run)
     # openssltls serve in the foreground; with no options: 127.0.0.1:5061 and a self-signed localhost certificate
@@ -326,12 +338,13 @@ case "$verb" in
   pack)
     # Every package into artifacts/packages/: OpenSslTls (with libopenssltls_io.so under runtimes/linux-x64/native/, and
     # runtimes/linux-arm64/native/ when the cross compiler is there: see arm64_sysroot), OpenSslTls.Cluster.Redis (shared
-    # ticket keys), OpenSslTls.Extensions.Hosting (AddOpenSslTls for .NET hosts) and the OpenSslTls.Cli tool (command
+    # ticket keys), OpenSslTls.Extensions.Hosting (AddOpenSslTls for .NET hosts), OpenSslTls.AspNetCore (UseOpenSslTls for
+    # Kestrel) and the OpenSslTls.Cli tool (command
     # openssltls), each with its .snupkg. Extra arguments go to dotnet pack, e.g.
     # ./build.sh pack -p:VersionSuffix=rc.1 (the version itself is VersionPrefix in Directory.Build.props).
     arm64_sysroot
     rm -rf artifacts/packages
-    for project in src/OpenSslTls/OpenSslTls.csproj src/OpenSslTls.Cluster.Redis/OpenSslTls.Cluster.Redis.csproj src/OpenSslTls.Extensions.Hosting/OpenSslTls.Extensions.Hosting.csproj src/OpenSslTls.Server/OpenSslTls.Server.csproj; do
+    for project in src/OpenSslTls/OpenSslTls.csproj src/OpenSslTls.Cluster.Redis/OpenSslTls.Cluster.Redis.csproj src/OpenSslTls.Extensions.Hosting/OpenSslTls.Extensions.Hosting.csproj src/OpenSslTls.AspNetCore/OpenSslTls.AspNetCore.csproj src/OpenSslTls.Server/OpenSslTls.Server.csproj; do
       dotnet pack "$project" -c Release -nologo -v quiet -o artifacts/packages "$@"
     done
     ls -1 artifacts/packages

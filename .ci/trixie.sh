@@ -25,7 +25,7 @@ cd "$repo_root"
 # against the 3.5 headers: the 3.0-generated constants and struct sizes must hold there too) and the C benchmark
 # harness of the quick-benchmark smoke test. python3: the C A/B driver's smoke test. Changing this list rebuilds the
 # cached root.
-packages="libssl3t64,openssl,libicu76,ca-certificates,procps,softhsm2,libengine-pkcs11-openssl,opensc,gcc,make,libc6-dev,libssl-dev,python3,redis-server"
+packages="libssl3t64,openssl,libicu76,ca-certificates,procps,softhsm2,libengine-pkcs11-openssl,opensc,gcc,make,libc6-dev,libssl-dev,python3,redis-server,curl,nghttp2-client"
 root="$repo_root/artifacts/roots/trixie"
 stamp="$root/.openssltls-root"
 
