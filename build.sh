@@ -9,7 +9,7 @@
 #   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam, record or sip (see docs/reliability.md)
 #   test-openssl35 [dotnet test args]  the built tests once more against OpenSSL 3.5 in a Debian 13 root (root only;
 #                    part of `test` when run as root with debootstrap; OPENSSLTLS_OPENSSL35=0 leaves it out)
-#   pack [dotnet pack args]  the NuGet packages (OpenSslTls, OpenSslTls.Extensions.Hosting, the OpenSslTls.Cli tool) into artifacts/packages/
+#   pack [dotnet pack args]  the NuGet packages (OpenSslTls, OpenSslTls.Extensions.Hosting, OpenSslTls.AspNetCore, the OpenSslTls.Cli tool) into artifacts/packages/
 #   setup [test|run|bench]  install (root with apt-get) or name the Debian packages that verb needs (default: test)
 #   help             this list of verbs (build.ps1 offers the same verbs with the same meaning)
 # test, run and bench do that setup themselves: once, quietly (nothing happens when all are present); without root
@@ -326,12 +326,13 @@ case "$verb" in
   pack)
     # Every package into artifacts/packages/: OpenSslTls (with libopenssltls_io.so under runtimes/linux-x64/native/, and
     # runtimes/linux-arm64/native/ when the cross compiler is there: see arm64_sysroot), OpenSslTls.Cluster.Redis (shared
-    # ticket keys), OpenSslTls.Extensions.Hosting (AddOpenSslTls for .NET hosts) and the OpenSslTls.Cli tool (command
+    # ticket keys), OpenSslTls.Extensions.Hosting (AddOpenSslTls for .NET hosts), OpenSslTls.AspNetCore (UseOpenSslTls for
+    # Kestrel) and the OpenSslTls.Cli tool (command
     # openssltls), each with its .snupkg. Extra arguments go to dotnet pack, e.g.
     # ./build.sh pack -p:VersionSuffix=rc.1 (the version itself is VersionPrefix in Directory.Build.props).
     arm64_sysroot
     rm -rf artifacts/packages
-    for project in src/OpenSslTls/OpenSslTls.csproj src/OpenSslTls.Cluster.Redis/OpenSslTls.Cluster.Redis.csproj src/OpenSslTls.Extensions.Hosting/OpenSslTls.Extensions.Hosting.csproj src/OpenSslTls.Server/OpenSslTls.Server.csproj; do
+    for project in src/OpenSslTls/OpenSslTls.csproj src/OpenSslTls.Cluster.Redis/OpenSslTls.Cluster.Redis.csproj src/OpenSslTls.Extensions.Hosting/OpenSslTls.Extensions.Hosting.csproj src/OpenSslTls.AspNetCore/OpenSslTls.AspNetCore.csproj src/OpenSslTls.Server/OpenSslTls.Server.csproj; do
       dotnet pack "$project" -c Release -nologo -v quiet -o artifacts/packages "$@"
     done
     ls -1 artifacts/packages

@@ -32,6 +32,7 @@ public sealed class TlsConnection : IDisposable
     private readonly string? _expectedName;            // a client's server name to check (verify_hostname), or null
     private readonly CertificateValidator? _validator; // the validation callback to attach when the SSL is made, or null
     private SslEngine? _engine;
+    private byte[]? _fallbackProtocols; // a server's ALPN list (wire format) for profiles that set none, or null
 
     // A server connection's own reference to its context until the SSL is made (which takes one of its own), so a
     // profile disposed before the first bytes arrive does not fail the connection: today's SSL_new kept it alive too.
@@ -258,6 +259,35 @@ public sealed class TlsConnection : IDisposable
             {
                 return _wasEstablished && _engine is not null && !_engine.Handle.IsClosed ? _engine.ProtocolVersion : 0;
             }
+        }
+    }
+
+    /// <summary>
+    /// Server: the ALPN protocols (RFC 7301) to select from, in this order of preference, when the profile in use sets
+    /// none (a profile's <see cref="TlsProfileSettings.ApplicationProtocols"/> always wins, also after an SNI switch).
+    /// For hosts that know what they speak, such as Kestrel (<c>h2</c>, <c>http/1.1</c>), over profiles that say
+    /// nothing. As with a profile's list, a client offering ALPN but none of these is refused with
+    /// <c>no_application_protocol</c>. Call before the first bytes are received; throws
+    /// <see cref="InvalidOperationException"/> on a client connection or once the handshake began, and
+    /// <see cref="ArgumentException"/> for a protocol that is not 1..255 bytes.
+    /// </summary>
+    public void SetFallbackApplicationProtocols(IReadOnlyList<System.Net.Security.SslApplicationProtocol> protocols)
+    {
+        ArgumentNullException.ThrowIfNull(protocols);
+        byte[]? wire = protocols.Count == 0 ? null : ApplicationProtocolNegotiation.ToWireList(protocols, nameof(protocols));
+        lock (_lock)
+        {
+            if (_initialProfile.Role != TlsRole.Server)
+            {
+                throw new InvalidOperationException("Fallback ALPN protocols are for server connections; a client's come from its profile.");
+            }
+
+            if (_engine is not null)
+            {
+                throw new InvalidOperationException("The handshake has begun: set the fallback ALPN protocols before the first bytes are received.");
+            }
+
+            _fallbackProtocols = wire;
         }
     }
 
@@ -886,5 +916,6 @@ public sealed class TlsConnection : IDisposable
         _serverNameChoice is null ? null : new ServerNameSwitch.State(_serverNameChoice),
         _expectedName,
         _validator,
-        contextHeld: _pendingContext.Context is not null);
+        contextHeld: _pendingContext.Context is not null,
+        applicationProtocols: _fallbackProtocols);
 }

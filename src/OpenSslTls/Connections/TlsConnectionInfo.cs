@@ -25,6 +25,13 @@ public sealed record TlsConnectionInfo
     public required string CipherDescription { get; init; }
 
     /// <summary>
+    /// The cipher suite by its IANA number (<c>SSL_CIPHER_get_protocol_id</c>), as .NET names them (e.g.
+    /// <see cref="System.Net.Security.TlsCipherSuite.TLS_AES_128_GCM_SHA256"/>); null when no cipher is in use.
+    /// <see cref="CipherName"/> is OpenSSL's name of the same suite.
+    /// </summary>
+    public System.Net.Security.TlsCipherSuite? CipherSuite { get; init; }
+
+    /// <summary>
     /// The negotiated key exchange group, e.g. <c>X25519</c>, <c>secp256r1</c> or <c>X25519MLKEM768</c>
     /// (<c>SSL_get_negotiated_group</c>); null when the handshake used none (TLS 1.2 RSA key exchange).
     /// </summary>
@@ -80,6 +87,7 @@ public sealed record TlsConnectionInfo
         CipherName = SharedConnectionFacts.Name(facts.CipherName),
         CipherBits = facts.CipherBits,
         CipherDescription = SharedConnectionFacts.Name(facts.CipherDescription),
+        CipherSuite = facts.CipherSuiteId is { } suite ? (System.Net.Security.TlsCipherSuite)suite : null,
         KeyExchangeGroup = facts.Group is { } group ? SharedConnectionFacts.Name(group) : null,
         ApplicationProtocol = facts.ApplicationProtocol is { } protocol ? new System.Net.Security.SslApplicationProtocol(protocol) : null,
         ServerName = facts.ServerName,

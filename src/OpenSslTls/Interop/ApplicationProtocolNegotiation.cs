@@ -17,6 +17,9 @@ internal static unsafe class ApplicationProtocolNegotiation
 
     private static readonly ManagedExDataSlot Slot = new(Crypto.CRYPTO_EX_INDEX_SSL_CTX, "the ALPN protocols");
 
+    // A server connection's own list, used only when its context has none (a host such as Kestrel knows what it speaks).
+    private static readonly ManagedExDataSlot ConnectionSlot = new(Crypto.CRYPTO_EX_INDEX_SSL, "the connection's ALPN protocols");
+
     /// <summary>Makes a client context offer <paramref name="wireList"/>; false when OpenSSL refused it (a malformed list).</summary>
     internal static bool Offer(SafeSslContextHandle context, ReadOnlySpan<byte> wireList)
     {
@@ -33,6 +36,40 @@ internal static unsafe class ApplicationProtocolNegotiation
         // From here SSL_CTX_free releases the list's GCHandle.
         Slot.Attach(context.Pointer, new ServerList(wireList));
         Ssl.SSL_CTX_set_alpn_select_cb(context.Pointer, &OnSelect, null);
+    }
+
+    /// <summary>
+    /// Makes a server context without a list of its own select from its connections' lists (<see cref="AttachFallback"/>);
+    /// a connection without one goes on without ALPN, exactly as if no callback were set.
+    /// </summary>
+    internal static void InstallSelection(SafeSslContextHandle context) =>
+        Ssl.SSL_CTX_set_alpn_select_cb(context.Pointer, &OnSelect, null);
+
+    /// <summary>Gives a server connection <paramref name="wireList"/> to select from when its context has no list; the SSL owns it from here.</summary>
+    internal static void AttachFallback(SSL* ssl, byte[] wireList) => ConnectionSlot.Attach(ssl, new ServerList(wireList));
+
+    /// <summary>
+    /// <paramref name="protocols"/> in wire format; <see cref="ArgumentException"/> naming the protocol when one is
+    /// not 1..255 bytes, or the list does not fit one extension.
+    /// </summary>
+    internal static byte[] ToWireList(IReadOnlyList<System.Net.Security.SslApplicationProtocol> protocols, string parameterName)
+    {
+        var wire = new List<byte>();
+        foreach (System.Net.Security.SslApplicationProtocol protocol in protocols)
+        {
+            ReadOnlySpan<byte> name = protocol.Protocol.Span;
+            if (name.Length is 0 or > 255)
+            {
+                throw new ArgumentException($"An ALPN protocol must be 1..255 bytes, not {name.Length} ('{protocol}').", parameterName);
+            }
+
+            wire.Add((byte)name.Length);
+            wire.AddRange(name);
+        }
+
+        return wire.Count <= ushort.MaxValue - 2
+            ? [.. wire]
+            : throw new ArgumentException($"The ALPN list takes {wire.Count} bytes, more than one extension holds.", parameterName);
     }
 
     /// <summary>The protocol an established connection negotiated, or null when none was.</summary>
@@ -98,9 +135,9 @@ internal static unsafe class ApplicationProtocolNegotiation
 
     private static int Choose(ref SelectCall call)
     {
-        if (Slot.Get<ServerList>(Ssl.SSL_get_SSL_CTX(call.Ssl)) is not { } server)
+        if ((Slot.Get<ServerList>(Ssl.SSL_get_SSL_CTX(call.Ssl)) ?? ConnectionSlot.Get<ServerList>(call.Ssl)) is not { } server)
         {
-            return Ssl.SSL_TLSEXT_ERR_NOACK; // a profile without ALPN switched to by SNI: no protocol, no refusal
+            return Ssl.SSL_TLSEXT_ERR_NOACK; // a profile without ALPN (and no list of the connection's): no protocol, no refusal
         }
 
         var offered = new ReadOnlySpan<byte>(call.Input, checked((int)call.InputLength));

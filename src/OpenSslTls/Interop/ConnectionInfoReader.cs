@@ -40,6 +40,7 @@ internal static unsafe class ConnectionInfoReader
             VerifiedChain: ReadChain(Ssl.SSL_get0_verified_chain(ssl)))
         {
             Group = ReadGroup(ssl),
+            CipherSuiteId = cipher == null ? null : Ssl.SSL_CIPHER_get_protocol_id(cipher),
             ApplicationProtocol = ApplicationProtocolNegotiation.Negotiated(ssl),
         };
     }

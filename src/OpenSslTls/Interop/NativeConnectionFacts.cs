@@ -20,6 +20,9 @@ internal sealed record NativeConnectionFacts(
     /// <summary>The negotiated key exchange group (<c>SSL_get_negotiated_group</c>), or null when none was used.</summary>
     public string? Group { get; init; }
 
+    /// <summary>The cipher suite's IANA number (<c>SSL_CIPHER_get_protocol_id</c>), or null when no cipher is in use.</summary>
+    public ushort? CipherSuiteId { get; init; }
+
     /// <summary>The protocol ALPN negotiated (<c>SSL_get0_alpn_selected</c>), or null when none was.</summary>
     public byte[]? ApplicationProtocol { get; init; }
 }

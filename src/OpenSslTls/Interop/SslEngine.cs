@@ -100,7 +100,8 @@ internal abstract unsafe class SslEngine : IDisposable
         ServerNameSwitch.State? serverNameSwitch,
         string? expectedName = null,
         IPeerCertificateValidator? validator = null,
-        bool contextHeld = false)
+        bool contextHeld = false,
+        byte[]? applicationProtocols = null)
     {
         NativeIoShim.Functions? shim = ChooseShim(options);
         ErrorQueue.Clear();
@@ -129,6 +130,11 @@ internal abstract unsafe class SslEngine : IDisposable
         try
         {
             engine.Configure(isServer, serverName, resume, serverNameSwitch);
+            if (isServer && applicationProtocols is not null)
+            {
+                ApplicationProtocolNegotiation.AttachFallback(engine.Pointer, applicationProtocols);
+            }
+
             if (!isServer)
             {
                 engine._peerCheck = PeerCertificateCheck.Attach(engine.Pointer, expectedName, validator);

@@ -244,6 +244,12 @@ internal sealed partial class ProfileContextBuilder
     {
         if (_settings.ApplicationProtocols is not { Count: > 0 } protocols)
         {
+            if (_role == TlsRole.Server)
+            {
+                // No list of its own: a connection may bring one (TlsConnection.SetFallbackApplicationProtocols).
+                ApplicationProtocolNegotiation.InstallSelection(ctx);
+            }
+
             return;
         }
 
