@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenSslTls.AspNetCore;
 using OpenSslTls.SipEndpoint.Certificates;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.SipEndpoint.WebSockets;
@@ -209,12 +211,13 @@ internal static class ServeCommand
             StatusPage = pageOptions,
             LogLevel = settings.LogLevel,
         };
-        TimeSpan handshakeTimeout = new SipTlsServerOptions().HandshakeTimeout;
+        // The TLS listener's handshake timeout, and the profile's own verify_client (the middleware adds no rule of its own).
+        var tls = new OpenSslTlsConnectionOptions { Module = module, HandshakeTimeout = new SipTlsServerOptions().HandshakeTimeout };
         return StartAndKeep();
 
         async Task<SipWebSocketServer> StartAndKeep()
         {
-            started = await SipWebSocketServer.StartAsync(options, loggers, listen => InterimTlsMiddleware.Use(listen, module, handshakeTimeout), InterimTlsMiddleware.Of, page).ConfigureAwait(false);
+            started = await SipWebSocketServer.StartAsync(options, loggers, listen => listen.UseOpenSslTls(tls), page).ConfigureAwait(false);
             return started;
         }
     }

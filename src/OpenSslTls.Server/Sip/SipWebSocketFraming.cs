@@ -34,9 +34,9 @@ internal static class SipWebSocketFraming
         {
             // The framer wants more: the message ended inside a header section, or before its Content-Length body.
             int start = message.Length - framer.BufferedBytes;
-            if (framer.BufferedBytes == 0)
+            if (OnlyLineEnds(message.Span[start..]))
             {
-                return null;
+                return null; // nothing but line ends (a lone CRLF keep-alive, as over TLS ignorable)
             }
 
             int headerEnd = message.Span[start..].IndexOf("\r\n\r\n"u8);

@@ -4,11 +4,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenSslTls.AspNetCore;
 using OpenSslTls.Connections;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.SipEndpoint.Sip;
@@ -30,7 +30,6 @@ internal sealed class SipWebSocketServer : IAsyncDisposable
     private readonly StatusPage? _statusPage;
     private readonly List<ListenOptions> _listeners = [];
     private readonly ConcurrentDictionary<long, TrackedConnection> _connections = new();
-    private readonly ConcurrentDictionary<TlsConnection, TrackedConnection> _byTls = new();
     private readonly ConcurrentDictionary<long, Task> _sessions = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly AddressConnectionLimit _perAddress;
@@ -38,7 +37,7 @@ internal sealed class SipWebSocketServer : IAsyncDisposable
     private Task? _stopped;
     private long _lastConnectionId;
 
-    private SipWebSocketServer(SipWebSocketServerOptions options, ILoggerFactory loggers, Action<ListenOptions> useTls, Func<IFeatureCollection, TlsConnection?> tlsOf, StatusPage? statusPage, SipResponder responder)
+    private SipWebSocketServer(SipWebSocketServerOptions options, ILoggerFactory loggers, Action<ListenOptions> useTls, StatusPage? statusPage, SipResponder responder)
     {
         _options = options;
         _logger = loggers.CreateLogger("openssltls.wss");
@@ -63,7 +62,7 @@ internal sealed class SipWebSocketServer : IAsyncDisposable
                     listen.Protocols = HttpProtocols.Http1; // WebSocket upgrades are HTTP/1.1 (RFC 6455)
                     listen.Use(next => context => LimitPerAddressAsync(context, next));
                     useTls(listen);
-                    listen.Use(next => context => TrackAsync(context, next, tlsOf));
+                    listen.Use(next => context => TrackAsync(context, next));
                 });
             }
         });
@@ -83,28 +82,26 @@ internal sealed class SipWebSocketServer : IAsyncDisposable
 
     /// <summary>
     /// Binds and starts serving. <paramref name="useTls"/> installs the TLS connection middleware on each listener
-    /// (nothing: plain HTTP, for tests of the WebSocket layer); <paramref name="tlsOf"/> finds a connection's
-    /// <see cref="TlsConnection"/> among its features. Throws <see cref="IOException"/> when an address cannot be bound.
+    /// (serve: <c>UseOpenSslTls(module)</c>; nothing: plain HTTP, for tests of the WebSocket layer). Throws
+    /// <see cref="IOException"/> when an address cannot be bound.
     /// </summary>
     public static async Task<SipWebSocketServer> StartAsync(
         SipWebSocketServerOptions options,
         ILoggerFactory loggers,
         Action<ListenOptions> useTls,
-        Func<IFeatureCollection, TlsConnection?> tlsOf,
         StatusPage? statusPage = null,
         SipResponder? responder = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
         ArgumentNullException.ThrowIfNull(useTls);
-        ArgumentNullException.ThrowIfNull(tlsOf);
         if (options.ListenEndpoints.Count == 0)
         {
             throw new ArgumentException("no address to listen on", nameof(options));
         }
 
         options.Framing.Validate();
-        var server = new SipWebSocketServer(options, loggers, useTls, tlsOf, statusPage, responder ?? new SipResponder(new ToTagGenerator()));
+        var server = new SipWebSocketServer(options, loggers, useTls, statusPage, responder ?? new SipResponder(new ToTagGenerator()));
         try
         {
             await server._app.StartAsync().ConfigureAwait(false);
@@ -131,13 +128,16 @@ internal sealed class SipWebSocketServer : IAsyncDisposable
 
     /// <summary>The peer address of the connection that uses <paramref name="tls"/>, or null when it is not one of ours.</summary>
     public EndPoint? RemoteOf(TlsConnection tls) =>
-        tls is not null && _byTls.TryGetValue(tls, out TrackedConnection? connection) ? connection.Remote : null;
+        tls is not null && _connections.TryGetValue(tls.Id, out TrackedConnection? connection) && connection.Tls is not null ? connection.Remote : null;
 
-    /// <summary>Aborts the connection that uses <paramref name="tls"/> (after a module kill or expiry); false when it is not one of ours.</summary>
+    /// <summary>
+    /// Aborts the connection that uses <paramref name="tls"/> (after a module kill or expiry; the middleware does so as
+    /// well, this makes it certain); false when it is not one of ours.
+    /// </summary>
     public bool CloseConnection(TlsConnection tls)
     {
         ArgumentNullException.ThrowIfNull(tls);
-        if (!_byTls.TryGetValue(tls, out TrackedConnection? connection))
+        if (!_connections.TryGetValue(tls.Id, out TrackedConnection? connection) || connection.Tls is null)
         {
             return false;
         }
@@ -200,19 +200,20 @@ internal sealed class SipWebSocketServer : IAsyncDisposable
         }
     }
 
-    private async Task TrackAsync(ConnectionContext context, ConnectionDelegate next, Func<IFeatureCollection, TlsConnection?> tlsOf)
+    private async Task TrackAsync(ConnectionContext context, ConnectionDelegate next)
     {
-        long id = Interlocked.Increment(ref _lastConnectionId);
-        TlsConnection? tls = tlsOf(context.Features);
+        // Under UseOpenSslTls the module's id, so logs, tls.list and tls.kill name the connection alike.
+        IOpenSslTlsFeature? tls = context.Features.Get<IOpenSslTlsFeature>();
+        long id = tls?.ConnectionId ?? -Interlocked.Increment(ref _lastConnectionId);
         var tracked = new TrackedConnection(id, context, tls);
         context.Features.Set(tracked);
         _connections[id] = tracked;
-        if (tls is not null)
+        ServerLog.Accepted(_logger, id, context.RemoteEndPoint);
+        if (tls is not null && _logger.IsEnabled(LogLevel.Information))
         {
-            _byTls[tls] = tracked;
+            ServerLog.Established(_logger, id, context.RemoteEndPoint, TlsFactsText.Format(tls.Info));
         }
 
-        ServerLog.Accepted(_logger, id, context.RemoteEndPoint);
         try
         {
             await next(context).ConfigureAwait(false);
@@ -220,10 +221,6 @@ internal sealed class SipWebSocketServer : IAsyncDisposable
         finally
         {
             _connections.TryRemove(id, out _);
-            if (tls is not null)
-            {
-                _byTls.TryRemove(tls, out _);
-            }
         }
     }
 
@@ -260,9 +257,9 @@ internal sealed class SipWebSocketServer : IAsyncDisposable
             SubProtocol = SipWebSocketServerOptions.SipSubprotocol,
             DangerousEnableCompression = false,
         }).ConfigureAwait(false);
-        long id = tracked?.Id ?? Interlocked.Increment(ref _lastConnectionId);
+        long id = tracked?.Id ?? -Interlocked.Increment(ref _lastConnectionId);
         EndPoint? remote = tracked?.Remote ?? (context.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, context.Connection.RemotePort) : null);
-        var session = new SipWebSocketSession(id, socket, remote, tracked?.Tls, _responder, _options, _logger);
+        var session = new SipWebSocketSession(id, socket, remote, tracked?.Tls?.Profile, _responder, _options, _logger);
         WebSocketLog.Upgraded(_logger, id, remote, context.Request.Path.Value ?? "/");
         Task running = session.RunAsync(_stopping.Token);
         _sessions[id] = running;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.Connections;
+using OpenSslTls.Profiles;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.SipEndpoint.Sip;
 
@@ -24,7 +25,7 @@ internal sealed class SipWebSocketSession
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(2);
 
     private readonly WebSocket _socket;
-    private readonly TlsConnection? _tls;
+    private readonly TlsProfile? _profile;
     private readonly SipResponder _responder;
     private readonly SipFramingLimits _limits;
     private readonly TimeSpan _idleWithoutTls;
@@ -33,13 +34,13 @@ internal sealed class SipWebSocketSession
     private byte[] _buffer = [];
     private bool _receiveAbandoned; // a receive into _buffer may still complete: the buffer must not go back to the pool
 
-    public SipWebSocketSession(long id, WebSocket socket, EndPoint? remote, TlsConnection? tls, SipResponder responder, SipWebSocketServerOptions options, ILogger logger)
+    public SipWebSocketSession(long id, WebSocket socket, EndPoint? remote, TlsProfile? profile, SipResponder responder, SipWebSocketServerOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         Id = id;
         _socket = socket;
         Remote = remote;
-        _tls = tls;
+        _profile = profile;
         _responder = responder;
         _limits = options.Framing;
         _idleWithoutTls = options.IdleTimeout;
@@ -256,18 +257,18 @@ internal sealed class SipWebSocketSession
     }
 
     /// <summary>
-    /// The idle limit now, as the module's sweep applies it to the TLS connection under this WebSocket
-    /// (<c>tcp_connection_lifetime</c> once data passed); without TLS (tests of the WebSocket layer) the configured one.
-    /// Only SIP messages and keep-alives count as activity here, not WebSocket pings.
+    /// The idle limit now, as the module's sweep applies it to the TLS connection under this WebSocket: its profile's
+    /// <c>tcp_connection_lifetime</c> (the upgrade request was application data already); without TLS (tests of the
+    /// WebSocket layer) the configured one. Only SIP messages and keep-alives count as activity here, not WebSocket pings.
     /// </summary>
     private TimeSpan IdleLimit()
     {
-        if (_tls is null)
+        if (_profile is null)
         {
             return _idleWithoutTls;
         }
 
-        int seconds = _tls.Profile.Runtime.IdleLimitSeconds(_tls.CarriedApplicationData);
+        int seconds = _profile.Runtime.IdleLimitSeconds(carriedApplicationData: true);
         return seconds < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
     }
 

@@ -1,23 +1,22 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
-using OpenSslTls.Connections;
+using OpenSslTls.AspNetCore;
 
 namespace OpenSslTls.SipEndpoint.WebSockets;
 
 /// <summary>
 /// One connection of the WebSocket listener as the server tracks it, kept as a connection feature so the HTTP request
-/// on it finds its TLS connection: a module kill or expiry of that TLS connection aborts it.
+/// on it finds its TLS facts (<see cref="IOpenSslTlsFeature"/>: the module's id, the profile, the session).
 /// </summary>
-internal sealed class TrackedConnection(long id, ConnectionContext context, TlsConnection? tls)
+internal sealed class TrackedConnection(long id, ConnectionContext context, IOpenSslTlsFeature? tls)
 {
+    /// <summary>The module's connection id when TLS is under it (as in tls.list), else the listener's own.</summary>
     public long Id { get; } = id;
 
-    public TlsConnection? Tls { get; } = tls;
+    public IOpenSslTlsFeature? Tls { get; } = tls;
 
     public EndPoint? Remote { get; } = context.RemoteEndPoint;
 
-    public EndPoint? Local { get; } = context.LocalEndPoint;
-
-    /// <summary>Drops the connection at once (no closing handshake): what tls.kill asks for.</summary>
+    /// <summary>Drops the connection at once (no closing handshake).</summary>
     public void Abort() => context.Abort(new ConnectionAbortedException("closed by the TLS module"));
 }
