@@ -28,6 +28,12 @@ internal sealed record SipWebSocketServerOptions
     /// <summary>The idle limit of a connection without TLS under it (only in tests of the WebSocket layer); with TLS the profile's.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// A SIP message whose first fragment arrived must be complete this long after it, as on the TLS listener
+    /// (Kamailio's <c>tcp_msg_read_timeout</c>); <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
+    /// </summary>
+    public TimeSpan MessageReadTimeout { get; init; } = new SipTlsServerOptions().MessageReadTimeout;
+
     /// <summary>How long a stop waits for connections to close.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

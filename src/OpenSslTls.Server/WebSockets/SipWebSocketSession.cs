@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,7 @@ internal sealed class SipWebSocketSession
     private readonly SipResponder _responder;
     private readonly SipFramingLimits _limits;
     private readonly TimeSpan _idleWithoutTls;
+    private readonly TimeSpan _messageReadTimeout;
     private readonly ILogger _logger;
     private readonly PooledByteBuffer _replies = new(clearOnRelease: true);
     private byte[] _buffer = [];
@@ -44,6 +46,7 @@ internal sealed class SipWebSocketSession
         _responder = responder;
         _limits = options.Framing;
         _idleWithoutTls = options.IdleTimeout;
+        _messageReadTimeout = options.MessageReadTimeout;
         _logger = logger;
     }
 
@@ -84,6 +87,7 @@ internal sealed class SipWebSocketSession
         while (true)
         {
             int length = 0;
+            long messageStartedAt = 0; // when the first fragment of this message came; 0 before it
             WebSocketMessageType type;
             while (true)
             {
@@ -101,9 +105,18 @@ internal sealed class SipWebSocketSession
                 else
                 {
                     Task<ValueWebSocketReceiveResult> pending = receiving.AsTask();
+                    (TimeSpan wait, bool forMessage) = Deadline(messageStartedAt);
                     try
                     {
-                        received = await pending.WaitAsync(IdleLimit(), stopping).ConfigureAwait(false);
+                        received = await pending.WaitAsync(wait, stopping).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException) when (forMessage)
+                    {
+                        // A message begun but not finished: every fragment would reset the idle limit, so without this
+                        // a peer could hold the connection by dripping fragments of one endless message.
+                        ServerLog.MessageReadTimedOut(_logger, Id, Remote, _messageReadTimeout.TotalSeconds);
+                        await CloseAsync(pending, WebSocketCloseStatus.PolicyViolation, "SIP message read timeout").ConfigureAwait(false);
+                        return "SIP message read timeout";
                     }
                     catch (TimeoutException)
                     {
@@ -122,6 +135,11 @@ internal sealed class SipWebSocketSession
                 {
                     await AnswerCloseAsync().ConfigureAwait(false);
                     return $"peer closed the WebSocket ({(int?)_socket.CloseStatus} {_socket.CloseStatusDescription})";
+                }
+
+                if (length == 0 && received.Count > 0)
+                {
+                    messageStartedAt = Stopwatch.GetTimestamp();
                 }
 
                 length += received.Count;
@@ -270,6 +288,20 @@ internal sealed class SipWebSocketSession
 
         int seconds = _profile.Runtime.IdleLimitSeconds(carriedApplicationData: true);
         return seconds < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
+    }
+
+    /// <summary>How long the next receive may wait: the idle limit, or less when a message has begun and must be complete within the message-read timeout.</summary>
+    private (TimeSpan Wait, bool ForMessage) Deadline(long messageStartedAt)
+    {
+        TimeSpan idle = IdleLimit();
+        if (messageStartedAt == 0 || _messageReadTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return (idle, false);
+        }
+
+        TimeSpan left = _messageReadTimeout - Stopwatch.GetElapsedTime(messageStartedAt);
+        left = left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        return idle == Timeout.InfiniteTimeSpan || left < idle ? (left, true) : (idle, false);
     }
 
     private static byte[] Grow(byte[] buffer, int size)

@@ -83,8 +83,11 @@ internal sealed partial class HeadlessChromium : IDisposable
         string dom = string.Empty;
         while (DateTime.UtcNow < deadline)
         {
-            JsonElement result = await SendAsync("Runtime.evaluate", new { expression = "document.documentElement.outerHTML", returnByValue = true });
-            dom = result.GetProperty("result").GetProperty("value").GetString() ?? string.Empty;
+            // While the page is still loading there may be no document yet (no value, or an exception): poll again.
+            JsonElement result = await SendAsync("Runtime.evaluate", new { expression = "document.documentElement ? document.documentElement.outerHTML : ''", returnByValue = true });
+            dom = result.TryGetProperty("result", out JsonElement value) && value.TryGetProperty("value", out JsonElement text) && text.ValueKind == JsonValueKind.String
+                ? text.GetString()!
+                : string.Empty;
             if (ready(dom))
             {
                 return dom;

@@ -72,6 +72,39 @@ public sealed class StatusPageTests
         wrong.Dispose();
     }
 
+    [SkippableFact]
+    public async Task A_non_loopback_peer_gets_no_status_page_unless_status_page_remote_is_given()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "runs the Linux build of serve");
+        IPAddress? external = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(card => card.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(card => card.GetIPProperties().UnicastAddresses)
+            .Select(unicast => unicast.Address)
+            .FirstOrDefault(address => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(address));
+        Skip.If(external is null, "this machine has no non-loopback IPv4 address to connect from");
+
+        // Only a non-loopback listener: refused at the command line, before anything starts.
+        (int exit, string output) = OpenSslTls.Tests.SipEndpoint.EndpointProcess.Run(WssServe.Wait, "serve", "--listen-wss", $"{external}:0", "--status-page");
+        Assert.Equal(2, exit);
+        Assert.Contains("--status-page is for loopback peers only", output, StringComparison.Ordinal);
+
+        foreach (bool remote in (bool[])[false, true])
+        {
+            using WssServe serve = await WssServe.StartAsync(remote ? ["--listen-wss", $"{external}:0", "--status-page", "--status-page-remote"] : ["--listen-wss", $"{external}:0", "--status-page"]);
+            int port = int.Parse(
+                new System.Text.RegularExpressions.Regex($@"secure WebSocket on {System.Text.RegularExpressions.Regex.Escape(external!.ToString())}:(\d+)").Match(serve.Process.Output).Groups[1].Value,
+                System.Globalization.CultureInfo.InvariantCulture);
+            using var client = new HttpClient(WssHttp.PinnedHandler(serve));
+            using HttpResponseMessage page = await client.GetAsync(new Uri($"https://{external}:{port}/status"));
+            Assert.Equal(remote ? HttpStatusCode.OK : HttpStatusCode.NotFound, page.StatusCode);
+            // The SIP WebSocket on that listener is for everyone either way (426: a plain request).
+            using HttpResponseMessage sip = await client.GetAsync(new Uri($"https://{external}:{port}/"));
+            Assert.Equal(HttpStatusCode.UpgradeRequired, sip.StatusCode);
+            using HttpResponseMessage loopback = await client.GetAsync(new Uri($"https://127.0.0.1:{serve.Port}/status"));
+            Assert.Equal(HttpStatusCode.OK, loopback.StatusCode);
+        }
+    }
+
     private static async Task<JsonElement> ReceiveJsonAsync(ClientWebSocket socket)
     {
         var text = new StringBuilder();
