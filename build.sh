@@ -5,6 +5,7 @@
 #   regen [--check]  regenerate the OpenSSL bindings from the installed headers (--check: fail if they change)
 #   bench [--quick]  benchmarks (see docs/benchmarks.md)
 #   bench-sockets    serve vs an SslStream server over loopback: OPTIONS/s and new connections/s (docs/benchmarks.md)
+#   bench-web        Kestrel with UseOpenSslTls() vs UseHttps(): requests/s, new connections/s, idle memory (docs/benchmarks.md)
 #   run              the main job (see README: what exists)
 #   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam, record or sip (see docs/reliability.md)
 #   test-openssl35 [dotnet test args]  the built tests once more against OpenSSL 3.5 in a Debian 13 root (root only;
@@ -45,11 +46,12 @@ packages_for() {
   dotnet_packages
   case "$1" in
     test)
-      echo "openssl libssl-dev clang gcc make libc6-dev softhsm2 libengine-pkcs11-openssl opensc git procps python3 redis-server python3-websockets chromium"
+      echo "openssl libssl-dev clang gcc make libc6-dev softhsm2 libengine-pkcs11-openssl opensc git procps python3 redis-server curl nghttp2-client python3-websockets chromium"
       if [ "$(id -u)" = 0 ] && [ "${OPENSSLTLS_OPENSSL35:-1}" != 0 ]; then echo "debootstrap"; fi
       ;;
     run) echo "openssl libssl-dev gcc make libc6-dev" ;;
     bench) echo "openssl libssl-dev gcc make libc6-dev util-linux" ;;
+    bench-web) echo "openssl libssl-dev gcc make libc6-dev util-linux nghttp2-client" ;;
   esac
 }
 
@@ -226,7 +228,7 @@ run_tests() {
   return "$status"
 }
 
-usage="usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]|help}"
+usage="usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|bench-web|run|fuzz <target> [seconds]|help}"
 
 case "$verb" in
   build)
@@ -243,7 +245,7 @@ case "$verb" in
     bash .ci/trixie.sh test "$@"
     ;;
   setup)
-    case "${1:-test}" in test|run|bench) ensure_prerequisites "${1:-test}" ;; *) echo "usage: ./build.sh setup [test|run|bench]" >&2; exit 2 ;; esac
+    case "${1:-test}" in test|run|bench|bench-web) ensure_prerequisites "${1:-test}" ;; *) echo "usage: ./build.sh setup [test|run|bench|bench-web]" >&2; exit 2 ;; esac
     echo "setup ${1:-test}: every package is installed"
     ;;
   regen)
@@ -273,6 +275,16 @@ case "$verb" in
     # --baseline-serve DLL); --storm N: N TLS 1.3 connections at once. See docs/benchmarks.md, "Connection set-up over
     # real sockets".
     dotnet run --project bench/OpenSslTls.SocketBench -c Release -- "$@"
+    ;;
+  bench-web)
+    # The same minimal Kestrel app with UseHttps() (SslStream) and with UseOpenSslTls(), each a child process on
+    # 127.0.0.1 (pinned to CPU 0, the load tools to CPU 1), driven by h2load (nghttp2-client) and openssl s_time/s_client
+    # in interleaved rounds: requests/s kept alive (HTTP/1.1, HTTP/2), new TLS connections/s (full, resumed), memory per
+    # idle TLS connection, server CPU per request from /proc; ratios ours/SslStream with the issue-20 targets. Options:
+    # --rounds R --requests N --connections N --idle N --stime-seconds S --tiny --no-pin. See docs/benchmarks.md,
+    # "Kestrel: UseOpenSslTls against UseHttps".
+    ensure_prerequisites bench-web
+    dotnet run --project bench/OpenSslTls.WebBench -c Release -- "$@"
     ;;
   run)
     # openssltls serve in the foreground; with no options: 127.0.0.1:5061 and a self-signed localhost certificate

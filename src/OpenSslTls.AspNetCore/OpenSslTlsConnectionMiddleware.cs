@@ -26,6 +26,8 @@ internal sealed partial class OpenSslTlsConnectionMiddleware
     private const long InputPause = 1024 * 1024;
     private const long OutputPause = 64 * 1024;
 
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
     private readonly ConnectionDelegate _next;
     private readonly TlsModule _module;
     private readonly TimeSpan _handshakeTimeout;
@@ -123,8 +125,17 @@ internal sealed partial class OpenSslTlsConnectionMiddleware
                 _open.TryRemove(connection.Id, out _);
                 context.Transport = transport;
 
-                // Completing Output closes TLS (close_notify with send_close_notify); disposal then ends both loops.
+                // Completing Output closes TLS (close_notify with send_close_notify); once it went out (or the peer is
+                // gone), disposal ends what is left. Bounded: a peer that stops reading does not hold the connection.
                 await tls.Output.CompleteAsync().ConfigureAwait(false);
+                try
+                {
+                    await tls.Completion.WaitAsync(CloseTimeout).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Disposal cuts it short.
+                }
             }
         }
     }
@@ -170,11 +181,13 @@ internal sealed partial class OpenSslTlsConnectionMiddleware
 
     private static TlsDuplexPipeOptions PipeOptionsFor(ConnectionContext context)
     {
-        // Kestrel's memory pool, so the plaintext pipes share the transport's slabs; inline schedulers as Kestrel's own.
+        // Kestrel's memory pool, so the plaintext pipes share the transport's slabs. Inline schedulers: the transport's
+        // own continuation already runs on the thread pool, so HTTP parsing runs on it straight after decryption (one
+        // hop per read, as with Kestrel's SslStream) and a response is encrypted on the thread that flushed it.
         System.Buffers.MemoryPool<byte>? pool = context.Features.Get<IMemoryPoolFeature>()?.MemoryPool;
         return new TlsDuplexPipeOptions
         {
-            InputPipeOptions = new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.Inline, InputPause, InputPause / 2, useSynchronizationContext: false),
+            InputPipeOptions = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, InputPause, InputPause / 2, useSynchronizationContext: false),
             OutputPipeOptions = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, OutputPause, OutputPause / 2, useSynchronizationContext: false),
         };
     }

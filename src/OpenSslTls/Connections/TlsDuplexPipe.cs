@@ -116,8 +116,13 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
     /// <summary>True once <see cref="AuthenticateAsync"/> completed the handshake.</summary>
     public bool IsAuthenticated => Volatile.Read(ref _state) == StateRunning;
 
-    /// <summary>Completes when both directions have ended (tests: after this, every pipe end the adapter owns is completed).</summary>
-    internal Task Completion => Task.WhenAll(_receiving, _sending);
+    /// <summary>
+    /// Completes when both directions have ended; after it, every pipe end the adapter owns is completed. A host that
+    /// completes <see cref="Output"/> to close (close_notify with <c>send_close_notify</c>) awaits this, bounded, before
+    /// <see cref="DisposeAsync"/>, so the close is not cut short. Read it after <see cref="AuthenticateAsync"/> completed
+    /// (before, it is already complete). Never faults: the failures are the pipes' to report.
+    /// </summary>
+    public Task Completion => Task.WhenAll(_receiving, _sending).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>Bytes of the array held for ciphertext the reading loop left for the sending loop (tests: 0 when idle).</summary>
     internal int HeldDeferredBytes

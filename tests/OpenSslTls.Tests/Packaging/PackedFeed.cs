@@ -97,7 +97,7 @@ public sealed partial class PackedFeed : IDisposable
 #else
         const string configuration = "Release";
 #endif
-        foreach (string project in new[] { "src/OpenSslTls/OpenSslTls.csproj", "src/OpenSslTls.Cluster.Redis/OpenSslTls.Cluster.Redis.csproj", "src/OpenSslTls.Extensions.Hosting/OpenSslTls.Extensions.Hosting.csproj", "src/OpenSslTls.Server/OpenSslTls.Server.csproj" })
+        foreach (string project in new[] { "src/OpenSslTls/OpenSslTls.csproj", "src/OpenSslTls.Cluster.Redis/OpenSslTls.Cluster.Redis.csproj", "src/OpenSslTls.Extensions.Hosting/OpenSslTls.Extensions.Hosting.csproj", "src/OpenSslTls.AspNetCore/OpenSslTls.AspNetCore.csproj", "src/OpenSslTls.Server/OpenSslTls.Server.csproj" })
         {
             (int exit, string output) = Cli.Run(host, ["pack", project, "-c", configuration, "--no-build", "-nologo", "-v", "quiet", "-o", Feed], RepositoryPaths.Root, TimeSpan.FromMinutes(4));
             if (exit != 0)
