@@ -1,8 +1,13 @@
+using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenSslTls.AspNetCore;
 using OpenSslTls.SipEndpoint.Certificates;
 using OpenSslTls.SipEndpoint.Hosting;
+using OpenSslTls.SipEndpoint.WebSockets;
 using OpenSslTls.Configuration;
+using OpenSslTls.Connections;
 using OpenSslTls.Errors;
 using OpenSslTls.Module;
 using OpenSslTls.OpenSsl;
@@ -33,6 +38,8 @@ internal static class ServeCommand
         TlsModule module;
         string dataDirectory;
         ClusterTicketKeys? clusterKeys = null;
+        // Listening before the module exists, so its up-down counters are complete (the status page shows them).
+        using MetricsReader? metrics = settings.StatusPage ? new MetricsReader(TlsMetrics.MeterName) : null;
         try
         {
             dataDirectory = PrepareDataDirectory(settings, log);
@@ -90,17 +97,37 @@ internal static class ServeCommand
                 return ExitCodes.Failure;
             }
 
+            SipWebSocketServer? wss = null;
+            if (settings.ListenWss.Count > 0)
+            {
+                try
+                {
+                    wss = await StartWebSocketListenerAsync(settings, module, metrics, () => server.ConnectionCount, loggers, log).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    await server.StopAsync().ConfigureAwait(false);
+                    CommandLog.CannotStart(log, $"cannot listen on {string.Join(", ", settings.ListenWss)}: {e.Message}");
+                    return ExitCodes.Failure;
+                }
+            }
+
+            EndPoint? RemoteOf(TlsConnection tls) => server.RemoteOf(tls) ?? wss?.RemoteOf(tls);
+
             void OnClosedByModule(object? sender, TlsConnectionEventArgs e)
             {
-                CommandLog.TlsEvent(log, e.EventName, e.Connection.Id, server.RemoteOf(e.Connection)?.ToString(), e.Connection.Profile.Label);
-                server.CloseConnection(e.Connection);
+                CommandLog.TlsEvent(log, e.EventName, e.Connection.Id, RemoteOf(e.Connection)?.ToString(), e.Connection.Profile.Label);
+                if (!server.CloseConnection(e.Connection))
+                {
+                    wss?.CloseConnection(e.Connection);
+                }
             }
 
             void OnOutbound(object? sender, TlsConnectionEventArgs e) =>
                 CommandLog.TlsEvent(log, e.EventName, e.Connection.Id, null, e.Connection.Profile.Label);
 
             void OnHandshakeFailed(object? sender, TlsConnectionEventArgs e) =>
-                CommandLog.HandshakeFailed(log, e.Connection.Id, server.RemoteOf(e.Connection)?.ToString(), e.Error?.Message ?? e.EventName);
+                CommandLog.HandshakeFailed(log, e.Connection.Id, RemoteOf(e.Connection)?.ToString(), e.Error?.Message ?? e.EventName);
 
             module.ConnectionKilled += OnClosedByModule;
             module.ConnectionExpired += OnClosedByModule;
@@ -118,6 +145,11 @@ internal static class ServeCommand
                 catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
                 {
                     await server.StopAsync().ConfigureAwait(false);
+                    if (wss is not null)
+                    {
+                        await wss.StopAsync().ConfigureAwait(false);
+                    }
+
                     CommandLog.CannotStart(log, $"cannot open the control socket {controlPath}: {e.Message}");
                     return ExitCodes.Failure;
                 }
@@ -134,6 +166,10 @@ internal static class ServeCommand
                 }
 
                 await server.StopAsync().ConfigureAwait(false);
+                if (wss is not null)
+                {
+                    await wss.StopAsync().ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -150,6 +186,40 @@ internal static class ServeCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The SIP-over-WebSocket listener (--listen-wss) on serve's module: TLS through the OpenSslTls Kestrel middleware
+    /// with connections from <paramref name="module"/>, so profiles, SNI, reload, tls.list/tls.info and metrics are
+    /// shared with the TLS listener; with --status-page, the status page on it.
+    /// </summary>
+    private static Task<SipWebSocketServer> StartWebSocketListenerAsync(ServeSettings settings, TlsModule module, MetricsReader? metrics, Func<int> tlsConnections, ILoggerFactory loggers, ILogger log)
+    {
+        SipWebSocketServer? started = null;
+        StatusPage? page = null;
+        StatusPageOptions? pageOptions = settings.StatusPage ? new StatusPageOptions { AllowRemote = settings.StatusPageRemote } : null;
+        if (pageOptions is not null)
+        {
+            page = new StatusPage(pageOptions, () => StatusSnapshot.Json(module, metrics, [("tls", tlsConnections()), ("wss", started?.ConnectionCount ?? 0), ("wss sip sessions", started?.SessionCount ?? 0)]), log);
+        }
+
+        var options = new SipWebSocketServerOptions
+        {
+            ListenEndpoints = settings.ListenWss,
+            MaxConnections = settings.MaxConnections,
+            MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress,
+            StatusPage = pageOptions,
+            LogLevel = settings.LogLevel,
+        };
+        // The TLS listener's handshake timeout, and the profile's own verify_client (the middleware adds no rule of its own).
+        var tls = new OpenSslTlsConnectionOptions { Module = module, HandshakeTimeout = new SipTlsServerOptions().HandshakeTimeout };
+        return StartAndKeep();
+
+        async Task<SipWebSocketServer> StartAndKeep()
+        {
+            started = await SipWebSocketServer.StartAsync(options, loggers, listen => listen.UseOpenSslTls(tls), page).ConfigureAwait(false);
+            return started;
+        }
     }
 
     /// <summary>The tls.cfg spelling of a verify_client mode, as operators know it.</summary>

@@ -9,9 +9,9 @@ namespace OpenSslTls.SipEndpoint.Cli;
 internal sealed record ServeSettings
 {
     private static readonly string[] s_valueOptions =
-        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections", "--max-connections-per-address", "--max-client-hello-bytes", "--descriptor-reserve", "--max-handshakes-in-progress", "--cluster", "--cluster-key-file"];
+        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections", "--max-connections-per-address", "--max-client-hello-bytes", "--descriptor-reserve", "--max-handshakes-in-progress", "--cluster", "--cluster-key-file", "--listen-wss"];
 
-    private static readonly string[] s_flags = ["--send-close-notify"];
+    private static readonly string[] s_flags = ["--send-close-notify", "--status-page", "--status-page-remote"];
 
     private static readonly Dictionary<string, IReadOnlyCollection<string>> s_optionalValues = new(StringComparer.Ordinal)
     {
@@ -71,6 +71,15 @@ internal sealed record ServeSettings
     /// <summary>The cluster's key-encryption key file (--cluster-key-file FILE), given with --cluster.</summary>
     public string? ClusterKeyFile { get; init; }
 
+    /// <summary>Where to listen for SIP over secure WebSocket (--listen-wss ADDR:PORT, repeatable); none: no WebSocket listener.</summary>
+    public IReadOnlyList<IPEndPoint> ListenWss { get; init; } = [];
+
+    /// <summary>Whether the WebSocket listener serves the status page (--status-page).</summary>
+    public bool StatusPage { get; init; }
+
+    /// <summary>Whether the status page is shown to peers other than loopback ones (--status-page-remote).</summary>
+    public bool StatusPageRemote { get; init; }
+
     /// <summary>Parses and checks the arguments after <c>serve</c>; throws <see cref="CommandLineException"/> with the reason.</summary>
     public static ServeSettings Parse(IReadOnlyList<string> args)
     {
@@ -111,6 +120,22 @@ internal sealed record ServeSettings
         }
 
         IReadOnlyList<string> listen = parsed.All("--listen");
+        IReadOnlyList<IPEndPoint> listenWss = [.. parsed.All("--listen-wss").Select(NetworkAddressParser.ParseListen)];
+        if (parsed.Has("--status-page") && listenWss.Count == 0)
+        {
+            throw new CommandLineException("--status-page needs --listen-wss: the page is served on the secure WebSocket listener");
+        }
+
+        if (parsed.Has("--status-page-remote") && !parsed.Has("--status-page"))
+        {
+            throw new CommandLineException("--status-page-remote goes with --status-page");
+        }
+
+        if (parsed.Has("--status-page") && !parsed.Has("--status-page-remote") && !listenWss.Any(endpoint => IPAddress.IsLoopback(endpoint.Address) || endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any)))
+        {
+            throw new CommandLineException("--status-page is for loopback peers only, and no --listen-wss address takes loopback connections; add --status-page-remote to show it to others");
+        }
+
         return new ServeSettings
         {
             Listen = listen.Count == 0 ? new ServeSettings().Listen : [.. listen.Select(NetworkAddressParser.ParseListen)],
@@ -139,6 +164,9 @@ internal sealed record ServeSettings
                 ?? SipTlsServerOptions.DefaultMaxHandshakesInProgress,
             Cluster = cluster,
             ClusterKeyFile = clusterKeyFile,
+            ListenWss = listenWss,
+            StatusPage = parsed.Has("--status-page"),
+            StatusPageRemote = parsed.Has("--status-page-remote"),
         };
     }
 

@@ -60,6 +60,11 @@ internal static class UsageText
           --cluster redis://HOST:PORT  share session-ticket keys with every node using this Redis (turns
                                     session_cache on); needs --cluster-key-file
           --cluster-key-file FILE   the cluster's key-encryption key (32 bytes, or their hex or base64)
+          --listen-wss ADDR:PORT    also listen for SIP over secure WebSocket (RFC 7118, subprotocol sip; repeatable),
+                                    with the same TLS profiles, admin views and metrics as the TLS listener
+          --status-page             serve a read-only status page at https://ADDR:PORT/status on the WebSocket
+                                    listener (tls.info, tls.list, metrics, live), to loopback peers only
+          --status-page-remote      show the status page to peers other than loopback ones too
           -h, --help                this text
 
         exit codes: 0 stopped, 1 could not start (configuration, certificate, port), 2 bad command line

@@ -274,7 +274,7 @@ internal sealed class SipServerConnection
             await SendOutputAsync(token).ConfigureAwait(false);
             if (framingError != SipFramingError.None)
             {
-                ServerLog.FramingFailed(_logger, Id, Remote, Describe(framingError));
+                ServerLog.FramingFailed(_logger, Id, Remote, SipExchange.Describe(framingError, _options.Framing));
                 return new Ending("unframable SIP: " + framingError, SayGoodbye: true, Drain: true);
             }
 
@@ -365,30 +365,11 @@ internal sealed class SipServerConnection
         while (_framer.TryRead(out SipFrame frame))
         {
             frames++;
-            switch (frame.Kind)
+            messages += frame.Kind == SipFrameKind.Message ? 1 : 0;
+            SipExchange.Answer(frame, _responder, _replies, Remote, _logger, Id);
+            if (frame.Kind == SipFrameKind.Invalid)
             {
-                case SipFrameKind.Ping:
-                    _replies.Write("\r\n"u8);
-                    break;
-                case SipFrameKind.Message:
-                    messages++;
-                    SipMessageHead? head = SipMessageHead.TryParse(frame.Header.Span, out string? problem);
-                    if (head is null)
-                    {
-                        // Framed correctly but unparsable: nothing to address a reply to, and the stream is still in sync.
-                        ServerLog.Exchanged(_logger, Id, Remote, "ignored a message: " + problem);
-                    }
-                    else
-                    {
-                        _responder.Respond(head, _replies, Remote as IPEndPoint);
-                    }
-
-                    break;
-                case SipFrameKind.Invalid:
-                    _responder.RespondToUnframable(frame, _replies, Remote as IPEndPoint);
-                    return frame.Error;
-                default:
-                    break;
+                return frame.Error;
             }
         }
 
@@ -503,18 +484,6 @@ internal sealed class SipServerConnection
             ArrayPool<byte>.Shared.Return(sink);
         }
     }
-
-    private string Describe(SipFramingError error) => error switch
-    {
-        SipFramingError.Malformed => "bytes that are not SIP",
-        SipFramingError.HeaderTooLarge => "header section too large",
-        SipFramingError.MissingContentLength => "no Content-Length (mandatory over TLS, RFC 3261 §18.3)",
-        SipFramingError.InvalidContentLength => "bad Content-Length",
-        SipFramingError.BodyTooLarge => "body too large",
-        SipFramingError.TooManyHeaderFields => $"more than {_options.Framing.MaxHeaderFields} header fields (MaxHeaderFields)",
-        SipFramingError.TooManyContinuationLines => $"a header folded over more than {_options.Framing.MaxContinuationLines} continuation lines (MaxContinuationLines)",
-        _ => error.ToString(),
-    };
 
     /// <summary>What one received chunk gave: the TLS status, whether it completed the handshake, the frames answered and the framing error that ends the stream.</summary>
     private readonly record struct Received(TlsStatus Status, bool HandshakeCompleted, int Frames, SipFramingError FramingError);
