@@ -119,6 +119,7 @@ public sealed partial class TlsModule : IDisposable
 
         TlsRuntimeParameters runtime = options.CreateRuntimeParameters();
         runtime.TicketKeys = host.TicketKeys;
+        runtime.SessionStore = host.SessionStore;
 
         // rand_engine must be chosen before anything draws random bytes; the engine before any /engine: key is read.
         OpenSslRandom.Configure(options.RandEngine);
