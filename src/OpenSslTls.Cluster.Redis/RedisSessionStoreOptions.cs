@@ -16,10 +16,10 @@ public sealed class RedisSessionStoreOptions
     public ReadOnlyMemory<byte> KeyEncryptionKey { get; set; }
 
     /// <summary>
-    /// The longest a handshake waits for Redis to look up a session id (default 50 ms); past it the handshake goes on as
+    /// The longest a handshake waits for Redis to look up a session id (default 100 ms); past it the handshake goes on as
     /// a full one, and lookups skip Redis for <see cref="RetryAfter"/>.
     /// </summary>
-    public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>How long lookups skip Redis after one failed or timed out (default 1 s): a Redis that is down or slow costs no handshake any wait.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);

@@ -53,9 +53,11 @@ internal static class UsageText
           --max-connections N       connections open at once; more are closed at accept (default 16384)
           --max-connections-per-address N  connections one IP address may hold (default 256; 0: no limit)
           --max-client-hello-bytes N  longest ClientHello accepted, checked before TLS starts (default 16384)
-          --cluster redis://HOST:PORT  share session-ticket keys with every node using this Redis (turns
+          --cluster redis://HOST:PORT  share ticket keys and TLS 1.2 session ids with every node on this Redis (turns
                                     session_cache on); needs --cluster-key-file
           --cluster-key-file FILE   the cluster's key-encryption key (32 bytes, or their hex or base64)
+          --cluster-rotation SECONDS  age of the newest ticket key before the next is made (default 43200)
+          --cluster-lookup-timeout MS  longest a handshake waits for a session-id lookup (default 100)
           -h, --help                this text
 
         exit codes: 0 stopped, 1 could not start (configuration, certificate, port), 2 bad command line
