@@ -65,7 +65,7 @@ public sealed class RedisSessionStore : TlsSessionStore, IAsyncDisposable
     public bool IsConnected => _redis is { IsConnected: true } && Volatile.Read(ref _down) == 0;
 
     /// <summary>Lookups, stores and removals Redis failed or refused (including timeouts).</summary>
-    public long StoreErrors => Interlocked.Read(ref _storeErrors);
+    public override long StoreErrors => Interlocked.Read(ref _storeErrors);
 
     /// <summary>Lookups that Redis did not answer within the lookup timeout.</summary>
     public long Timeouts => Interlocked.Read(ref _timeouts);

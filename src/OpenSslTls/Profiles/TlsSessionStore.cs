@@ -29,6 +29,9 @@ public abstract class TlsSessionStore : ISessionCacheProvider
     /// <summary>Sessions OpenSSL invalidated (expired when offered, or ended by a fatal alert).</summary>
     public long Removed => Interlocked.Read(ref _removed);
 
+    /// <summary>Operations the store behind failed or gave up on (its own count; 0 for a store that cannot fail).</summary>
+    public virtual long StoreErrors => 0;
+
     /// <summary>
     /// Keeps <paramref name="session"/> (DER; the span is zeroed after the call, copy what is kept) for
     /// <paramref name="lifetime"/>, under the profile's <paramref name="sessionIdContext"/> and its
