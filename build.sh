@@ -5,6 +5,7 @@
 #   regen [--check]  regenerate the OpenSSL bindings from the installed headers (--check: fail if they change)
 #   bench [--quick]  benchmarks (see docs/benchmarks.md)
 #   bench-sockets    serve vs an SslStream server over loopback: OPTIONS/s and new connections/s (docs/benchmarks.md)
+#   cluster-demo [--reconnects N]  redis + three serve nodes: resumption across nodes with and without the store (docs/cluster.md)
 #   run              the main job (see README: what exists)
 #   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam, record or sip (see docs/reliability.md)
 #   test-openssl35 [dotnet test args]  the built tests once more against OpenSSL 3.5 in a Debian 13 root (root only;
@@ -225,7 +226,7 @@ run_tests() {
   return "$status"
 }
 
-usage="usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]|help}"
+usage="usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|cluster-demo|run|fuzz <target> [seconds]|help}"
 
 case "$verb" in
   build)
@@ -272,6 +273,14 @@ case "$verb" in
     # --baseline-serve DLL); --storm N: N TLS 1.3 connections at once. See docs/benchmarks.md, "Connection set-up over
     # real sockets".
     dotnet run --project bench/OpenSslTls.SocketBench -c Release -- "$@"
+    ;;
+  cluster-demo)
+    # issue 21's proof: redis-server and three serve nodes with --cluster (and three without) on loopback ports,
+    # openssl s_client reconnecting across each trio in round robin; prints the resumption rate across nodes for TLS 1.3
+    # tickets, TLS 1.2 tickets and TLS 1.2 session ids, and the servers' CPU per connection (/proc). Options:
+    # --reconnects N (default 100) --out DIR (a CSV). See docs/cluster.md and docs/benchmarks.md, "Cluster resumption".
+    dotnet build src/OpenSslTls.Server -c Release -nologo -v quiet
+    bench/cluster-demo/cluster-demo.sh src/OpenSslTls.Server/bin/Release/net10.0/OpenSslTls.Server.dll "$@"
     ;;
   run)
     # openssltls serve in the foreground; with no options: 127.0.0.1:5061 and a self-signed localhost certificate

@@ -85,6 +85,7 @@ run() { # trio-prefix, mode
   rm -f "$session"
   local names=("${trio}0" "${trio}1" "${trio}2")
   local before; before=$(cpu_ticks "${names[@]}")
+  local started; started=$(date +%s.%N)
   for i in $(seq 0 "$reconnects"); do
     node=${names[$((i % 3))]}
     local resume=()
@@ -105,14 +106,30 @@ run() { # trio-prefix, mode
     [ "$mode" = tls12-session-id ] && sleep 0.05
   done
   local after; after=$(cpu_ticks "${names[@]}")
+  local ended; ended=$(date +%s.%N)
   local hz; hz=$(getconf CLK_TCK)
-  python3 -c "import sys; r,n,t,hz=map(int,sys.argv[1:]); print(f'{r} {n} {100*r/n:.1f} {1000*t/hz/(n+1):.2f}')" "$reused" "$reconnects" $((after - before)) "$hz"
+  # The trio's idle CPU (timers, the Redis client) over the same wall time is taken off: what is left is the
+  # connections' own cost. On a loaded machine it stays a rough figure.
+  python3 -c "import sys; r,n,t,hz=map(int,sys.argv[1:5]); idle,wall=map(float,sys.argv[5:]); print(f'{r} {n} {100*r/n:.1f} {1000*(t/hz-idle*wall)/(n+1):.2f}')" \
+    "$reused" "$reconnects" $((after - before)) "$hz" "${idle_rate[$trio]:-0}" "$(python3 -c "print($ended - $started)")"
+}
+
+declare -A idle_rate
+measure_idle() { # trio: CPU seconds per wall second while nothing connects
+  local names=("${1}0" "${1}1" "${1}2") hz; hz=$(getconf CLK_TCK)
+  local before; before=$(cpu_ticks "${names[@]}"); local started; started=$(date +%s.%N)
+  sleep "$idle_seconds"
+  local after; after=$(cpu_ticks "${names[@]}"); local ended; ended=$(date +%s.%N)
+  idle_rate[$1]=$(python3 -c "print(f\"{($after - $before) / $hz / ($ended - $started):.4f}\")")
 }
 
 # Warm-up, not counted: every node's first handshakes pay for the JIT and the first Redis commands.
 saved=$reconnects; reconnects=5
 for mode in tls13-ticket tls12-ticket tls12-session-id; do for trio in cluster plain; do run "$trio" "$mode" >/dev/null; done; done
 reconnects=$saved
+idle_seconds=$([ "$reconnects" -ge 20 ] && echo 5 || echo 1)
+measure_idle cluster
+measure_idle plain
 
 printf '%-18s %-14s %-10s %-22s %s\n' mode store resumed "rate across nodes" "server CPU ms/connection"
 results=()
@@ -124,6 +141,7 @@ for mode in tls13-ticket tls12-ticket tls12-session-id; do
     results+=("$mode,$label,$reused,$total,$rate,$cpu")
   done
 done
+echo "idle CPU of the trios (taken off): redis ${idle_rate[cluster]} s/s, none ${idle_rate[plain]} s/s"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); nodes: 3 with --cluster, 3 without; reconnects per row: $reconnects"
 if [ -n "$out" ]; then
   mkdir -p "$out"
