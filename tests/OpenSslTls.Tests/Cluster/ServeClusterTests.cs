@@ -66,6 +66,14 @@ public sealed partial class ServeClusterTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains("--cluster 'redis://user@host': expected redis://HOST:PORT", output, StringComparison.Ordinal);
 
+        (exit, output) = EndpointProcess.Run(s_wait, "serve", "--cluster", "redis://127.0.0.1:6379", "--cluster-key-file", "k", "--cluster-rotation", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("--cluster-rotation '0': expected a whole number from 1 to 2592000", output, StringComparison.Ordinal);
+
+        (exit, output) = EndpointProcess.Run(s_wait, "serve", "--cluster-lookup-timeout", "50");
+        Assert.Equal(2, exit);
+        Assert.Contains("--cluster-rotation and --cluster-lookup-timeout need --cluster", output, StringComparison.Ordinal);
+
         string keyFile = Path.Combine(_root, "short.key");
         File.WriteAllText(keyFile, "00ff");
         (exit, output) = EndpointProcess.Run(s_wait, "serve", "--listen", "127.0.0.1:0", "--data-dir", Path.Combine(_root, "d"), "--cluster", "redis://127.0.0.1:1", "--cluster-key-file", keyFile);
