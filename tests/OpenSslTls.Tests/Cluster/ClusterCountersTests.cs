@@ -58,6 +58,7 @@ public sealed class ClusterCountersTests
         using TlsModule module = TlsModule.Create(config.Options(), new TlsModuleHostOptions { MeterFactory = meters });
         using var resumptions = new MetricCollector<long>(meters, "OpenSslTls", "openssltls.cluster.resumptions");
         Assert.Null(module.Info().Cluster);
+        Assert.DoesNotContain("cluster", TlsAdminJson.Serialize(module.Info()), StringComparison.Ordinal);
         resumptions.RecordObservableInstruments();
         Assert.Empty(resumptions.GetMeasurementSnapshot());
     }
