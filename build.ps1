@@ -1,6 +1,6 @@
 #!/usr/bin/env pwsh
 # OpenSslTls build driver for PowerShell (Windows, or pwsh elsewhere). The verbs of build.sh, with the same meaning:
-#   build | test | test-openssl35 | pack | setup [verb] | regen [--check] | bench [--quick] | bench-sockets | run
+#   build | test | test-openssl35 | pack | setup [verb] | regen [--check] | bench [--quick] | bench-sockets | bench-web | cluster-demo | run
 #   | fuzz <target> [seconds] | help
 # Regeneration drives clang over the OpenSSL headers; on Windows point CLANG at clang.exe and pass
 # --include-root to the OpenSSL include directory (see interop/README.md). Verbs built on Linux-only tools (fuzz:
@@ -153,7 +153,7 @@ function Invoke-Bench([string[]]$Arguments) {
     exit $LASTEXITCODE
 }
 
-$Usage = 'usage: ./build.ps1 {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|run|fuzz <target> [seconds]|help}'
+$Usage = 'usage: ./build.ps1 {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|bench-web|cluster-demo|run|fuzz <target> [seconds]|help}'
 
 switch ($Verb) {
     'build' { Invoke-Checked 'dotnet' (@('build', 'OpenSslTls.sln', '-c', 'Release') + $Rest) }
@@ -164,6 +164,10 @@ switch ($Verb) {
     'bench' { Invoke-Bench $Rest }
     # serve vs the same SIP loop on SslStream over loopback (Linux only: the runner reads /proc); see docs/benchmarks.md.
     'bench-sockets' { Invoke-Checked 'dotnet' (@('run', '--project', 'bench/OpenSslTls.SocketBench', '-c', 'Release', '--') + $Rest) }
+    # Kestrel with UseOpenSslTls() vs UseHttps() under h2load and openssl s_time (Linux: /proc, taskset); see docs/benchmarks.md.
+    'bench-web' { Invoke-Setup 'bench-web'; Invoke-Checked 'dotnet' (@('run', '--project', 'bench/OpenSslTls.WebBench', '-c', 'Release', '--') + $Rest) }
+    # redis-server and three serve nodes, resumption across them (a bash script); see docs/cluster.md.
+    'cluster-demo' { Invoke-BuildSh (@('cluster-demo') + $Rest) }
     'run' {
         # openssltls serve in the foreground (127.0.0.1:5061, self-signed localhost certificate unless options say otherwise).
         Invoke-Setup 'run'
@@ -177,7 +181,7 @@ switch ($Verb) {
         # OpenSslTls.Cli tool), as build.sh pack; on Linux with bash, build.sh first fetches the arm64 OpenSSL headers.
         if ($IsLinux -and (Test-Command 'bash')) { Invoke-BuildSh (@('pack') + $Rest) }
         if (Test-Path artifacts/packages) { Remove-Item -Recurse -Force artifacts/packages }
-        foreach ($project in @('src/OpenSslTls/OpenSslTls.csproj', 'src/OpenSslTls.Server/OpenSslTls.Server.csproj')) {
+        foreach ($project in @('src/OpenSslTls/OpenSslTls.csproj', 'src/OpenSslTls.Cluster.Redis/OpenSslTls.Cluster.Redis.csproj', 'src/OpenSslTls.Extensions.Hosting/OpenSslTls.Extensions.Hosting.csproj', 'src/OpenSslTls.AspNetCore/OpenSslTls.AspNetCore.csproj', 'src/OpenSslTls.Server/OpenSslTls.Server.csproj')) {
             Invoke-Checked 'dotnet' (@('pack', $project, '-c', 'Release', '-nologo', '-v', 'quiet', '-o', 'artifacts/packages') + $Rest)
         }
         Get-ChildItem -Name artifacts/packages

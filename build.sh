@@ -6,6 +6,7 @@
 #   bench [--quick]  benchmarks (see docs/benchmarks.md)
 #   bench-sockets    serve vs an SslStream server over loopback: OPTIONS/s and new connections/s (docs/benchmarks.md)
 #   bench-web        Kestrel with UseOpenSslTls() vs UseHttps(): requests/s, new connections/s, idle memory (docs/benchmarks.md)
+#   cluster-demo [--reconnects N]  redis + three serve nodes: resumption across nodes with and without the store (docs/cluster.md)
 #   run              the main job (see README: what exists)
 #   fuzz <target> [seconds]  SharpFuzz + AFL++ on tlscfg, modparam, record or sip (see docs/reliability.md)
 #   test-openssl35 [dotnet test args]  the built tests once more against OpenSSL 3.5 in a Debian 13 root (root only;
@@ -52,6 +53,7 @@ packages_for() {
     run) echo "openssl libssl-dev gcc make libc6-dev" ;;
     bench) echo "openssl libssl-dev gcc make libc6-dev util-linux" ;;
     bench-web) echo "openssl libssl-dev gcc make libc6-dev util-linux nghttp2-client" ;;
+    cluster-demo) echo "openssl procps redis-server" ;;
   esac
 }
 
@@ -228,7 +230,7 @@ run_tests() {
   return "$status"
 }
 
-usage="usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|bench-web|run|fuzz <target> [seconds]|help}"
+usage="usage: ./build.sh {build|test|test-openssl35|pack|setup [verb]|regen [--check]|bench [--quick]|bench-sockets|bench-web|cluster-demo|run|fuzz <target> [seconds]|help}"
 
 case "$verb" in
   build)
@@ -285,6 +287,15 @@ case "$verb" in
     # "Kestrel: UseOpenSslTls against UseHttps".
     ensure_prerequisites bench-web
     dotnet run --project bench/OpenSslTls.WebBench -c Release -- "$@"
+    ;;
+  cluster-demo)
+    # issue 21's proof: redis-server and three serve nodes with --cluster (and three without) on loopback ports,
+    # openssl s_client reconnecting across each trio in round robin; prints the resumption rate across nodes for TLS 1.3
+    # tickets, TLS 1.2 tickets and TLS 1.2 session ids, and the servers' CPU per connection (/proc). Options:
+    # --reconnects N (default 100) --out DIR (a CSV). See docs/cluster.md and docs/benchmarks.md, "Cluster resumption".
+    ensure_prerequisites cluster-demo
+    dotnet build src/OpenSslTls.Server -c Release -nologo -v quiet
+    bench/cluster-demo/cluster-demo.sh src/OpenSslTls.Server/bin/Release/net10.0/OpenSslTls.Server.dll "$@"
     ;;
   run)
     # openssltls serve in the foreground; with no options: 127.0.0.1:5061 and a self-signed localhost certificate

@@ -199,6 +199,7 @@ public sealed class RedisTicketKeyStore : IAsyncDisposable
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             Interlocked.Increment(ref _storeErrors);
+            _ring.CountStoreError();
             if (!_storeDown)
             {
                 _storeDown = true;

@@ -9,7 +9,7 @@ namespace OpenSslTls.SipEndpoint.Cli;
 internal sealed record ServeSettings
 {
     private static readonly string[] s_valueOptions =
-        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections", "--max-connections-per-address", "--max-client-hello-bytes", "--descriptor-reserve", "--max-handshakes-in-progress", "--cluster", "--cluster-key-file", "--listen-wss"];
+        ["--listen", "--certificate", "--private-key", "--ca-list", "--groups", "--data-dir", "--log-level", "--modparams", "--appsettings", "--tls-cfg", "--control-socket", "--sweep-interval", "--max-connections", "--max-connections-per-address", "--max-client-hello-bytes", "--descriptor-reserve", "--max-handshakes-in-progress", "--cluster", "--cluster-key-file", "--cluster-rotation", "--cluster-lookup-timeout", "--listen-wss"];
 
     private static readonly string[] s_flags = ["--send-close-notify", "--status-page", "--status-page-remote"];
 
@@ -80,6 +80,12 @@ internal sealed record ServeSettings
     /// <summary>Whether the status page is shown to peers other than loopback ones (--status-page-remote).</summary>
     public bool StatusPageRemote { get; init; }
 
+    /// <summary>How old the cluster's newest ticket key gets before a node makes the next (--cluster-rotation SECONDS), or null for 12 h.</summary>
+    public TimeSpan? ClusterRotation { get; init; }
+
+    /// <summary>The longest a handshake waits for Redis on a session-id lookup (--cluster-lookup-timeout MS), or null for 100 ms.</summary>
+    public TimeSpan? ClusterLookupTimeout { get; init; }
+
     /// <summary>Parses and checks the arguments after <c>serve</c>; throws <see cref="CommandLineException"/> with the reason.</summary>
     public static ServeSettings Parse(IReadOnlyList<string> args)
     {
@@ -117,6 +123,13 @@ internal sealed record ServeSettings
         if ((cluster is null) != (clusterKeyFile is null))
         {
             throw new CommandLineException("--cluster and --cluster-key-file go together: the key file holds the key-encryption key every node of the cluster shares");
+        }
+
+        int? rotation = WholeNumber(parsed.Single("--cluster-rotation"), "--cluster-rotation", 1, 30 * 24 * 3600);
+        int? lookup = WholeNumber(parsed.Single("--cluster-lookup-timeout"), "--cluster-lookup-timeout", 1, 5000);
+        if (cluster is null && (rotation is not null || lookup is not null))
+        {
+            throw new CommandLineException("--cluster-rotation and --cluster-lookup-timeout need --cluster");
         }
 
         IReadOnlyList<string> listen = parsed.All("--listen");
@@ -167,6 +180,8 @@ internal sealed record ServeSettings
             ListenWss = listenWss,
             StatusPage = parsed.Has("--status-page"),
             StatusPageRemote = parsed.Has("--status-page-remote"),
+            ClusterRotation = rotation is { } r ? TimeSpan.FromSeconds(r) : null,
+            ClusterLookupTimeout = lookup is { } l ? TimeSpan.FromMilliseconds(l) : null,
         };
     }
 

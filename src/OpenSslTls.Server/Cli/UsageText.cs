@@ -57,9 +57,11 @@ internal static class UsageText
                                     beyond the rest are closed at accept (default 64; 0: no such cap)
           --max-handshakes-in-progress N  handshakes at once; more connections wait, accepted, their
                                     handshake not started, until one completes (default 64 per processor; 0: no bound)
-          --cluster redis://HOST:PORT  share session-ticket keys with every node using this Redis (turns
+          --cluster redis://HOST:PORT  share ticket keys and TLS 1.2 session ids with every node on this Redis (turns
                                     session_cache on); needs --cluster-key-file
           --cluster-key-file FILE   the cluster's key-encryption key (32 bytes, or their hex or base64)
+          --cluster-rotation SECONDS  age of the newest ticket key before the next is made (default 43200)
+          --cluster-lookup-timeout MS  longest a handshake waits for a session-id lookup (default 100)
           --listen-wss ADDR:PORT    also listen for SIP over secure WebSocket (RFC 7118, subprotocol sip; repeatable),
                                     with the same TLS profiles, admin views and metrics as the TLS listener
           --status-page             serve a read-only status page at https://ADDR:PORT/status on the WebSocket

@@ -46,12 +46,25 @@ internal static class AdminCommands
         {
             case "tls.info":
                 TlsModuleInfo info = module.Info();
-                return (true, json ? TlsAdminJson.Serialize(info) : Lines(
+                return (true, json ? TlsAdminJson.Serialize(info) : Lines([
                     ("max_connections", Number(info.MaxConnections)),
                     ("opened_connections", Number(info.OpenedConnections)),
                     ("clear_text_write_queued_bytes", Number(info.ClearTextQueuedBytes)),
                     ("generation", Number(info.Generation)),
-                    ("live_generations", Number(info.LiveGenerations))));
+                    ("live_generations", Number(info.LiveGenerations)),
+                    .. info.Cluster is { } cluster
+                        ? new[]
+                        {
+                            ("cluster_ticket_hits", Number(cluster.TicketHits)),
+                            ("cluster_ticket_misses", Number(cluster.TicketMisses)),
+                            ("cluster_key_generation", Number(cluster.KeyGeneration)),
+                            ("cluster_keys", Number(cluster.Keys)),
+                            ("cluster_session_hits", Number(cluster.SessionHits)),
+                            ("cluster_session_misses", Number(cluster.SessionMisses)),
+                            ("cluster_sessions_stored", Number(cluster.SessionsStored)),
+                            ("cluster_store_errors", Number(cluster.StoreErrors)),
+                        }
+                        : []]));
 
             case "tls.list":
                 IReadOnlyList<TlsConnectionSummary> rows = module.List();

@@ -17,13 +17,21 @@ internal static class SocketCompletions
 
     /// <summary>
     /// Turns inline completions on unless the environment already sets <see cref="InlineVariable"/> (an operator's
-    /// <c>0</c> keeps the thread pool). Returns whether continuations will run inline.
+    /// <c>0</c> keeps the thread pool). Returns whether continuations will run inline. With <paramref name="cluster"/>
+    /// they stay on the thread pool: a TLS 1.2 session-id lookup waits (bounded) for Redis inside the handshake, and
+    /// Redis's reply arrives through a socket continuation that, inline, would need the very epoll thread that waits;
+    /// every such lookup would then run into its timeout.
     /// </summary>
-    public static bool Apply(Func<string, string?> read, Action<string, string> write)
+    public static bool Apply(Func<string, string?> read, Action<string, string> write, bool cluster = false)
     {
         ArgumentNullException.ThrowIfNull(read);
         ArgumentNullException.ThrowIfNull(write);
         string? set = read(InlineVariable);
+        if (set is null && cluster)
+        {
+            return false;
+        }
+
         if (set is null)
         {
             write(InlineVariable, "1");
@@ -36,5 +44,5 @@ internal static class SocketCompletions
     /// <summary>How the start-up log names the mode.</summary>
     public static string Describe(bool inline) => inline
         ? $"socket completions inline on the runtime's epoll threads ({InlineVariable}=0 for the thread pool)"
-        : $"socket completions on the thread pool ({InlineVariable} is set and not 1)";
+        : $"socket completions on the thread pool ({InlineVariable} is not 1, or --cluster: session-id lookups wait for Redis)";
 }

@@ -24,6 +24,7 @@ public static class TlsAdminJson
 /// <summary>Source-generated serializers (no reflection, trimming- and AOT-safe).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true, WriteIndented = true)]
 [JsonSerializable(typeof(TlsModuleInfo))]
+[JsonSerializable(typeof(TlsClusterInfo))]
 [JsonSerializable(typeof(IReadOnlyList<TlsConnectionSummary>))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string?>))]
 [JsonSerializable(typeof(TlsReloadResult))]

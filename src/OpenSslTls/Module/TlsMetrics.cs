@@ -22,6 +22,9 @@ internal sealed class TlsMetrics : IDisposable
     internal const string IoName = "openssltls.io";
     internal const string ReloadsName = "openssltls.reloads";
     internal const string QueuedClearTextName = "openssltls.cleartext_queue.size";
+    internal const string ClusterResumptionsName = "openssltls.cluster.resumptions";
+    internal const string ClusterKeyGenerationName = "openssltls.cluster.key_generation";
+    internal const string ClusterStoreErrorsName = "openssltls.cluster.store.errors";
 
     // Buckets for handshakes: from a resumption on loopback (well under a millisecond) to a peer on another continent
     // or a client-certificate prompt (seconds), as Kestrel's handshake histogram advises.
@@ -35,7 +38,7 @@ internal sealed class TlsMetrics : IDisposable
     private readonly Counter<long> _bytes;
     private readonly Counter<long> _reloads;
 
-    internal TlsMetrics(IMeterFactory? factory, Func<long> queuedBytes)
+    internal TlsMetrics(IMeterFactory? factory, Func<long> queuedBytes, Func<TlsClusterInfo?>? cluster = null)
     {
         _ownsMeter = factory is null;
         _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
@@ -47,7 +50,24 @@ internal sealed class TlsMetrics : IDisposable
         _bytes = _meter.CreateCounter<long>(IoName, "By", "Ciphertext bytes received and sent (network.io.direction)");
         _reloads = _meter.CreateCounter<long>(ReloadsName, "{reload}", "Profile reloads; error.type on the failed ones");
         _meter.CreateObservableUpDownCounter(QueuedClearTextName, queuedBytes, "By", "Plaintext queued until handshakes complete");
+        if (cluster is not null)
+        {
+            // Observed, not counted per event: the ring and the store keep the counts (they are shared by reloads).
+            _meter.CreateObservableCounter(ClusterResumptionsName, () => ClusterResumptions(cluster()), "{resumption}", "Offers of tickets (openssltls.cluster.kind=ticket) and TLS 1.2 session ids (session_id) the shared keys and store answered (openssltls.cluster.outcome=hit) or not (miss)");
+            _meter.CreateObservableCounter(ClusterKeyGenerationName, () => cluster()?.KeyGeneration ?? 0, "{generation}", "Changes of the shared ticket key set (rotations picked up)");
+            _meter.CreateObservableCounter(ClusterStoreErrorsName, () => cluster()?.StoreErrors ?? 0, "{error}", "Failed or timed-out operations of the cluster store");
+        }
     }
+
+    private static Measurement<long>[] ClusterResumptions(TlsClusterInfo? info) => info is null
+        ? []
+        :
+        [
+            new(info.TicketHits, new KeyValuePair<string, object?>("openssltls.cluster.kind", "ticket"), new KeyValuePair<string, object?>("openssltls.cluster.outcome", "hit")),
+            new(info.TicketMisses, new KeyValuePair<string, object?>("openssltls.cluster.kind", "ticket"), new KeyValuePair<string, object?>("openssltls.cluster.outcome", "miss")),
+            new(info.SessionHits, new KeyValuePair<string, object?>("openssltls.cluster.kind", "session_id"), new KeyValuePair<string, object?>("openssltls.cluster.outcome", "hit")),
+            new(info.SessionMisses, new KeyValuePair<string, object?>("openssltls.cluster.kind", "session_id"), new KeyValuePair<string, object?>("openssltls.cluster.outcome", "miss")),
+        ];
 
     /// <summary>A connection was created: it is open, and its handshake is in progress until it completes or fails.</summary>
     internal void ConnectionOpened()

@@ -59,7 +59,7 @@ public sealed partial class TlsModule : IDisposable
         _availableMemory = host.AvailableMemoryKilobytes;
         _clientOnly = host.ClientOnly;
         _memoryProbeTicks = (long)(host.MemoryProbeInterval.TotalSeconds * Time.TimestampFrequency);
-        Metrics = new TlsMetrics(host.MeterFactory, () => Runtime.ClearTextQueuedBytes);
+        Metrics = new TlsMetrics(host.MeterFactory, () => Runtime.ClearTextQueuedBytes, ClusterInfo);
         _current = new TlsProfileGeneration(profiles, 1, Forget);
         _liveGenerations[_current] = 0;
         ConfigVariables = new TlsConfigVariables(runtime, options);
@@ -119,6 +119,7 @@ public sealed partial class TlsModule : IDisposable
 
         TlsRuntimeParameters runtime = options.CreateRuntimeParameters();
         runtime.TicketKeys = host.TicketKeys;
+        runtime.SessionStore = host.SessionStore;
 
         // rand_engine must be chosen before anything draws random bytes; the engine before any /engine: key is read.
         OpenSslRandom.Configure(options.RandEngine);
@@ -273,7 +274,29 @@ public sealed partial class TlsModule : IDisposable
         _connections.Count,
         Runtime.ClearTextQueuedBytes,
         Volatile.Read(ref _current).Number,
-        _liveGenerations.Count);
+        _liveGenerations.Count,
+        ClusterInfo());
+
+    /// <summary>The cluster part of <c>tls.info</c> from the ring and the store the host gave, or null without either.</summary>
+    private TlsClusterInfo? ClusterInfo()
+    {
+        TlsTicketKeyRing? ring = Runtime.TicketKeys;
+        TlsSessionStore? store = Runtime.SessionStore;
+        if (ring is null && store is null)
+        {
+            return null;
+        }
+
+        return new TlsClusterInfo(
+            (ring?.TicketsOpened ?? 0) + (ring?.TicketsRenewed ?? 0),
+            ring?.TicketsUnknown ?? 0,
+            ring?.Generation ?? 0,
+            ring?.KeyNames.Count ?? 0,
+            store?.Hits ?? 0,
+            store?.Misses ?? 0,
+            store?.Added ?? 0,
+            (ring?.StoreErrors ?? 0) + (store?.StoreErrors ?? 0));
+    }
 
     /// <summary><c>tls.list</c>: every open connection, by id.</summary>
     public IReadOnlyList<TlsConnectionSummary> List()

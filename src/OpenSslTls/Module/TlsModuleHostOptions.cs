@@ -25,6 +25,13 @@ public sealed class TlsModuleHostOptions
     public OpenSslTls.Profiles.TlsTicketKeyRing? TicketKeys { get; set; }
 
     /// <summary>
+    /// The cache of TLS 1.2 session ids every server profile of the module uses (with <c>session_cache</c> on), kept
+    /// across reloads and, as a cluster store, across nodes, instead of OpenSSL's internal cache per context. The host
+    /// owns it. Null: OpenSSL's internal cache, emptied at every reload.
+    /// </summary>
+    public OpenSslTls.Profiles.TlsSessionStore? SessionStore { get; set; }
+
+    /// <summary>
     /// A span per handshake on the <c>OpenSslTls</c> <see cref="System.Diagnostics.ActivitySource"/> (from the
     /// connection's creation to the end of its handshake, with OpenTelemetry's <c>tls.*</c>, <c>network.*</c> and
     /// <c>error.type</c> attributes; docs/metrics.md). Off by default: a SIP server makes many connections, each span

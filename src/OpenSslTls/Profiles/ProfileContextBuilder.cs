@@ -23,14 +23,16 @@ internal sealed partial class ProfileContextBuilder
     private readonly ILogger? _logger;
     private readonly OpenSslEngine? _engine;
     private readonly TlsTicketKeyRing? _ticketKeys;
+    private readonly TlsSessionStore? _sessionStore;
     private readonly CertificateSlot _first;
     private readonly CertificateSlot _second;
 
     // engine: the global engine that /engine: keys are loaded through, or null when engine is NONE.
     // ticketKeys: the module's shared session-ticket keys, or null for OpenSSL's own random keys per context.
-    internal ProfileContextBuilder(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning, ILogger? logger, OpenSslEngine? engine = null, TlsTicketKeyRing? ticketKeys = null)
+    internal ProfileContextBuilder(string label, TlsRole role, TlsProfileSettings settings, TlsTuning tuning, ILogger? logger, OpenSslEngine? engine = null, TlsTicketKeyRing? ticketKeys = null, TlsSessionStore? sessionStore = null)
     {
         _ticketKeys = ticketKeys;
+        _sessionStore = sessionStore;
         _label = label;
         _role = role;
         _settings = settings;
@@ -391,7 +393,8 @@ internal sealed partial class ProfileContextBuilder
 
     private void SetSessionCache(SafeSslContextHandle ctx)
     {
-        if (!SslContextNative.SetSessionIdContext(ctx, SessionIdContextFor(_label, _role, _settings, _tuning)))
+        byte[] sessionIdContext = SessionIdContextFor(_label, _role, _settings, _tuning);
+        if (!SslContextNative.SetSessionIdContext(ctx, sessionIdContext))
         {
             throw Fail("session_id", $"'{_tuning.SessionId}' is not accepted as a session id context");
         }
@@ -411,6 +414,13 @@ internal sealed partial class ProfileContextBuilder
                 // Tickets sealed with the module's keys instead of this context's random ones: every profile, every
                 // reload and every node sharing the ring opens them (the session id context still keeps profiles apart).
                 TicketKeyCallback.Install(ctx, _ticketKeys);
+            }
+
+            if (_sessionStore is not null)
+            {
+                // TLS 1.2 session ids kept in the shared store instead of this context's internal cache, keyed under
+                // the profile's session id context: every node resumes them, and profiles stay apart there too.
+                SessionCacheCallback.Install(ctx, _sessionStore, sessionIdContext);
             }
         }
         else

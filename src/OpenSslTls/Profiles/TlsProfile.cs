@@ -79,7 +79,7 @@ public sealed class TlsProfile : IDisposable
         }
 
         runtime ??= new TlsRuntimeParameters();
-        SafeSslContextHandle context = new ProfileContextBuilder(label, role, settings, tuning, logger, engine, runtime.TicketKeys).Build();
+        SafeSslContextHandle context = new ProfileContextBuilder(label, role, settings, tuning, logger, engine, runtime.TicketKeys, runtime.SessionStore).Build();
         return new TlsProfile(label, role, settings, tuning, runtime, context, logger);
     }
 

@@ -34,6 +34,14 @@ public sealed class TlsRuntimeParameters
     /// </summary>
     public TlsTicketKeyRing? TicketKeys { get; set; }
 
+    /// <summary>
+    /// The cache of TLS 1.2 session ids every server profile built with these parameters uses (when
+    /// <c>session_cache</c> is on) instead of OpenSSL's internal cache per context: a cluster's shared store. Read when a
+    /// profile is built: a change applies from the next reload. Null (the default): OpenSSL's internal cache. Not a
+    /// Kamailio parameter.
+    /// </summary>
+    public TlsSessionStore? SessionStore { get; set; }
+
     /// <summary><c>send_close_notify</c>: send a close_notify alert when a connection is closed. Default off.</summary>
     public bool SendCloseNotify
     {

@@ -21,6 +21,7 @@ public sealed class TlsTicketKeyRing : ITicketKeyProvider, IDisposable
     private long _opened;
     private long _renewed;
     private long _unknown;
+    private long _storeErrors;
     private bool _disposed;
 
     /// <summary>A ring of up to <paramref name="window"/> keys, empty until <see cref="Rotate"/> or <see cref="Replace"/>.</summary>
@@ -54,6 +55,12 @@ public sealed class TlsTicketKeyRing : ITicketKeyProvider, IDisposable
 
     /// <summary>Tickets naming a key the ring does not hold (expired from the window, or from another cluster): full handshakes.</summary>
     public long TicketsUnknown => Interlocked.Read(ref _unknown);
+
+    /// <summary>Failed refreshes of the store that fills the ring (<see cref="CountStoreError"/>), for the module's counters.</summary>
+    public long StoreErrors => Interlocked.Read(ref _storeErrors);
+
+    /// <summary>Counts a failed refresh of whatever fills the ring (a cluster store), so <c>tls.info</c> and the metrics show it.</summary>
+    public void CountStoreError() => Interlocked.Increment(ref _storeErrors);
 
     /// <summary>Makes a new key (OpenSSL's private DRBG) the one that seals; the oldest beyond the window is zeroed.</summary>
     /// <returns>The new key's name.</returns>

@@ -16,9 +16,11 @@ public sealed partial class ServeClusterTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("openssltls-cluster-").FullName;
 
     [SkippableTheory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task A_ticket_from_one_serve_node_resumes_on_another_only_in_a_cluster(bool cluster)
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public async Task A_ticket_or_session_id_from_one_serve_node_resumes_on_another_only_in_a_cluster(bool cluster, bool sessionId)
     {
         Skip.IfNot(OpenSslCli.IsAvailable, "openssl CLI not available");
         using RedisServerProcess redis = RedisServerProcess.Start();
@@ -27,7 +29,7 @@ public sealed partial class ServeClusterTests : IDisposable
         string data = Path.Combine(_root, "data");
         // One certificate for both nodes, as a cluster has; with --cluster the session cache is turned on by serve itself.
         string modparams = Modparams(sessionCache: !cluster);
-        string[] common = ["serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--modparams", modparams, .. cluster ? new[] { "--cluster", $"redis://{redis.Configuration}", "--cluster-key-file", keyFile } : []];
+        string[] common = ["serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--modparams", modparams, .. cluster ? new[] { "--cluster", $"redis://{redis.Configuration}", "--cluster-key-file", keyFile, "--cluster-lookup-timeout", "2000" /* generous: the machine running the tests is loaded */ } : []];
 
         using EndpointProcess first = EndpointProcess.Start([.. common, "--control-socket", Path.Combine(_root, "a.sock")]);
         string portA = (await first.WaitForAsync(ListeningLine(), s_wait)).Groups[1].Value;
@@ -35,9 +37,16 @@ public sealed partial class ServeClusterTests : IDisposable
         string portB = (await second.WaitForAsync(ListeningLine(), s_wait)).Groups[1].Value;
 
         string session = Path.Combine(_root, "session.pem");
-        OpenSslCliResult issued = OpenSslCli.Run(["s_client", "-connect", $"127.0.0.1:{portA}", "-tls1_2", "-sess_out", session], timeout: s_wait);
+        OpenSslCliResult issued = OpenSslCli.Run(["s_client", "-connect", $"127.0.0.1:{portA}", "-tls1_2", .. NoTicket(sessionId), "-sess_out", session], timeout: s_wait);
         Assert.Contains("New, TLSv1.2", issued.StandardOutput, StringComparison.Ordinal);
-        OpenSslCliResult resumed = OpenSslCli.Run(["s_client", "-connect", $"127.0.0.1:{portB}", "-tls1_2", "-sess_in", session], timeout: s_wait);
+        if (sessionId)
+        {
+            // -no_ticket: the server issued a session id and no ticket, so only a shared session cache resumes it.
+            Assert.DoesNotContain("TLS session ticket:", issued.StandardOutput, StringComparison.Ordinal);
+            await Task.Delay(300); // the node stores the session without waiting for Redis
+        }
+
+        OpenSslCliResult resumed = OpenSslCli.Run(["s_client", "-connect", $"127.0.0.1:{portB}", "-tls1_2", .. NoTicket(sessionId), "-sess_in", session], timeout: s_wait);
 
         Assert.Contains(cluster ? "Reused, TLSv1.2" : "New, TLSv1.2", resumed.StandardOutput, StringComparison.Ordinal);
         first.Terminate();
@@ -57,6 +66,14 @@ public sealed partial class ServeClusterTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains("--cluster 'redis://user@host': expected redis://HOST:PORT", output, StringComparison.Ordinal);
 
+        (exit, output) = EndpointProcess.Run(s_wait, "serve", "--cluster", "redis://127.0.0.1:6379", "--cluster-key-file", "k", "--cluster-rotation", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("--cluster-rotation '0': expected a whole number from 1 to 2592000", output, StringComparison.Ordinal);
+
+        (exit, output) = EndpointProcess.Run(s_wait, "serve", "--cluster-lookup-timeout", "50");
+        Assert.Equal(2, exit);
+        Assert.Contains("--cluster-rotation and --cluster-lookup-timeout need --cluster", output, StringComparison.Ordinal);
+
         string keyFile = Path.Combine(_root, "short.key");
         File.WriteAllText(keyFile, "00ff");
         (exit, output) = EndpointProcess.Run(s_wait, "serve", "--listen", "127.0.0.1:0", "--data-dir", Path.Combine(_root, "d"), "--cluster", "redis://127.0.0.1:1", "--cluster-key-file", keyFile);
@@ -64,6 +81,8 @@ public sealed partial class ServeClusterTests : IDisposable
         Assert.Contains(keyFile, output, StringComparison.Ordinal);
         Assert.DoesNotContain("00ff", output, StringComparison.Ordinal);
     }
+
+    private static string[] NoTicket(bool sessionId) => sessionId ? ["-no_ticket"] : [];
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 

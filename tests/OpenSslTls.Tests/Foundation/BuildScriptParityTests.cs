@@ -62,6 +62,7 @@ public sealed class BuildScriptParityTests : IDisposable
         "regen --check",
         "bench --quick --only record",
         "bench-sockets --seconds 1",
+        "bench-web --tiny",
         "run --listen 127.0.0.1:0",
         "setup run",
         "fuzz",

@@ -1589,5 +1589,11 @@ internal static unsafe partial class NativeMethods
         [DllImport(Libraries.Ssl, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         [return: NativeTypeName("const SSL_METHOD *")]
         public static extern SSL_METHOD* TLS_server_method();
+
+        [DllImport(Libraries.Ssl, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern SSL_SESSION* d2i_SSL_SESSION(SSL_SESSION** a, [NativeTypeName("const unsigned char **")] byte** pp, [NativeTypeName("long")] nint length);
+
+        [DllImport(Libraries.Ssl, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int i2d_SSL_SESSION([NativeTypeName("const SSL_SESSION *")] SSL_SESSION* @in, [NativeTypeName("unsigned char **")] byte** pp);
     }
 }
