@@ -81,6 +81,8 @@ public static class OpenSslTlsServiceCollectionExtensions
             TimeProvider = provider.GetService<TimeProvider>() ?? TimeProvider.System,
             ClientOnly = hosting.ClientOnly,
             HandshakeTracing = hosting.HandshakeTracing,
+            TicketKeys = hosting.TicketKeys,
+            SessionStore = hosting.SessionStore,
         };
         foreach ((string name, Action<TlsConnectionEventArgs> handler) in hosting.EventHandlers)
         {

@@ -26,6 +26,19 @@ public sealed class TlsHostingOptions
     /// <summary>A host that only opens outgoing connections (<see cref="TlsModuleHostOptions.ClientOnly"/>). Default false.</summary>
     public bool ClientOnly { get; set; }
 
+    /// <summary>
+    /// Session-ticket keys shared by every server profile and kept across reloads
+    /// (<see cref="TlsModuleHostOptions.TicketKeys"/>), e.g. a cluster's, filled by <c>AddOpenSslTlsRedisCluster</c>.
+    /// Whoever sets it owns it and disposes it after the module. Default null: OpenSSL's own keys.
+    /// </summary>
+    public OpenSslTls.Profiles.TlsTicketKeyRing? TicketKeys { get; set; }
+
+    /// <summary>
+    /// The TLS 1.2 session-id cache of every server profile (<see cref="TlsModuleHostOptions.SessionStore"/>), e.g. a
+    /// cluster's. Whoever sets it owns it. Default null: OpenSSL's internal cache.
+    /// </summary>
+    public OpenSslTls.Profiles.TlsSessionStore? SessionStore { get; set; }
+
     /// <summary>The handlers <c>event_callback</c> can name (<see cref="TlsModuleHostOptions.EventHandlers"/>).</summary>
     public IDictionary<string, Action<TlsConnectionEventArgs>> EventHandlers { get; } = new Dictionary<string, Action<TlsConnectionEventArgs>>(StringComparer.Ordinal);
 }
