@@ -50,8 +50,8 @@ public sealed class RedisClusterHostingTests : IDisposable
         using (TlsProfile sessionIds = SessionIdClient())
         using (TlsSession session = Resumption.FirstSession(nodeA, sessionIds))
         {
-            await Task.Delay(200); // a session reaches Redis a moment after the handshake
-            Assert.True(Resumption.Resumes(nodeB, sessionIds, session), "host B did not resume a session id host A issued");
+            await redis.WaitForKeysAsync(_prefix + "session:*");
+            Assert.True(Resumption.Resumes(nodeB, sessionIds, session), $"host B did not resume a session id host A issued (B's store: connected {clusterB.Sessions.IsConnected}, timeouts {clusterB.Sessions.Timeouts}, skipped {clusterB.Sessions.Skipped}, refused {clusterB.Sessions.Refused}, errors {clusterB.Sessions.StoreErrors})");
             Assert.Equal(1, clusterB.Sessions.RemoteHits);
             Assert.False(Resumption.Resumes(Server(alone), sessionIds, session), "a host without the cluster resumed host A's session id");
         }
@@ -125,6 +125,7 @@ public sealed class RedisClusterHostingTests : IDisposable
         values["TlsCluster:Address"] = address;
         values["TlsCluster:KeyFile"] = _keyFile;
         values["TlsCluster:KeyPrefix"] = _prefix;
+        values["TlsCluster:LookupTimeout"] = "2000"; // generous: the tests run on a loaded machine (the default is 100 ms)
         return values;
     }
 

@@ -37,7 +37,7 @@ public sealed class RedisSessionStoreTests : NativeLeakCheck
         using (TlsSession session = Resumption.FirstSession(nodeA, client))
         {
             Assert.Equal(1, storeA.Added);
-            await Task.Delay(200); // stores are sent without waiting: the session reaches Redis a moment after the handshake
+            await redis.WaitForKeysAsync(_prefix + "session:*"); // stores are sent without waiting for Redis
             Assert.True(Resumption.Resumes(nodeB, client, session), "node B did not resume a session id node A issued");
             Assert.Equal(1, storeB.RemoteHits);
             Assert.True(Resumption.Resumes(nodeA, client, session), "node A did not resume its own session id");
@@ -89,7 +89,7 @@ public sealed class RedisSessionStoreTests : NativeLeakCheck
         using TlsProfile client = SessionIdClient();
         using TlsSession first = Resumption.FirstSession(nodeA, client);
         using TlsSession second = Resumption.FirstSession(nodeA, client);
-        await Task.Delay(200); // the stores are sent without waiting
+        await redis.WaitForKeysAsync(_prefix + "session:*", 2); // the stores are sent without waiting
 
         Assert.False(Resumption.Resumes(nodeC, client, first), "a node with another key-encryption key resumed a stored session");
         Assert.False(Resumption.Resumes(nodeC, client, second));
@@ -131,7 +131,7 @@ public sealed class RedisSessionStoreTests : NativeLeakCheck
         using TlsProfile nodeB = Server(storeB);
         using TlsProfile client = SessionIdClient();
         using TlsSession session = Resumption.FirstSession(nodeA, client);
-        await Task.Delay(200);
+        await redis.WaitForKeysAsync(_prefix + "session:*");
 
         await using ConnectionMultiplexer admin = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",allowAdmin=true");
         await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
@@ -150,8 +150,16 @@ public sealed class RedisSessionStoreTests : NativeLeakCheck
         Assert.True(durations[0] >= TimeSpan.FromMilliseconds(100), $"the first handshake did not wait for Redis at all ({durations[0]})");
 
         await admin.GetDatabase().ExecuteAsync("CLIENT", "UNPAUSE");
-        await Task.Delay(TimeSpan.FromSeconds(1.2)); // past RetryAfter
-        Assert.True(Resumption.Resumes(nodeB, client, session), "node B did not resume once Redis answered again");
+        // Past RetryAfter it asks Redis again; a loaded machine may miss the 100 ms bound once more, which only starts
+        // another back-off, so it gets a few rounds (bounded) to show it recovers by itself.
+        bool recovered = false;
+        for (int round = 0; round < 8 && !recovered; round++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1.2));
+            recovered = Resumption.Resumes(nodeB, client, session);
+        }
+
+        Assert.True(recovered, $"node B did not resume once Redis answered again (timeouts {storeB.Timeouts}, errors {storeB.StoreErrors})");
     }
 
     private async Task<RedisSessionStore> Started(string configuration, byte[]? kek = null, ILogger? logger = null, TimeSpan? lookupTimeout = null)

@@ -43,7 +43,10 @@ public sealed partial class ServeClusterTests : IDisposable
         {
             // -no_ticket: the server issued a session id and no ticket, so only a shared session cache resumes it.
             Assert.DoesNotContain("TLS session ticket:", issued.StandardOutput, StringComparison.Ordinal);
-            await Task.Delay(300); // the node stores the session without waiting for Redis
+            if (cluster)
+            {
+                await redis.WaitForKeysAsync("openssltls:session:*"); // the node stores the session without waiting for Redis
+            }
         }
 
         OpenSslCliResult resumed = OpenSslCli.Run(["s_client", "-connect", $"127.0.0.1:{portB}", "-tls1_2", .. NoTicket(sessionId), "-sess_in", session], timeout: s_wait);

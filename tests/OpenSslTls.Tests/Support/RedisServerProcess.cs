@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using StackExchange.Redis;
 
 namespace OpenSslTls.Tests.Support;
 
@@ -84,6 +85,31 @@ public sealed class RedisServerProcess : IDisposable
         }
 
         throw new TimeoutException($"redis-server on port {Port} did not answer PING within 15 s");
+    }
+
+    /// <summary>
+    /// Waits (at most 30 s) until at least <paramref name="count"/> keys match <paramref name="pattern"/>: nodes send
+    /// their stores without waiting for Redis, so a test that reads them from another node waits for them here rather
+    /// than for a fixed time a loaded machine may not keep.
+    /// </summary>
+    public async Task WaitForKeysAsync(string pattern, int count = 1)
+    {
+        await using ConnectionMultiplexer admin = await ConnectionMultiplexer.ConnectAsync(Configuration + ",allowAdmin=true");
+        var deadline = Stopwatch.StartNew();
+        int found = 0;
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            RedisResult result = await admin.GetDatabase().ExecuteAsync("KEYS", pattern);
+            found = ((RedisResult[])result!).Length;
+            if (found >= count)
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"{found} keys matching '{pattern}' in Redis on port {Port} after 30 s, expected {count}");
     }
 
     /// <summary>Kills the server (as a crash would) and waits for it to exit.</summary>
