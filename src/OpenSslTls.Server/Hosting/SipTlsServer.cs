@@ -426,8 +426,8 @@ internal sealed class SipTlsServer : IAsyncDisposable
         SipServerConnection connection;
         try
         {
-            // The listener's address is the connection's local address unless it is a wildcard one: then (only) ask the
-            // socket, a getsockname per connection.
+            // The listener's address is the connection's local address unless it is a wildcard one (then the socket's
+            // own, which the runtime reads with getsockname); the runtime's accepted socket reports the same.
             IPEndPoint local = listener.Address.Equals(IPAddress.Any) || listener.Address.Equals(IPAddress.IPv6Any) ? (IPEndPoint)socket.LocalEndPoint! : listener;
             tls = _accept(local, (IPEndPoint)remote!);
             connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger, _handshakes, handshake, address, _connectionEnded);
