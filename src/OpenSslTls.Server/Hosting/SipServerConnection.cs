@@ -52,8 +52,14 @@ internal sealed class SipServerConnection
     // deadline fires: CancelAfter rounds to whole milliseconds and may fire just before the message-read time is up.
     private bool _messageDeadlineArmed;
 
-    public SipServerConnection(long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger, HandshakeAdmission? handshakes = null, HandshakeAdmission.Slot? handshakeSlot = null)
+    private readonly Action<SipServerConnection>? _ended;
+
+    public SipServerConnection(
+        long id, Socket socket, TlsConnection tls, SipResponder responder, SipTlsServerOptions options, ILogger logger, HandshakeAdmission? handshakes = null, HandshakeAdmission.Slot? handshakeSlot = null,
+        IPAddress? address = null, Action<SipServerConnection>? ended = null)
     {
+        Address = address;
+        _ended = ended;
         _handshakes = handshakes;
         _handshakeSlot = handshakeSlot;
         Id = id;
@@ -96,71 +102,95 @@ internal sealed class SipServerConnection
 
     public EndPoint? Remote { get; }
 
-    /// <summary>Serves the connection until the peer leaves, it fails, times out, or <paramref name="stopping"/> fires; always closes and frees everything.</summary>
+    /// <summary>The peer's IP address as the per-address limit counted it (null: not counted).</summary>
+    public IPAddress? Address { get; }
+
+    /// <summary>
+    /// Serves the connection until the peer leaves, it fails, times out, or <paramref name="stopping"/> fires; always
+    /// closes and frees everything, logs an unexpected failure instead of throwing it, and calls the server's
+    /// <c>ended</c> callback last.
+    /// </summary>
     public async Task RunAsync(CancellationToken stopping)
     {
         // Whatever happens below, the finally frees the socket and the native connection at once, not at finalization.
         Ending ending = new("unexpected failure", SayGoodbye: false);
         try
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            deadline.CancelAfter(_options.HandshakeTimeout);
-
-            // The readiness wait takes no token: a deadline or the stop wakes it by ending the receive side (the wait then
-            // sees the end of stream, the loop the cancelled token). Sending, and so close_notify, still works after it.
-            CancellationTokenRegistration wake = deadline.Token.UnsafeRegister(static state => ((SipServerConnection)state!).EndReceiving(), this);
             try
             {
-                ending = await ServeAsync(deadline).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                ending = new Ending("server stopping", SayGoodbye: true);
-            }
-            catch (OperationCanceledException)
-            {
-                if (_established && _messageDeadlineArmed)
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                deadline.CancelAfter(_options.HandshakeTimeout);
+
+                // The readiness wait takes no token: a deadline or the stop wakes it by ending the receive side (the wait then
+                // sees the end of stream, the loop the cancelled token). Sending, and so close_notify, still works after it.
+                CancellationTokenRegistration wake = deadline.Token.UnsafeRegister(static state => ((SipServerConnection)state!).EndReceiving(), this);
+                try
                 {
-                    ServerLog.MessageReadTimedOut(_logger, Id, Remote, _options.MessageReadTimeout.TotalSeconds);
-                    ending = new Ending("SIP message read timeout", SayGoodbye: true);
+                    ending = await ServeAsync(deadline).ConfigureAwait(false);
                 }
-                else if (_established)
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {
-                    ServerLog.IdleTimedOut(_logger, Id, Remote, IdleLimitSeconds());
-                    ending = new Ending("idle timeout", SayGoodbye: true);
+                    ending = new Ending("server stopping", SayGoodbye: true);
                 }
-                else
+                catch (OperationCanceledException)
                 {
-                    ServerLog.HandshakeTimedOut(_logger, Id, Remote, _options.HandshakeTimeout.TotalSeconds);
-                    ending = new Ending("handshake timeout", SayGoodbye: false);
+                    if (_established && _messageDeadlineArmed)
+                    {
+                        ServerLog.MessageReadTimedOut(_logger, Id, Remote, _options.MessageReadTimeout.TotalSeconds);
+                        ending = new Ending("SIP message read timeout", SayGoodbye: true);
+                    }
+                    else if (_established)
+                    {
+                        ServerLog.IdleTimedOut(_logger, Id, Remote, IdleLimitSeconds());
+                        ending = new Ending("idle timeout", SayGoodbye: true);
+                    }
+                    else
+                    {
+                        ServerLog.HandshakeTimedOut(_logger, Id, Remote, _options.HandshakeTimeout.TotalSeconds);
+                        ending = new Ending("handshake timeout", SayGoodbye: false);
+                    }
                 }
-            }
-            catch (SocketException e)
-            {
-                ending = new Ending("socket error: " + e.SocketErrorCode, SayGoodbye: false);
-            }
-            catch (ObjectDisposedException)
-            {
-                ending = new Ending("socket closed", SayGoodbye: false);
+                catch (SocketException e)
+                {
+                    ending = new Ending("socket error: ", SayGoodbye: false, Error: e.SocketErrorCode);
+                }
+                catch (ObjectDisposedException)
+                {
+                    ending = new Ending("socket closed", SayGoodbye: false);
+                }
+                finally
+                {
+                    // Before closing: a deadline firing now must not end the receive side under the drain.
+                    await wake.DisposeAsync().ConfigureAwait(false);
+                }
+
+                await CloseAsync(ending, stopping.IsCancellationRequested).ConfigureAwait(false);
             }
             finally
             {
-                // Before closing: a deadline firing now must not end the receive side under the drain.
-                await wake.DisposeAsync().ConfigureAwait(false);
+                _handshakeSlot?.Release();
+                _socket.Dispose();
+                _readiness.Dispose();
+                _tls.Dispose();
+                _framer.Dispose();
+                _output.Release();
+                _replies.Release();
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    // Guarded: the reason of a reset ("socket error: ConnectionReset") is formatted only for the line.
+                    ServerLog.Closed(_logger, Id, Remote, ending.Reason);
+                }
             }
-
-            await CloseAsync(ending, stopping.IsCancellationRequested).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // One connection's bug must not take the server down; it is logged with its stack.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            ServerLog.ConnectionCrashed(_logger, Id, Remote, e);
         }
         finally
         {
-            _handshakeSlot?.Release();
-            _socket.Dispose();
-            _readiness.Dispose();
-            _tls.Dispose();
-            _framer.Dispose();
-            _output.Release();
-            _replies.Release();
-            ServerLog.Closed(_logger, Id, Remote, ending.Reason);
+            _ended?.Invoke(this);
         }
     }
 
@@ -192,7 +222,7 @@ internal sealed class SipServerConnection
             token.ThrowIfCancellationRequested();
             if (error != SocketError.Success)
             {
-                return new Ending("socket error: " + error, SayGoodbye: false);
+                return new Ending("socket error: ", SayGoodbye: false, Error: error);
             }
 
             byte[] chunk = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
@@ -209,7 +239,7 @@ internal sealed class SipServerConnection
 
                 if (error != SocketError.Success)
                 {
-                    return new Ending("socket error: " + error, SayGoodbye: false);
+                    return new Ending("socket error: ", SayGoodbye: false, Error: error);
                 }
 
                 if (count == 0)
@@ -399,16 +429,57 @@ internal sealed class SipServerConnection
         _ = sending.Exception; // observed: an unobserved faulted task would be reported at finalization
     }
 
-    private async Task SendOutputAsync(CancellationToken token)
+    /// <summary>
+    /// Sends the output: first straight from this thread (the socket is non-blocking, and a handshake flight or a
+    /// reply nearly always fits the socket's send buffer at once), then, only for what the kernel would not take,
+    /// with an awaited send. The direct send needs neither the socket's cached send operation (an object and a
+    /// delegate per connection, and a reference to the output buffer that an idle connection must clear) nor an
+    /// async step; an error throws <see cref="SocketException"/> as the awaited send does.
+    /// </summary>
+    private ValueTask SendOutputAsync(CancellationToken token)
     {
         if (_output.IsEmpty)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
+        bool pendingAsync = false;
         try
         {
-            ReadOnlyMemory<byte> pending = _output.Data;
+            ReadOnlySpan<byte> pending = _output.Data.Span;
+            while (!pending.IsEmpty)
+            {
+                int sent = _socket.Send(pending, SocketFlags.None, out SocketError error);
+                if (error == SocketError.WouldBlock)
+                {
+                    pendingAsync = true;
+                    return SendRestAsync(_output.Data[(_output.Data.Length - pending.Length)..], token);
+                }
+
+                if (error != SocketError.Success)
+                {
+                    throw new SocketException((int)error);
+                }
+
+                pending = pending[sent..];
+            }
+
+            return ValueTask.CompletedTask;
+        }
+        finally
+        {
+            if (!pendingAsync)
+            {
+                _output.Release();
+            }
+        }
+    }
+
+    /// <summary>The rest of <see cref="SendOutputAsync"/> when the socket's send buffer is full: awaited, then the output released.</summary>
+    private async ValueTask SendRestAsync(ReadOnlyMemory<byte> pending, CancellationToken token)
+    {
+        try
+        {
             _sendHoldsBuffer = true;
             while (!pending.IsEmpty)
             {
@@ -488,6 +559,12 @@ internal sealed class SipServerConnection
     /// <summary>What one received chunk gave: the TLS status, whether it completed the handshake, the frames answered and the framing error that ends the stream.</summary>
     private readonly record struct Received(TlsStatus Status, bool HandshakeCompleted, int Frames, SipFramingError FramingError);
 
-    /// <summary>Why the loop ended, whether to close the TLS layer politely (close_notify when enabled), and whether to drain unread input first.</summary>
-    private readonly record struct Ending(string Reason, bool SayGoodbye, bool Drain = false);
+    /// <summary>
+    /// Why the loop ended (<paramref name="Why"/>, followed by <paramref name="Error"/> when there is one), whether to
+    /// close the TLS layer politely (close_notify when enabled), and whether to drain unread input first.
+    /// </summary>
+    private readonly record struct Ending(string Why, bool SayGoodbye, bool Drain = false, SocketError Error = SocketError.Success)
+    {
+        public string Reason => Error == SocketError.Success ? Why : Why + Error;
+    }
 }

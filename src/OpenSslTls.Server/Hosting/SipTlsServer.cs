@@ -31,7 +31,10 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private readonly SipResponder _responder = new(new ToTagGenerator());
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
-    private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action<SipServerConnection> _connectionEnded;
+    private int _open; // connections accepted and not yet ended (waiting ones included)
+    private int _stopRequested; // 1 once no connection can be added: the last to end completes _allEnded
     private readonly CancellationTokenSource _stopping = new();
     private readonly AddressConnectionLimit _perAddress;
     private readonly DescriptorShortage _descriptors;
@@ -49,6 +52,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private SipTlsServer(Func<IPEndPoint, IPEndPoint, TlsConnection> accept, SipTlsServerOptions options, ILogger logger)
     {
         _accept = accept;
+        _connectionEnded = OnConnectionEnded;
         _options = options;
         _logger = logger;
         _perAddress = new AddressConnectionLimit(options.MaxConnectionsPerAddress, options.PerAddressRefusalLogInterval);
@@ -75,7 +79,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
     public IReadOnlyList<IPEndPoint> LocalEndpoints { get; private set; } = [];
 
     /// <summary>Connections open right now.</summary>
-    public int ConnectionCount => _connections.Count;
+    public int ConnectionCount => Volatile.Read(ref _open);
 
     /// <summary>Binds and starts accepting. Throws <see cref="SocketException"/> when an address cannot be bound (nothing stays bound then).</summary>
     public static SipTlsServer Start(TlsProfile profile, SipTlsServerOptions options, ILoggerFactory loggerFactory)
@@ -255,7 +259,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
                 ServerLog.DescriptorsAvailableAgain(_logger, endpoint, refusedForDescriptors);
             }
 
-            if (_connections.Count >= ConnectionCap)
+            if (Volatile.Read(ref _open) >= ConnectionCap)
             {
                 Interlocked.Increment(ref _refusedAtCap);
                 long refusedAtCap = _capRefusals.Note();
@@ -271,7 +275,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
 
             if (Volatile.Read(ref _refusedAtCap) > 0 && Interlocked.Exchange(ref _refusedAtCap, 0) is long refusedWhileFull and > 0)
             {
-                ServerLog.BelowCapAgain(_logger, _connections.Count, ConnectionCap, refusedWhileFull);
+                ServerLog.BelowCapAgain(_logger, Volatile.Read(ref _open), ConnectionCap, refusedWhileFull);
             }
 
             IPAddress? address = (socket.RemoteEndPoint as IPEndPoint)?.Address;
@@ -288,14 +292,17 @@ internal sealed class SipTlsServer : IAsyncDisposable
 
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _lastConnectionId);
-            ServerLog.Accepted(_logger, id, socket.RemoteEndPoint);
-            // Registered before it starts: the connection may answer its first message (and a test or tls.list may
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                ServerLog.Accepted(_logger, id, socket.RemoteEndPoint);
+            }
+
+            // Counted before it starts: the connection may answer its first message (and a test or tls.list may
             // count it) before this loop runs again.
-            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _connections[id] = ended.Task;
+            Interlocked.Increment(ref _open);
             if (Volatile.Read(ref _waitingCount) == 0 && _handshakes.HasRoom)
             {
-                _ = RunConnectionAsync(id, socket, address, _handshakes.Enter(), ended, token);
+                StartConnection(id, socket, address, endpoint, _handshakes.Enter(), token);
                 continue;
             }
 
@@ -305,7 +312,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
             // connection left there too long is reset by the kernel.
             acceptedAtOnce = 0;
             Interlocked.Increment(ref _waitingCount);
-            _waiting.Writer.TryWrite(new WaitingConnection(id, socket, address, ended));
+            _waiting.Writer.TryWrite(new WaitingConnection(id, socket, address, endpoint));
             long pauses = _handshakePauses.Note();
             if (pauses > 0)
             {
@@ -328,7 +335,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
                     await _handshakes.WaitForRoomAsync(token).ConfigureAwait(false);
                     current = null;
                     Interlocked.Decrement(ref _waitingCount);
-                    _ = RunConnectionAsync(next.Id, next.Socket, next.Address, _handshakes.Enter(), next.Ended, token);
+                    StartConnection(next.Id, next.Socket, next.Address, next.Listener, _handshakes.Enter(), token);
                 }
             }
         }
@@ -352,17 +359,11 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private void Forget(WaitingConnection waiting)
     {
         waiting.Socket.Dispose();
-        _connections.TryRemove(waiting.Id, out _);
-        if (waiting.Address is not null)
-        {
-            _perAddress.Release(waiting.Address);
-        }
-
-        waiting.Ended.TrySetResult();
+        Ended(waiting.Address);
     }
 
     /// <summary>An accepted connection waiting for room under the bound on handshakes in progress.</summary>
-    private sealed record WaitingConnection(long Id, Socket Socket, IPAddress? Address, TaskCompletionSource Ended);
+    private sealed record WaitingConnection(long Id, Socket Socket, IPAddress? Address, IPEndPoint Listener);
 
     /// <summary>
     /// Out of file descriptors: takes the waiting connection off the backlog with the reserve descriptor and closes it
@@ -396,7 +397,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
         long toLog = _descriptors.NoteFailure(refused);
         if (toLog > 0)
         {
-            ServerLog.OutOfDescriptors(_logger, endpoint, toLog, _connections.Count, _options.DescriptorShortageLogInterval.TotalSeconds);
+            ServerLog.OutOfDescriptors(_logger, endpoint, toLog, Volatile.Read(ref _open), _options.DescriptorShortageLogInterval.TotalSeconds);
         }
 
         if (!refused)
@@ -413,27 +414,32 @@ internal sealed class SipTlsServer : IAsyncDisposable
     /// <summary>Connections open from <paramref name="address"/>, as the per-address limit counts them (tests).</summary>
     internal int ConnectionsFrom(IPAddress address) => _perAddress.CountOf(address);
 
-    private async Task RunConnectionAsync(long id, Socket socket, IPAddress? address, HandshakeAdmission.Slot? handshake, TaskCompletionSource ended, CancellationToken stopping)
+    /// <summary>
+    /// Creates the connection's TLS state and starts its loop, which runs on until its first wait and then on socket
+    /// events; <see cref="OnConnectionEnded"/> runs when it ends. Not an async method itself: the loop's own task is the
+    /// only one per connection.
+    /// </summary>
+    private void StartConnection(long id, Socket socket, IPAddress? address, IPEndPoint listener, HandshakeAdmission.Slot? handshake, CancellationToken stopping)
     {
         EndPoint? remote = socket.RemoteEndPoint;
         TlsConnection? tls = null;
+        SipServerConnection connection;
         try
         {
-            try
-            {
-                tls = _accept((IPEndPoint)socket.LocalEndPoint!, (IPEndPoint)remote!);
-            }
-            catch (TlsLowMemoryException e)
-            {
-                handshake?.Release();
-                ServerLog.ConnectionRefused(_logger, id, remote, e.Message);
-                socket.Dispose();
-                return;
-            }
-
-            var connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger, _handshakes, handshake);
+            // The listener's address is the connection's local address unless it is a wildcard one (then the socket's
+            // own, which the runtime reads with getsockname); the runtime's accepted socket reports the same.
+            IPEndPoint local = listener.Address.Equals(IPAddress.Any) || listener.Address.Equals(IPAddress.IPv6Any) ? (IPEndPoint)socket.LocalEndPoint! : listener;
+            tls = _accept(local, (IPEndPoint)remote!);
+            connection = new SipServerConnection(id, socket, tls, _responder, _options, _logger, _handshakes, handshake, address, _connectionEnded);
             _byTls[tls] = connection;
-            await connection.RunAsync(stopping).ConfigureAwait(false);
+        }
+        catch (TlsLowMemoryException e)
+        {
+            handshake?.Release();
+            ServerLog.ConnectionRefused(_logger, id, remote, e.Message);
+            socket.Dispose();
+            Ended(address);
+            return;
         }
 #pragma warning disable CA1031 // One connection's bug must not take the server down; it is logged with its stack.
         catch (Exception e)
@@ -442,40 +448,66 @@ internal sealed class SipTlsServer : IAsyncDisposable
             handshake?.Release();
             ServerLog.ConnectionCrashed(_logger, id, remote, e);
             socket.Dispose();
-        }
-        finally
-        {
             if (tls is not null)
             {
                 _byTls.TryRemove(tls, out _);
+                tls.Dispose();
             }
 
-            _connections.TryRemove(id, out _);
-            if (address is not null)
-            {
-                _perAddress.Release(address);
-            }
-            ended.TrySetResult();
+            Ended(address);
+            return;
+        }
+
+        // Its task is not kept: the loop catches and logs everything, and the stop waits on the count of open ones.
+        _ = connection.RunAsync(stopping);
+    }
+
+    /// <summary>Called by a connection's loop as its very last step (it never throws: the loop logs its own failures).</summary>
+    private void OnConnectionEnded(SipServerConnection connection)
+    {
+        _byTls.TryRemove(connection.Tls, out _);
+        Ended(connection.Address);
+    }
+
+    /// <summary>A connection accepted from <paramref name="address"/> ended (or never started): it no longer counts.</summary>
+    private void Ended(IPAddress? address)
+    {
+        if (address is not null)
+        {
+            _perAddress.Release(address);
+        }
+
+        // Decrement, then read the flag; the stop sets the flag, then reads the count: one of the two sees the other.
+        if (Interlocked.Decrement(ref _open) == 0 && Volatile.Read(ref _stopRequested) != 0)
+        {
+            _allEnded.TrySetResult();
         }
     }
 
     private async Task StopOnceAsync()
     {
-        ServerLog.Stopping(_logger, _connections.Count);
+        ServerLog.Stopping(_logger, Volatile.Read(ref _open));
         await _stopping.CancelAsync().ConfigureAwait(false);
         DisposeListeners();
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
         _waiting.Writer.TryComplete();
         await _admitting.ConfigureAwait(false);
-        Task[] open = [.. _connections.Values];
+
+        // No connection can be added now (the accept loops and the queue are done).
+        Interlocked.Exchange(ref _stopRequested, 1);
+        if (Volatile.Read(ref _open) == 0)
+        {
+            _allEnded.TrySetResult();
+        }
+
         try
         {
-            await Task.WhenAll(open).WaitAsync(_options.ShutdownTimeout).ConfigureAwait(false);
+            await _allEnded.Task.WaitAsync(_options.ShutdownTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             // Stragglers still hold tokens of _stopping, so it is not disposed; the GC reclaims it once they end.
-            ServerLog.ShutdownTimedOut(_logger, open.Count(task => !task.IsCompleted), _options.ShutdownTimeout.TotalSeconds);
+            ServerLog.ShutdownTimedOut(_logger, Volatile.Read(ref _open), _options.ShutdownTimeout.TotalSeconds);
             ServerLog.Stopped(_logger);
             return;
         }

@@ -94,6 +94,11 @@ internal sealed class TlsMetrics : IDisposable
             _activeHandshakes.Add(-1);
         }
 
+        if (!_handshakeDuration.Enabled)
+        {
+            return; // no listener: no tags built per handshake
+        }
+
         TagList tags = CommonTags(role, remote);
         tags.Add("tls.protocol.version", ProtocolVersion(protocolVersion));
         _handshakeDuration.Record(duration.TotalSeconds, tags);
@@ -114,6 +119,11 @@ internal sealed class TlsMetrics : IDisposable
 
     internal void RecordBytes(long received, long sent)
     {
+        if (!_bytes.Enabled)
+        {
+            return;
+        }
+
         if (received > 0)
         {
             _bytes.Add(received, new KeyValuePair<string, object?>("network.io.direction", "receive"));

@@ -153,12 +153,13 @@ public sealed partial class TlsModule : IDisposable
     {
         ArgumentNullException.ThrowIfNull(local);
         ArgumentNullException.ThrowIfNull(remote);
-        return Register((generation, record) =>
+        // Static, with the state passed along: no closure and no delegate made per accepted connection.
+        return Register(static (generation, record, local) =>
         {
             TlsProfileSet set = generation.Profiles;
             TlsProfile profile = set.SelectServer(local);
             return profile.CreateConnection(record, SslEngineOptions.Default, serverNameSelector: set.ServerNameSelectorFor(local));
-        }, local, remote);
+        }, local, local, remote);
     }
 
     /// <summary>
@@ -170,7 +171,8 @@ public sealed partial class TlsModule : IDisposable
     {
         ArgumentNullException.ThrowIfNull(remote);
         return Register(
-            (generation, record) => generation.Profiles.SelectClient(remote, serverName, serverId).CreateConnection(record, SslEngineOptions.Default, serverName, resumeSession),
+            static (generation, record, state) => generation.Profiles.SelectClient(state.remote, state.serverName, state.serverId).CreateConnection(record, SslEngineOptions.Default, state.serverName, state.resumeSession),
+            (remote, serverName, serverId, resumeSession),
             local,
             remote,
             serverName);
@@ -529,7 +531,7 @@ public sealed partial class TlsModule : IDisposable
         }
     }
 
-    private TlsConnection Register(Func<TlsProfileGeneration, TlsConnectionRecord, TlsConnection> create, IPEndPoint? local, IPEndPoint? remote, string? serverName = null)
+    private TlsConnection Register<TState>(Func<TlsProfileGeneration, TlsConnectionRecord, TState, TlsConnection> create, TState state, IPEndPoint? local, IPEndPoint? remote, string? serverName = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long threshold = Runtime.EffectiveThreshold1Kilobytes;
@@ -544,7 +546,7 @@ public sealed partial class TlsModule : IDisposable
         TlsConnection connection;
         try
         {
-            connection = create(generation, record);
+            connection = create(generation, record, state);
         }
         catch
         {

@@ -220,8 +220,23 @@ public sealed class TlsProfileSet : IDisposable
     public TlsServerNameSelector ServerNameSelectorFor(IPEndPoint local)
     {
         ArgumentNullException.ThrowIfNull(local);
-        return (current, serverName) => SelectServerBySni(current, local, serverName);
+
+        // One hook per local address, not one per connection: a server's local addresses are its few listen addresses.
+        // The cache stops growing past a bound (a wildcard listener on a host with very many addresses).
+        if (_sniHooks.TryGetValue(local, out TlsServerNameSelector? hook))
+        {
+            return hook;
+        }
+
+        IPEndPoint key = new(local.Address, local.Port); // a copy: the caller's endpoint is mutable
+        hook = (current, serverName) => SelectServerBySni(current, key, serverName);
+        return _sniHooks.Count < MaxCachedSniHooks ? _sniHooks.GetOrAdd(key, hook) : hook;
     }
+
+    /// <summary>Local addresses whose SNI hook <see cref="ServerNameSelectorFor"/> keeps.</summary>
+    private const int MaxCachedSniHooks = 256;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPEndPoint, TlsServerNameSelector> _sniHooks = new();
 
     /// <summary>Disposes every profile. Connections already made keep working; selection throws afterwards.</summary>
     public void Dispose()
