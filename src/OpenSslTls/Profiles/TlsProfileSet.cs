@@ -24,6 +24,7 @@ public sealed class TlsProfileSet : IDisposable
     private readonly int _serverDefault;
     private readonly int _clientDefault;
     private int _disposed;
+    private LocalSelector? _lastSelector; // ServerNameSelectorFor's last address and its selector
 
     private TlsProfileSet(TlsProfileDefinition[] definitions, TlsProfile[] profiles, TlsTuning tuning, TlsRuntimeParameters runtime)
     {
@@ -220,8 +221,22 @@ public sealed class TlsProfileSet : IDisposable
     public TlsServerNameSelector ServerNameSelectorFor(IPEndPoint local)
     {
         ArgumentNullException.ThrowIfNull(local);
-        return (current, serverName) => SelectServerBySni(current, local, serverName);
+
+        // A listener's connections all share its local address: the last address's selector serves them, so an
+        // accepted connection neither allocates nor keeps a selector of its own.
+        LocalSelector? last = Volatile.Read(ref _lastSelector);
+        if (last is not null && last.Local.Equals(local))
+        {
+            return last.Selector;
+        }
+
+        var copy = new IPEndPoint(local.Address, local.Port); // the caller's object may change; the cached one may not
+        TlsServerNameSelector selector = (current, serverName) => SelectServerBySni(current, copy, serverName);
+        Volatile.Write(ref _lastSelector, new LocalSelector(copy, selector));
+        return selector;
     }
+
+    private sealed record LocalSelector(IPEndPoint Local, TlsServerNameSelector Selector);
 
     /// <summary>Disposes every profile. Connections already made keep working; selection throws afterwards.</summary>
     public void Dispose()
