@@ -94,6 +94,21 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>The server's live managed bytes and glibc malloc bytes in use (read after <see cref="CollectGarbage"/>).</summary>
+    public (long Managed, long Native) HeapBytes()
+    {
+        _process.StandardInput.WriteLine("mem");
+        _process.StandardInput.Flush();
+        string? answer = _process.StandardOutput.ReadLine();
+        string[] parts = answer?.Split(' ') ?? [];
+        if (parts.Length != 3 || parts[0] != "mem")
+        {
+            throw new InvalidOperationException($"the {Kind} server answered '{answer}' to mem");
+        }
+
+        return (long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
+    }
+
     public void Dispose()
     {
         try

@@ -65,7 +65,9 @@ internal static class WebBenchRunner
             Figure resumed12Id = new($"TLS 1.2 connections resumed by session id (s_client -tls1_2 -no_ticket -sess_in, of {ResumeTries(options)})", "%", true, null);
             Figure resumedCpu = new("server CPU per connection offering a session", "µs", false, null);
             Figure idle = new($"server memory per idle TLS connection (RSS delta / {options.Idle}, after a full GC)", "bytes", false, 0.5);
-            Figure[] figures = [h1, h1Cpu, h2, h2Cpu, full, fullCpu, serialNew, resumed, resumedCpu, resumedShare, resumed12Ticket, resumed12Id, idle];
+            Figure idleManaged = new("of which live managed bytes per idle connection (GC.GetTotalMemory delta)", "bytes", false, null);
+            Figure idleNative = new("of which glibc malloc bytes per idle connection (mallinfo2 delta: OpenSSL, the runtime's native side)", "bytes", false, null);
+            Figure[] figures = [h1, h1Cpu, h2, h2Cpu, full, fullCpu, serialNew, resumed, resumedCpu, resumedShare, resumed12Ticket, resumed12Id, idle, idleManaged, idleNative];
 
             for (int round = 1; round <= options.Rounds; round++)
             {
@@ -107,7 +109,10 @@ internal static class WebBenchRunner
 
                 foreach (string kind in order)
                 {
-                    idle.Values[kind].Add(await IdleBytesAsync(servers[kind], options.Idle).ConfigureAwait(false));
+                    (double rss, double managed, double native) = await IdleBytesAsync(servers[kind], options.Idle).ConfigureAwait(false);
+                    idle.Values[kind].Add(rss);
+                    idleManaged.Values[kind].Add(managed);
+                    idleNative.Values[kind].Add(native);
                 }
 
                 foreach (Figure figure in figures)
@@ -176,16 +181,19 @@ internal static class WebBenchRunner
         return new LoadTools.LoadResult(succeeded, seconds, 0, string.Empty);
     }
 
-    private static async Task<double> IdleBytesAsync(ServerProcess server, int count)
+    /// <summary>Per idle connection: the RSS delta, and the parts of it on the managed heap and in glibc's malloc.</summary>
+    private static async Task<(double Rss, double Managed, double Native)> IdleBytesAsync(ServerProcess server, int count)
     {
         server.CollectGarbage();
         await Task.Delay(500).ConfigureAwait(false);
         long before = server.RssBytes();
+        (long managedBefore, long nativeBefore) = server.HeapBytes();
         await using IdleConnections idle = await IdleConnections.OpenAsync(server.Port, count).ConfigureAwait(false);
         server.CollectGarbage();
         await Task.Delay(500).ConfigureAwait(false);
         long after = server.RssBytes();
-        return (after - before) / (double)count;
+        (long managedAfter, long nativeAfter) = server.HeapBytes();
+        return ((after - before) / (double)count, (managedAfter - managedBefore) / (double)count, (nativeAfter - nativeBefore) / (double)count);
     }
 
     private static double Median(List<double> values)

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenSslTls.Benchmarks.Memory;
 using OpenSslTls.Configuration;
 
 namespace OpenSslTls.WebBench;
@@ -16,7 +17,8 @@ namespace OpenSslTls.WebBench;
 /// The child process: one minimal Kestrel app (<c>GET /</c> answers 13 bytes) on 127.0.0.1, HTTP/1.1 and HTTP/2, with
 /// TLS by <c>UseOpenSslTls()</c> (<c>ours</c>) or <c>UseHttps()</c> (<c>sslstream</c>) on the same certificate. Prints
 /// <c>listening PORT</c>, then takes commands on stdin: <c>gc</c> (a full compacting collection, answered <c>gc-done</c>,
-/// before the runner reads the RSS) and end of input (stop).
+/// before the runner reads the RSS), <c>mem</c> (live managed
+/// bytes and glibc's malloc bytes in use, answered <c>mem MANAGED NATIVE</c>) and end of input (stop).
 /// </summary>
 internal static class WebServerMode
 {
@@ -54,6 +56,11 @@ internal static class WebServerMode
                 GC.WaitForPendingFinalizers();
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                 Console.WriteLine("gc-done");
+            }
+            else if (command == "mem")
+            {
+                // After a gc: live managed bytes and glibc's bytes in use (OpenSSL's SSL objects and buffers are there).
+                Console.WriteLine(FormattableString.Invariant($"mem {GC.GetTotalMemory(forceFullCollection: false)} {ProcessMemory.NativeHeapBytes()}"));
             }
         }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -35,6 +36,8 @@ internal sealed partial class OpenSslTlsConnectionMiddleware
     private readonly SslApplicationProtocol[] _applicationProtocols;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<long, ConnectionContext> _open = new();
+    private readonly ConditionalWeakTable<System.Buffers.MemoryPool<byte>, TlsDuplexPipeOptions> _pipeOptions = new();
+    private TlsDuplexPipeOptions? _unpooledPipeOptions;
 
     internal OpenSslTlsConnectionMiddleware(
         ConnectionDelegate next,
@@ -179,18 +182,27 @@ internal sealed partial class OpenSslTlsConnectionMiddleware
         }
     }
 
-    private static TlsDuplexPipeOptions PipeOptionsFor(ConnectionContext context)
+    private TlsDuplexPipeOptions PipeOptionsFor(ConnectionContext context)
     {
         // Kestrel's memory pool, so the plaintext pipes share the transport's slabs. Inline schedulers: the transport's
         // own continuation already runs on the thread pool, so HTTP parsing runs on it straight after decryption (one
         // hop per read, as with Kestrel's SslStream) and a response is encrypted on the thread that flushed it.
+        // One set of options per pool, not two per connection: Kestrel's socket transport hands out a few pools (one
+        // per I/O queue) in turn, and every connection of a queue comes with its queue's pool.
         System.Buffers.MemoryPool<byte>? pool = context.Features.Get<IMemoryPoolFeature>()?.MemoryPool;
-        return new TlsDuplexPipeOptions
+        if (pool is null)
         {
-            InputPipeOptions = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, InputPause, InputPause / 2, useSynchronizationContext: false),
-            OutputPipeOptions = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, OutputPause, OutputPause / 2, useSynchronizationContext: false),
-        };
+            return _unpooledPipeOptions ??= CreatePipeOptions(null);
+        }
+
+        return _pipeOptions.TryGetValue(pool, out TlsDuplexPipeOptions? options) ? options : _pipeOptions.GetValue(pool, CreatePipeOptions);
     }
+
+    private static TlsDuplexPipeOptions CreatePipeOptions(System.Buffers.MemoryPool<byte>? pool) => new()
+    {
+        InputPipeOptions = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, InputPause, InputPause / 2, useSynchronizationContext: false),
+        OutputPipeOptions = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, OutputPause, OutputPause / 2, useSynchronizationContext: false),
+    };
 
     private static IPEndPoint EndPointOf(EndPoint? endPoint) => endPoint as IPEndPoint ?? new IPEndPoint(IPAddress.IPv6None, 0);
 

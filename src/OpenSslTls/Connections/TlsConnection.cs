@@ -32,7 +32,8 @@ public sealed class TlsConnection : IDisposable
     private readonly string? _expectedName;            // a client's server name to check (verify_hostname), or null
     private readonly CertificateValidator? _validator; // the validation callback to attach when the SSL is made, or null
     private SslEngine? _engine;
-    private byte[]? _fallbackProtocols; // a server's ALPN list (wire format) for profiles that set none, or null
+    private static byte[]? s_lastFallbackWire; // the last fallback ALPN list converted (FallbackWireList)
+    private byte[]? _fallbackProtocols; // a server's ALPN list (wire format) for profiles that set none, or null; shared, never written
 
     // A server connection's own reference to its context until the SSL is made (which takes one of its own), so a
     // profile disposed before the first bytes arrive does not fail the connection: today's SSL_new kept it alive too.
@@ -287,7 +288,7 @@ public sealed class TlsConnection : IDisposable
     public void SetFallbackApplicationProtocols(IReadOnlyList<System.Net.Security.SslApplicationProtocol> protocols)
     {
         ArgumentNullException.ThrowIfNull(protocols);
-        byte[]? wire = protocols.Count == 0 ? null : ApplicationProtocolNegotiation.ToWireList(protocols, nameof(protocols));
+        byte[]? wire = protocols.Count == 0 ? null : FallbackWireList(protocols);
         lock (_lock)
         {
             if (_initialProfile.Role != TlsRole.Server)
@@ -302,6 +303,24 @@ public sealed class TlsConnection : IDisposable
 
             _fallbackProtocols = wire;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="protocols"/> in wire format, the array shared with the previous call when its protocols were
+    /// the same: a host (a Kestrel endpoint) passes one list for every connection it accepts, so this costs no
+    /// allocation per connection. The shared array is never written after it is made.
+    /// </summary>
+    private static byte[] FallbackWireList(IReadOnlyList<System.Net.Security.SslApplicationProtocol> protocols)
+    {
+        byte[]? last = Volatile.Read(ref s_lastFallbackWire);
+        if (last is not null && ApplicationProtocolNegotiation.IsWireListOf(last, protocols))
+        {
+            return last;
+        }
+
+        byte[] wire = ApplicationProtocolNegotiation.ToWireList(protocols, nameof(protocols));
+        Volatile.Write(ref s_lastFallbackWire, wire);
+        return wire;
     }
 
     /// <summary>Client: writes the ClientHello to <paramref name="output"/>. Server: nothing to do. Idempotent.</summary>

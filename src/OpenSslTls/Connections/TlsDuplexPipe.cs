@@ -77,7 +77,7 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
     private volatile bool _outputClosed;
     private volatile bool _receiveDone;
     private volatile bool _sendDone;
-    private Task _handshake = Task.CompletedTask;
+    private Task? _handshake; // while it runs (or failed): a completed handshake's task is let go, so an idle adapter does not hold it
     private Task _receiving = Task.CompletedTask;
     private Task _sending = Task.CompletedTask;
 
@@ -160,8 +160,13 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
         }
 
         // Started outside _gate (it runs on until its first wait); a disposal meanwhile is seen by the handshake itself.
+        // Kept only if it has not already let itself go (a handshake that succeeded at once).
         Task handshake = HandshakeAsync(cancellationToken);
-        Volatile.Write(ref _handshake, handshake);
+        if (!handshake.IsCompletedSuccessfully)
+        {
+            Interlocked.CompareExchange(ref _handshake, handshake, null);
+        }
+
         return handshake;
     }
 
@@ -185,7 +190,7 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
         WakeReceiver();
         WakeSender();
         Try(_transport.Output.CancelPendingFlush);
-        await Quietly(Volatile.Read(ref _handshake)).ConfigureAwait(false);
+        await Quietly(Volatile.Read(ref _handshake) ?? Task.CompletedTask).ConfigureAwait(false);
         await Quietly(_receiving).ConfigureAwait(false);
         await Quietly(_sending).ConfigureAwait(false);
         lock (_gate)
@@ -293,11 +298,17 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 Volatile.Write(ref _state, StateRunning);
-                _receiving = Task.Run(ReceiveLoopAsync);
-                _sending = Task.Run(SendLoopAsync);
+
+                // Each loop yields to the thread pool first (off this thread and outside _gate), as Task.Run did,
+                // without Task.Run's delegate, outer task and unwrapping promise per loop.
+                _receiving = ReceiveLoopAsync();
+                _sending = SendLoopAsync();
             }
 
             succeeded = true;
+
+            // Nothing waits for a completed handshake but its caller: an idle connection does not keep its state machine.
+            Volatile.Write(ref _handshake, Task.CompletedTask);
         }
         finally
         {
@@ -324,6 +335,7 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
     /// <summary>Transport to application: decrypts what arrives into <see cref="Input"/>, waiting while the application lags.</summary>
     private async Task ReceiveLoopAsync()
     {
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // to the thread pool, no context
         PipeReader transport = _transport.Input;
         PipeWriter application = _input.Writer;
         DiscardingWriter? discard = null;
@@ -409,7 +421,7 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
         finally
         {
             _receiveDone = true;
-            Try(() => transport.Complete());
+            TryComplete(transport);
             application.Complete(error);
         }
     }
@@ -417,6 +429,7 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
     /// <summary>Application to transport: encrypts what the application wrote, waiting while the transport does not drain.</summary>
     private async Task SendLoopAsync()
     {
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // to the thread pool, no context
         PipeReader application = _output.Reader;
         PipeWriter transport = _transport.Output;
         Exception? applicationError = null; // what the application's writer learns
@@ -513,8 +526,7 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
         {
             _sendDone = true;
             application.Complete(applicationError);
-            Exception? abort = transportError;
-            Try(() => transport.Complete(abort));
+            TryComplete(transport, transportError);
         }
     }
 
@@ -609,6 +621,35 @@ public sealed class TlsDuplexPipe : IDuplexPipe, IAsyncDisposable
         {
             Try(_transport.Input.CancelPendingRead);
             Try(_input.Writer.CancelPendingFlush);
+        }
+    }
+
+    /// <summary>
+    /// Completes a transport end that may already be completed. A method, not a lambda: a closure over a loop's local
+    /// would be allocated when the loop starts and kept by its state machine for the connection's whole life.
+    /// </summary>
+    private static void TryComplete(PipeReader reader)
+    {
+        try
+        {
+            reader.Complete();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException)
+        {
+            // Already completed or disposed.
+        }
+    }
+
+    /// <inheritdoc cref="TryComplete(PipeReader)"/>
+    private static void TryComplete(PipeWriter writer, Exception? error)
+    {
+        try
+        {
+            writer.Complete(error);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException)
+        {
+            // Already completed or disposed.
         }
     }
 

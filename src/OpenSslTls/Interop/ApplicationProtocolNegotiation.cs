@@ -20,6 +20,8 @@ internal static unsafe class ApplicationProtocolNegotiation
     // A server connection's own list, used only when its context has none (a host such as Kestrel knows what it speaks).
     private static readonly ManagedExDataSlot ConnectionSlot = new(Crypto.CRYPTO_EX_INDEX_SSL, "the connection's ALPN protocols");
 
+    private static ServerList? s_lastFallback; // the holder of the last fallback list attached (AttachFallback)
+
     /// <summary>Makes a client context offer <paramref name="wireList"/>; false when OpenSSL refused it (a malformed list).</summary>
     internal static bool Offer(SafeSslContextHandle context, ReadOnlySpan<byte> wireList)
     {
@@ -46,7 +48,36 @@ internal static unsafe class ApplicationProtocolNegotiation
         Ssl.SSL_CTX_set_alpn_select_cb(context.Pointer, &OnSelect, null);
 
     /// <summary>Gives a server connection <paramref name="wireList"/> to select from when its context has no list; the SSL owns it from here.</summary>
-    internal static void AttachFallback(SSL* ssl, byte[] wireList) => ConnectionSlot.Attach(ssl, new ServerList(wireList));
+    internal static void AttachFallback(SSL* ssl, byte[] wireList)
+    {
+        // Connections given the same list (one array per Kestrel endpoint) share one holder: nothing allocated per connection.
+        ServerList? last = Volatile.Read(ref s_lastFallback);
+        if (last is null || !ReferenceEquals(last.WireList, wireList))
+        {
+            last = new ServerList(wireList);
+            Volatile.Write(ref s_lastFallback, last);
+        }
+
+        ConnectionSlot.Attach(ssl, last);
+    }
+
+    /// <summary>Whether <paramref name="wireList"/> is <paramref name="protocols"/> in wire format (no allocation).</summary>
+    internal static bool IsWireListOf(ReadOnlySpan<byte> wireList, IReadOnlyList<System.Net.Security.SslApplicationProtocol> protocols)
+    {
+        int offset = 0;
+        for (int i = 0; i < protocols.Count; i++)
+        {
+            ReadOnlySpan<byte> name = protocols[i].Protocol.Span;
+            if (offset + 1 + name.Length > wireList.Length || wireList[offset] != name.Length || !wireList.Slice(offset + 1, name.Length).SequenceEqual(name))
+            {
+                return false;
+            }
+
+            offset += 1 + name.Length;
+        }
+
+        return offset == wireList.Length;
+    }
 
     /// <summary>
     /// <paramref name="protocols"/> in wire format; <see cref="ArgumentException"/> naming the protocol when one is

@@ -95,6 +95,37 @@ public sealed class ApplicationProtocolTests : NativeLeakCheck
     }
 
     [Fact]
+    public void A_host_giving_every_connection_the_same_fallback_list_pays_no_allocation_for_it_and_a_changed_list_applies()
+    {
+        using TlsProfile server = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings());
+        using TlsProfile client = Client(SslApplicationProtocol.Http11, SslApplicationProtocol.Http2);
+        SslApplicationProtocol[] endpoint = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
+
+        // As a Kestrel endpoint does: one list for every connection it accepts.
+        using TlsConnection first = server.CreateConnection();
+        first.SetFallbackApplicationProtocols(endpoint);
+        TlsConnection second = server.CreateConnection(); // the pair below disposes it
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        second.SetFallbackApplicationProtocols(endpoint);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"setting the same fallback list again allocated {allocated} bytes");
+        using (var pair = new TlsPair(second, client.CreateConnection("localhost")))
+        {
+            Assert.True(pair.Handshake(), pair.Server.Failure?.Message ?? pair.Client.Failure?.Message);
+            Assert.Equal(SslApplicationProtocol.Http2, pair.Server.Info!.ApplicationProtocol);
+        }
+
+        // An equal list in another array is the same list; a changed one is converted anew, never served from the cache.
+        TlsConnection third = server.CreateConnection();
+        third.SetFallbackApplicationProtocols([SslApplicationProtocol.Http11]);
+        using (var pair = new TlsPair(third, client.CreateConnection("localhost")))
+        {
+            Assert.True(pair.Handshake(), pair.Server.Failure?.Message ?? pair.Client.Failure?.Message);
+            Assert.Equal(SslApplicationProtocol.Http11, pair.Server.Info!.ApplicationProtocol);
+        }
+    }
+
+    [Fact]
     public void A_resumed_session_negotiates_again()
     {
         using TlsProfile server = TlsProfile.Create(TlsRole.Server, InMemoryConnectionTests.ServerSettings(TlsMethod.TLSv1_3) with
