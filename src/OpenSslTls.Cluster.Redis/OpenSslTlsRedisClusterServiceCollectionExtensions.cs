@@ -22,13 +22,31 @@ public static class OpenSslTlsRedisClusterServiceCollectionExtensions
     /// stores are made with the module and given to it (<see cref="TlsHostingOptions.TicketKeys"/>,
     /// <see cref="TlsHostingOptions.SessionStore"/>), connect when the host starts (after the module's hosted service:
     /// call this after <c>AddOpenSslTls</c>), stop rotating when it stops, and turn <c>session_cache</c> on, which
-    /// session-id resumption needs (Kamailio's default is off). Section values are read once, at start.
+    /// session-id resumption needs (Kamailio's default is off). Section values are read once, at start (a change needs a
+    /// restart). The module's own <c>cluster_address</c> must then be unset (else the start fails naming both).
     /// </summary>
     public static IServiceCollection AddOpenSslTlsRedisCluster(this IServiceCollection services, IConfiguration section)
     {
         ArgumentNullException.ThrowIfNull(section);
         AddCore(services);
         services.AddSingleton<IConfigureOptions<RedisClusterOptions>>(new RedisClusterSectionSetup(section));
+        return services;
+    }
+
+    /// <summary>
+    /// Like <see cref="AddOpenSslTlsRedisCluster(IServiceCollection, IConfiguration)"/>, with the values from the
+    /// module's own parameters (the section <c>AddOpenSslTls</c> binds, or its code): <c>cluster_address</c>,
+    /// <c>cluster_key_file</c> (resolved by Kamailio's file name rule against <c>MainConfigDirectory</c>),
+    /// <c>cluster_rotation</c> (seconds), <c>cluster_window</c>, <c>cluster_lookup_timeout</c> (milliseconds) and
+    /// <c>cluster_key_prefix</c>; errors name those parameters. A cluster is configured in one place: a cluster section
+    /// or code given to another overload as well, or module parameters beside another overload, fails the host's start
+    /// naming both. The parameters are read once, at start: a change of them is refused by the module's reload
+    /// (logged; the running cluster and profiles stay) and needs a restart.
+    /// </summary>
+    public static IServiceCollection AddOpenSslTlsRedisCluster(this IServiceCollection services)
+    {
+        AddCore(services);
+        services.Configure<RedisClusterOptions>(options => options.FromModuleParameters = true);
         return services;
     }
 
@@ -47,6 +65,7 @@ public static class OpenSslTlsRedisClusterServiceCollectionExtensions
         services.AddOptions<RedisClusterOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisClusterOptions>, RedisClusterOptionsValidator>());
         services.TryAddSingleton<RedisCluster>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<RedisClusterOptions>, RedisClusterModuleParameters>());
         if (services.Any(d => d.ServiceType == typeof(IConfigureOptions<TlsHostingOptions>) && d.ImplementationType == typeof(RedisClusterHostingSetup)))
         {
             return;

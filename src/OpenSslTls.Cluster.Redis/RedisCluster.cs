@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenSslTls.Configuration;
 using OpenSslTls.Profiles;
 
 namespace OpenSslTls.Cluster.Redis;
@@ -24,7 +25,7 @@ internal sealed class RedisCluster : IAsyncDisposable
     public RedisCluster(IOptions<RedisClusterOptions> options, ILoggerFactory? loggers = null)
     {
         RedisClusterOptions o = options.Value;
-        string address = RedisAddress.Parse(o.Address ?? "") ?? throw new InvalidOperationException($"{o.SectionPath}:Address: '{o.Address}': expected redis://HOST:PORT");
+        string address = TlsClusterAddress.Parse(o.Address) ?? throw new InvalidOperationException($"{o.KeyName("Address")}: '{o.Address}': expected {TlsClusterAddress.Expected}");
         byte[] kek = RedisTicketKeyStore.ReadKeyEncryptionKey(Path.GetFullPath(o.KeyFile ?? ""));
         try
         {

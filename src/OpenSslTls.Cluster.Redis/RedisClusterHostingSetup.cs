@@ -10,5 +10,7 @@ internal sealed class RedisClusterHostingSetup(RedisCluster cluster) : IConfigur
     {
         options.TicketKeys = cluster.Ring;
         options.SessionStore = cluster.Sessions;
+        // This store acts on the module's cluster parameters (or refuses them beside a section: RedisClusterModuleParameters).
+        options.HandlesClusterParameters = true;
     }
 }

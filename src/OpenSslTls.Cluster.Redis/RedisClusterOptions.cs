@@ -2,7 +2,9 @@ namespace OpenSslTls.Cluster.Redis;
 
 /// <summary>
 /// The cluster store as <c>services.AddOpenSslTlsRedisCluster(section)</c> binds it: the same values as serve's
-/// <c>--cluster</c> flags. Keys of the section: <c>Address</c>, <c>KeyFile</c>, <c>RotationInterval</c>,
+/// <c>--cluster</c> flags and the module parameters <c>cluster_address</c>, <c>cluster_key_file</c>,
+/// <c>cluster_rotation</c>, <c>cluster_window</c>, <c>cluster_lookup_timeout</c> and <c>cluster_key_prefix</c>
+/// (which <c>AddOpenSslTlsRedisCluster()</c> reads instead; one place or the other, never both). Keys of the section: <c>Address</c>, <c>KeyFile</c>, <c>RotationInterval</c>,
 /// <c>Window</c>, <c>LookupTimeout</c>, <c>KeyPrefix</c> (times as .NET <see cref="TimeSpan"/> text, <c>12:00:00</c>,
 /// or whole seconds / milliseconds: <c>RotationInterval=43200</c> seconds, <c>LookupTimeout=100</c> milliseconds).
 /// </summary>
@@ -31,6 +33,24 @@ public sealed class RedisClusterOptions
 
     /// <summary>Where the values came from (the section's path), to name the key in errors.</summary>
     internal string SectionPath { get; set; } = "Cluster";
+
+    /// <summary>
+    /// Set by <c>AddOpenSslTlsRedisCluster()</c>: the values come from the module's own parameters
+    /// (<c>cluster_address</c>, …), copied in by <see cref="RedisClusterModuleParameters"/>, and errors name those.
+    /// </summary>
+    internal bool FromModuleParameters { get; set; }
+
+    /// <summary>How errors name <paramref name="key"/>: <c>TlsCluster:KeyFile</c>, or the module parameter <c>cluster_key_file</c>.</summary>
+    internal string KeyName(string key) => !FromModuleParameters ? $"{SectionPath}:{key}" : key switch
+    {
+        nameof(Address) => "cluster_address",
+        nameof(KeyFile) => "cluster_key_file",
+        nameof(RotationInterval) => "cluster_rotation",
+        nameof(Window) => "cluster_window",
+        nameof(LookupTimeout) => "cluster_lookup_timeout",
+        nameof(KeyPrefix) => "cluster_key_prefix",
+        _ => key,
+    };
 
     /// <summary>Values the section held that are no number or time (key and problem), reported by the validator.</summary>
     internal List<string> BindingErrors { get; } = [];

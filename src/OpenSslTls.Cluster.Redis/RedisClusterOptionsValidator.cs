@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OpenSslTls.Configuration;
 
 namespace OpenSslTls.Cluster.Redis;
 
@@ -11,19 +12,18 @@ internal sealed class RedisClusterOptionsValidator : IValidateOptions<RedisClust
     public ValidateOptionsResult Validate(string? name, RedisClusterOptions options)
     {
         var errors = new List<string>(options.BindingErrors);
-        string at = options.SectionPath;
         if (string.IsNullOrWhiteSpace(options.Address))
         {
-            errors.Add($"{at}:Address: not set (redis://HOST:PORT)");
+            errors.Add($"{options.KeyName("Address")}: not set (redis://HOST:PORT)");
         }
-        else if (RedisAddress.Parse(options.Address) is null)
+        else if (TlsClusterAddress.Parse(options.Address) is null)
         {
-            errors.Add($"{at}:Address: '{options.Address}': expected redis://HOST:PORT");
+            errors.Add($"{options.KeyName("Address")}: '{options.Address}': expected {TlsClusterAddress.Expected}");
         }
 
         if (string.IsNullOrWhiteSpace(options.KeyFile))
         {
-            errors.Add($"{at}:KeyFile: not set (the key-encryption key every node of the cluster shares)");
+            errors.Add($"{options.KeyName("KeyFile")}: not set (the key-encryption key every node of the cluster shares)");
         }
         else
         {
@@ -34,28 +34,28 @@ internal sealed class RedisClusterOptionsValidator : IValidateOptions<RedisClust
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                errors.Add($"{at}:KeyFile: {e.Message}");
+                errors.Add($"{options.KeyName("KeyFile")}: {e.Message}");
             }
         }
 
         if (options.RotationInterval < TimeSpan.FromSeconds(1))
         {
-            errors.Add($"{at}:RotationInterval: {options.RotationInterval}: at least 1 second");
+            errors.Add($"{options.KeyName("RotationInterval")}: {options.RotationInterval}: at least 1 second");
         }
 
         if (options.Window is < 2 or > 16)
         {
-            errors.Add($"{at}:Window: {options.Window}: 2 to 16 keys (one seals, the older ones open tickets issued before a rotation)");
+            errors.Add($"{options.KeyName("Window")}: {options.Window}: 2 to 16 keys (one seals, the older ones open tickets issued before a rotation)");
         }
 
         if (options.LookupTimeout < TimeSpan.FromMilliseconds(1) || options.LookupTimeout > TimeSpan.FromSeconds(5))
         {
-            errors.Add($"{at}:LookupTimeout: {options.LookupTimeout}: 1 ms to 5 s");
+            errors.Add($"{options.KeyName("LookupTimeout")}: {options.LookupTimeout}: 1 ms to 5 s");
         }
 
         if (string.IsNullOrEmpty(options.KeyPrefix))
         {
-            errors.Add($"{at}:KeyPrefix: empty");
+            errors.Add($"{options.KeyName("KeyPrefix")}: empty");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

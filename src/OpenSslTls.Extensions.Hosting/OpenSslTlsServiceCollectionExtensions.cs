@@ -83,6 +83,7 @@ public static class OpenSslTlsServiceCollectionExtensions
             HandshakeTracing = hosting.HandshakeTracing,
             TicketKeys = hosting.TicketKeys,
             SessionStore = hosting.SessionStore,
+            HandlesClusterParameters = hosting.HandlesClusterParameters,
         };
         foreach ((string name, Action<TlsConnectionEventArgs> handler) in hosting.EventHandlers)
         {

@@ -39,6 +39,13 @@ public sealed class TlsHostingOptions
     /// </summary>
     public OpenSslTls.Profiles.TlsSessionStore? SessionStore { get; set; }
 
+    /// <summary>
+    /// Whether something in the host runs the cluster store the module's <c>cluster_*</c> parameters describe
+    /// (<see cref="TlsModuleHostOptions.HandlesClusterParameters"/>); <c>AddOpenSslTlsRedisCluster</c> sets it. Without
+    /// it a <c>cluster_address</c> fails the module's start.
+    /// </summary>
+    public bool HandlesClusterParameters { get; set; }
+
     /// <summary>The handlers <c>event_callback</c> can name (<see cref="TlsModuleHostOptions.EventHandlers"/>).</summary>
     public IDictionary<string, Action<TlsConnectionEventArgs>> EventHandlers { get; } = new Dictionary<string, Action<TlsConnectionEventArgs>>(StringComparer.Ordinal);
 }

@@ -21,7 +21,7 @@ internal static class Program
         {
             case "serve":
                 // Before the first socket exists: the runtime reads this switch once (see SocketCompletions).
-                SocketCompletions.Apply(Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable, cluster: rest.Contains("--cluster"));
+                SocketCompletions.Apply(Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable, cluster: ServeCommand.ConfiguresCluster(rest));
                 using (var signal = new ShutdownSignal())
                 {
                     return await ServeCommand.RunAsync(rest, Console.Error, signal.Token).ConfigureAwait(false);

@@ -38,6 +38,7 @@ internal static class ServeCommand
         TlsModule module;
         string dataDirectory;
         ClusterTicketKeys? clusterKeys = null;
+        TlsModuleOptions? startOptions = null;
         // Listening before the module exists, so its up-down counters are complete (the status page shows them).
         using MetricsReader? metrics = settings.StatusPage ? new MetricsReader(TlsMetrics.MeterName) : null;
         try
@@ -45,8 +46,10 @@ internal static class ServeCommand
             dataDirectory = PrepareDataDirectory(settings, log);
             TlsModuleOptions options = BuildOptions(settings, dataDirectory, log);
             // serve opens no outgoing connection today, but a configuration naming a built-in event_callback must start.
-            TlsModuleHostOptions host = TlsEventCallbacks.Register(new TlsModuleHostOptions { LoggerFactory = loggers }, line => CommandLog.EventCallback(log, line));
-            clusterKeys = ClusterTicketKeys.Prepare(settings, options, host, log);
+            // serve acts on the cluster parameters itself (ClusterTicketKeys), wherever they came from.
+            TlsModuleHostOptions host = TlsEventCallbacks.Register(new TlsModuleHostOptions { LoggerFactory = loggers, HandlesClusterParameters = true }, line => CommandLog.EventCallback(log, line));
+            clusterKeys = ClusterTicketKeys.Prepare(options, host, log);
+            startOptions = options.Clone();
             module = TlsModule.Create(options, host);
         }
         catch (TlsConfigurationException e)
@@ -139,7 +142,7 @@ internal static class ServeCommand
                 string controlPath = settings.ControlSocket ?? Path.Combine(dataDirectory, "control.sock");
                 try
                 {
-                    control = ControlServer.Start(controlPath, module, log);
+                    control = ControlServer.Start(controlPath, module, log, () => ClusterChanges(settings, startOptions!, clusterKeys));
                     CommandLog.ControlSocket(log, control.Path);
                 }
                 catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
@@ -284,7 +287,128 @@ internal static class ServeCommand
             options.MaxClientHelloBytes = maxClientHello;
         }
 
+        ApplyClusterFlags(settings, options);
         return options;
+    }
+
+    /// <summary>
+    /// The --cluster* flags over the cluster parameters of the files (flags win, as for every other setting):
+    /// --cluster with --cluster-key-file replaces the pair, --cluster-rotation and --cluster-lookup-timeout each their
+    /// value, which then needs a cluster from one place or the other.
+    /// </summary>
+    internal static void ApplyClusterFlags(ServeSettings settings, TlsModuleOptions options)
+    {
+        if (settings.Cluster is not null && settings.ClusterKeyFile is not null)
+        {
+            options.ClusterAddress = "redis://" + settings.Cluster;
+            options.ClusterKeyFile = Path.GetFullPath(settings.ClusterKeyFile);
+        }
+
+        if (settings.ClusterRotation is { } rotation)
+        {
+            options.ClusterRotation = (int)rotation.TotalSeconds;
+        }
+
+        if (settings.ClusterLookupTimeout is { } lookup)
+        {
+            options.ClusterLookupTimeout = (int)lookup.TotalMilliseconds;
+        }
+
+        if (!options.HasCluster && (settings.ClusterRotation is not null || settings.ClusterLookupTimeout is not null))
+        {
+            throw new TlsConfigurationException([new TlsConfigurationDiagnostic(settings.ClusterRotation is not null ? "--cluster-rotation" : "--cluster-lookup-timeout", 0, 0,
+                "--cluster-rotation and --cluster-lookup-timeout need --cluster, or cluster_address in the configuration files")]);
+        }
+    }
+
+    /// <summary>
+    /// Whether the command line configures a cluster, by a flag or in its configuration files (read here once more, before
+    /// any socket exists, so the socket completion mode can follow it: see <see cref="SocketCompletions"/>). A command
+    /// line or file that cannot be read counts as none here; serve then reports it and does not start.
+    /// </summary>
+    internal static bool ConfiguresCluster(IReadOnlyList<string> args)
+    {
+        try
+        {
+            ServeSettings settings = ServeSettings.Parse(args);
+            if (settings.Cluster is not null)
+            {
+                return true;
+            }
+
+            var options = new TlsModuleOptions();
+            settings.Sources.ApplyTo(options);
+            return options.HasCluster;
+        }
+        catch (Exception e) when (e is CommandLineException or TlsConfigurationException or FormatException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// What tls.reload must refuse: the cluster parameters as the configuration files (and flags) say now, against what
+    /// the running cluster store was set up with, and the key file's key against the one read at start. The store is
+    /// set up once, when serve starts, so a change needs a restart; the reply names each parameter (the key file by
+    /// name, never its contents). Empty when nothing changed (or serve reads no module parameters from a file).
+    /// </summary>
+    internal static IReadOnlyList<string> ClusterChanges(ServeSettings settings, TlsModuleOptions running, ClusterTicketKeys? cluster)
+    {
+        if (!settings.Sources.HasModuleParameters && cluster is null)
+        {
+            return [];
+        }
+
+        var now = new TlsModuleOptions();
+        try
+        {
+            settings.Sources.ApplyTo(now);
+            ApplyClusterFlags(settings, now);
+        }
+        catch (TlsConfigurationException e)
+        {
+            // Without the files nothing can be compared; that matters only when a cluster runs.
+            return running.HasCluster
+                ? [.. e.Errors.Select(error => $"{error}: the configuration cannot be read to check the cluster parameters, so nothing is reloaded")]
+                : [];
+        }
+
+        const string Restart = "the cluster store is set up once, at start-up: restart serve to apply it (the running cluster and profiles stay)";
+        List<string> changes = [];
+        foreach (string name in ModuleParameters.ClusterNames)
+        {
+            ModuleParameters.TryGet(name, out ModuleParameter parameter);
+            string? was = parameter.GetText(running);
+            string? next = parameter.GetText(now);
+            if (name == "cluster_key_file")
+            {
+                was = string.IsNullOrEmpty(was) ? was : running.ResolvePath(was);
+                next = string.IsNullOrEmpty(next) ? next : now.ResolvePath(next);
+            }
+
+            if (was != next)
+            {
+                changes.Add($"{name}: changed from '{was}' to '{next}'; {Restart}");
+            }
+        }
+
+        if (changes.Count == 0 && cluster is not null && running.ClusterKeyFile is { Length: > 0 } keyFile)
+        {
+            string path = running.ResolvePath(keyFile);
+            try
+            {
+                if (!ClusterTicketKeys.FingerprintOf(path).AsSpan().SequenceEqual(cluster.KeyFingerprint))
+                {
+                    changes.Add($"cluster_key_file: the key in {path} is not the one read at start; {Restart}");
+                }
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                changes.Add($"cluster_key_file: {e.Message}; {Restart}");
+            }
+        }
+
+        return changes;
     }
 
     private static string PrepareDataDirectory(ServeSettings settings, ILogger log)

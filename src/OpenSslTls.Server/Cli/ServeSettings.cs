@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using OpenSslTls.SipEndpoint.Hosting;
 using OpenSslTls.Profiles;
+using OpenSslTls.Configuration;
 
 namespace OpenSslTls.SipEndpoint.Cli;
 
@@ -127,8 +128,9 @@ internal sealed record ServeSettings
 
         int? rotation = WholeNumber(parsed.Single("--cluster-rotation"), "--cluster-rotation", 1, 30 * 24 * 3600);
         int? lookup = WholeNumber(parsed.Single("--cluster-lookup-timeout"), "--cluster-lookup-timeout", 1, 5000);
-        if (cluster is null && (rotation is not null || lookup is not null))
+        if (cluster is null && !anyFile && (rotation is not null || lookup is not null))
         {
+            // With a configuration file, its cluster_address may be what these override (checked once it is read).
             throw new CommandLineException("--cluster-rotation and --cluster-lookup-timeout need --cluster");
         }
 
@@ -186,15 +188,8 @@ internal sealed record ServeSettings
     }
 
     /// <summary>A --cluster value: <c>redis://HOST:PORT</c> (or <c>HOST:PORT</c>) as StackExchange.Redis configuration.</summary>
-    internal static string ClusterAddress(string text)
-    {
-        string address = text.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) ? text["redis://".Length..].TrimEnd('/') : text;
-        int colon = address.LastIndexOf(':');
-        return colon > 0 && int.TryParse(address[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port is >= 1 and <= 65535
-            && !address.Contains('/', StringComparison.Ordinal) && !address.Contains('@', StringComparison.Ordinal)
-            ? address
-            : throw new CommandLineException($"--cluster '{text}': expected redis://HOST:PORT");
-    }
+    internal static string ClusterAddress(string text) =>
+        TlsClusterAddress.Parse(text) ?? throw new CommandLineException($"--cluster '{text}': expected {TlsClusterAddress.Expected}");
 
     /// <summary>A --groups value: which names exist is the loaded OpenSSL's to say (at profile build), not the parser's.</summary>
     internal static string? GroupList(string? text, string option) => text is null || text.Trim().Length > 0

@@ -62,6 +62,8 @@ internal static class UsageText
           --cluster-key-file FILE   the cluster's key-encryption key (32 bytes, or their hex or base64)
           --cluster-rotation SECONDS  age of the newest ticket key before the next is made (default 43200)
           --cluster-lookup-timeout MS  longest a handshake waits for a session-id lookup (default 100)
+                                    (the files may set these as cluster_address, cluster_key_file,
+                                    cluster_rotation, cluster_lookup_timeout; the flags override them)
           --listen-wss ADDR:PORT    also listen for SIP over secure WebSocket (RFC 7118, subprotocol sip; repeatable),
                                     with the same TLS profiles, admin views and metrics as the TLS listener
           --status-page             serve a read-only status page at https://ADDR:PORT/status on the WebSocket

@@ -26,9 +26,10 @@ internal static class AdminCommands
     /// <summary>
     /// Runs <paramref name="command"/> with its <paramref name="arguments"/> (the rest of the command line: the id of
     /// tls.kill, <c>GROUP [NAME]</c> of cfg.get, <c>GROUP NAME VALUE</c> of cfg.set, the value being all the rest);
-    /// returns success and the reply text.
+    /// returns success and the reply text. <paramref name="reloadCheck"/>, when given, returns why tls.reload must not
+    /// run (a changed cluster parameter, which needs a restart); its answers then refuse the reload and nothing changes.
     /// </summary>
-    public static (bool Ok, string Reply) Run(TlsModule module, string command, string? arguments, bool json)
+    public static (bool Ok, string Reply) Run(TlsModule module, string command, string? arguments, bool json, Func<IReadOnlyList<string>>? reloadCheck = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         string? argument = arguments?.Trim();
@@ -80,6 +81,15 @@ internal static class AdminCommands
                     // As Kamailio: modparams are read at start-up only; reload re-reads a tls.cfg, and there is none.
                     string hint = "started with modparams only; set one with 'cfg.set tls config PATH' (then tls.reload), or restart to apply changed modparams";
                     return (false, json ? JsonObject(("error", NoConfigFile), ("hint", hint)) : $"{NoConfigFile} ({hint})\n");
+                }
+
+                if (reloadCheck?.Invoke() is { Count: > 0 } refusals)
+                {
+                    // Refused whole: the running profiles and cluster store stay, so what runs is what the reply says.
+                    TlsReloadResult refused = new(false, module.Info().Generation, refusals);
+                    return json
+                        ? (false, TlsAdminJson.Serialize(refused))
+                        : (false, "Error while reloading TLS configuration\n" + string.Concat(refusals.Select(error => error + "\n")));
                 }
 
                 TlsReloadResult result = module.Reload();

@@ -25,12 +25,14 @@ internal sealed class ControlServer : IAsyncDisposable
 
     private readonly Socket _listener;
     private readonly TlsModule _module;
+    private readonly Func<IReadOnlyList<string>>? _reloadCheck;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
 
-    private ControlServer(Socket listener, string path, TlsModule module, ILogger logger)
+    private ControlServer(Socket listener, string path, TlsModule module, ILogger logger, Func<IReadOnlyList<string>>? reloadCheck)
     {
+        _reloadCheck = reloadCheck;
         _listener = listener;
         Path = path;
         _module = module;
@@ -41,8 +43,11 @@ internal sealed class ControlServer : IAsyncDisposable
     /// <summary>The socket's file.</summary>
     public string Path { get; }
 
-    /// <summary>Binds <paramref name="path"/> (replacing a stale socket file) with permissions 0600 and starts answering.</summary>
-    public static ControlServer Start(string path, TlsModule module, ILogger logger)
+    /// <summary>
+    /// Binds <paramref name="path"/> (replacing a stale socket file) with permissions 0600 and starts answering;
+    /// <paramref name="reloadCheck"/> names what tls.reload must refuse (see <see cref="AdminCommands.Run"/>).
+    /// </summary>
+    public static ControlServer Start(string path, TlsModule module, ILogger logger, Func<IReadOnlyList<string>>? reloadCheck = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(module);
@@ -94,7 +99,7 @@ internal sealed class ControlServer : IAsyncDisposable
             }
         }
 
-        return new ControlServer(listener, full, module, logger);
+        return new ControlServer(listener, full, module, logger, reloadCheck);
     }
 
     /// <summary>
@@ -257,7 +262,7 @@ internal sealed class ControlServer : IAsyncDisposable
 
         try
         {
-            (bool ok, string reply) = AdminCommands.Run(_module, command, arguments, json);
+            (bool ok, string reply) = AdminCommands.Run(_module, command, arguments, json, _reloadCheck);
             return (ok ? "ok\n" : "error\n") + reply + (reply.EndsWith('\n') ? string.Empty : "\n");
         }
         catch (ObjectDisposedException)

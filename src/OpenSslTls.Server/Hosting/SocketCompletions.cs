@@ -44,5 +44,5 @@ internal static class SocketCompletions
     /// <summary>How the start-up log names the mode.</summary>
     public static string Describe(bool inline) => inline
         ? $"socket completions inline on the runtime's epoll threads ({InlineVariable}=0 for the thread pool)"
-        : $"socket completions on the thread pool ({InlineVariable} is not 1, or --cluster: session-id lookups wait for Redis)";
+        : $"socket completions on the thread pool ({InlineVariable} is not 1, or a cluster: session-id lookups wait for Redis)";
 }

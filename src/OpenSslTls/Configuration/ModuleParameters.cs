@@ -13,6 +13,12 @@ internal static class ModuleParameters
     /// <summary>The name of the idle limit after the first application data: Kamailio's core <c>tcp_connection_lifetime</c>.</summary>
     internal const string ConnectionLifetimeName = "tcp_connection_lifetime";
 
+    /// <summary>The cluster's Redis server (our addition).</summary>
+    internal const string ClusterAddressName = "cluster_address";
+
+    /// <summary>The cluster's key-encryption key file (our addition).</summary>
+    internal const string ClusterKeyFileName = "cluster_key_file";
+
     private const int KeylogToFile = 8;
     private const int KeylogToPeer = 16;
 
@@ -84,7 +90,19 @@ internal static class ModuleParameters
         Path("keylog_file", o => o.KeylogFile, (o, v) => o.KeylogFile = v),
         ModuleParameter.String("keylog_peer", o => o.KeylogPeer, (o, v) => o.KeylogPeer = string.IsNullOrEmpty(v) ? null : v,
             v => string.IsNullOrEmpty(v) || ConfigValues.IsKeylogPeer(v) ? null : $"keylog_peer must be udp:ip:port, not '{v}'"),
+
+        // Our additions (not Kamailio's): the cluster store, which the host runs (the library carries the values).
+        ModuleParameter.String(ClusterAddressName, o => o.ClusterAddress, (o, v) => o.ClusterAddress = string.IsNullOrEmpty(v) ? null : v,
+            v => string.IsNullOrEmpty(v) || TlsClusterAddress.Parse(v) is not null ? null : $"{ClusterAddressName} must be {TlsClusterAddress.Expected}, not '{v}'"),
+        Path(ClusterKeyFileName, o => o.ClusterKeyFile, (o, v) => o.ClusterKeyFile = v),
+        ModuleParameter.Integer("cluster_rotation", o => o.ClusterRotation, (o, v) => o.ClusterRotation = v, v => Range("cluster_rotation", v, 1, 30 * 24 * 3600)),
+        ModuleParameter.Integer("cluster_window", o => o.ClusterWindow, (o, v) => o.ClusterWindow = v, v => Range("cluster_window", v, 2, 16)),
+        ModuleParameter.Integer("cluster_lookup_timeout", o => o.ClusterLookupTimeout, (o, v) => o.ClusterLookupTimeout = v, v => Range("cluster_lookup_timeout", v, 1, 5000)),
+        Required("cluster_key_prefix", o => o.ClusterKeyPrefix, (o, v) => o.ClusterKeyPrefix = v),
     ];
+
+    /// <summary>The cluster parameters (our additions): read at start-up by the host that runs the cluster store.</summary>
+    internal static readonly string[] ClusterNames = [ClusterAddressName, ClusterKeyFileName, "cluster_rotation", "cluster_window", "cluster_lookup_timeout", "cluster_key_prefix"];
 
     // Declared after All: static initializers run in text order.
     private static readonly Dictionary<string, ModuleParameter> ByName = All.ToDictionary(parameter => parameter.Name, StringComparer.Ordinal);
@@ -108,6 +126,18 @@ internal static class ModuleParameters
         {
             yield return new TlsConfigurationDiagnostic(place.Length == 0 ? "keylog_mode" : place, 0, 0,
                 "keylog_mode has bit 16 (send to keylog_peer) but keylog_peer is not set");
+        }
+
+        if (options.HasCluster && string.IsNullOrEmpty(options.ClusterKeyFile))
+        {
+            yield return new TlsConfigurationDiagnostic(place.Length == 0 ? ClusterAddressName : place, 0, 0,
+                $"{ClusterAddressName} is set but {ClusterKeyFileName} is not: the key file holds the key-encryption key every node of the cluster shares");
+        }
+
+        if (!options.HasCluster && !string.IsNullOrEmpty(options.ClusterKeyFile))
+        {
+            yield return new TlsConfigurationDiagnostic(place.Length == 0 ? ClusterKeyFileName : place, 0, 0,
+                $"{ClusterKeyFileName} is set but {ClusterAddressName} is not: the key file is for a cluster, and none is configured");
         }
     }
 

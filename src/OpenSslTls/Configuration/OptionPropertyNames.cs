@@ -60,6 +60,12 @@ internal static class OptionPropertyNames
         [nameof(TlsModuleOptions.KeylogMode)] = "keylog_mode",
         [nameof(TlsModuleOptions.KeylogFile)] = "keylog_file",
         [nameof(TlsModuleOptions.KeylogPeer)] = "keylog_peer",
+        [nameof(TlsModuleOptions.ClusterAddress)] = "cluster_address",
+        [nameof(TlsModuleOptions.ClusterKeyFile)] = "cluster_key_file",
+        [nameof(TlsModuleOptions.ClusterRotation)] = "cluster_rotation",
+        [nameof(TlsModuleOptions.ClusterWindow)] = "cluster_window",
+        [nameof(TlsModuleOptions.ClusterLookupTimeout)] = "cluster_lookup_timeout",
+        [nameof(TlsModuleOptions.ClusterKeyPrefix)] = "cluster_key_prefix",
     };
 
     /// <summary><see cref="TlsProfileSettings"/> property to tls.cfg key (the canonical name <c>ProfileKeys</c> knows).</summary>

@@ -245,6 +245,50 @@ public sealed class TlsModuleOptions
     /// <summary><c>keylog_peer</c>: <c>udp:ip:port</c> (IPv6 in brackets) to send key log lines to (needed with <see cref="KeylogMode"/> bit 16).</summary>
     public string? KeylogPeer { get; set; }
 
+    /// <summary>Default of <see cref="ClusterRotation"/>: 12 hours, in seconds.</summary>
+    public const int DefaultClusterRotation = 12 * 3600;
+
+    /// <summary>Default of <see cref="ClusterLookupTimeout"/>, in milliseconds.</summary>
+    public const int DefaultClusterLookupTimeout = 100;
+
+    /// <summary>Default of <see cref="ClusterWindow"/>: the key that seals and two older ones that still open.</summary>
+    public const int DefaultClusterWindow = 3;
+
+    /// <summary>Default of <see cref="ClusterKeyPrefix"/>.</summary>
+    public const string DefaultClusterKeyPrefix = "openssltls:";
+
+    /// <summary>
+    /// <c>cluster_address</c> (an addition, not a Kamailio parameter): the Redis server of the cluster whose nodes share
+    /// session-ticket keys and TLS 1.2 session ids, <c>redis://HOST:PORT</c> (<see cref="TlsClusterAddress"/>). Empty or
+    /// null: no cluster (the default). This library only carries the value: the host runs the cluster store (serve
+    /// does; a .NET host with <c>AddOpenSslTlsRedisCluster()</c> of the <c>OpenSslTls.Cluster.Redis</c> package), and
+    /// <c>TlsModule.Create</c> refuses to start when it is set and the host says it acts on none
+    /// (<c>TlsModuleHostOptions.HandlesClusterParameters</c>). Read at start-up only.
+    /// </summary>
+    public string? ClusterAddress { get; set; }
+
+    /// <summary>
+    /// <c>cluster_key_file</c> (an addition): the file holding the key-encryption key every node of the cluster shares
+    /// (32 bytes, or their hex digits or base64 on one line); needed with <see cref="ClusterAddress"/>. Resolved by
+    /// Kamailio's file name rule (<see cref="ResolvePath"/>). Only its name is ever shown, never its contents.
+    /// </summary>
+    public string? ClusterKeyFile { get; set; }
+
+    /// <summary><c>cluster_rotation</c> (an addition; seconds, 1..2592000): how old the newest ticket key gets before a node makes the next. Default 43200 (12 h).</summary>
+    public int ClusterRotation { get; set; } = DefaultClusterRotation;
+
+    /// <summary><c>cluster_window</c> (an addition; 2..16): how many ticket keys the cluster keeps, the newest sealing, the others only opening. Default 3.</summary>
+    public int ClusterWindow { get; set; } = DefaultClusterWindow;
+
+    /// <summary><c>cluster_lookup_timeout</c> (an addition; milliseconds, 1..5000): the longest a handshake waits for the cluster on a session-id lookup. Default 100.</summary>
+    public int ClusterLookupTimeout { get; set; } = DefaultClusterLookupTimeout;
+
+    /// <summary><c>cluster_key_prefix</c> (an addition; not empty): prefix of the cluster's Redis keys; clusters sharing one Redis need different ones. Default <c>openssltls:</c>.</summary>
+    public string ClusterKeyPrefix { get; set; } = DefaultClusterKeyPrefix;
+
+    /// <summary>Whether <see cref="ClusterAddress"/> is set, so the host must run the cluster store.</summary>
+    public bool HasCluster => !string.IsNullOrEmpty(ClusterAddress);
+
     /// <summary>Throws <see cref="TlsConfigurationException"/> listing every parameter out of its range, by Kamailio name.</summary>
     public void Validate()
     {
@@ -523,6 +567,12 @@ public sealed class TlsModuleOptions
         KeylogMode = source.KeylogMode;
         KeylogFile = source.KeylogFile;
         KeylogPeer = source.KeylogPeer;
+        ClusterAddress = source.ClusterAddress;
+        ClusterKeyFile = source.ClusterKeyFile;
+        ClusterRotation = source.ClusterRotation;
+        ClusterWindow = source.ClusterWindow;
+        ClusterLookupTimeout = source.ClusterLookupTimeout;
+        ClusterKeyPrefix = source.ClusterKeyPrefix;
     }
 
     private string? ResolveOptional(string? path) => string.IsNullOrEmpty(path) ? null : ResolvePath(path);

@@ -13,6 +13,7 @@ namespace OpenSslTls.Module;
 /// variable must exist, be writable, take the value's type and hold it within its range. A change takes effect at
 /// once in <see cref="TlsModule.Runtime"/>, so existing connections see it at their next use (<c>config</c> at the
 /// next <see cref="TlsModule.Reload()"/>). The read-only variables show the start-up values; secrets are masked.
+/// After Kamailio's variables come our additions, read-only: the cluster parameters (<c>cluster_address</c>, …).
 /// Thread-safe.
 /// </summary>
 public sealed class TlsConfigVariables
@@ -58,6 +59,14 @@ public sealed class TlsConfigVariables
         TlsConfigVariableDefinition.Integer("con_ct_wq_max", "con_ct_wq_max", 0, TlsRuntimeParameters.MaxConnectionQueueBytes, r => r.ConnectionClearTextQueueMax, (r, v) => r.ConnectionClearTextQueueMax = v),
         TlsConfigVariableDefinition.Integer("ct_wq_blk_size", "ct_wq_blk_size", 1, 65536, r => r.ClearTextQueueBlockSize, (r, v) => r.ClearTextQueueBlockSize = v),
         TlsConfigVariableDefinition.Integer("send_close_notify", "send_close_notify", 0, 1, r => r.SendCloseNotify ? 1 : 0, (r, v) => r.SendCloseNotify = v != 0),
+
+        // Our additions after Kamailio's group: the cluster store, fixed at start-up (the key file by name only).
+        TlsConfigVariableDefinition.FixedString("cluster_address", "cluster_address"),
+        TlsConfigVariableDefinition.FixedString("cluster_key_file", "cluster_key_file"),
+        TlsConfigVariableDefinition.FixedInteger("cluster_rotation", "cluster_rotation"),
+        TlsConfigVariableDefinition.FixedInteger("cluster_window", "cluster_window"),
+        TlsConfigVariableDefinition.FixedInteger("cluster_lookup_timeout", "cluster_lookup_timeout"),
+        TlsConfigVariableDefinition.FixedString("cluster_key_prefix", "cluster_key_prefix"),
     ];
 
     private static readonly Dictionary<string, TlsConfigVariableDefinition> s_byName =
@@ -165,7 +174,7 @@ public sealed class TlsConfigVariables
         if (!definition.IsWritable)
         {
             throw new TlsConfigVariableException(Qualified(name), TlsConfigVariableError.ReadOnly,
-                $"{Qualified(name)} is read-only: it is fixed at start-up (profile settings in a tls.cfg change with tls.reload); " +
+                $"{Qualified(name)} is read-only: it is fixed at start-up ({(ModuleParameters.ClusterNames.Contains(definition.Name) ? "the cluster store is set up from it when the process starts: restart to apply a change" : "profile settings in a tls.cfg change with tls.reload")}); " +
                 $"the variables that can be set are {string.Join(", ", WritableNames)}");
         }
 

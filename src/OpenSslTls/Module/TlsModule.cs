@@ -112,6 +112,7 @@ public sealed partial class TlsModule : IDisposable
 
         // Checked first: a misspelt handler name is a configuration error, found before anything is loaded.
         Action<TlsConnectionEventArgs>? eventCallback = FindEventCallback(options.EventCallback, host.EventHandlers);
+        RefuseUnhandledCluster(options, host);
         ILogger? logger = host.LoggerFactory?.CreateLogger(TlsLogCategories.OpenSsl);
         var runtimeOptions = new OpenSslRuntimeOptions { Logger = logger };
         options.ApplyTo(runtimeOptions);
@@ -267,8 +268,25 @@ public sealed partial class TlsModule : IDisposable
         return new TlsReloadResult(true, generation.Number, []);
     }
 
-    /// <summary>The modparams <see cref="Reload(TlsModuleOptions)"/> refuses to change: what they set up exists once per process or module.</summary>
-    private static readonly string[] StartupOnlyParameters = ["tls_force_run", "rand_engine", "engine", "engine_config", "engine_algorithms", "event_callback"];
+    /// <summary>
+    /// The modparams <see cref="Reload(TlsModuleOptions)"/> refuses to change: what they set up exists once per process
+    /// or module (the cluster parameters: the host's cluster store, connected at start with its key-encryption key).
+    /// </summary>
+    private static readonly string[] StartupOnlyParameters = ["tls_force_run", "rand_engine", "engine", "engine_config", "engine_algorithms", "event_callback", .. ModuleParameters.ClusterNames];
+
+    /// <summary>
+    /// A <c>cluster_address</c> nothing acts on is refused: the library only carries the cluster parameters, and a
+    /// node that silently resumed only its own sessions would look configured while it is not.
+    /// </summary>
+    private static void RefuseUnhandledCluster(TlsModuleOptions options, TlsModuleHostOptions host)
+    {
+        if (options.HasCluster && !host.HandlesClusterParameters)
+        {
+            throw new TlsConfigurationException([new TlsConfigurationDiagnostic(ModuleParameters.ClusterAddressName, 0, 0,
+                $"{ModuleParameters.ClusterAddressName} is set ('{options.ClusterAddress}') but nothing in this process runs a cluster store to act on it: " +
+                "in a .NET host add services.AddOpenSslTlsRedisCluster() (package OpenSslTls.Cluster.Redis) after AddOpenSslTls, or remove the parameter; openssltls serve runs the store itself")]);
+        }
+    }
 
     /// <summary><c>tls.info</c>.</summary>
     public TlsModuleInfo Info() => new(

@@ -32,6 +32,15 @@ public sealed class TlsModuleHostOptions
     public OpenSslTls.Profiles.TlsSessionStore? SessionStore { get; set; }
 
     /// <summary>
+    /// True when the host runs the cluster store the module's cluster parameters describe (<c>cluster_address</c>,
+    /// <c>cluster_key_file</c>, … — our additions), filling <see cref="TicketKeys"/> and <see cref="SessionStore"/>
+    /// from them: serve does, and so does <c>AddOpenSslTlsRedisCluster</c> (package <c>OpenSslTls.Cluster.Redis</c>).
+    /// The library itself only carries those values, so <see cref="TlsModule.Create"/> refuses to start a module whose
+    /// <c>cluster_address</c> is set while this is false: a resumption setting is never silently ignored. Default false.
+    /// </summary>
+    public bool HandlesClusterParameters { get; set; }
+
+    /// <summary>
     /// A span per handshake on the <c>OpenSslTls</c> <see cref="System.Diagnostics.ActivitySource"/> (from the
     /// connection's creation to the end of its handshake, with OpenTelemetry's <c>tls.*</c>, <c>network.*</c> and
     /// <c>error.type</c> attributes; docs/metrics.md). Off by default: a SIP server makes many connections, each span

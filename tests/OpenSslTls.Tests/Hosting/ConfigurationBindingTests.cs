@@ -73,7 +73,14 @@ public sealed class ConfigurationBindingTests
             var options = new TlsModuleOptions();
             object? before = property.GetValue(options);
             string text = SampleValue(parameter, options);
-            TlsModuleOptions bound = Bind(new() { [$"Tls:{property.Name}"] = text });
+            // The cluster's address and key file go together (each alone is an error); the partner is set by its Kamailio name.
+            Dictionary<string, string?> values = new() { [$"Tls:{property.Name}"] = text };
+            if (parameter.Name is "cluster_address" or "cluster_key_file")
+            {
+                values[parameter.Name == "cluster_address" ? "Tls:cluster_key_file" : "Tls:cluster_address"] = parameter.Name == "cluster_address" ? "cluster.key" : "redis://127.0.0.1:6379";
+            }
+
+            TlsModuleOptions bound = Bind(values);
             Assert.True(!Equals(before, property.GetValue(bound)), $"{property.Name} = '{text}' did not change {property.Name}");
         }
 
@@ -94,6 +101,8 @@ public sealed class ConfigurationBindingTests
         "ssl_max_send_fragment" => "1024",
         "tls_log" or "tls_debug" => "1",
         "ct_wq_blk_size" => "512",
+        "cluster_address" => "redis://127.0.0.1:6379",
+        "cluster_window" => "5",
         _ when parameter.IsBoolean => parameter.GetText(defaults) == "1" ? "false" : "true",
         _ when parameter.Type == ModuleParameterType.Integer => parameter.GetText(defaults) == "7" ? "8" : "7",
         _ => "sample-value",

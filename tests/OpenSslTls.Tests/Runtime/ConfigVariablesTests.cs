@@ -119,7 +119,9 @@ public sealed class ConfigVariablesTests : NativeLeakCheck
         string[] names = [.. all.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line[..line.IndexOf(':', StringComparison.Ordinal)])];
         Assert.Equal(TlsConfigVariables.Names, names);
         Assert.Equal("force_run", names[0]);
-        Assert.Equal("send_close_notify", names[^1]);
+        // Kamailio's group ends with send_close_notify; our additions (the cluster parameters, read-only) follow it.
+        Assert.Equal("send_close_notify", names[^7]);
+        Assert.Equal(["cluster_address", "cluster_key_file", "cluster_rotation", "cluster_window", "cluster_lookup_timeout", "cluster_key_prefix"], names[^6..]);
         Assert.Contains("verify_depth: 4\n", all, StringComparison.Ordinal);
         Assert.Contains("log: 2\n", all, StringComparison.Ordinal);
         Assert.Contains($"config: {config.Path}\n", all, StringComparison.Ordinal);
