@@ -27,7 +27,8 @@ shift || true
 # (gcc, make, libc6-dev), the openssl CLI the tests talk to, the PKCS#11 engine tests (softhsm2,
 # libengine-pkcs11-openssl, opensc), git (the regeneration check diffs the checkout), procps (process tests), python3
 # (the benchmark's C A/B driver, a control-socket test), redis-server (the cluster ticket-key store),
-# python3-websockets and chromium (the real WebSocket client and browser of serve --listen-wss's tests), and
+# python3-websockets and chromium (the real WebSocket client and browser of serve --listen-wss's tests), faketime
+# (libfaketime: serve nodes with skewed clocks in the cluster tests), and
 # debootstrap for the OpenSSL 3.5 run when running as root. run: libssl3 through openssl, and the shim's compiler and
 # OpenSSL headers (libssl-dev: a fresh Debian 12 root failed to build it without them).
 # Both also name what the .NET SDK itself needs from the system when it was installed without Debian's packages
@@ -47,7 +48,7 @@ packages_for() {
   dotnet_packages
   case "$1" in
     test)
-      echo "openssl libssl-dev clang gcc make libc6-dev softhsm2 libengine-pkcs11-openssl opensc git procps python3 redis-server curl nghttp2-client python3-websockets chromium"
+      echo "openssl libssl-dev clang gcc make libc6-dev softhsm2 libengine-pkcs11-openssl opensc git procps python3 redis-server curl nghttp2-client python3-websockets chromium faketime"
       if [ "$(id -u)" = 0 ] && [ "${OPENSSLTLS_OPENSSL35:-1}" != 0 ]; then echo "debootstrap"; fi
       ;;
     run) echo "openssl libssl-dev gcc make libc6-dev" ;;

@@ -25,9 +25,9 @@ cd "$repo_root"
 # against the 3.5 headers: the 3.0-generated constants and struct sizes must hold there too) and the C benchmark
 # harness of the quick-benchmark smoke test. python3: the C A/B driver's smoke test. curl, nghttp2-client: the
 # Kestrel middleware's real clients. python3-websockets: the real WebSocket client of serve --listen-wss's tests
-# (Chromium, far larger, is left out: the browser test skips here, saying so). Changing this list rebuilds the cached
-# root.
-packages="libssl3t64,openssl,libicu76,ca-certificates,procps,softhsm2,libengine-pkcs11-openssl,opensc,gcc,make,libc6-dev,libssl-dev,python3,redis-server,curl,nghttp2-client,python3-websockets"
+# (Chromium, far larger, is left out: the browser test skips here, saying so). libfaketime: the cluster's clock-skew
+# test (serve nodes with moved wall clocks; it skips without it). Changing this list rebuilds the cached root.
+packages="libssl3t64,openssl,libicu76,ca-certificates,procps,softhsm2,libengine-pkcs11-openssl,opensc,gcc,make,libc6-dev,libssl-dev,python3,redis-server,curl,nghttp2-client,python3-websockets,libfaketime"
 root="$repo_root/artifacts/roots/trixie"
 stamp="$root/.openssltls-root"
 

@@ -184,7 +184,7 @@ public sealed class RedisTicketKeyStore : IAsyncDisposable
 
             if (keys.Count > 0)
             {
-                _ring.Replace(keys);
+                _ring.Replace(SealingOrder(keys, now));
             }
 
             Interlocked.Increment(ref _refreshes);
@@ -243,6 +243,19 @@ public sealed class RedisTicketKeyStore : IAsyncDisposable
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
+    }
+
+    // A key just made is not known yet to the nodes that have not refreshed since: a ticket it sealed would be a full
+    // handshake there. So it only opens tickets until every node has had time to read it (two refresh intervals, at
+    // most half the rotation interval); meanwhile the previous key keeps sealing. Ages are on Redis's clock.
+    private List<TlsTicketKey> SealingOrder(List<TlsTicketKey> newestFirst, DateTimeOffset now)
+    {
+        if (newestFirst.Count < 2 || now - newestFirst[0].Created >= _options.ActivationDelay)
+        {
+            return newestFirst;
+        }
+
+        return [newestFirst[1], newestFirst[0], .. newestFirst.Skip(2)];
     }
 
     private Task<T> Bounded<T>(Task<T> operation, CancellationToken cancellationToken) =>

@@ -37,6 +37,17 @@ public sealed class RedisTicketKeyStoreOptions
     /// <summary>This node's name in the rotation lease (default: host name and process id).</summary>
     public string NodeName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
+    /// <summary>
+    /// How long a new key only opens tickets before it seals them: long enough for every node to have read it (two
+    /// refresh intervals, at most half the rotation interval). Tests set it to zero to show why it exists.
+    /// </summary>
+    internal TimeSpan ActivationDelay => ActivationDelayOverride ?? Min(2 * RefreshInterval, RotationInterval / 2);
+
+    /// <summary>A test's own activation delay (null: the rule above).</summary>
+    internal TimeSpan? ActivationDelayOverride { get; set; }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
     internal void Validate()
     {
         if (KeyEncryptionKey.Length != KeyEncryptionKeyLength)

@@ -27,6 +27,7 @@ public sealed class ClusterDemoSmokeTests
             {
                 Assert.Matches($@"(?m)^{mode}\s+redis\s+\d/2\s+[0-9.]+ %\s+[0-9.]+$", output);
                 Assert.Matches($@"(?m)^{mode}\s+none\s+\d/2\s+[0-9.]+ %\s+[0-9.]+$", output);
+                Assert.Matches($@"(?m)^CPU saved per reconnect {mode}: -?[0-9.]+ ms \([0-9.]+ without the store, [0-9.]+ with it", output);
             }
 
             Assert.Contains("load average: ", output, StringComparison.Ordinal);

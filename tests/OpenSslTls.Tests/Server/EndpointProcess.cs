@@ -80,6 +80,30 @@ internal sealed class EndpointProcess : IDisposable
         return Start(new Dictionary<string, string>(), "bash", ["-c", $"ulimit -n {limit} && exec \"$0\" \"$@\"", DotnetHost, ProgramPath, .. args]);
     }
 
+    /// <summary>
+    /// The libfaketime library (Debian package libfaketime, which the faketime package brings), or null when it is not
+    /// installed.
+    /// </summary>
+    public static string? FakeTimeLibrary =>
+        Directory.Exists("/usr/lib")
+            ? Directory.EnumerateDirectories("/usr/lib").Append("/usr/lib").Select(d => Path.Combine(d, "faketime", "libfaketime.so.1")).FirstOrDefault(File.Exists)
+            : null;
+
+    /// <summary>
+    /// Starts <c>openssltls args…</c> with its wall clock moved by <paramref name="offset"/> (libfaketime's syntax,
+    /// <c>+2h</c>, <c>-90m</c>) through LD_PRELOAD on the process itself (same pid, unlike the faketime wrapper, which
+    /// forks); its monotonic clock is left alone, as .NET needs.
+    /// </summary>
+    public static EndpointProcess StartWithFakeTime(string offset, params string[] args) =>
+        Start(
+            new Dictionary<string, string>
+            {
+                ["LD_PRELOAD"] = FakeTimeLibrary ?? throw new InvalidOperationException("libfaketime is not installed"),
+                ["FAKETIME"] = offset,
+                ["FAKETIME_DONT_FAKE_MONOTONIC"] = "1",
+            },
+            args);
+
     /// <summary>Runs <c>openssltls args…</c> to completion (killed after <paramref name="timeout"/>).</summary>
     public static (int ExitCode, string Output) Run(TimeSpan timeout, params string[] args)
     {
