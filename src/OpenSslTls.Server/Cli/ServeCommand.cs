@@ -105,7 +105,8 @@ internal static class ServeCommand
             {
                 try
                 {
-                    wss = await StartWebSocketListenerAsync(settings, module, metrics, () => server.ConnectionCount, loggers, log).ConfigureAwait(false);
+                    wss = await StartWebSocketListenerAsync(settings, module, metrics, server, loggers, log).ConfigureAwait(false);
+                    server.RemeasureDescriptors(); // the budget both listeners share, now that Kestrel holds its descriptors too
                 }
                 catch (IOException e)
                 {
@@ -196,14 +197,14 @@ internal static class ServeCommand
     /// with connections from <paramref name="module"/>, so profiles, SNI, reload, tls.list/tls.info and metrics are
     /// shared with the TLS listener; with --status-page, the status page on it.
     /// </summary>
-    private static Task<SipWebSocketServer> StartWebSocketListenerAsync(ServeSettings settings, TlsModule module, MetricsReader? metrics, Func<int> tlsConnections, ILoggerFactory loggers, ILogger log)
+    private static Task<SipWebSocketServer> StartWebSocketListenerAsync(ServeSettings settings, TlsModule module, MetricsReader? metrics, SipTlsServer tlsServer, ILoggerFactory loggers, ILogger log)
     {
         SipWebSocketServer? started = null;
         StatusPage? page = null;
         StatusPageOptions? pageOptions = settings.StatusPage ? new StatusPageOptions { AllowRemote = settings.StatusPageRemote } : null;
         if (pageOptions is not null)
         {
-            page = new StatusPage(pageOptions, () => StatusSnapshot.Json(module, metrics, [("tls", tlsConnections()), ("wss", started?.ConnectionCount ?? 0), ("wss sip sessions", started?.SessionCount ?? 0)]), log);
+            page = new StatusPage(pageOptions, () => StatusSnapshot.Json(module, metrics, [("tls", tlsServer.ConnectionCount), ("wss", started?.ConnectionCount ?? 0), ("wss sip sessions", started?.SessionCount ?? 0)]), log);
         }
 
         var options = new SipWebSocketServerOptions
@@ -213,6 +214,7 @@ internal static class ServeCommand
             MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress,
             StatusPage = pageOptions,
             LogLevel = settings.LogLevel,
+            SharedSlots = tlsServer, // one descriptor budget for both listeners (--descriptor-reserve)
         };
         // The TLS listener's handshake timeout, and the profile's own verify_client (the middleware adds no rule of its own).
         var tls = new OpenSslTlsConnectionOptions { Module = module, HandshakeTimeout = new SipTlsServerOptions().HandshakeTimeout };

@@ -22,8 +22,9 @@ internal static class DescriptorBudget
     /// The connections the descriptor limit leaves room for now, or null when there is no such limit to respect
     /// (not Linux, unlimited, or /proc unreadable) or <paramref name="reserve"/> is 0 (the cap turned off).
     /// Never below 1: a limit too low for the reserve still serves one connection (and says so in the log).
+    /// <paramref name="connectionsOpen"/> connections already counted in the budget are not counted as open at start.
     /// </summary>
-    public static DescriptorCap? Measure(int reserve)
+    public static DescriptorCap? Measure(int reserve, int connectionsOpen = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(reserve);
         if (reserve == 0 || !OperatingSystem.IsLinux())
@@ -39,7 +40,7 @@ internal static class DescriptorBudget
                 return null;
             }
 
-            int open = Directory.GetFileSystemEntries("/proc/self/fd").Length;
+            int open = Math.Max(0, Directory.GetFileSystemEntries("/proc/self/fd").Length - connectionsOpen);
             return From(soft.Value, open, reserve);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

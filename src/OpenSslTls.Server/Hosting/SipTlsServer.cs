@@ -16,7 +16,7 @@ namespace OpenSslTls.SipEndpoint.Hosting;
 /// each with an async loop, and runs one <see cref="SipServerConnection"/> per accepted socket. The TLS profile
 /// belongs to the caller and must outlive the server. Port 0 binds a free port; <see cref="LocalEndpoints"/> reports it.
 /// </summary>
-internal sealed class SipTlsServer : IAsyncDisposable
+internal sealed class SipTlsServer : IAsyncDisposable, ISharedConnectionSlots
 {
     private const int LinuxSolSocket = 1;
     private const int LinuxSoReuseAddr = 2;
@@ -48,6 +48,7 @@ internal sealed class SipTlsServer : IAsyncDisposable
     private Task? _stopped;
     private long _lastConnectionId;
     private long _refusedAtCap; // connections refused at ConnectionCap since the last accept below it
+    private int _sharedHeld; // slots held by other listeners' connections (ISharedConnectionSlots), within DescriptorCap with _open
 
     private SipTlsServer(Func<IPEndPoint, IPEndPoint, TlsConnection> accept, SipTlsServerOptions options, ILogger logger)
     {
@@ -195,10 +196,68 @@ internal sealed class SipTlsServer : IAsyncDisposable
         LocalEndpoints = bound;
     }
 
-    /// <summary>Lowers <see cref="ConnectionCap"/> to what the descriptor limit leaves room for (after the listeners are open).</summary>
+    /// <summary>Slots held by other listeners' connections now (serve's WSS listener), counted against <see cref="DescriptorCap"/>.</summary>
+    public int SharedSlotsHeld => Volatile.Read(ref _sharedHeld);
+
+    bool ISharedConnectionSlots.TryAcquire()
+    {
+        if (RefuseAtCap(tls: false))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _sharedHeld);
+        return true;
+    }
+
+    void ISharedConnectionSlots.Release() => Interlocked.Decrement(ref _sharedHeld);
+
+    /// <summary>
+    /// Whether a new connection must be refused: a TLS one at <see cref="ConnectionCap"/> (MaxConnections or the
+    /// descriptor cap), any at the descriptor cap counting this listener's connections and the shared slots together
+    /// (MaxConnections is each listener's own). Refusals are counted and logged once per interval; the first admission
+    /// after refusals says the server accepts again.
+    /// </summary>
+    private bool RefuseAtCap(bool tls)
+    {
+        int open = Volatile.Read(ref _open);
+        int all = open + Volatile.Read(ref _sharedHeld);
+        (int Cap, string Limit)? full =
+            tls && open >= _options.MaxConnections ? (_options.MaxConnections, "MaxConnections")
+            : DescriptorCap is { } cap && all >= cap.Connections ? (cap.Connections, "the open-file limit's cap")
+            : null;
+        if (full is { } at)
+        {
+            Interlocked.Increment(ref _refusedAtCap);
+            long refusedAtCap = _capRefusals.Note();
+            if (refusedAtCap > 0)
+            {
+                ServerLog.TooManyConnections(_logger, at.Cap, at.Limit, refusedAtCap, _options.PerAddressRefusalLogInterval.TotalSeconds);
+            }
+
+            return true;
+        }
+
+        if (Volatile.Read(ref _refusedAtCap) > 0 && Interlocked.Exchange(ref _refusedAtCap, 0) is long refusedWhileFull and > 0)
+        {
+            ServerLog.BelowCapAgain(_logger, all, ConnectionCap, refusedWhileFull);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Measures the descriptor budget again, with what is open now less the connections (own and shared) it already
+    /// holds: serve calls this once its other listeners are up (Kestrel and ASP.NET Core load several dozen
+    /// assemblies, each holding a descriptor, after this listener measured at start).
+    /// </summary>
+    public void RemeasureDescriptors() => LimitByDescriptors();
+
+    /// <summary>Sets <see cref="ConnectionCap"/> to what the descriptor limit leaves room for (after the listeners are open).</summary>
     private void LimitByDescriptors()
     {
-        DescriptorCap = DescriptorBudget.Measure(_options.DescriptorReserve);
+        DescriptorCap = DescriptorBudget.Measure(_options.DescriptorReserve, Volatile.Read(ref _open) + Volatile.Read(ref _sharedHeld));
+        ConnectionCap = _options.MaxConnections;
         if (DescriptorCap is { } cap && cap.Connections < ConnectionCap)
         {
             ConnectionCap = cap.Connections;
@@ -259,23 +318,10 @@ internal sealed class SipTlsServer : IAsyncDisposable
                 ServerLog.DescriptorsAvailableAgain(_logger, endpoint, refusedForDescriptors);
             }
 
-            if (Volatile.Read(ref _open) >= ConnectionCap)
+            if (RefuseAtCap(tls: true))
             {
-                Interlocked.Increment(ref _refusedAtCap);
-                long refusedAtCap = _capRefusals.Note();
-                if (refusedAtCap > 0)
-                {
-                    ServerLog.TooManyConnections(
-                        _logger, ConnectionCap, ConnectionCap < _options.MaxConnections ? "the open-file limit's cap" : "MaxConnections", refusedAtCap, _options.PerAddressRefusalLogInterval.TotalSeconds);
-                }
-
                 socket.Dispose();
                 continue;
-            }
-
-            if (Volatile.Read(ref _refusedAtCap) > 0 && Interlocked.Exchange(ref _refusedAtCap, 0) is long refusedWhileFull and > 0)
-            {
-                ServerLog.BelowCapAgain(_logger, Volatile.Read(ref _open), ConnectionCap, refusedWhileFull);
             }
 
             IPAddress? address = (socket.RemoteEndPoint as IPEndPoint)?.Address;

@@ -60,6 +60,12 @@ internal sealed class SipWebSocketServer : IAsyncDisposable
                 {
                     _listeners.Add(listen);
                     listen.Protocols = HttpProtocols.Http1; // WebSocket upgrades are HTTP/1.1 (RFC 6455)
+                    if (options.SharedSlots is { } slots)
+                    {
+                        // First, so a connection beyond the descriptor budget costs no TLS (and no per-address) work.
+                        listen.Use(next => context => HoldSlotAsync(slots, context, next));
+                    }
+
                     listen.Use(next => context => LimitPerAddressAsync(context, next));
                     useTls(listen);
                     listen.Use(next => context => TrackAsync(context, next));
@@ -172,6 +178,24 @@ internal sealed class SipWebSocketServer : IAsyncDisposable
         using var limit = new CancellationTokenSource(_options.ShutdownTimeout);
         await _app.StopAsync(limit.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static async Task HoldSlotAsync(ISharedConnectionSlots slots, ConnectionContext context, ConnectionDelegate next)
+    {
+        if (!slots.TryAcquire())
+        {
+            context.Abort(); // refused and logged by the budget; the descriptor is given back at once
+            return;
+        }
+
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+        }
     }
 
     private async Task LimitPerAddressAsync(ConnectionContext context, ConnectionDelegate next)

@@ -42,4 +42,10 @@ internal sealed record SipWebSocketServerOptions
 
     /// <summary>The status page, or null when it is off.</summary>
     public StatusPageOptions? StatusPage { get; init; }
+
+    /// <summary>
+    /// The descriptor budget this listener shares with serve's TLS listener: a connection takes a slot before any TLS
+    /// work and is closed at once when there is none; null: only <see cref="MaxConnections"/> applies.
+    /// </summary>
+    public ISharedConnectionSlots? SharedSlots { get; init; }
 }

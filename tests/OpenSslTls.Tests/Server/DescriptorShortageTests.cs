@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.WebSockets;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.RegularExpressions;
 using OpenSslTls.Profiles;
 using OpenSslTls.SipEndpoint.Client;
@@ -144,6 +146,136 @@ public sealed partial class DescriptorShortageTests : IDisposable
         Assert.DoesNotContain("Out of memory", serve.Output, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task At_a_low_descriptor_limit_wss_connections_count_against_the_same_cap_as_tls_ones_and_both_listeners_recover()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "ulimit and /proc");
+        using EndpointProcess serve = EndpointProcess.StartWithDescriptorLimit(
+            DescriptorLimit,
+            "serve", "--listen", "127.0.0.1:0", "--listen-wss", "127.0.0.1:0", "--data-dir", Path.Combine(_root, "data"),
+            "--control-socket", Path.Combine(_root, "ctl.sock"), "--max-connections-per-address", "0");
+        int port = int.Parse((await serve.WaitForAsync(ListeningLine(), s_wait)).Groups[1].Value, CultureInfo.InvariantCulture);
+        int wssPort = int.Parse((await serve.WaitForAsync(WssListeningLine(), s_wait)).Groups[1].Value, CultureInfo.InvariantCulture);
+        await serve.WaitForAsync(ControlSocketLine(), s_wait);
+
+        // Measured again once Kestrel is up (its assemblies hold descriptors): the last cap logged is the shared one.
+        MatchCollection caps = CappedLine().Matches(serve.Output);
+        Assert.True(caps.Count == 2, $"{caps.Count} cap lines, expected the TLS listener's and the shared one{Environment.NewLine}{serve.Output}");
+        int cap = int.Parse(caps[^1].Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(cap, 5, MaxClients - 10);
+        var endpoint = new IPEndPoint(IPAddress.Loopback, port);
+        var wss = new Uri($"wss://127.0.0.1:{wssPort.ToString(CultureInfo.InvariantCulture)}/");
+        using var profile = TlsProfile.Create(TlsRole.Client, new TlsProfileSettings(), label: "client:test");
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var clients = new List<SipTlsClient>();
+        var sockets = new List<ClientWebSocket>();
+        string State() => $"cap {cap}, {clients.Count} tls + {sockets.Count} wss held{Environment.NewLine}{serve.Output}";
+        try
+        {
+            // Half the budget by WebSocket, then TLS until the first refusal: the TLS listener must stop at the rest.
+            int wssWanted = cap / 2;
+            while (sockets.Count < wssWanted)
+            {
+                string? failed = await TryWssAsync(wss, sockets, limit.Token);
+                Assert.True(failed is null, $"wss connection {sockets.Count + 1} refused below the cap ({failed}); {State()}");
+            }
+
+            string? refusal = null;
+            while (refusal is null && clients.Count + sockets.Count < MaxClients)
+            {
+                refusal = await TryConnectAsync(endpoint, profile, clients, limit.Token);
+            }
+
+            Assert.True(refusal is not null, $"no tls refusal; {State()}");
+            Assert.True(clients.Count + sockets.Count == cap, $"first tls refusal ({refusal}) not at the shared cap; {State()}");
+
+            // Both listeners refuse now, at once, again and again, and serve does not spin meanwhile.
+            await serve.WaitForAsync(AtCapLine(), s_wait);
+            var firstLine = Stopwatch.StartNew();
+            double cpuBefore = CpuSeconds(serve.Id);
+            var window = Stopwatch.StartNew();
+            int refusedNow = 0;
+            while (window.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                var attempt = Stopwatch.StartNew();
+                string? wssAgain = await TryWssAsync(wss, sockets, limit.Token);
+                Assert.True(wssAgain is not null, $"a wss connection got through at the shared cap; {State()}");
+                string? tlsAgain = await TryConnectAsync(endpoint, profile, clients, limit.Token);
+                Assert.True(tlsAgain is not null, $"a tls connection got through at the shared cap; {State()}");
+                Assert.True(attempt.Elapsed < TimeSpan.FromSeconds(8), $"two refusals took {attempt.Elapsed.TotalSeconds:F1} s (wss: {wssAgain}; tls: {tlsAgain}); {State()}");
+                refusedNow += 2;
+                await Task.Delay(50, limit.Token);
+            }
+
+            double cores = (CpuSeconds(serve.Id) - cpuBefore) / window.Elapsed.TotalSeconds;
+            Assert.True(refusedNow >= 4, $"only {refusedNow} attempts in the window; {State()}");
+            Assert.True(cores < 0.5, $"serve used {cores:F2} cores while refusing; {State()}");
+            int lines = AtCapLine().Matches(serve.Output).Count;
+            int allowed = 1 + (int)(firstLine.Elapsed / s_logInterval);
+            Assert.True(lines <= allowed, $"{lines} at-the-cap lines for {refusedNow + 1} refusals in {firstLine.Elapsed.TotalSeconds:F1} s; {State()}");
+
+            // Every connection held is still served.
+            for (int i = 0; i < sockets.Count; i++)
+            {
+                string? broken = await WssAnswersAsync(sockets[i], 10 + i, limit.Token);
+                Assert.True(broken is null, $"wss connection {i + 1} no longer answers ({broken}); {State()}");
+            }
+
+            // Some of each leave: both listeners accept again without anything done to serve.
+            foreach (ClientWebSocket socket in sockets[..3])
+            {
+                socket.Abort();
+                socket.Dispose();
+            }
+
+            sockets.RemoveRange(0, 3);
+            foreach (SipTlsClient client in clients[..3])
+            {
+                await client.DisposeAsync();
+            }
+
+            clients.RemoveRange(0, 3);
+            (int tlsBefore, int wssBefore) = (clients.Count, sockets.Count);
+            var recovery = Stopwatch.StartNew();
+            string? lastWss = "not tried", lastTls = "not tried";
+            while ((sockets.Count < wssBefore + 1 || clients.Count < tlsBefore + 1) && recovery.Elapsed < s_wait)
+            {
+                if (sockets.Count < wssBefore + 1)
+                {
+                    lastWss = await TryWssAsync(wss, sockets, limit.Token);
+                }
+
+                if (clients.Count < tlsBefore + 1)
+                {
+                    lastTls = await TryConnectAsync(endpoint, profile, clients, limit.Token);
+                }
+
+                await Task.Delay(100, limit.Token);
+            }
+
+            Assert.True(sockets.Count > wssBefore && clients.Count > tlsBefore, $"after 3 of each closed, within {s_wait.TotalSeconds} s: wss {lastWss}; tls {lastTls}; {State()}");
+            await serve.WaitForAsync(AcceptingAgainLine(), s_wait);
+        }
+        finally
+        {
+            foreach (ClientWebSocket socket in sockets)
+            {
+                socket.Abort();
+                socket.Dispose();
+            }
+
+            foreach (SipTlsClient client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+
+        serve.Terminate();
+        Assert.Equal(0, serve.WaitForExit(s_wait));
+        Assert.DoesNotContain("out of file descriptors", serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Out of memory", serve.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_descriptor_cap_is_the_soft_limit_less_what_is_open_and_the_reserve_and_reads_proc_limits()
     {
@@ -246,6 +378,52 @@ public sealed partial class DescriptorShortageTests : IDisposable
         }
     }
 
+    /// <summary>Opens a SIP WebSocket (any certificate: the slot is what matters) and exchanges one OPTIONS; on success keeps it and returns null, else why it failed.</summary>
+    private static async Task<string?> TryWssAsync(Uri uri, List<ClientWebSocket> sockets, CancellationToken cancellation)
+    {
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        attempt.CancelAfter(TimeSpan.FromSeconds(10));
+        var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol("sip");
+        socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        try
+        {
+            await socket.ConnectAsync(uri, attempt.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or System.Net.Http.HttpRequestException or OperationCanceledException && !cancellation.IsCancellationRequested)
+        {
+            socket.Dispose();
+            return e.GetType().Name + ": " + e.Message;
+        }
+
+        string? broken = await WssAnswersAsync(socket, 1, attempt.Token);
+        if (broken is not null)
+        {
+            socket.Dispose();
+            return broken;
+        }
+
+        sockets.Add(socket);
+        return null;
+    }
+
+    /// <summary>Null when the WebSocket answers an OPTIONS with 200, else what went wrong.</summary>
+    private static async Task<string?> WssAnswersAsync(ClientWebSocket socket, int cseq, CancellationToken cancellation)
+    {
+        try
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes(SipRequests.Options(cseq)), WebSocketMessageType.Text, endOfMessage: true, cancellation);
+            byte[] buffer = new byte[8192];
+            ValueWebSocketReceiveResult received = await socket.ReceiveAsync(buffer.AsMemory(), cancellation);
+            string text = Encoding.UTF8.GetString(buffer, 0, received.Count);
+            return text.StartsWith("SIP/2.0 200 ", StringComparison.Ordinal) ? null : "no 200 to OPTIONS: " + text;
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException && !cancellation.IsCancellationRequested)
+        {
+            return e.GetType().Name + ": " + e.Message;
+        }
+    }
+
     private static async Task AssertAnswersAsync(SipTlsClient client, int cseq, CancellationToken cancellation)
     {
         await client.SendAsync(SipRequests.Options(cseq), cancellation);
@@ -266,6 +444,12 @@ public sealed partial class DescriptorShortageTests : IDisposable
 
     [GeneratedRegex(@"listening for SIP over TLS on 127\.0\.0\.1:(\d+)")]
     private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"listening for SIP over secure WebSocket on 127\.0\.0\.1:(\d+)")]
+    private static partial Regex WssListeningLine();
+
+    [GeneratedRegex(@"control socket: ")]
+    private static partial Regex ControlSocketLine();
 
     [GeneratedRegex(@"connections capped at (\d+) by the open-file limit \(soft RLIMIT_NOFILE 256, \d+ open at start, 64 kept free")]
     private static partial Regex CappedLine();
