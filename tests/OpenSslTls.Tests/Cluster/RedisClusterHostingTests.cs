@@ -51,7 +51,7 @@ public sealed class RedisClusterHostingTests : IDisposable
         using (TlsSession session = Resumption.FirstSession(nodeA, sessionIds))
         {
             await redis.WaitForKeysAsync(_prefix + "session:*");
-            Assert.True(Resumption.Resumes(nodeB, sessionIds, session), $"host B did not resume a session id host A issued (B's store: connected {clusterB.Sessions.IsConnected}, timeouts {clusterB.Sessions.Timeouts}, skipped {clusterB.Sessions.Skipped}, refused {clusterB.Sessions.Refused}, errors {clusterB.Sessions.StoreErrors})");
+            Assert.True(ClusterResumption.Resumes(nodeB, sessionIds, session, clusterB.Sessions, out string trace), $"host B did not resume a session id host A issued ({trace})");
             Assert.Equal(1, clusterB.Sessions.RemoteHits);
             Assert.False(Resumption.Resumes(Server(alone), sessionIds, session), "a host without the cluster resumed host A's session id");
         }

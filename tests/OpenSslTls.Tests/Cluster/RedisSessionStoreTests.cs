@@ -38,7 +38,7 @@ public sealed class RedisSessionStoreTests : NativeLeakCheck
         {
             Assert.Equal(1, storeA.Added);
             await redis.WaitForKeysAsync(_prefix + "session:*"); // stores are sent without waiting for Redis
-            Assert.True(Resumption.Resumes(nodeB, client, session), "node B did not resume a session id node A issued");
+            Assert.True(ClusterResumption.Resumes(nodeB, client, session, storeB, out string trace), $"node B did not resume a session id node A issued ({trace})");
             Assert.Equal(1, storeB.RemoteHits);
             Assert.True(Resumption.Resumes(nodeA, client, session), "node A did not resume its own session id");
             Assert.Equal(1, storeA.LocalHits);
